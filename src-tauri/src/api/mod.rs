@@ -1,0 +1,12 @@
+//! The Unloc Partner API v1 client. Knows nothing about Tauri: usable and testable alone.
+
+mod client;
+mod error;
+mod models;
+mod url_rules;
+
+pub use client::{ApiClient, ClientConfig, RetryPolicy};
+pub use error::ApiError;
+pub(crate) use models::millis_utc;
+pub use models::{Action, Grant, Lock, LockEvent};
+pub use url_rules::{ApiBase, PartnerId, UrlRuleError, UNLOC_API_BASE};

@@ -1,0 +1,244 @@
+//! Typed models of the Unloc Partner API v1 responses (locks and lock events).
+//!
+//! Decoding is tolerant the way the reference asks: unknown fields are ignored,
+//! optional fields are `Option`, and unknown `auth`/`action` values are kept verbatim
+//! instead of failing the whole list.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The partner's grant on a lock (`auth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// The owner must approve each key in the Unloc app before it works.
+    OptIn,
+    /// Keys are approved automatically; the owner may revoke them later.
+    OptOut,
+    /// A value this client does not know yet, kept as sent.
+    Unknown(String),
+}
+
+impl Grant {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Grant::OptIn => "opt-in",
+            Grant::OptOut => "opt-out",
+            Grant::Unknown(other) => other,
+        }
+    }
+
+    fn from_wire(value: String) -> Self {
+        match value.as_str() {
+            "opt-in" => Grant::OptIn,
+            "opt-out" => Grant::OptOut,
+            _ => Grant::Unknown(value),
+        }
+    }
+}
+
+impl Serialize for Grant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Grant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Grant::from_wire)
+    }
+}
+
+/// What happened at a lock (`action`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Locked,
+    Unlocked,
+    Unknown(String),
+}
+
+impl Action {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::Locked => "locked",
+            Action::Unlocked => "unlocked",
+            Action::Unknown(other) => other,
+        }
+    }
+
+    fn from_wire(value: String) -> Self {
+        match value.as_str() {
+            "locked" => Action::Locked,
+            "unlocked" => Action::Unlocked,
+            _ => Action::Unknown(value),
+        }
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Action::from_wire)
+    }
+}
+
+/// A lock this partner may issue keys for (`GET /locks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lock {
+    pub id: String,
+    pub name: String,
+    pub auth: Grant,
+    /// The partner's own reference (e.g. a customer number). The seed says it is
+    /// always there, but only Unloc can set it, so an absent or null value is tolerated.
+    #[serde(default)]
+    pub data: Option<String>,
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub country_iso: Option<String>,
+}
+
+impl Lock {
+    pub fn is_opt_in(&self) -> bool {
+        self.auth == Grant::OptIn
+    }
+}
+
+/// One use of a partner key on a lock (`GET /locks/{lockId}/events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LockEvent {
+    pub id: String,
+    pub key_id: String,
+    pub action: Action,
+    pub name: String,
+    /// E.164 phone, or "" when the partner's own staff used the key through Unloc Work.
+    #[serde(default)]
+    pub msn: String,
+    #[serde(with = "millis_utc")]
+    pub created: DateTime<Utc>,
+}
+
+/// The `GET /locks` body. The pre-1.0 draft returned a bare array; accept both.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum LocksBody {
+    Wrapped { locks: Vec<Lock> },
+    Bare(Vec<Lock>),
+}
+
+impl LocksBody {
+    pub(crate) fn into_locks(self) -> Vec<Lock> {
+        match self {
+            LocksBody::Wrapped { locks } | LocksBody::Bare(locks) => locks,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EventsBody {
+    pub(crate) events: Vec<LockEvent>,
+}
+
+/// Timestamps go to the UI in the API's own form: RFC 3339, UTC, milliseconds.
+pub(crate) mod millis_utc {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text).map(|moment| moment.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The seed's own examples, completed into valid JSON.
+    const SEED_LOCKS: &str = r#"{"locks":[
+        {"auth":"opt-out","data":"customer-001","id":"danalock-00:00:00:00:00:01","name":"Hjemme",
+         "street":"Parkveien 4","postalCode":"0351","city":"Oslo","countryIso":"no"},
+        {"auth":"opt-out","data":"customer-001","id":"doora-00:00:00:00:00:01","name":"Hovedinngang"}]}"#;
+
+    const SEED_EVENTS: &str = r#"{"events":[{"id":"0001b180-09ae-473d-ad7f-a46d6895feed",
+        "keyId":"f7d5f434-e8be-4a5b-ab2f-243d68fe7e88","action":"unlocked","name":"Franz Ferdinand",
+        "msn":"+19175559999","created":"2019-08-07T13:14:47.350Z"}]}"#;
+
+    #[test]
+    fn decodes_the_seed_locks_with_and_without_address() {
+        let locks = serde_json::from_str::<LocksBody>(SEED_LOCKS).unwrap().into_locks();
+        assert_eq!(locks.len(), 2);
+        assert_eq!(locks[0].postal_code.as_deref(), Some("0351"));
+        assert_eq!(locks[0].auth, Grant::OptOut);
+        assert_eq!(locks[1].street, None);
+        assert_eq!(locks[1].data.as_deref(), Some("customer-001"));
+    }
+
+    #[test]
+    fn decodes_the_seed_event() {
+        let body: EventsBody = serde_json::from_str(SEED_EVENTS).unwrap();
+        let event = &body.events[0];
+        assert_eq!(event.action, Action::Unlocked);
+        assert_eq!(event.msn, "+19175559999");
+        assert_eq!(event.created.timestamp_millis(), 1_565_183_687_350);
+    }
+
+    #[test]
+    fn keeps_unknown_grant_and_action_values() {
+        let lock: Lock = serde_json::from_str(r#"{"id":"x","name":"n","auth":"deny-later","data":"d"}"#).unwrap();
+        assert_eq!(lock.auth, Grant::Unknown("deny-later".into()));
+        assert_eq!(serde_json::to_value(&lock).unwrap()["auth"], "deny-later");
+        let event: LockEvent = serde_json::from_str(
+            r#"{"id":"e","keyId":"k","action":"viewedCode","name":"n","msn":"","created":"2026-01-01T00:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.action, Action::Unknown("viewedCode".into()));
+    }
+
+    #[test]
+    fn ignores_unknown_fields_and_tolerates_null_data() {
+        let lock: Lock = serde_json::from_str(
+            r#"{"id":"x","name":"n","auth":"opt-in","data":null,"lockHolder":{"a":1},"battery":3}"#,
+        )
+        .unwrap();
+        assert!(lock.is_opt_in());
+        assert_eq!(lock.data, None);
+    }
+
+    #[test]
+    fn accepts_the_legacy_bare_array() {
+        let locks =
+            serde_json::from_str::<LocksBody>(r#"[{"id":"x","name":"n","auth":"opt-out"}]"#).unwrap().into_locks();
+        assert_eq!(locks[0].id, "x");
+    }
+
+    #[test]
+    fn rejects_an_event_without_a_timestamp() {
+        let result =
+            serde_json::from_str::<LockEvent>(r#"{"id":"e","keyId":"k","action":"locked","name":"n","msn":""}"#);
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn serializes_timestamps_with_milliseconds_in_utc() {
+        let event: LockEvent = serde_json::from_str(
+            r#"{"id":"e","keyId":"k","action":"locked","name":"n","msn":"","created":"2026-03-01T10:00:00+01:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(serde_json::to_value(&event).unwrap()["created"], "2026-03-01T09:00:00.000Z");
+    }
+}

@@ -1,0 +1,5 @@
+//! Thin `#[tauri::command]` adapters, grouped by area. Each calls one domain function.
+
+pub mod locks;
+pub mod session;
+pub mod settings;

@@ -1,0 +1,179 @@
+//! AppError: what went wrong in terms of what the user can do about it, sent to the UI as `{kind, message}`.
+//!
+//! `message` is an English detail for the "details" line and the log; the UI shows its own
+//! translated text per `kind`. Nothing here ever holds the token: the API client redacts it,
+//! and no other code path puts it into a string.
+
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+
+use crate::api::{ApiError, UrlRuleError};
+use crate::secrets::SecretError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    Unauthorized,
+    LockedOut,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Maintenance,
+    Server,
+    Offline,
+    Timeout,
+    InvalidResponse,
+    InvalidInput,
+    KeychainUnavailable,
+    NotSignedIn,
+    SettingsReset,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::LockedOut => "lockedOut",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "notFound",
+            ErrorKind::RateLimited => "rateLimited",
+            ErrorKind::Maintenance => "maintenance",
+            ErrorKind::Server => "server",
+            ErrorKind::Offline => "offline",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::InvalidResponse => "invalidResponse",
+            ErrorKind::InvalidInput => "invalidInput",
+            ErrorKind::KeychainUnavailable => "keychainUnavailable",
+            ErrorKind::NotSignedIn => "notSignedIn",
+            ErrorKind::SettingsReset => "settingsReset",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// For `InvalidInput`: which field (`partnerId`, `token`, `apiBase`, `language`).
+    pub field: Option<&'static str>,
+    pub retry_after_secs: Option<u64>,
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+impl AppError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        AppError { kind, message: message.into(), field: None, retry_after_secs: None }
+    }
+
+    pub fn invalid_input(field: &'static str, message: impl Into<String>) -> Self {
+        AppError { field: Some(field), ..AppError::new(ErrorKind::InvalidInput, message) }
+    }
+
+    pub fn not_signed_in() -> Self {
+        AppError::new(ErrorKind::NotSignedIn, "sign in first")
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        AppError::new(ErrorKind::Internal, message)
+    }
+}
+
+impl Serialize for AppError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("AppError", 4)?;
+        out.serialize_field("kind", self.kind.as_str())?;
+        out.serialize_field("message", &self.message)?;
+        if let Some(field) = self.field {
+            out.serialize_field("field", field)?;
+        }
+        if let Some(seconds) = self.retry_after_secs {
+            out.serialize_field("retryAfterSecs", &seconds)?;
+        }
+        out.end()
+    }
+}
+
+impl From<ApiError> for AppError {
+    fn from(error: ApiError) -> Self {
+        let kind = match &error {
+            ApiError::Unauthorized => ErrorKind::Unauthorized,
+            ApiError::LockedOut => ErrorKind::LockedOut,
+            ApiError::Forbidden { .. } => ErrorKind::Forbidden,
+            ApiError::NotFound => ErrorKind::NotFound,
+            ApiError::RateLimited { .. } => ErrorKind::RateLimited,
+            ApiError::Maintenance { .. } => ErrorKind::Maintenance,
+            ApiError::Server { .. } => ErrorKind::Server,
+            ApiError::Offline { .. } => ErrorKind::Offline,
+            ApiError::Timeout => ErrorKind::Timeout,
+            ApiError::InvalidResponse { .. }
+            | ApiError::UnexpectedStatus { .. }
+            | ApiError::MethodNotAllowed
+            | ApiError::NotAcceptable => ErrorKind::InvalidResponse,
+            ApiError::BadRequest { .. } | ApiError::Conflict { .. } | ApiError::Invalid { .. } => ErrorKind::Internal,
+        };
+        AppError {
+            retry_after_secs: error.retry_after().map(|wait| wait.as_secs()),
+            ..AppError::new(kind, error.to_string())
+        }
+    }
+}
+
+impl From<SecretError> for AppError {
+    fn from(error: SecretError) -> Self {
+        AppError::new(ErrorKind::KeychainUnavailable, error.to_string())
+    }
+}
+
+impl From<UrlRuleError> for AppError {
+    fn from(error: UrlRuleError) -> Self {
+        let field = match error {
+            UrlRuleError::NotAUrl | UrlRuleError::InsecureScheme | UrlRuleError::ExtraParts => "apiBase",
+            UrlRuleError::EmptyPartnerId | UrlRuleError::BadPartnerId | UrlRuleError::LongPartnerId => "partnerId",
+        };
+        AppError::invalid_input(field, error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn serializes_as_kind_and_message() {
+        let json = serde_json::to_value(AppError::from(ApiError::Unauthorized)).unwrap();
+        assert_eq!(json, serde_json::json!({"kind":"unauthorized","message":"the API token was not accepted (401)"}));
+    }
+
+    #[test]
+    fn carries_retry_after_and_field_when_known() {
+        let json =
+            serde_json::to_value(AppError::from(ApiError::RateLimited { retry_after: Some(Duration::from_secs(30)) }))
+                .unwrap();
+        assert_eq!(json["kind"], "rateLimited");
+        assert_eq!(json["retryAfterSecs"], 30);
+        let json = serde_json::to_value(AppError::from(UrlRuleError::InsecureScheme)).unwrap();
+        assert_eq!(json["field"], "apiBase");
+    }
+
+    #[test]
+    fn maps_transport_and_status_errors_to_what_the_user_can_do() {
+        let kind = |error: ApiError| AppError::from(error).kind;
+        assert_eq!(kind(ApiError::LockedOut), ErrorKind::LockedOut);
+        assert_eq!(kind(ApiError::Offline { reason: "refused".into() }), ErrorKind::Offline);
+        assert_eq!(kind(ApiError::Timeout), ErrorKind::Timeout);
+        assert_eq!(kind(ApiError::Server { status: 502 }), ErrorKind::Server);
+        assert_eq!(kind(ApiError::Maintenance { retry_after: None }), ErrorKind::Maintenance);
+        assert_eq!(kind(ApiError::NotAcceptable), ErrorKind::InvalidResponse);
+        assert_eq!(kind(ApiError::InvalidResponse { detail: "x".into() }), ErrorKind::InvalidResponse);
+    }
+
+    #[test]
+    fn keychain_failures_become_keychain_unavailable() {
+        let error = AppError::from(SecretError::Unavailable("ServiceUnknown".into()));
+        assert_eq!(error.kind, ErrorKind::KeychainUnavailable);
+    }
+}

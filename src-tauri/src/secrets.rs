@@ -1,0 +1,126 @@
+//! The API token in the OS keychain (keyring), behind a trait so tests can use memory instead.
+//!
+//! There is deliberately no plaintext fallback: when no keychain is available the user is
+//! told so, and the token is simply not kept.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The keychain "service" under which tokens are filed; the account is the partner id.
+pub const KEYCHAIN_SERVICE: &str = "no.unlocdesk.app";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// No keychain service, a locked keychain, or the platform refused access.
+    #[error("the system keychain is not available: {0}")]
+    Unavailable(String),
+}
+
+pub trait SecretStore: Send + Sync {
+    fn get(&self, account: &str) -> Result<Option<SecretString>, SecretError>;
+    fn set(&self, account: &str, token: &SecretString) -> Result<(), SecretError>;
+    /// Removing a token that is not there is not an error.
+    fn delete(&self, account: &str) -> Result<(), SecretError>;
+}
+
+/// The native store of each OS: Secret Service on Linux, Keychain on macOS, Credential Manager on Windows.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        KeyringStore { service: service.into() }
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry, SecretError> {
+        keyring::Entry::new(&self.service, account).map_err(unavailable)
+    }
+}
+
+/// keyring's messages name the failing service or bus, never the secret itself.
+fn unavailable(error: keyring::Error) -> SecretError {
+    SecretError::Unavailable(error.to_string())
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, account: &str) -> Result<Option<SecretString>, SecretError> {
+        match self.entry(account)?.get_password() {
+            Ok(token) => Ok(Some(SecretString::from(token))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    fn set(&self, account: &str, token: &SecretString) -> Result<(), SecretError> {
+        self.entry(account)?.set_password(token.expose_secret()).map_err(unavailable)
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+}
+
+/// For tests: a keychain in memory, which can also pretend to be unavailable.
+#[derive(Default)]
+pub struct MemoryStore {
+    tokens: Mutex<HashMap<String, String>>,
+    unavailable: bool,
+}
+
+impl MemoryStore {
+    pub fn unavailable() -> Self {
+        MemoryStore { tokens: Mutex::default(), unavailable: true }
+    }
+
+    fn check(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, String>>, SecretError> {
+        if self.unavailable {
+            return Err(SecretError::Unavailable("no keychain in this test".into()));
+        }
+        Ok(self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> Result<Option<SecretString>, SecretError> {
+        Ok(self.check()?.get(account).cloned().map(SecretString::from))
+    }
+
+    fn set(&self, account: &str, token: &SecretString) -> Result<(), SecretError> {
+        self.check()?.insert(account.to_owned(), token.expose_secret().to_owned());
+        Ok(())
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        self.check()?.remove(account);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_store_round_trip() {
+        let store = MemoryStore::default();
+        assert!(store.get("p").unwrap().is_none());
+        store.set("p", &SecretString::from("tok".to_owned())).unwrap();
+        assert_eq!(store.get("p").unwrap().unwrap().expose_secret(), "tok");
+        store.delete("p").unwrap();
+        store.delete("p").unwrap();
+        assert!(store.get("p").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_unavailable_store_says_so_on_every_call() {
+        let store = MemoryStore::unavailable();
+        assert!(matches!(store.get("p"), Err(SecretError::Unavailable(_))));
+        assert!(store.set("p", &SecretString::from("t".to_owned())).is_err());
+    }
+}

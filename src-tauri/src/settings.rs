@@ -1,0 +1,149 @@
+//! Typed settings (partner id, API base, language) kept in tauri-plugin-store's `settings.json`.
+//!
+//! A damaged settings file never stops the app: it is set aside, the defaults are used,
+//! and the user is told once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_store::{Store, StoreExt};
+
+use crate::error::{AppError, ErrorKind};
+
+const STORE_FILE: &str = "settings.json";
+const SETTINGS_KEY: &str = "settings";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Follow the operating system's language.
+    #[default]
+    System,
+    En,
+    Nb,
+}
+
+impl Language {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "system" => Some(Language::System),
+            "en" => Some(Language::En),
+            "nb" => Some(Language::Nb),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    #[serde(default)]
+    pub partner_id: Option<String>,
+    /// `None` means the default base (Unloc's, or `UNLOC_API_BASE` for the demo).
+    #[serde(default)]
+    pub api_base: Option<String>,
+    #[serde(default)]
+    pub language: Language,
+}
+
+impl Settings {
+    /// Reads what the store holds; `Err` when it holds something that is not settings.
+    pub fn from_stored(value: Option<serde_json::Value>) -> Result<Self, serde_json::Error> {
+        match value {
+            None => Ok(Settings::default()),
+            Some(value) => serde_json::from_value(value),
+        }
+    }
+}
+
+/// The settings file, opened once at start.
+pub struct SettingsFile<R: Runtime> {
+    store: Arc<Store<R>>,
+}
+
+impl<R: Runtime> SettingsFile<R> {
+    /// Opens the store and reads the settings. A file that cannot be read is moved aside
+    /// (`settings.json.damaged`) and replaced by defaults; the second value says so.
+    pub fn open(app: &AppHandle<R>) -> Result<(Self, Settings, Option<AppError>), AppError> {
+        let path = app
+            .path()
+            .app_data_dir()
+            .map_err(|error| AppError::internal(format!("no folder for settings: {error}")))?
+            .join(STORE_FILE);
+        let mut problem = None;
+        let store = match app.store(STORE_FILE) {
+            Ok(store) => store,
+            Err(error) => {
+                log::warn!("settings file unreadable ({error}); setting it aside");
+                problem = Some(set_aside(&path));
+                app.store(STORE_FILE).map_err(|error| AppError::internal(format!("settings store: {error}")))?
+            }
+        };
+        let settings = match Settings::from_stored(store.get(SETTINGS_KEY)) {
+            Ok(settings) => settings,
+            Err(error) => {
+                log::warn!("settings did not decode ({error}); using defaults");
+                store.delete(SETTINGS_KEY);
+                problem.get_or_insert_with(|| damaged_notice(&path));
+                Settings::default()
+            }
+        };
+        Ok((SettingsFile { store }, settings, problem))
+    }
+
+    pub fn save(&self, settings: &Settings) -> Result<(), AppError> {
+        let value = serde_json::to_value(settings).map_err(|error| AppError::internal(error.to_string()))?;
+        self.store.set(SETTINGS_KEY, value);
+        self.store.save().map_err(|error| AppError::internal(format!("could not save settings: {error}")))
+    }
+}
+
+fn set_aside(path: &Path) -> AppError {
+    let mut aside = PathBuf::from(path);
+    aside.set_extension("json.damaged");
+    if let Err(error) = std::fs::rename(path, &aside) {
+        log::warn!("could not move the damaged settings file aside: {error}");
+        let _ = std::fs::remove_file(path);
+    }
+    damaged_notice(path)
+}
+
+fn damaged_notice(path: &Path) -> AppError {
+    AppError::new(
+        ErrorKind::SettingsReset,
+        format!("the settings file {} was damaged and has been reset", path.display()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_settings_are_defaults() {
+        assert_eq!(Settings::from_stored(None).unwrap(), Settings::default());
+        assert_eq!(Settings::default().language, Language::System);
+    }
+
+    #[test]
+    fn reads_stored_settings_and_tolerates_missing_fields() {
+        let settings = Settings::from_stored(Some(serde_json::json!({"partnerId":"abc","language":"nb"}))).unwrap();
+        assert_eq!(settings.partner_id.as_deref(), Some("abc"));
+        assert_eq!(settings.language, Language::Nb);
+        assert_eq!(settings.api_base, None);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(Settings::from_stored(Some(serde_json::json!("nonsense"))).is_err());
+        assert!(Settings::from_stored(Some(serde_json::json!({"language":"klingon"}))).is_err());
+    }
+
+    #[test]
+    fn languages_parse_from_the_ui_words() {
+        assert_eq!(Language::parse("nb"), Some(Language::Nb));
+        assert_eq!(Language::parse("de"), None);
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, checks formatting and
+# lints, builds each binary once, then runs every test — unit, API client against the
+# simulator, the real keychain, and the end-to-end suite driving the real app under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+tests/setup.sh
+
+echo "== format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== build (once; the tests reuse these binaries)"
+cargo build --workspace --bins --quiet
+
+echo "== tests (unit, client, keychain, end to end)"
+mkdir -p tests/artifacts
+export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
+tests/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2

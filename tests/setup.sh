@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Unloc Desk needs on Debian/Ubuntu, and only
+# what is missing: system libraries (apt) and tauri-driver (cargo). Safe to run again.
+set -euo pipefail
+
+packages=(
+  libwebkit2gtk-4.1-dev pkg-config build-essential   # build the app (WebKitGTK)
+  xvfb xauth webkit2gtk-driver imagemagick            # run headless, WebDriver, screenshots
+  gnome-keyring dbus-x11 libsecret-tools              # a real Secret Service keychain for tests and the demo
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  [[ $package == \#* ]] && continue
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is needed (https://rustup.rs); install it and run this again" >&2
+  exit 1
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v tauri-driver >/dev/null; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked --quiet
+fi
+echo "setup: all tools present"

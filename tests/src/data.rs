@@ -1,0 +1,710 @@
+//! The simulated dataset: the fixed fixture locks, generated Norwegian-looking locks, and their events.
+//!
+//! Everything is a pure function of the seed, the sizes, the partner name and the anchor instant, so the
+//! same configuration always serves the same data. Locks are generated up front (cheap even at 10,000);
+//! a lock's events are generated on demand from (seed, lock index) and memoized, so a large dataset never
+//! holds millions of events in memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::fixtures as fx;
+use crate::rng::{mix48, mix64, SplitMix64};
+
+/// Events older than this are never served: Unloc deletes them after "2 months" (GDPR); v2 says 60 days.
+pub const RETENTION_DAYS: i64 = 60;
+/// Sample events are spread over this many days before the anchor, safely inside the retention.
+pub const SPREAD_DAYS: i64 = 59;
+
+/// A lock's `auth` value: this partner's grant on the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Auth {
+    /// The owner must approve each key the partner creates.
+    #[serde(rename = "opt-in")]
+    OptIn,
+    /// Keys are approved automatically; the owner may revoke them later.
+    #[serde(rename = "opt-out")]
+    OptOut,
+}
+
+impl Auth {
+    /// The wire value, `"opt-in"` or `"opt-out"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OptIn => "opt-in",
+            Self::OptOut => "opt-out",
+        }
+    }
+}
+
+/// One element of `GET /locks`. Field order follows the seed document's example; the four address keys
+/// are omitted from the JSON (not `null`) when the lock has no address, as in the seed's second example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lock {
+    pub auth: Auth,
+    pub data: String,
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_iso: Option<String>,
+}
+
+/// One element of `GET /locks/{lockId}/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: String,
+    pub key_id: String,
+    /// `"locked"` or `"unlocked"`.
+    pub action: String,
+    /// The person, or the partner's display name for the partner's own use through Unloc Work.
+    pub name: String,
+    /// E.164 phone number, or `""` for the partner's own use.
+    pub msn: String,
+    /// Always whole milliseconds; serialized as RFC 3339 UTC with exactly three decimals.
+    #[serde(serialize_with = "serialize_millis")]
+    pub created: DateTime<Utc>,
+}
+
+/// The body of `GET /locks`: `{"locks":[...]}` (the wrapped object, never a bare array).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocksBody {
+    pub locks: Vec<Lock>,
+}
+
+/// The body of `GET /locks/{lockId}/events`: `{"events":[...]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsBody {
+    pub events: Vec<Event>,
+}
+
+/// Borrowing twin of [`EventsBody`], so serving 100,000 events does not clone them first.
+#[derive(Serialize)]
+struct EventsBodyRef<'a> {
+    events: &'a [Event],
+}
+
+/// Chrono's own `Serialize` drops the fraction when it is zero; the API always prints milliseconds.
+fn serialize_millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+/// What the dataset is generated from (the data-related part of `SimConfig`).
+#[derive(Debug, Clone)]
+pub(crate) struct DataSpec {
+    pub seed: u64,
+    pub locks: usize,
+    pub events_per_lock: usize,
+    pub busy_lock_events: usize,
+    pub partner_name: String,
+    /// Sample events lie in the `SPREAD_DAYS` days before this instant (whole milliseconds).
+    pub anchor: DateTime<Utc>,
+}
+
+/// Memoized events are dropped wholesale past this many locks, bounding memory for huge datasets.
+const EVENT_CACHE_LOCKS: usize = 512;
+
+pub(crate) struct Dataset {
+    spec: DataSpec,
+    locks: Vec<Lock>,
+    index: HashMap<String, usize>,
+    events_cache: Mutex<HashMap<usize, Arc<Vec<Event>>>>,
+    /// `GET /locks` never changes, so its body is serialized once.
+    locks_json: Vec<u8>,
+}
+
+impl Dataset {
+    pub(crate) fn new(mut spec: DataSpec) -> Self {
+        spec.anchor = truncate_to_millis(spec.anchor);
+        let locks: Vec<Lock> = (0..spec.locks).map(|i| make_lock(spec.seed, i)).collect();
+        let index = locks.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        let locks_json = serde_json::to_vec(&LocksBody { locks: locks.clone() })
+            // Serializing plain strings and enums into a Vec cannot fail.
+            .unwrap_or_default();
+        Self { spec, locks, index, events_cache: Mutex::new(HashMap::new()), locks_json }
+    }
+
+    pub(crate) fn locks(&self) -> &[Lock] {
+        &self.locks
+    }
+
+    pub(crate) fn locks_json(&self) -> &[u8] {
+        &self.locks_json
+    }
+
+    pub(crate) fn anchor(&self) -> DateTime<Utc> {
+        self.spec.anchor
+    }
+
+    /// All generated events of a lock (oldest first), before the retention filter; `None` for an unknown
+    /// lock id.
+    pub(crate) fn all_events(&self, lock_id: &str) -> Option<Arc<Vec<Event>>> {
+        let idx = *self.index.get(lock_id)?;
+        // A poisoned cache only means another request panicked mid-insert; the map is still valid.
+        let mut cache = self.events_cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(ev) = cache.get(&idx) {
+            return Some(Arc::clone(ev));
+        }
+        let events = Arc::new(self.generate_events(idx));
+        if cache.len() >= EVENT_CACHE_LOCKS {
+            cache.clear();
+        }
+        cache.insert(idx, Arc::clone(&events));
+        Some(events)
+    }
+
+    /// The events the API returns at `now`: none older than `RETENTION_DAYS`, none in the future.
+    pub(crate) fn served_events(&self, lock_id: &str, now: DateTime<Utc>) -> Option<Vec<Event>> {
+        let all = self.all_events(lock_id)?;
+        Some(retained(&all, now).to_vec())
+    }
+
+    /// The serialized body of `GET /locks/{lock_id}/events` at `now`.
+    pub(crate) fn events_json(&self, lock_id: &str, now: DateTime<Utc>) -> Option<Vec<u8>> {
+        let all = self.all_events(lock_id)?;
+        let body = EventsBodyRef { events: retained(&all, now) };
+        // Serializing strings and timestamps into a Vec cannot fail.
+        Some(serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    fn event_count(&self, idx: usize) -> usize {
+        match self.locks.get(idx).map(|l| l.id.as_str()) {
+            Some(fx::EMPTY_EVENTS_LOCK_ID) => 0,
+            Some(fx::BUSY_LOCK_ID) if self.spec.busy_lock_events > 0 => self.spec.busy_lock_events,
+            _ => self.spec.events_per_lock,
+        }
+    }
+
+    fn generate_events(&self, idx: usize) -> Vec<Event> {
+        let hostile = self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID);
+        generate_events(self.spec.seed, idx, self.event_count(idx), &self.spec.partner_name, self.spec.anchor, hostile)
+    }
+}
+
+/// The slice of `events` (sorted oldest first) that is inside the retention window at `now`.
+fn retained(events: &[Event], now: DateTime<Utc>) -> &[Event] {
+    let cutoff = now - TimeDelta::days(RETENTION_DAYS);
+    let start = events.partition_point(|e| e.created < cutoff);
+    let end = events.partition_point(|e| e.created <= now);
+    events.get(start..end.max(start)).unwrap_or_default()
+}
+
+pub(crate) fn truncate_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Generation
+
+/// Stream tags keep the random streams of different purposes independent.
+const TAG_LOCK: u64 = 0x4C4F_434B; // "LOCK"
+const TAG_EVENTS: u64 = 0x4556_4E54; // "EVNT"
+const TAG_TOKEN: u64 = 0x544F_4B4E; // "TOKN"
+
+const STREETS: &[&str] = &[
+    "Storgata",
+    "Kirkegata",
+    "Parkveien",
+    "Skolegata",
+    "Strandgata",
+    "Kongens gate",
+    "Dronningens gate",
+    "Torggata",
+    "Markveien",
+    "Thereses gate",
+    "Bogstadveien",
+    "Møllergata",
+    "Prinsens gate",
+    "Nordre gate",
+    "Olav Tryggvasons gate",
+    "Sjøgata",
+    "Havnegata",
+    "Fjellveien",
+    "Bjørnstjerne Bjørnsons gate",
+    "Løkkeveien",
+    "Elvegata",
+    "Åsveien",
+    "Kirkeveien",
+    "Jernbanegata",
+];
+
+/// (city, postal codes used there). Oslo appears twice to weigh it like the real market.
+const CITIES: &[(&str, &[&str])] = &[
+    (
+        "Oslo",
+        &[
+            "0150", "0154", "0167", "0182", "0254", "0351", "0457", "0556", "0661", "0763", "0871", "0960", "1053",
+            "1169",
+        ],
+    ),
+    ("Oslo", &["0159", "0170", "0260", "0358", "0462", "0560"]),
+    ("Bergen", &["5003", "5006", "5013", "5035", "5055", "5089", "5141"]),
+    ("Trondheim", &["7010", "7011", "7030", "7042", "7067"]),
+    ("Stavanger", &["4005", "4006", "4010", "4014", "4021"]),
+    ("Tromsø", &["9008", "9010", "9019", "9024"]),
+    ("Drammen", &["3015", "3019", "3024", "3040"]),
+    ("Kristiansand", &["4608", "4610", "4614", "4631"]),
+    ("Bodø", &["8003", "8006", "8008", "8012"]),
+    ("Fredrikstad", &["1606", "1607", "1614"]),
+    ("Ålesund", &["6002", "6003", "6005"]),
+    ("Lillehammer", &["2609", "2615"]),
+    ("Hamar", &["2317", "2318"]),
+];
+
+const FIRST_NAMES: &[&str] = &[
+    "Kari", "Ola", "Ingrid", "Lars", "Anne", "Per", "Marit", "Jan", "Nora", "Emil", "Sofie", "Jonas", "Ida", "Magnus",
+    "Thea", "Henrik", "Sigrid", "Kristian", "Hanne", "Mohammed", "Aisha", "Trond", "Silje", "Bjørn", "Åse", "Øystein",
+    "Liv", "Håkon", "Maja", "Sander",
+];
+
+const LAST_NAMES: &[&str] = &[
+    "Nordmann",
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Johnsen",
+    "Pettersen",
+    "Eriksen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Johannessen",
+    "Andreassen",
+    "Jacobsen",
+    "Dahl",
+    "Jørgensen",
+    "Halvorsen",
+    "Henriksen",
+    "Lund",
+    "Sørensen",
+    "Strand",
+    "Solberg",
+    "Moen",
+    "Bakken",
+    "Ali",
+    "Nguyen",
+];
+
+const LETTERS: &[&str] = &["A", "B", "C", "D", "E", "F"];
+
+/// The default API token for a seed: 32 alphanumerics, like the reference's example key.
+pub fn default_token(seed: u64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = SplitMix64::stream(seed, TAG_TOKEN, 0);
+    (0..32).map(|_| char::from(*rng.pick(ALPHABET))).collect()
+}
+
+fn fixture_lock(i: usize) -> Option<Lock> {
+    fn lock(id: &str, name: &str, auth: Auth, data: &str, address: Option<(&str, &str, &str)>) -> Lock {
+        Lock {
+            auth,
+            data: data.to_owned(),
+            id: id.to_owned(),
+            name: name.to_owned(),
+            street: address.map(|a| a.0.to_owned()),
+            postal_code: address.map(|a| a.1.to_owned()),
+            city: address.map(|a| a.2.to_owned()),
+            country_iso: address.map(|_| "no".to_owned()),
+        }
+    }
+    use Auth::{OptIn, OptOut};
+    let l = match i {
+        0 => lock(fx::HJEMME_LOCK_ID, fx::HJEMME_NAME, OptOut, "customer-001", Some(("Parkveien 4", "0351", "Oslo"))),
+        1 => lock(fx::HOVEDINNGANG_LOCK_ID, fx::HOVEDINNGANG_NAME, OptOut, "customer-001", None),
+        2 => lock(fx::UUID_LOCK_ID, fx::UUID_LOCK_NAME, OptIn, "kunde-10001", Some(("Kirkegata 15", "0153", "Oslo"))),
+        3 => lock(
+            fx::HOSTILE_LOCK_ID,
+            fx::HOSTILE_NAME,
+            OptIn,
+            fx::HOSTILE_DATA,
+            Some((fx::HOSTILE_STREET, "0182", "Oslo")),
+        ),
+        4 => lock(fx::EMPTY_DATA_LOCK_ID, fx::EMPTY_DATA_NAME, OptOut, "", None),
+        5 => lock(
+            fx::EMPTY_EVENTS_LOCK_ID,
+            fx::EMPTY_EVENTS_NAME,
+            OptOut,
+            "kunde-10002",
+            Some(("Strandgata 3", "5013", "Bergen")),
+        ),
+        6 => lock(
+            fx::SLASH_LOCK_ID,
+            fx::SLASH_LOCK_NAME,
+            OptIn,
+            "kunde-10003",
+            Some(("Olav Tryggvasons gate 24", "7011", "Trondheim")),
+        ),
+        7 => lock(fx::BUSY_LOCK_ID, fx::BUSY_LOCK_NAME, OptOut, "kunde-10004", Some(("Storgata 1", "0155", "Oslo"))),
+        _ => return None,
+    };
+    Some(l)
+}
+
+fn make_lock(seed: u64, i: usize) -> Lock {
+    if let Some(l) = fixture_lock(i) {
+        return l;
+    }
+    let mut rng = SplitMix64::stream(seed, TAG_LOCK, i as u64);
+    // 48 bits that are distinct for every lock index (bijection), so ids never collide.
+    let hw = mix48((i as u64) ^ mix64(seed ^ TAG_LOCK));
+    let mac = (0..6).rev().map(|b| format!("{:02x}", (hw >> (8 * b)) & 0xFF)).collect::<Vec<_>>().join(":");
+    let id = match rng.below(4) {
+        0 | 1 => format!("danalock-{mac}"),
+        2 => format!("doora-{mac}"),
+        _ => {
+            let a = rng.next_u64();
+            format!(
+                "{:08X}-{:04X}-4{:03X}-{:04X}-{:012X}",
+                a >> 32,
+                (a >> 16) & 0xFFFF,
+                a & 0x0FFF,
+                0x8000 | (rng.next_u64() & 0x3FFF),
+                hw
+            )
+        }
+    };
+    let name = lock_name(&mut rng);
+    let auth = if rng.chance(3, 10) { Auth::OptIn } else { Auth::OptOut };
+    let data = format!("kunde-{}", rng.range(10_005, 99_999));
+    let has_address = !rng.chance(15, 100);
+    let (street, postal_code, city, country_iso) = if has_address {
+        let (city, codes) = *rng.pick(CITIES);
+        let letter = if rng.chance(1, 8) { *rng.pick(&["A", "B", "C"]) } else { "" };
+        let street = format!("{} {}{}", rng.pick(STREETS), rng.range(1, 120), letter);
+        (Some(street), Some((*rng.pick(codes)).to_owned()), Some(city.to_owned()), Some("no".to_owned()))
+    } else {
+        (None, None, None, None)
+    };
+    Lock { auth, data, id, name, street, postal_code, city, country_iso }
+}
+
+fn lock_name(rng: &mut SplitMix64) -> String {
+    match rng.below(20) {
+        0 => "Hovedinngang".to_owned(),
+        1 => format!("Inngang Bygg {}", rng.pick(LETTERS)),
+        2 => "Vaskerom".to_owned(),
+        3 => format!("Bod {}", rng.range(1, 60)),
+        4 => "Port garasje".to_owned(),
+        5 => format!("Kontor {}. etg", rng.range(1, 6)),
+        6 => "Sykkelbod".to_owned(),
+        7 => "Søppelrom".to_owned(),
+        8 => "Bakdør".to_owned(),
+        9 => "Kjellerdør".to_owned(),
+        10 => format!("Oppgang {}", rng.pick(&LETTERS[..4])),
+        11 => "Varemottak".to_owned(),
+        12 => "Personalinngang".to_owned(),
+        13 => "Teknisk rom".to_owned(),
+        14 => format!("Loftsbod {}", rng.range(1, 40)),
+        15 => "Fellesrom".to_owned(),
+        16 => "Postrom".to_owned(),
+        17 => "Garasjeport".to_owned(),
+        18 => format!("Hovedinngang {} {}", rng.pick(STREETS), rng.range(1, 80)),
+        _ => format!("Leilighet H0{}0{}", rng.range(1, 6), rng.range(1, 4)),
+    }
+}
+
+/// A Norwegian mobile number in E.164: +47 and 8 digits starting with 4 or 9.
+fn phone(rng: &mut SplitMix64) -> String {
+    let first = if rng.chance(1, 2) { 4 } else { 9 };
+    format!("+47{first}{:07}", rng.below(10_000_000))
+}
+
+struct KeyHolder {
+    key_id: String,
+    name: String,
+    msn: String,
+}
+
+const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
+
+fn generate_events(
+    seed: u64,
+    lock_index: usize,
+    count: usize,
+    partner_name: &str,
+    anchor: DateTime<Utc>,
+    hostile: bool,
+) -> Vec<Event> {
+    let mut rng = SplitMix64::stream(seed, TAG_EVENTS, lock_index as u64);
+    let people: Vec<KeyHolder> = (0..rng.range(1, 4))
+        .map(|p| KeyHolder {
+            key_id: rng.uuid_v4(),
+            name: if hostile && p == 0 {
+                fx::HOSTILE_PERSON_NAME.to_owned()
+            } else {
+                format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
+            },
+            msn: phone(&mut rng),
+        })
+        .collect();
+    // The partner's own key (created with `msn: null`), used through Unloc Work.
+    let partner = KeyHolder { key_id: rng.uuid_v4(), name: partner_name.to_owned(), msn: String::new() };
+    let anchor_ms = anchor.timestamp_millis();
+    let midnight = anchor_ms - anchor_ms.rem_euclid(DAY_MS);
+    let mut events = Vec::with_capacity(count);
+    // Events come in visits: unlocked, then locked again 30 s to 45 min later by the same key.
+    while events.len() < count {
+        let who = if rng.chance(1, 6) { &partner } else { rng.pick(&people) };
+        // 70 % of visits in (Norwegian) working hours, the rest at any time of day.
+        let hour = if rng.chance(7, 10) { rng.range(5, 16) } else { rng.range(0, 23) } as i64;
+        let within_hour = rng.below(HOUR_MS as u64) as i64;
+        let mut day = rng.range(0, SPREAD_DAYS as u64 - 1) as i64;
+        let visit_len = rng.range(30_000, 45 * 60_000) as i64;
+        let mut start = midnight - day * DAY_MS + hour * HOUR_MS + within_hour;
+        if start + visit_len > anchor_ms {
+            // Today, but later than the anchor: move it to yesterday so nothing lies in the future.
+            day += 1;
+            start = midnight - day * DAY_MS + hour * HOUR_MS + within_hour;
+        }
+        for (action, at) in [("unlocked", start), ("locked", start + visit_len)] {
+            if events.len() == count {
+                break;
+            }
+            events.push(Event {
+                id: rng.uuid_v4(),
+                key_id: who.key_id.clone(),
+                action: action.to_owned(),
+                name: who.name.clone(),
+                msn: who.msn.clone(),
+                // Out of range only for anchors within days of chrono's limits (year ±262,000).
+                created: DateTime::from_timestamp_millis(at).unwrap_or(anchor),
+            });
+        }
+    }
+    events.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::time::Instant;
+
+    fn spec(seed: u64, locks: usize) -> DataSpec {
+        DataSpec {
+            seed,
+            locks,
+            events_per_lock: 30,
+            busy_lock_events: 0,
+            partner_name: fx::DEFAULT_PARTNER_NAME.to_owned(),
+            anchor: "2025-03-10T12:34:56.789Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn fixtures_come_first_in_order() {
+        let d = Dataset::new(spec(1, 40));
+        let ids: Vec<&str> = d.locks()[..fx::FIXTURE_COUNT].iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, fx::FIXTURE_IDS);
+        let hjemme = &d.locks()[0];
+        assert_eq!(hjemme.name, "Hjemme");
+        assert_eq!(hjemme.auth, Auth::OptOut);
+        assert_eq!(hjemme.street.as_deref(), Some("Parkveien 4"));
+        assert_eq!(hjemme.postal_code.as_deref(), Some("0351"));
+        assert_eq!(hjemme.city.as_deref(), Some("Oslo"));
+        assert_eq!(hjemme.country_iso.as_deref(), Some("no"));
+        let hostile = &d.locks()[3];
+        assert_eq!(hostile.name, fx::HOSTILE_NAME);
+        assert_eq!(hostile.street.as_deref(), Some(fx::HOSTILE_STREET));
+        assert_eq!(hostile.data, fx::HOSTILE_DATA);
+        for l in d.locks().iter().take(fx::FIXTURE_COUNT) {
+            let opt_in = fx::OPT_IN_FIXTURE_IDS.contains(&l.id.as_str());
+            assert_eq!(l.auth == Auth::OptIn, opt_in, "{}", l.id);
+        }
+        assert_eq!(d.locks()[4].data, "");
+        assert!(d.locks()[4].street.is_none());
+        assert_eq!(d.all_events(fx::EMPTY_EVENTS_LOCK_ID).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn fewer_locks_than_fixtures_gives_first_fixtures() {
+        let d = Dataset::new(spec(1, 3));
+        let ids: Vec<&str> = d.locks().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, fx::FIXTURE_IDS[..3]);
+        assert!(Dataset::new(spec(1, 0)).locks().is_empty());
+    }
+
+    #[test]
+    fn same_seed_same_data_other_seed_other_data() {
+        let a = Dataset::new(spec(7, 200));
+        let b = Dataset::new(spec(7, 200));
+        let c = Dataset::new(spec(8, 200));
+        assert_eq!(a.locks(), b.locks());
+        assert_eq!(a.locks_json(), b.locks_json());
+        assert_ne!(a.locks(), c.locks());
+        for l in a.locks() {
+            assert_eq!(a.all_events(&l.id), b.all_events(&l.id));
+        }
+        let id = &a.locks()[50].id;
+        assert_ne!(a.all_events(id), c.all_events(&c.locks()[50].id));
+        // A lock's data does not depend on how many locks there are.
+        let small = Dataset::new(spec(7, 60));
+        assert_eq!(small.locks(), &a.locks()[..60]);
+        assert_eq!(small.all_events(id), a.all_events(id));
+    }
+
+    #[test]
+    fn generated_locks_look_realistic() {
+        let d = Dataset::new(spec(1, 2_000));
+        let generated = &d.locks()[fx::FIXTURE_COUNT..];
+        let n = generated.len() as f64;
+        let opt_in = generated.iter().filter(|l| l.auth == Auth::OptIn).count() as f64;
+        assert!((0.25..0.35).contains(&(opt_in / n)), "opt-in {}", opt_in / n);
+        let no_addr = generated.iter().filter(|l| l.street.is_none()).count() as f64;
+        assert!((0.11..0.19).contains(&(no_addr / n)), "no address {}", no_addr / n);
+        let mut prefixes = HashSet::new();
+        for l in generated {
+            let all_or_none =
+                [&l.street, &l.postal_code, &l.city, &l.country_iso].iter().all(|f| f.is_some() == l.street.is_some());
+            assert!(all_or_none, "{l:?}");
+            if let Some(pc) = &l.postal_code {
+                assert!(pc.len() == 4 && pc.chars().all(|c| c.is_ascii_digit()), "{pc}");
+                assert_eq!(l.country_iso.as_deref(), Some("no"));
+            }
+            assert!(l.data.starts_with("kunde-"));
+            assert!(!l.name.is_empty());
+            prefixes.insert(if l.id.starts_with("danalock-") {
+                "danalock"
+            } else if l.id.starts_with("doora-") {
+                "doora"
+            } else {
+                assert_eq!(l.id.len(), 36, "{}", l.id);
+                assert_eq!(l.id, l.id.to_uppercase());
+                "uuid"
+            });
+        }
+        assert_eq!(prefixes.len(), 3);
+        assert!(generated.iter().any(|l| l.postal_code.as_deref().is_some_and(|p| p.starts_with('0'))));
+    }
+
+    #[test]
+    fn ten_thousand_locks_are_quick_and_unique() {
+        let t = Instant::now();
+        let d = Dataset::new(spec(1, 10_000));
+        // Generous for a debug build on a slow 2-core machine; it takes a few ms in practice.
+        assert!(t.elapsed().as_secs_f64() < 2.0, "{:?}", t.elapsed());
+        assert_eq!(d.locks().len(), 10_000);
+        let ids: HashSet<&str> = d.locks().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids.len(), 10_000);
+        // The last lock's events are generated on demand only.
+        let last = &d.locks()[9_999].id;
+        assert_eq!(d.all_events(last).unwrap().len(), 30);
+    }
+
+    #[test]
+    fn events_are_realistic_sorted_and_inside_the_window() {
+        let d = Dataset::new(spec(3, 100));
+        let anchor = d.anchor();
+        let mut partner_uses = 0;
+        let mut total = 0;
+        for l in d.locks() {
+            let ev = d.all_events(&l.id).unwrap();
+            let expected = if l.id == fx::EMPTY_EVENTS_LOCK_ID { 0 } else { 30 };
+            assert_eq!(ev.len(), expected);
+            assert!(ev.windows(2).all(|w| w[0].created <= w[1].created));
+            let keys: HashSet<&str> = ev.iter().map(|e| e.key_id.as_str()).collect();
+            assert!(keys.len() <= 5);
+            let ids: HashSet<&str> = ev.iter().map(|e| e.id.as_str()).collect();
+            assert_eq!(ids.len(), ev.len());
+            for e in ev.iter() {
+                total += 1;
+                assert!(e.created <= anchor);
+                assert!(e.created >= anchor - TimeDelta::days(SPREAD_DAYS));
+                assert_eq!(e.created.timestamp_subsec_nanos() % 1_000_000, 0);
+                assert!(e.action == "locked" || e.action == "unlocked");
+                assert_eq!(e.id, e.id.to_lowercase());
+                if e.msn.is_empty() {
+                    partner_uses += 1;
+                    assert_eq!(e.name, fx::DEFAULT_PARTNER_NAME);
+                } else {
+                    assert!(e.msn.starts_with("+474") || e.msn.starts_with("+479"), "{}", e.msn);
+                    assert_eq!(e.msn.len(), 11);
+                    assert!(e.msn[1..].chars().all(|c| c.is_ascii_digit()));
+                }
+            }
+        }
+        let share = f64::from(partner_uses) / f64::from(total);
+        assert!((0.11..0.23).contains(&share), "partner share {share}");
+        let hostile = d.all_events(fx::HOSTILE_LOCK_ID).unwrap();
+        assert!(hostile.iter().any(|e| e.name == fx::HOSTILE_PERSON_NAME));
+    }
+
+    #[test]
+    fn serialized_timestamps_always_have_milliseconds() {
+        let e = Event {
+            id: "a".into(),
+            key_id: "b".into(),
+            action: "locked".into(),
+            name: "n".into(),
+            msn: String::new(),
+            created: "2019-08-07T13:14:47Z".parse().unwrap(),
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["created"], "2019-08-07T13:14:47.000Z");
+        assert_eq!(v["keyId"], "b");
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn retention_drops_events_older_than_60_days_and_future_ones() {
+        let d = Dataset::new(spec(5, 20));
+        let id = &d.locks()[10].id;
+        let all = d.all_events(id).unwrap();
+        let anchor = d.anchor();
+        assert_eq!(d.served_events(id, anchor).unwrap().len(), all.len());
+        // 30 days later about half of the 59-day spread has aged out.
+        let later = anchor + TimeDelta::days(30);
+        let served = d.served_events(id, later).unwrap();
+        assert!(!served.is_empty() && served.len() < all.len());
+        assert!(served.iter().all(|e| e.created >= later - TimeDelta::days(RETENTION_DAYS)));
+        // Before the anchor, the events after "now" are not served.
+        let earlier = anchor - TimeDelta::days(20);
+        assert!(d.served_events(id, earlier).unwrap().iter().all(|e| e.created <= earlier));
+        assert!(d.served_events(id, anchor + TimeDelta::days(61)).unwrap().is_empty());
+        assert!(d.served_events("nope", anchor).is_none());
+    }
+
+    #[test]
+    fn busy_lock_gets_its_own_count_and_stays_fast() {
+        let mut s = spec(1, 40);
+        s.busy_lock_events = 100_000;
+        let d = Dataset::new(s);
+        let t = Instant::now();
+        let ev = d.all_events(fx::BUSY_LOCK_ID).unwrap();
+        assert_eq!(ev.len(), 100_000);
+        assert!(t.elapsed().as_secs_f64() < 10.0, "{:?}", t.elapsed());
+        assert_eq!(d.all_events(fx::HJEMME_LOCK_ID).unwrap().len(), 30);
+        let json = d.events_json(fx::BUSY_LOCK_ID, d.anchor()).unwrap();
+        let body: EventsBody = serde_json::from_slice(&json).unwrap();
+        assert_eq!(body.events.len(), 100_000);
+    }
+
+    #[test]
+    fn default_token_is_32_alphanumerics_and_seeded() {
+        let t = default_token(1);
+        assert_eq!(t.len(), 32);
+        assert!(t.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(t, default_token(1));
+        assert_ne!(t, default_token(2));
+    }
+}

@@ -1,0 +1,482 @@
+//! The request pipeline: admin endpoints, fault injection, lock-out, authentication, routing and data.
+//!
+//! Order for API requests (anything not under `/__admin`):
+//! 1. parse; recognise the route from the path shape (`locks`, `events`, or unknown);
+//! 2. an injected fault for that route, if any (before auth on purpose, see `fault.rs`);
+//! 3. lock-out → 403 for everyone while it lasts;
+//! 4. `Authorization: Bearer <token>` missing or wrong → 401 (a wrong one counts toward the lock-out);
+//! 5. partner id in the path unknown → 401 as well: the reference's 401 means "authentication failed /
+//!    no right to act on the resource", and answering 404 would tell a caller which partner ids exist;
+//! 6. unknown path → 404; wrong method → 405; an `Accept` without JSON → 406; unknown lock → 404.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::Serialize;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+use crate::data::Dataset;
+use crate::fault::{Fault, FaultRule, FaultTable, Route};
+use crate::http::{self, ReadError, Request, Response};
+
+/// A client that connects and then sends nothing is dropped after this long.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The request log keeps only the most recent entries, so a long demo run does not grow without bound.
+const MAX_LOGGED_REQUESTS: usize = 10_000;
+
+/// One API request as the simulator saw it (admin requests are not logged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The raw path as received (still percent-encoded), without the query.
+    pub path: String,
+    /// The recognised route, `None` (JSON `null`) for an unknown path.
+    pub route: Option<Route>,
+    /// The decoded lock id, for the events route.
+    pub lock_id: Option<String>,
+    /// The right bearer token for the right partner id was presented.
+    pub authorized: bool,
+    /// The status sent, `None` when the connection was dropped without an answer.
+    pub status: Option<u16>,
+    /// The injected fault that was applied, in its CLI spelling.
+    pub fault: Option<String>,
+}
+
+/// Lock-out settings; `after == 0` disables the lock-out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockoutPolicy {
+    pub after: u32,
+    pub window: Duration,
+    pub cooldown: Duration,
+}
+
+/// Wrong-token bookkeeping. Only presented-but-wrong tokens count (a missing header is a client bug, not
+/// guessing); requests refused during a lock-out neither count nor extend it, so the cool-down is exact.
+#[derive(Debug, Default)]
+pub(crate) struct Lockout {
+    failures: VecDeque<Instant>,
+    locked_until: Option<Instant>,
+}
+
+impl Lockout {
+    pub(crate) fn is_locked(&mut self, now: Instant) -> bool {
+        match self.locked_until {
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.locked_until = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn record_failure(&mut self, now: Instant, policy: LockoutPolicy) {
+        if policy.after == 0 {
+            return;
+        }
+        while self.failures.front().is_some_and(|&t| now.duration_since(t) > policy.window) {
+            self.failures.pop_front();
+        }
+        self.failures.push_back(now);
+        if self.failures.len() >= policy.after as usize {
+            self.failures.clear();
+            self.locked_until = Some(now + policy.cooldown);
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.failures.clear();
+        self.locked_until = None;
+    }
+}
+
+/// Everything the connection tasks share.
+pub(crate) struct State {
+    pub data: Dataset,
+    pub partner_id: String,
+    pub token: String,
+    pub lockout_policy: LockoutPolicy,
+    pub lockout: Mutex<Lockout>,
+    pub faults: Mutex<FaultTable>,
+    pub requests: Mutex<VecDeque<RecordedRequest>>,
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent, so a
+/// panic elsewhere must not take the whole simulator down with it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl State {
+    fn record(&self, r: RecordedRequest) {
+        let mut log = lock(&self.requests);
+        if log.len() >= MAX_LOGGED_REQUESTS {
+            log.pop_front();
+        }
+        log.push_back(r);
+    }
+}
+
+/// Accepts connections until the task is aborted; each connection gets its own task. The tasks live in
+/// a `JoinSet` owned by this loop, so aborting the loop (Simulator drop) also ends them.
+pub(crate) async fn serve(listener: TcpListener, state: Arc<State>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    conns.spawn(handle_connection(Arc::clone(&state), stream, peer));
+                }
+                Err(e) => {
+                    // E.g. too many open files: back off briefly instead of spinning.
+                    log::warn!("unloc-sim: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            // Reap finished connection tasks so the set does not grow.
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+}
+
+async fn handle_connection(state: Arc<State>, mut stream: TcpStream, peer: SocketAddr) {
+    // Small answers should not wait for Nagle; failure to set it is harmless.
+    let _ = stream.set_nodelay(true);
+    let req = match tokio::time::timeout(READ_TIMEOUT, http::read_request(&mut stream)).await {
+        Ok(Ok(req)) => req,
+        Ok(Err(ReadError::Bad(status, msg))) => {
+            let _ = Response::error(status, msg).write_to(&mut stream).await;
+            return;
+        }
+        Ok(Err(e)) => {
+            log::debug!("unloc-sim: {peer}: {e}");
+            return;
+        }
+        Err(_) => {
+            log::debug!("unloc-sim: {peer}: no request within {READ_TIMEOUT:?}");
+            return;
+        }
+    };
+    let result = if req.path == "/__admin" || req.path.starts_with("/__admin/") {
+        admin(&state, &req).write_to(&mut stream).await
+    } else {
+        api(&state, &req, &mut stream).await
+    };
+    if let Err(e) = result {
+        // The client went away mid-answer: nothing to do, the test on the other side will notice.
+        log::debug!("unloc-sim: {peer}: writing the answer failed: {e}");
+    }
+}
+
+/// What the path of an API request points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// `/v1/partners/{partner}/locks`
+    Locks { partner: String },
+    /// `/v1/partners/{partner}/locks/{lock_id}/events`
+    Events { partner: String, lock_id: String },
+    /// Some other path under `/v1/partners/{partner}/`.
+    OtherUnderPartner { partner: String },
+    /// Outside the API, or a segment that does not percent-decode.
+    Unknown,
+}
+
+impl Target {
+    pub(crate) fn route(&self) -> Option<Route> {
+        match self {
+            Self::Locks { .. } => Some(Route::Locks),
+            Self::Events { .. } => Some(Route::Events),
+            _ => None,
+        }
+    }
+
+    fn partner(&self) -> Option<&str> {
+        match self {
+            Self::Locks { partner } | Self::Events { partner, .. } | Self::OtherUnderPartner { partner } => {
+                Some(partner)
+            }
+            Self::Unknown => None,
+        }
+    }
+}
+
+/// Splits the raw path on `/` first and decodes each segment after, so an encoded `%2F` inside a lock id
+/// stays part of the id.
+pub(crate) fn classify(raw_path: &str) -> Target {
+    let Some(rest) = raw_path.strip_prefix('/') else {
+        return Target::Unknown;
+    };
+    let raw: Vec<&str> = rest.split('/').collect();
+    let Some(segs) = raw.iter().map(|s| http::percent_decode(s)).collect::<Option<Vec<String>>>() else {
+        return Target::Unknown;
+    };
+    match segs.as_slice() {
+        [v1, partners, partner, tail @ ..] if v1 == "v1" && partners == "partners" => {
+            let partner = partner.clone();
+            match tail {
+                [locks] if locks == "locks" => Target::Locks { partner },
+                [locks, lock_id, events] if locks == "locks" && events == "events" => {
+                    Target::Events { partner, lock_id: lock_id.clone() }
+                }
+                _ => Target::OtherUnderPartner { partner },
+            }
+        }
+        _ => Target::Unknown,
+    }
+}
+
+/// The bearer token of the request, if the header has that form (scheme case-insensitive).
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.header("authorization")?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::Result<()> {
+    let target = classify(&req.path);
+    let route = target.route();
+    let token = bearer(req);
+    let authorized = token == Some(state.token.as_str()) && target.partner() == Some(state.partner_id.as_str());
+    let fault = lock(&state.faults).take(route);
+    let mut record = RecordedRequest {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        route,
+        lock_id: match &target {
+            Target::Events { lock_id, .. } => Some(lock_id.clone()),
+            _ => None,
+        },
+        authorized,
+        status: None,
+        fault: fault.as_ref().map(Fault::spec),
+    };
+
+    let Some(fault) = fault else {
+        let resp = respond(state, req, &target, token);
+        record.status = Some(resp.status);
+        state.record(record);
+        return resp.write_to(stream).await;
+    };
+    match fault {
+        Fault::Drop => {
+            state.record(record);
+            // Dropping the stream (by returning) closes the connection without a byte of answer.
+            Ok(())
+        }
+        Fault::Delay { ms } => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            let resp = respond(state, req, &target, token);
+            record.status = Some(resp.status);
+            state.record(record);
+            resp.write_to(stream).await
+        }
+        Fault::Truncated => {
+            let resp = respond(state, req, &target, token);
+            record.status = Some(resp.status);
+            state.record(record);
+            resp.write_truncated(stream).await
+        }
+        other => {
+            let resp = fault_response(&other);
+            record.status = Some(resp.status);
+            state.record(record);
+            resp.write_to(stream).await
+        }
+    }
+}
+
+/// The answer of a fault that replaces the normal answer entirely.
+fn fault_response(fault: &Fault) -> Response {
+    match fault {
+        Fault::Status { code, body, retry_after } => {
+            let mut resp = match body {
+                Some(b) => Response::json_bytes(*code, b.clone().into_bytes()),
+                None => Response::error(*code, "injected fault"),
+            };
+            if let Some(r) = retry_after {
+                resp = resp.with_header("Retry-After", r);
+            }
+            resp
+        }
+        // Cut off mid-string: not valid JSON, but looks like the start of a real answer.
+        Fault::Malformed => {
+            Response::json_bytes(200, br#"{"locks":[{"id":"danalock-00:00:00:00:00:01","name":"Hjem"#.to_vec())
+        }
+        Fault::Html => Response {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            headers: Vec::new(),
+            body: b"<!DOCTYPE html>\n<html><head><title>Wi-Fi login</title></head>\
+                    <body><h1>Welcome</h1><p>Please log in to continue.</p></body></html>\n"
+                .to_vec(),
+        },
+        Fault::Empty => Response::json_bytes(200, Vec::new()),
+        // Handled by the caller (they wrap or replace the normal answer); a plain 500 if ever reached.
+        Fault::Delay { .. } | Fault::Truncated | Fault::Drop => Response::error(500, "fault handled elsewhere"),
+    }
+}
+
+/// The normal answer: lock-out, auth, routing, data.
+fn respond(state: &State, req: &Request, target: &Target, token: Option<&str>) -> Response {
+    let now = Instant::now();
+    {
+        let mut lockout = lock(&state.lockout);
+        if lockout.is_locked(now) {
+            return Response::error(
+                403,
+                "temporarily locked out after too many requests with bad credentials; try again later",
+            );
+        }
+        match token {
+            None => {
+                return Response::error(401, "missing bearer token: send Authorization: Bearer <token>")
+                    .with_header("WWW-Authenticate", "Bearer");
+            }
+            Some(t) if t != state.token => {
+                lockout.record_failure(now, state.lockout_policy);
+                return Response::error(401, "authentication failed")
+                    .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            }
+            Some(_) => {}
+        }
+    }
+    // The token is right; a different partner id is still "no right to act on the resource" (401), and
+    // does not count toward the lock-out since no credential was guessed wrong.
+    match target.partner() {
+        Some(p) if p == state.partner_id => {}
+        Some(_) => {
+            return Response::error(401, "no right to act on this partner").with_header("WWW-Authenticate", "Bearer");
+        }
+        None => return Response::error(404, "no such resource"),
+    }
+    if matches!(target, Target::OtherUnderPartner { .. }) {
+        return Response::error(404, "no such resource");
+    }
+    if req.method != "GET" {
+        return Response::error(405, "method not allowed").with_header("Allow", "GET");
+    }
+    if !http::accepts_json(req.header("accept")) {
+        return Response::error(406, "only application/json is available");
+    }
+    match target {
+        Target::Locks { .. } => Response::json_bytes(200, state.data.locks_json().to_vec()),
+        Target::Events { lock_id, .. } => match state.data.events_json(lock_id, Utc::now()) {
+            Some(body) => Response::json_bytes(200, body),
+            None => Response::error(404, "lock not found"),
+        },
+        // Every other target returned above.
+        Target::OtherUnderPartner { .. } | Target::Unknown => Response::error(404, "no such resource"),
+    }
+}
+
+/// `/__admin/...`: test controls. No auth (the server only listens on loopback) and no faults.
+fn admin(state: &State, req: &Request) -> Response {
+    let ok = || Response::json(200, &serde_json::json!({ "ok": true }));
+    match (req.method.as_str(), req.path.as_str()) {
+        ("POST", "/__admin/faults") => match serde_json::from_slice::<FaultRule>(&req.body) {
+            Ok(rule) => {
+                let mut faults = lock(&state.faults);
+                faults.add(rule);
+                Response::json(200, &serde_json::json!({ "ok": true, "faults": faults.rules() }))
+            }
+            Err(e) => Response::error(400, &format!("bad fault rule: {e}")),
+        },
+        ("GET", "/__admin/faults") => {
+            Response::json(200, &serde_json::json!({ "faults": lock(&state.faults).rules() }))
+        }
+        ("DELETE", "/__admin/faults") => {
+            lock(&state.faults).clear();
+            ok()
+        }
+        ("GET", "/__admin/requests") => {
+            let log: Vec<RecordedRequest> = lock(&state.requests).iter().cloned().collect();
+            Response::json(200, &serde_json::json!({ "requests": log }))
+        }
+        ("DELETE", "/__admin/requests") => {
+            lock(&state.requests).clear();
+            ok()
+        }
+        ("POST", "/__admin/reset-lockout") => {
+            lock(&state.lockout).reset();
+            ok()
+        }
+        (_, "/__admin/faults" | "/__admin/requests" | "/__admin/reset-lockout") => {
+            Response::error(405, "method not allowed")
+        }
+        _ => Response::error(404, "unknown admin endpoint"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_paths() {
+        assert_eq!(classify("/v1/partners/demo/locks"), Target::Locks { partner: "demo".into() });
+        assert_eq!(
+            classify("/v1/partners/demo/locks/danalock-00%3A00%3A01/events"),
+            Target::Events { partner: "demo".into(), lock_id: "danalock-00:00:01".into() }
+        );
+        assert_eq!(
+            classify("/v1/partners/demo/locks/a%2Fb:c/events"),
+            Target::Events { partner: "demo".into(), lock_id: "a/b:c".into() }
+        );
+        // An unencoded '/' splits the id into two segments: not the events route.
+        assert_eq!(
+            classify("/v1/partners/demo/locks/a/b/events"),
+            Target::OtherUnderPartner { partner: "demo".into() }
+        );
+        assert_eq!(classify("/v1/partners/de%20mo/keys"), Target::OtherUnderPartner { partner: "de mo".into() });
+        assert_eq!(classify("/v1/partners"), Target::Unknown);
+        assert_eq!(classify("/"), Target::Unknown);
+        assert_eq!(classify("/v1/partners/demo/locks/bad%zz/events"), Target::Unknown);
+        assert_eq!(classify("*"), Target::Unknown);
+    }
+
+    #[test]
+    fn lockout_counts_within_window_and_expires() {
+        let policy = LockoutPolicy { after: 3, window: Duration::from_secs(10), cooldown: Duration::from_secs(60) };
+        let t0 = Instant::now();
+        let mut l = Lockout::default();
+        l.record_failure(t0, policy);
+        // Slides out of the window before the next two.
+        l.record_failure(t0 + Duration::from_secs(11), policy);
+        l.record_failure(t0 + Duration::from_secs(12), policy);
+        assert!(!l.is_locked(t0 + Duration::from_secs(12)));
+        l.record_failure(t0 + Duration::from_secs(13), policy);
+        assert!(l.is_locked(t0 + Duration::from_secs(13)));
+        assert!(l.is_locked(t0 + Duration::from_secs(72)));
+        assert!(!l.is_locked(t0 + Duration::from_secs(74)));
+        l.record_failure(t0 + Duration::from_secs(75), policy);
+        assert!(!l.is_locked(t0 + Duration::from_secs(75)));
+        l.reset();
+        assert!(!l.is_locked(t0 + Duration::from_secs(75)));
+        let mut off = Lockout::default();
+        for _ in 0..10 {
+            off.record_failure(t0, LockoutPolicy { after: 0, ..policy });
+        }
+        assert!(!off.is_locked(t0));
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let req = |v: Option<&str>| Request {
+            method: "GET".into(),
+            path: "/".into(),
+            query: None,
+            headers: v.map(|v| vec![("Authorization".to_owned(), v.to_owned())]).unwrap_or_default(),
+            body: Vec::new(),
+        };
+        assert_eq!(bearer(&req(Some("Bearer abc"))), Some("abc"));
+        assert_eq!(bearer(&req(Some("bearer  abc "))), Some("abc"));
+        assert_eq!(bearer(&req(Some("Basic abc"))), None);
+        assert_eq!(bearer(&req(Some("Bearer "))), None);
+        assert_eq!(bearer(&req(None)), None);
+    }
+}

@@ -1,0 +1,474 @@
+//! End to end: the real Unloc Desk binary under Xvfb, driven over WebDriver (tauri-driver +
+//! WebKitWebDriver), against one simulator per scenario, with the real Secret Service keychain.
+//!
+//! Run by the README's test command (`tests/run-tests.sh`), which builds the app once, starts
+//! Xvfb, a private D-Bus session and gnome-keyring, and sets UNLOC_E2E=1. Without UNLOC_E2E the
+//! scenarios say they were skipped; with it, anything missing is a failure, never a skip.
+//! Screenshots of each view, and of any failure, land in `tests/artifacts/`.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
+
+/// The keychain service the app files tokens under (src-tauri/src/secrets.rs).
+const KEYCHAIN_SERVICE: &str = "no.unlocdesk.app";
+/// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "GMT+3".
+const TEST_TZ: &str = "Etc/GMT-3";
+const WAIT: Duration = Duration::from_secs(20);
+
+type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The scenarios share one display and one keychain: run them one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn e2e_enabled() -> bool {
+    if std::env::var("UNLOC_E2E").as_deref() == Ok("1") {
+        return true;
+    }
+    #[allow(clippy::print_stderr)] // tells a developer running plain `cargo test` how to run these
+    {
+        eprintln!("skipped: the end-to-end suite runs with tests/run-tests.sh (UNLOC_E2E=1)");
+    }
+    false
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_path_buf()
+}
+
+fn app_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let binary = target.join("debug").join("unloc-desk");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p unloc-desk` first", binary.display());
+    binary
+}
+
+fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("tests").join("artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts folder");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a free port")
+}
+
+/// One tauri-driver (and so one app process per WebDriver session) with the environment a
+/// scenario asks for. Stopped with SIGTERM: SIGKILL would leave WebKitWebDriver running.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(home: &Path, sim: &Simulator, extra_env: &[(&str, &str)]) -> TestResult<Self> {
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new("tauri-driver");
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("UNLOC_API_BASE", sim.api_base())
+            .env("UNLOC_PARTNER_ID", sim.partner_id())
+            .env_remove("UNLOC_API_TOKEN")
+            .env("TZ", TEST_TZ)
+            .env("LANG", "en_US.UTF-8")
+            .env("LANGUAGE", "en")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let child = command.spawn().map_err(|error| format!("could not start tauri-driver (tests/setup.sh installs it): {error}"))?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start listening".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// Starts the app in a new WebDriver session (a timeout instead of a hang if it cannot start).
+    async fn open_app(&self) -> TestResult<Client> {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
+        let mut builder = ClientBuilder::rustls()?;
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{}", self.port);
+        let client = tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
+            .await
+            .map_err(|_| "the app did not start within 60 s")??;
+        Ok(client)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Everything one scenario owns: its simulator, its own app folders, its driver.
+struct Scenario {
+    name: &'static str,
+    sim: Simulator,
+    home: PathBuf,
+    driver: Driver,
+}
+
+impl Scenario {
+    async fn new(name: &'static str, config: SimConfig) -> TestResult<Self> {
+        let sim = unloc_sim::start(config).await?;
+        let home = std::env::temp_dir().join(format!("unloc-e2e-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)?;
+        let driver = Driver::start(&home, &sim, &[])?;
+        forget_token(sim.partner_id());
+        Ok(Scenario { name, sim, home, driver })
+    }
+
+    /// Runs the steps against a freshly started app; on failure keeps a screenshot.
+    async fn run<F>(&self, steps: F) -> TestResult
+    where
+        F: for<'a> FnOnce(&'a Client, &'a Scenario) -> Pin<Box<dyn Future<Output = TestResult> + Send + 'a>>,
+    {
+        let client = self.driver.open_app().await?;
+        let outcome = steps(&client, self).await;
+        if outcome.is_err() {
+            if let Ok(png) = client.screenshot().await {
+                let path = artifacts_dir().join(format!("{}-failure.png", self.name));
+                let _ = std::fs::write(&path, png);
+            }
+        }
+        let _ = client.close().await;
+        outcome
+    }
+}
+
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        forget_token(self.sim.partner_id());
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn keychain_token(partner_id: &str) -> Option<String> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, partner_id).ok()?.get_password().ok()
+}
+
+fn forget_token(partner_id: &str) {
+    if let Ok(entry) = keyring::Entry::new(KEYCHAIN_SERVICE, partner_id) {
+        let _ = entry.delete_credential();
+    }
+}
+
+// ---- small WebDriver helpers -------------------------------------------------------------
+
+async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elements::Element> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            if element.is_displayed().await.unwrap_or(false) {
+                return Ok(element);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!("`{css}` did not become visible").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until a script returns a truthy value; returns that value.
+async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let value = client.execute(script, vec![]).await?;
+        let truthy = !matches!(&value, Value::Null | Value::Bool(false))
+            && value.as_str() != Some("")
+            && value.as_u64() != Some(0);
+        if truthy {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what} (last value {value})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> TestResult<String> {
+    Ok(client.find(Locator::Css(css)).await?.text().await?)
+}
+
+async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
+    let field = wait_visible(client, css).await?;
+    field.clear().await?;
+    field.send_keys(value).await?;
+    Ok(())
+}
+
+async fn screenshot(client: &Client, name: &str) -> TestResult {
+    std::fs::write(artifacts_dir().join(format!("{name}.png")), client.screenshot().await?)?;
+    Ok(())
+}
+
+async fn sign_in(client: &Client, token: &str) -> TestResult {
+    wait_visible(client, "#signin-view").await?;
+    fill(client, "#api-token", token).await?;
+    client.find(Locator::Css("#signin-submit")).await?.click().await?;
+    Ok(())
+}
+
+async fn rendered_lock_ids(client: &Client) -> TestResult<Vec<String>> {
+    let value = client
+        .execute("return [...document.querySelectorAll('tr[data-lock-id]')].map(r => r.dataset.lockId)", vec![])
+        .await?;
+    Ok(serde_json::from_value(value)?)
+}
+
+async fn assert_nothing_executed(client: &Client) -> TestResult {
+    let pwned = client.execute("return typeof window.__pwned", vec![]).await?;
+    if pwned != json!("undefined") {
+        return Err("a hostile lock text was executed as code".into());
+    }
+    Ok(())
+}
+
+async fn search_locks(client: &Client, text: &str) -> TestResult {
+    fill(client, "#locks-search", text).await
+}
+
+// ---- scenarios ----------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let scenario = Scenario::new("main-flow", SimConfig { lockout_after: 0, ..SimConfig::default() }).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                // The partner id comes from UNLOC_PARTNER_ID; the token must be typed.
+                wait_visible(client, "#signin-view").await?;
+                let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
+                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
+                screenshot(client, "view-signin").await?;
+
+                // A wrong token: a clear message, still on sign-in, nothing in the keychain.
+                sign_in(client, "wrong-token-wrong-token-wrong-tok").await?;
+                let error = wait_visible(client, "#signin-error").await?.text().await?;
+                assert!(error.to_lowercase().contains("token"), "sign-in error should name the token: {error}");
+                assert!(!error.contains(sim.token()));
+                assert_eq!(keychain_token(sim.partner_id()), None, "a wrong token must not be stored");
+
+                // The right token: the locks view with every lock.
+                sign_in(client, sim.token()).await?;
+                wait_visible(client, "#locks-view").await?;
+                wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
+                assert_eq!(keychain_token(sim.partner_id()).as_deref(), Some(sim.token()), "the token is kept in the keychain");
+                let token_field = client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
+                assert_eq!(token_field, json!(""), "the token must not linger in the form");
+
+                let opt_in_expected = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").count();
+                let opt_in_shown = text_of(client, "#opt-in-count").await?;
+                assert_eq!(opt_in_shown.trim(), opt_in_expected.to_string());
+                let counts = text_of(client, "#locks-count").await?;
+                assert!(counts.contains(&sim.locks().len().to_string()), "count line: {counts}");
+
+                // The seeded opt-in lock carries the flag in words; an opt-out lock does not.
+                search_locks(client, fixtures::UUID_LOCK_NAME).await?;
+                let row = format!("tr[data-lock-id=\"{}\"]", fixtures::UUID_LOCK_ID);
+                let flag = wait_visible(client, &format!("{row} .lock-auth")).await?.text().await?;
+                assert!(flag.contains("Owner must approve each key"), "opt-in flag: {flag}");
+                search_locks(client, fixtures::HJEMME_NAME).await?;
+                let row = format!("tr[data-lock-id=\"{}\"]", fixtures::HJEMME_LOCK_ID);
+                let flag = wait_visible(client, &format!("{row} .lock-auth")).await?.text().await?;
+                assert!(!flag.contains("Owner must approve"), "opt-out lock flagged: {flag}");
+                let address = text_of(client, &format!("{row} .lock-address")).await?;
+                assert!(address.contains("Parkveien 4") && address.contains("0351"), "address: {address}");
+                search_locks(client, "").await?;
+
+                // The hostile lock: its markup shows as text, nothing runs.
+                let hostile_row = format!("tr[data-lock-id=\"{}\"]", fixtures::HOSTILE_LOCK_ID);
+                search_locks(client, "Bakdør").await?;
+                let name = wait_visible(client, &format!("{hostile_row} .lock-name")).await?.text().await?;
+                assert_eq!(name.trim(), fixtures::HOSTILE_NAME.trim());
+                let data = text_of(client, &format!("{hostile_row} .lock-data")).await?;
+                assert_eq!(data.trim(), fixtures::HOSTILE_DATA);
+                let injected = client
+                    .execute("return document.querySelectorAll('#locks-view img, #locks-view svg script, #locks-view tbody script').length", vec![])
+                    .await?;
+                assert_eq!(injected, json!(0), "hostile markup became elements");
+                assert_nothing_executed(client).await?;
+                search_locks(client, "").await?;
+
+                // The opt-in filter: one click, only opt-in locks remain.
+                client.find(Locator::Css("#filter-opt-in")).await?.click().await?;
+                wait_for_js(client, "the filter to apply", "return document.querySelector('#filter-opt-in').getAttribute('aria-pressed') === 'true'").await?;
+                let shown = rendered_lock_ids(client).await?;
+                let opt_in: Vec<String> = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").map(|lock| lock.id.clone()).collect();
+                assert!(!shown.is_empty());
+                assert!(shown.iter().all(|id| opt_in.contains(id)), "non-opt-in lock shown under the filter: {shown:?}");
+                screenshot(client, "view-locks-opt-in").await?;
+                client.find(Locator::Css("#filter-opt-in")).await?.click().await?;
+                screenshot(client, "view-locks").await?;
+
+                // Open a lock: its history, newest first, in local time with the zone.
+                search_locks(client, fixtures::HJEMME_NAME).await?;
+                wait_visible(client, &format!("tr[data-lock-id=\"{}\"]", fixtures::HJEMME_LOCK_ID)).await?.click().await?;
+                wait_visible(client, "#lock-view").await?;
+                assert_eq!(text_of(client, "#lock-title").await?.trim(), fixtures::HJEMME_NAME);
+                wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
+                let mut events = sim.events(fixtures::HJEMME_LOCK_ID).expect("fixture lock");
+                events.sort_by_key(|event| std::cmp::Reverse(event.created));
+                let newest = &events[0];
+                let first_row = client.execute("return document.querySelector('tr[data-event-id]').dataset.eventId", vec![]).await?;
+                assert_eq!(first_row, json!(newest.id), "the newest event comes first");
+                let row = format!("tr[data-event-id=\"{}\"]", newest.id);
+                let when = text_of(client, &format!("{row} .event-time")).await?;
+                let local = newest.created + chrono::Duration::hours(3);
+                let expected_clock = local.format("%H:%M").to_string();
+                assert!(when.contains(&expected_clock), "event time {when:?} should show local {expected_clock} (UTC+3)");
+                assert!(when.contains("GMT+3"), "the zone should be visible: {when:?}");
+                let action = text_of(client, &format!("{row} .event-action")).await?;
+                let expected_action = if newest.action == "locked" { "Locked" } else { "Unlocked" };
+                assert_eq!(action.trim(), expected_action);
+                let who = text_of(client, &format!("{row} .event-who")).await?;
+                assert!(who.contains(newest.name.trim()), "who: {who}");
+                screenshot(client, "view-lock").await?;
+
+                // A lock without events explains the two-month retention.
+                client.find(Locator::Css("#lock-back")).await?.click().await?;
+                search_locks(client, fixtures::EMPTY_EVENTS_NAME).await?;
+                wait_visible(client, &format!("tr[data-lock-id=\"{}\"]", fixtures::EMPTY_EVENTS_LOCK_ID)).await?.click().await?;
+                let empty = wait_visible(client, "#events-empty").await?.text().await?;
+                assert!(empty.contains("two months"), "empty state: {empty}");
+                client.find(Locator::Css("#lock-back")).await?.click().await?;
+
+                // Sign out: back to sign-in, partner id kept, token gone from the keychain.
+                client.find(Locator::Css("#signout")).await?.click().await?;
+                wait_visible(client, "#signin-view").await?;
+                let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
+                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
+                assert_eq!(keychain_token(sim.partner_id()), None, "sign-out must remove the token");
+                assert_nothing_executed(client).await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let scenario = Scenario::new("restart-offline", SimConfig { lockout_after: 0, locks: 25, ..SimConfig::default() }).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                sign_in(client, scenario.sim.token()).await?;
+                wait_visible(client, "#locks-view").await?;
+                Ok(())
+            })
+        })
+        .await?;
+    // A new app process: straight to the locks, no sign-in form.
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                wait_visible(client, "#locks-view").await?;
+                wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
+                let before = rendered_lock_ids(client).await?;
+
+                // The connection drops: the list stays, marked as not current.
+                sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
+                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                let banner = wait_for_js(client, "the offline notice", "return document.querySelector('#status-banner')?.textContent.trim()").await?;
+                assert!(banner.as_str().unwrap_or_default().contains("Offline"), "banner: {banner}");
+                assert_eq!(rendered_lock_ids(client).await?, before, "the list must stay on screen while offline");
+                screenshot(client, "view-locks-offline").await?;
+
+                // Back online: a refresh clears the notice.
+                sim.clear_faults();
+                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                wait_for_js(client, "the notice to clear", "return !document.querySelector('#status-banner')?.textContent.includes('Offline')").await?;
+
+                // The token is revoked at Unloc: back to sign-in, partner id kept.
+                sim.add_fault(FaultRule::always(Route::Locks, Fault::Status { code: 401, body: None, retry_after: None }));
+                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                wait_visible(client, "#signin-view").await?;
+                let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
+                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
+                wait_visible(client, "#signin-error").await?;
+                assert_eq!(keychain_token(sim.partner_id()), None, "a rejected token is forgotten");
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn norwegian_is_chosen_from_the_os_and_switchable() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let sim = unloc_sim::start(SimConfig { lockout_after: 0, locks: 12, ..SimConfig::default() }).await?;
+    let home = std::env::temp_dir().join(format!("unloc-e2e-lang-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let driver = Driver::start(&home, &sim, &[("LANG", "nb_NO.UTF-8"), ("LANGUAGE", "nb")])?;
+    let client = driver.open_app().await?;
+    let outcome: TestResult = async {
+        wait_visible(&client, "#signin-view").await?;
+        wait_for_js(&client, "Norwegian", "return document.documentElement.lang === 'nb'").await?;
+        sign_in(&client, sim.token()).await?;
+        wait_visible(&client, "#locks-view").await?;
+        search_locks(&client, fixtures::UUID_LOCK_NAME).await?;
+        let flag = wait_visible(&client, &format!("tr[data-lock-id=\"{}\"] .lock-auth", fixtures::UUID_LOCK_ID)).await?.text().await?;
+        assert!(flag.contains("Eier må godkjenne hver nøkkel"), "Norwegian opt-in flag: {flag}");
+        screenshot(&client, "view-locks-nb").await?;
+        client.find(Locator::Css("#nav-settings")).await?.click().await?;
+        wait_visible(&client, "#settings-view").await?;
+        client.find(Locator::Css("#language-select option[value=\"en\"]")).await?.click().await?;
+        wait_for_js(&client, "English", "return document.documentElement.lang === 'en'").await?;
+        screenshot(&client, "view-settings").await?;
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join("language-failure.png"), png);
+        }
+    }
+    let _ = client.close().await;
+    forget_token(sim.partner_id());
+    let _ = std::fs::remove_dir_all(&home);
+    outcome
+}

@@ -1,0 +1,108 @@
+// The one place that turns an AppError ({kind, message, field?, retryAfterSecs?}) — or anything
+// else that was thrown — into words for people: a title, what to do next, and a small details line.
+// The Rust `message` is never the main text; it only goes into the details line.
+
+import { t, tn } from './i18n.js';
+
+export const ERROR_KINDS = [
+  'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
+  'offline', 'timeout', 'invalidResponse', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
+  'settingsReset', 'internal',
+];
+
+export const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language'];
+
+// Where the same kind means something more specific (catalog prefix per context and kind).
+const CONTEXT_TEXT = {
+  signin: { notFound: 'error.notFound.signin', forbidden: 'error.forbidden.signin' },
+  events: { notFound: 'error.notFound.lock' },
+};
+
+/** Any thrown value as an AppError with a known kind (unknown kinds become "internal"). */
+export function normalizeError(raw) {
+  if (raw && typeof raw === 'object' && ERROR_KINDS.includes(raw.kind)) return raw;
+  if (raw && typeof raw === 'object' && typeof raw.kind === 'string') {
+    return { kind: 'internal', message: `${raw.kind}: ${raw.message ?? ''}` };
+  }
+  const message = raw instanceof Error ? raw.message : typeof raw === 'string' ? raw : '';
+  return { kind: 'internal', message };
+}
+
+/** True for problems where data already on screen should stay, marked as not current. */
+export function isConnectionProblem(raw) {
+  const kind = normalizeError(raw).kind;
+  return kind === 'offline' || kind === 'timeout';
+}
+
+/** True when the only way on is the sign-in screen. */
+export function needsSignIn(raw) {
+  const kind = normalizeError(raw).kind;
+  return kind === 'unauthorized' || kind === 'notSignedIn';
+}
+
+function waitText(seconds) {
+  const secs = Math.ceil(seconds);
+  return secs >= 120
+    ? tn('error.rateLimited.waitMinutes', Math.ceil(secs / 60))
+    : tn('error.rateLimited.waitSeconds', secs);
+}
+
+/**
+ * Words for an error. context: "signin" | "locks" | "events" | "settings" | "signout" | undefined.
+ * Returns {kind, field, title, action, details}; field names the form field to mark, if any.
+ */
+export function describeError(raw, context) {
+  const err = normalizeError(raw);
+  const kind = err.kind;
+  let prefix = `error.${kind}`;
+  let field = INPUT_FIELDS.includes(err.field) ? err.field : undefined;
+  if (kind === 'invalidInput') prefix = field ? `error.invalidInput.${field}` : 'error.invalidInput';
+  const special = CONTEXT_TEXT[context]?.[kind];
+  if (special) prefix = special;
+  if (context === 'signin' && kind === 'notFound') field = 'partnerId';
+  if (context === 'signin' && kind === 'unauthorized') field = 'token';
+
+  let action = t(`${prefix}.action`);
+  if (kind === 'rateLimited' && err.retryAfterSecs > 0) action = waitText(err.retryAfterSecs);
+
+  const message = typeof err.message === 'string' ? err.message.trim() : '';
+  return {
+    kind,
+    field,
+    title: t(`${prefix}.title`),
+    action,
+    details: message ? t('error.details', { message }) : '',
+  };
+}
+
+/**
+ * Fill container with the described error (title, next step, details) as text nodes.
+ * With onRetry a "Try again" button is added (never for lockedOut: retrying too soon does not help).
+ * Returns the description.
+ */
+export function renderError(container, raw, { context, onRetry } = {}) {
+  const info = describeError(raw, context);
+  const title = document.createElement('p');
+  title.className = 'error-title';
+  title.textContent = info.title;
+  const action = document.createElement('p');
+  action.className = 'error-action';
+  action.textContent = info.action;
+  const nodes = [title, action];
+  if (info.details) {
+    const details = document.createElement('p');
+    details.className = 'error-details';
+    details.textContent = info.details;
+    nodes.push(details);
+  }
+  if (onRetry && info.kind !== 'lockedOut') {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button';
+    button.textContent = t('action.retry');
+    button.addEventListener('click', onRetry);
+    nodes.push(button);
+  }
+  container.replaceChildren(...nodes);
+  return info;
+}

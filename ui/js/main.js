@@ -1,0 +1,303 @@
+// Boot, the shell (header, nav, status banner), routing between views, global shortcuts.
+
+import * as ipc from './ipc.js';
+import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, t } from './i18n.js';
+import { describeError, needsSignIn, normalizeError } from './errors.js';
+import { formatClock, formatDateTimeLong } from './format.js';
+import { createSignInView } from './views/signin.js';
+import { createLocksView } from './views/locks.js';
+import { createLockView } from './views/lock.js';
+import { createSettingsView } from './views/settings.js';
+
+const els = {
+  header: document.getElementById('app-header'),
+  main: document.getElementById('main'),
+  banner: document.getElementById('status-banner'),
+  navLocks: document.getElementById('nav-locks'),
+  navSettings: document.getElementById('nav-settings'),
+  partner: document.getElementById('shell-partner-id'),
+  signout: document.getElementById('signout'),
+};
+
+const state = {
+  startup: null,
+  settings: { partnerId: null, apiBase: null, language: 'system' },
+  session: null, // {partnerId, apiBase} while signed in
+  views: {}, // name → view; locks/lock views exist only while signed in
+  current: null, // {name, view}
+  banner: null,
+  signingOut: false,
+};
+
+/** What views may use of the shell. */
+const shell = {
+  get startup() {
+    return state.startup;
+  },
+  get settings() {
+    return state.settings;
+  },
+  get session() {
+    return state.session;
+  },
+  navigate,
+  signedIn,
+  signOut,
+  setBanner,
+  clearBanner,
+  updateTitle,
+  /** If err means "sign in again", go to sign-in (partner id kept) and return true. */
+  handleSignInError(err) {
+    if (!needsSignIn(err)) return false;
+    showSignIn({ error: err });
+    return true;
+  },
+  /** After set_language: remember the settings and re-render everything in the new language. */
+  languageChanged(settings) {
+    state.settings = { ...state.settings, ...settings };
+    setLanguage(state.settings.language);
+  },
+};
+
+const FACTORIES = {
+  signin: createSignInView,
+  locks: createLocksView,
+  lock: createLockView,
+  settings: createSettingsView,
+};
+
+function viewFor(name) {
+  state.views[name] ??= FACTORIES[name](shell);
+  return state.views[name];
+}
+
+function navigate(name, params = {}) {
+  if (name !== 'signin' && !state.session) {
+    showSignIn({});
+    return;
+  }
+  const view = viewFor(name);
+  const previous = state.current;
+  if (previous && previous.view !== view) {
+    previous.view.hide?.();
+    // A notice from the last view does not describe the next one; startup notices stay.
+    if (state.banner?.source !== 'startup') clearBanner();
+  }
+  state.current = { name, view };
+  if (!els.main.contains(view.el) || els.main.childElementCount !== 1) els.main.replaceChildren(view.el);
+  els.header.hidden = name === 'signin';
+  const section = name === 'lock' ? 'locks' : name;
+  for (const [button, target] of [[els.navLocks, 'locks'], [els.navSettings, 'settings']]) {
+    if (section === target) button.setAttribute('aria-current', 'page');
+    else button.removeAttribute('aria-current');
+  }
+  view.show(params);
+  updateTitle();
+}
+
+function updateTitle() {
+  const viewTitle = state.current?.view.title?.();
+  document.title = viewTitle ? t('app.windowTitle', { view: viewTitle }) : t('app.name');
+}
+
+function dropSessionViews() {
+  for (const name of ['locks', 'lock', 'settings']) {
+    state.views[name]?.destroy?.();
+    delete state.views[name];
+  }
+}
+
+/** Show sign-in; the partner id stays, the session and every partner's data on screen go. */
+function showSignIn({ error = null, context = 'signin' }) {
+  const partnerId = state.session?.partnerId ?? state.settings.partnerId ?? '';
+  state.session = null;
+  dropSessionViews();
+  if (state.banner?.source !== 'startup') clearBanner();
+  navigate('signin', { partnerId, apiBase: state.settings.apiBase ?? '', error, context });
+}
+
+function signedIn(session) {
+  state.session = session;
+  const defaultBase = state.startup?.defaultApiBase;
+  state.settings = {
+    ...state.settings,
+    partnerId: session.partnerId,
+    apiBase: session.apiBase && session.apiBase !== defaultBase ? session.apiBase : null,
+  };
+  clearBanner('startup');
+  els.partner.textContent = session.partnerId;
+  navigate('locks', { focus: 'search' });
+}
+
+async function signOut() {
+  if (state.signingOut) return;
+  state.signingOut = true;
+  els.signout.setAttribute('aria-disabled', 'true');
+  let error = null;
+  try {
+    await ipc.signOut();
+  } catch (err) {
+    // Already signed out on the Rust side is what we wanted anyway.
+    if (!needsSignIn(err)) error = err;
+  } finally {
+    state.signingOut = false;
+    els.signout.removeAttribute('aria-disabled');
+  }
+  showSignIn({ error, context: 'signout' });
+}
+
+// ---- status banner ----------------------------------------------------------------------------
+
+/**
+ * spec: {source, error, since?, onRetry?, context?, dismissible?}
+ * With `since` (the time of the data on screen) the banner says the data is not current.
+ */
+function setBanner(spec) {
+  state.banner = spec;
+  renderBanner();
+}
+
+function clearBanner(source) {
+  if (!state.banner || (source && state.banner.source !== source)) return;
+  state.banner = null;
+  renderBanner();
+}
+
+function renderBanner() {
+  const spec = state.banner;
+  const el = els.banner;
+  if (!spec) {
+    el.replaceChildren();
+    el.className = 'status-banner';
+    return;
+  }
+  const err = normalizeError(spec.error);
+  const info = describeError(err, spec.context);
+  const text = document.createElement('div');
+  text.className = 'banner-text';
+  const headline = document.createElement('p');
+  headline.className = 'banner-headline';
+  const next = document.createElement('p');
+  next.className = 'banner-next';
+  let tone = 'warning';
+
+  if (spec.since && (err.kind === 'offline' || err.kind === 'timeout')) {
+    tone = 'offline';
+    fillNodes(headline, 'banner.offline', { time: timeElement(spec.since) });
+    next.textContent = `${info.title}. ${info.action}`;
+  } else if (spec.since && err.kind !== 'lockedOut') {
+    fillNodes(headline, 'banner.stale', { time: timeElement(spec.since) });
+    next.textContent = `${info.title}. ${info.action}`;
+  } else {
+    tone = err.kind === 'settingsReset' ? 'info' : 'warning';
+    headline.textContent = info.title;
+    next.textContent = info.action;
+  }
+  text.append(headline, next);
+  if (info.details) {
+    const details = document.createElement('p');
+    details.className = 'banner-details';
+    details.textContent = info.details;
+    text.append(details);
+  }
+  const actions = document.createElement('div');
+  actions.className = 'banner-actions';
+  // lockedOut: no retry button — trying again before the block ends does not help.
+  if (spec.onRetry && err.kind !== 'lockedOut') {
+    actions.append(bannerButton(t('action.retry'), () => spec.onRetry()));
+  }
+  if (spec.dismissible) {
+    actions.append(bannerButton(t('action.dismiss'), () => clearBanner(spec.source)));
+  }
+  el.className = `status-banner banner-${tone}`;
+  el.replaceChildren(text, ...(actions.childElementCount ? [actions] : []));
+}
+
+function timeElement(iso) {
+  const time = document.createElement('time');
+  time.setAttribute('datetime', iso);
+  time.setAttribute('title', formatDateTimeLong(iso));
+  time.textContent = formatClock(iso);
+  return time;
+}
+
+function bannerButton(label, onClick) {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'button button-small';
+  button.textContent = label;
+  button.addEventListener('click', onClick);
+  return button;
+}
+
+// ---- keyboard ---------------------------------------------------------------------------------
+
+function isEditable(node) {
+  return node instanceof HTMLElement && (node.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(node.tagName));
+}
+
+function onKeyDown(e) {
+  const view = state.current?.view;
+  const mod = e.ctrlKey || e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // F5 / Ctrl+R would reload the whole webview and lose the session state on screen.
+  if (key === 'F5' || (mod && !e.altKey && key === 'r')) {
+    e.preventDefault();
+    if (!e.repeat) view?.refresh?.();
+    return;
+  }
+  if ((mod && !e.altKey && !e.shiftKey && key === 'f') || (key === '/' && !mod && !e.altKey && !isEditable(e.target))) {
+    if (view?.focusSearch) {
+      e.preventDefault();
+      view.focusSearch();
+    }
+    return;
+  }
+  if (key === 'Escape' && !e.defaultPrevented) view?.onEscape?.(e);
+}
+
+// ---- boot -------------------------------------------------------------------------------------
+
+function wireShell() {
+  els.navLocks.addEventListener('click', () => navigate('locks'));
+  els.navSettings.addEventListener('click', () => navigate('settings'));
+  els.signout.addEventListener('click', () => signOut());
+  document.addEventListener('keydown', onKeyDown);
+  onLanguageChange(() => {
+    applyI18n(els.header);
+    for (const view of Object.values(state.views)) {
+      applyI18n(view.el);
+      view.applyLanguage?.();
+    }
+    renderBanner();
+    updateTitle();
+  });
+}
+
+async function boot() {
+  wireShell();
+  const [locales, startup] = await Promise.allSettled([loadLocales(), ipc.getStartup()]);
+  if (locales.status === 'rejected') console.error(locales.reason);
+  let bootError = null;
+  if (startup.status === 'fulfilled' && startup.value) {
+    state.startup = startup.value;
+    state.settings = { ...state.settings, ...startup.value.settings };
+  } else {
+    bootError = startup.reason ?? { kind: 'internal', message: 'get_startup returned nothing' };
+  }
+  setLanguage(state.settings.language);
+
+  if (state.startup?.signedIn && state.settings.partnerId) {
+    signedIn({
+      partnerId: state.settings.partnerId,
+      apiBase: state.settings.apiBase || state.startup.defaultApiBase,
+    });
+  } else {
+    showSignIn({ error: bootError, context: 'startup' });
+  }
+  // After the first view is up: a startup notice stays until dismissed or until a sign-in.
+  const problem = state.startup?.problem;
+  if (problem) setBanner({ source: 'startup', error: problem, dismissible: true });
+}
+
+boot();

@@ -1,0 +1,351 @@
+// One lock: its details (the grant in plain words) and its event history, newest first.
+// A busy lock has 100,000 events: they are prepared once per load, the table is virtualized.
+
+import { listEvents } from '../ipc.js';
+import { fromTemplate, t, tn } from '../i18n.js';
+import { renderError } from '../errors.js';
+import {
+  fold, formatAddress, formatClock, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge,
+  grantKind, matchesAll, searchWords,
+} from '../format.js';
+import { VirtualTable } from '../virtual-table.js';
+
+const ROW_HEIGHT = 40;
+const SEARCH_DEBOUNCE_MS = 100;
+const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
+
+export function createLockView(shell) {
+  const el = fromTemplate('tpl-lock');
+  const q = (sel) => el.querySelector(sel);
+  const ui = {
+    back: q('#lock-back'),
+    title: q('#lock-title'),
+    details: q('#lock-details'),
+    progress: q('[data-ref="progress"]'),
+    updated: q('[data-ref="updated"]'),
+    refresh: q('[data-ref="refresh"]'),
+    action: q('#events-action'),
+    search: q('#events-search'),
+    count: q('#events-count'),
+    error: q('[data-ref="error"]'),
+    scroller: q('[data-ref="scroller"]'),
+    table: q('table'),
+    caption: q('[data-ref="caption"]'),
+  };
+  const empty = buildEmptyState();
+
+  let lock = null;
+  let events = [];
+  let haystacks = []; // folded name + phone forms per event
+  let newestFirst = []; // all event indices, newest first
+  let shownRows = [];
+  let fetchedAt = null;
+  let loaded = false;
+  let loading = false;
+  let loadError = null;
+  let requestSeq = 0;
+  let destroyed = false;
+  let query = '';
+  let action = 'all';
+  let searchTimer = 0;
+
+  const table = new VirtualTable({
+    scroller: ui.scroller,
+    table: ui.table,
+    rowHeight: ROW_HEIGHT,
+    createRow,
+    renderRow,
+  });
+
+  function createRow() {
+    const tr = document.createElement('tr');
+    for (const cls of ['event-time', 'event-action', 'event-who', 'event-phone']) {
+      const td = document.createElement('td');
+      td.className = cls;
+      tr.append(td);
+    }
+    return tr;
+  }
+
+  function renderRow(tr, i) {
+    const ev = events[i];
+    const [when, what, who, phone] = tr.cells;
+    tr.setAttribute('data-event-id', ev.id);
+    when.textContent = formatDateTime(ev.created);
+    when.setAttribute('title', formatDateTimeLong(ev.created));
+    const known = KNOWN_ACTIONS.has(ev.action);
+    what.textContent = known ? t(`events.action.${ev.action}`) : String(ev.action ?? '');
+    what.dataset.action = known ? ev.action : 'unknown';
+    who.textContent = ev.name ?? '';
+    who.setAttribute('title', ev.name ?? '');
+    const p = formatPhone(ev.msn);
+    phone.textContent = p.text;
+    phone.classList.toggle('is-missing', p.ownUse);
+  }
+
+  function buildEmptyState() {
+    const box = document.createElement('div');
+    box.id = 'events-empty';
+    box.className = 'empty-state';
+    const title = document.createElement('p');
+    title.className = 'empty-title';
+    const text = document.createElement('p');
+    text.className = 'empty-text';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button';
+    button.addEventListener('click', () => {
+      clearFilters();
+      ui.search.focus();
+    });
+    box.append(title, text, button);
+    return { box, title, text, button };
+  }
+
+  // ---- details ----------------------------------------------------------------------------------
+
+  function renderDetails() {
+    ui.title.textContent = lock.name || t('locks.unnamed');
+    ui.caption.textContent = t('events.caption', { name: lock.name || t('locks.unnamed') });
+    const id = document.createElement('code');
+    id.textContent = lock.id;
+    const address = formatAddress(lock);
+    const reference = typeof lock.data === 'string' ? lock.data.trim() : '';
+    const kind = grantKind(lock.auth);
+    const grant = document.createElement('div');
+    grant.className = 'grant';
+    const explain = document.createElement('p');
+    explain.className = 'grant-text';
+    explain.textContent =
+      kind === 'opt-in' ? t('lock.grant.optIn') : kind === 'opt-out' ? t('lock.grant.optOut') : t('lock.grant.unknown', { value: lock.auth ?? '' });
+    grant.append(grantBadge(lock.auth), explain);
+
+    const items = [
+      ['lock.details.id', id, 'detail-id'],
+      ['lock.details.address', address || missing(t('locks.noAddress')), 'detail-address'],
+      ['lock.details.reference', reference || missing(t('common.none')), 'detail-reference'],
+      ['lock.details.grant', grant, 'detail-grant'],
+    ];
+    ui.details.replaceChildren(
+      ...items.map(([key, value, cls]) => {
+        const div = document.createElement('div');
+        div.className = cls;
+        const dt = document.createElement('dt');
+        dt.textContent = t(key);
+        const dd = document.createElement('dd');
+        dd.append(value);
+        div.append(dt, dd);
+        return div;
+      }),
+    );
+  }
+
+  function missing(text) {
+    const span = document.createElement('span');
+    span.className = 'is-missing';
+    span.textContent = text;
+    return span;
+  }
+
+  // ---- data -------------------------------------------------------------------------------------
+
+  function reset() {
+    requestSeq += 1; // a late answer for the previous lock is ignored
+    events = [];
+    haystacks = [];
+    newestFirst = [];
+    shownRows = [];
+    fetchedAt = null;
+    loaded = false;
+    loading = false;
+    loadError = null;
+    query = '';
+    action = 'all';
+    ui.search.value = '';
+    ui.action.value = 'all';
+    table.setRows([], { reset: true });
+  }
+
+  function setData(page) {
+    events = Array.isArray(page?.events) ? page.events : [];
+    fetchedAt = page?.fetchedAt ?? new Date().toISOString();
+    loaded = true;
+    const n = events.length;
+    const times = new Float64Array(n);
+    haystacks = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const ev = events[i];
+      const ms = Date.parse(ev.created);
+      times[i] = Number.isNaN(ms) ? -Infinity : ms;
+      const msn = typeof ev.msn === 'string' ? ev.msn : '';
+      const digits = msn.replace(/\D/g, '');
+      haystacks[i] = `${fold(ev.name)}\n${msn}\n${digits}\n${digits.startsWith('47') ? digits.slice(2) : ''}`;
+    }
+    newestFirst = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
+      const d = times[b] - times[a];
+      return d > 0 ? 1 : d < 0 ? -1 : 0;
+    });
+    applyFilter(false);
+    renderStatus();
+  }
+
+  function applyFilter(reset) {
+    const words = searchWords(query);
+    const rows = [];
+    for (const i of newestFirst) {
+      if (action !== 'all' && events[i].action !== action) continue;
+      if (words.length && !matchesAll(haystacks[i], words)) continue;
+      rows.push(i);
+    }
+    shownRows = rows;
+    table.setRows(rows, { reset });
+    renderCounts();
+    renderEmpty();
+  }
+
+  function clearFilters() {
+    query = '';
+    action = 'all';
+    ui.search.value = '';
+    ui.action.value = 'all';
+    applyFilter(true);
+  }
+
+  function renderCounts() {
+    ui.count.textContent = loaded
+      ? tn('events.count', events.length, { shown: formatNumber(shownRows.length), total: formatNumber(events.length) })
+      : '';
+  }
+
+  function renderEmpty() {
+    const none = loaded && events.length === 0;
+    const noMatch = loaded && events.length > 0 && shownRows.length === 0;
+    ui.table.hidden = none;
+    if (!none && !noMatch) {
+      empty.box.remove();
+      return;
+    }
+    empty.title.textContent = t(none ? 'events.empty.none.title' : 'events.empty.noMatch.title');
+    empty.text.textContent = t(none ? 'events.empty.none.text' : 'events.empty.noMatch.text');
+    empty.button.textContent = t('action.clearFilters');
+    empty.button.hidden = none;
+    if (!empty.box.isConnected) ui.scroller.append(empty.box);
+  }
+
+  function renderStatus() {
+    el.classList.toggle('is-loading', loading && !loaded);
+    el.classList.toggle('has-data', loaded);
+    ui.refresh.classList.toggle('is-busy', loading);
+    if (loading) ui.refresh.setAttribute('aria-disabled', 'true');
+    else ui.refresh.removeAttribute('aria-disabled');
+    ui.progress.textContent = loading ? t(loaded ? 'events.refreshing' : 'events.loading') : '';
+    if (fetchedAt) {
+      ui.updated.textContent = t('common.lastUpdated', { time: formatClock(fetchedAt) });
+      ui.updated.setAttribute('title', formatDateTimeLong(fetchedAt));
+    } else {
+      ui.updated.textContent = '';
+      ui.updated.removeAttribute('title');
+    }
+    if (loadError && !loaded) renderError(ui.error, loadError, { context: 'events', onRetry: () => load() });
+    else ui.error.replaceChildren();
+  }
+
+  async function load() {
+    if (!lock || loading || destroyed) return;
+    const seq = ++requestSeq;
+    loading = true;
+    renderStatus();
+    let page = null;
+    let error = null;
+    try {
+      page = await listEvents(lock.id);
+    } catch (err) {
+      error = err;
+    }
+    if (destroyed || seq !== requestSeq) return;
+    loading = false;
+    if (error) {
+      if (shell.handleSignInError(error)) return;
+      loadError = error;
+      if (loaded) shell.setBanner({ source: 'events', error, since: fetchedAt, context: 'events', onRetry: () => load() });
+      renderStatus();
+      return;
+    }
+    loadError = null;
+    shell.clearBanner('events');
+    setData(page);
+  }
+
+  function back() {
+    shell.navigate('locks', lock ? { focusLockId: lock.id } : {});
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  ui.back.addEventListener('click', back);
+  ui.refresh.addEventListener('click', () => load());
+  ui.action.addEventListener('change', () => {
+    action = ui.action.value;
+    applyFilter(true);
+  });
+  ui.search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      query = ui.search.value;
+      applyFilter(true);
+    }, SEARCH_DEBOUNCE_MS);
+  });
+  ui.search.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' && table.length) {
+      e.preventDefault();
+      table.focusPosition(0);
+    }
+  });
+
+  return {
+    el,
+    title: () => (lock ? lock.name || t('locks.unnamed') : t('locks.heading')),
+    show({ lock: next } = {}) {
+      if (!next) {
+        shell.navigate('locks');
+        return;
+      }
+      const same = lock && lock.id === next.id;
+      lock = next;
+      if (!same) reset();
+      renderDetails();
+      renderStatus();
+      table.refresh();
+      load(); // same lock again: show what we have and refresh it
+      ui.title.focus();
+    },
+    refresh: () => load(),
+    focusSearch() {
+      ui.search.focus();
+      ui.search.select();
+    },
+    onEscape(e) {
+      e.preventDefault();
+      if (e.target === ui.search && ui.search.value) {
+        ui.search.value = '';
+        query = '';
+        applyFilter(true);
+        return;
+      }
+      back();
+    },
+    applyLanguage() {
+      if (!lock) return;
+      renderDetails();
+      table.refresh();
+      renderCounts();
+      renderEmpty();
+      renderStatus();
+    },
+    destroy() {
+      destroyed = true;
+      clearTimeout(searchTimer);
+      table.destroy();
+    },
+  };
+}

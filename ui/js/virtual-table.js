@@ -1,0 +1,264 @@
+// A virtualized <tbody>: fixed row height, only the rows in view (plus a little overscan) exist in
+// the DOM, two spacer rows keep the scrollbar honest. The caller filters and sorts on its own arrays
+// and hands over an array of data indices; nothing here costs work proportional to the full list.
+//
+// Expected markup: scroller (overflow:auto, position:relative) > table > thead (sticky) + tbody.
+
+const NAV_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End']);
+
+export class VirtualTable {
+  /**
+   * @param {object} o
+   * @param {HTMLElement} o.scroller     the scrolling container
+   * @param {HTMLTableElement} o.table
+   * @param {number} o.rowHeight         px; CSS must not let content grow a row
+   * @param {() => HTMLTableRowElement} o.createRow   an empty row with its cells
+   * @param {(tr: HTMLTableRowElement, dataIndex: number) => void} o.renderRow  fill a row (textContent only)
+   * @param {(dataIndex: number) => void} [o.onActivate]  click / Enter on a row
+   * @param {number} [o.overscan]
+   */
+  constructor({ scroller, table, rowHeight, createRow, renderRow, onActivate, overscan = 6 }) {
+    this.scroller = scroller;
+    this.table = table;
+    this.thead = table.tHead;
+    this.tbody = table.tBodies[0];
+    this.rowHeight = rowHeight;
+    this.createRow = createRow;
+    this.renderRow = renderRow;
+    this.onActivate = onActivate;
+    this.overscan = overscan;
+    this.columns = this.thead.rows[0].cells.length;
+
+    this.indices = [];
+    this.rendered = new Map(); // position in `indices` → <tr>
+    this.pool = [];
+    this.activePos = 0;
+    this.frame = 0;
+
+    this.topSpacer = this.makeSpacer();
+    this.bottomSpacer = this.makeSpacer();
+    this.tbody.replaceChildren(this.topSpacer, this.bottomSpacer);
+    this.table.setAttribute('aria-rowcount', '1');
+
+    this.onScroll = () => this.schedule();
+    scroller.addEventListener('scroll', this.onScroll, { passive: true });
+    scroller.addEventListener('keydown', (e) => this.onKeyDown(e));
+    this.tbody.addEventListener('click', (e) => {
+      const pos = this.positionOfRow(e.target);
+      if (pos === null) return;
+      this.setActive(pos);
+      this.onActivate?.(this.indices[pos]);
+    });
+    this.tbody.addEventListener('focusin', (e) => {
+      const pos = this.positionOfRow(e.target);
+      if (pos !== null) this.setActive(pos);
+    });
+    if (typeof ResizeObserver === 'function') {
+      this.resizeObserver = new ResizeObserver(() => this.schedule());
+      this.resizeObserver.observe(scroller);
+    }
+  }
+
+  makeSpacer() {
+    const tr = document.createElement('tr');
+    tr.className = 'vt-spacer';
+    tr.setAttribute('aria-hidden', 'true');
+    tr.hidden = true;
+    const td = document.createElement('td');
+    td.colSpan = this.columns;
+    tr.append(td);
+    return tr;
+  }
+
+  /** Show these data indices, in this order. Scroll position is kept unless reset is true. */
+  setRows(indices, { reset = false } = {}) {
+    this.indices = indices;
+    this.table.setAttribute('aria-rowcount', String(indices.length + 1));
+    if (this.activePos >= indices.length) this.activePos = Math.max(0, indices.length - 1);
+    if (reset) {
+      this.activePos = 0;
+      this.scroller.scrollTop = 0;
+    }
+    this.render(true);
+  }
+
+  get length() {
+    return this.indices.length;
+  }
+
+  /** Re-fill the rows in view, e.g. after a language change. */
+  refresh() {
+    this.render(true);
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render(false);
+    });
+  }
+
+  // Top of the first body row, in the scroller's content coordinates (below caption and thead).
+  bodyOffset() {
+    const s = this.scroller.getBoundingClientRect();
+    const b = this.tbody.getBoundingClientRect();
+    return b.top - s.top - this.scroller.clientTop + this.scroller.scrollTop;
+  }
+
+  render(force) {
+    const n = this.indices.length;
+    const rh = this.rowHeight;
+    const view = this.scroller.clientHeight;
+    let first = 0;
+    let last = 0;
+    if (n > 0) {
+      // A detached or hidden scroller has no height: render one screenful so rows exist anyway.
+      const height = view > 0 ? view : 800;
+      const top = this.scroller.scrollTop - this.bodyOffset();
+      first = Math.max(0, Math.floor(top / rh) - this.overscan);
+      last = Math.min(n, Math.ceil((top + height) / rh) + this.overscan);
+      if (first >= last) first = Math.max(0, last - 1);
+    }
+
+    const focusedPos = this.positionOfRow(document.activeElement);
+    for (const [pos, tr] of this.rendered) {
+      if (pos < first || pos >= last) {
+        this.rendered.delete(pos);
+        tr.remove();
+        this.pool.push(tr);
+      } else if (force) {
+        this.fill(tr, pos);
+      }
+    }
+    // Only new rows are inserted; kept rows never move, so a focused row keeps its focus.
+    let cursor = this.topSpacer.nextSibling;
+    for (let pos = first; pos < last; pos++) {
+      let tr = this.rendered.get(pos);
+      if (!tr) {
+        tr = this.pool.pop() ?? this.newRow();
+        this.fill(tr, pos);
+        this.rendered.set(pos, tr);
+      }
+      if (tr === cursor) cursor = cursor.nextSibling;
+      else this.tbody.insertBefore(tr, cursor);
+    }
+    this.setSpacer(this.topSpacer, first * rh);
+    this.setSpacer(this.bottomSpacer, (n - last) * rh);
+    this.updateTabStops();
+    // The focused row scrolled away and was recycled: keep focus in the table, not on <body>.
+    if (focusedPos !== null && !this.rendered.has(focusedPos) && !this.scroller.contains(document.activeElement)) {
+      this.scroller.focus({ preventScroll: true });
+    }
+  }
+
+  newRow() {
+    const tr = this.createRow();
+    tr.style.height = `${this.rowHeight}px`;
+    return tr;
+  }
+
+  fill(tr, pos) {
+    tr.dataset.pos = String(pos);
+    tr.setAttribute('aria-rowindex', String(pos + 2)); // the header row is row 1
+    tr.classList.toggle('is-odd', pos % 2 === 1);
+    this.renderRow(tr, this.indices[pos]);
+  }
+
+  setSpacer(tr, px) {
+    tr.hidden = px <= 0;
+    tr.firstChild.style.height = `${px}px`;
+  }
+
+  // Roving tab stop: exactly one rendered row is in the tab order.
+  updateTabStops() {
+    let stop = this.rendered.has(this.activePos) ? this.activePos : null;
+    if (stop === null && this.rendered.size) stop = Math.min(...this.rendered.keys());
+    for (const [pos, tr] of this.rendered) tr.tabIndex = pos === stop ? 0 : -1;
+  }
+
+  setActive(pos) {
+    if (pos === this.activePos) return;
+    this.activePos = pos;
+    this.updateTabStops();
+  }
+
+  positionOfRow(node) {
+    const tr = node instanceof Element ? node.closest('tr[data-pos]') : null;
+    if (!tr || tr.parentNode !== this.tbody) return null;
+    return Number(tr.dataset.pos);
+  }
+
+  /** Position (in the current rows) of a data index, or -1. */
+  positionOf(dataIndex) {
+    return this.indices.indexOf(dataIndex);
+  }
+
+  /** Scroll so that the row at pos is fully visible below the sticky header. */
+  scrollToPosition(pos) {
+    const rh = this.rowHeight;
+    const top = this.bodyOffset() + pos * rh;
+    const header = this.thead.offsetHeight;
+    const s = this.scroller;
+    if (top - header < s.scrollTop) s.scrollTop = top - header;
+    else if (top + rh > s.scrollTop + s.clientHeight) s.scrollTop = top + rh - s.clientHeight;
+  }
+
+  /** Move the keyboard focus to the row at pos (scrolling as needed). */
+  focusPosition(pos) {
+    const n = this.indices.length;
+    if (!n) return false;
+    const p = Math.min(Math.max(0, pos), n - 1);
+    this.activePos = p;
+    this.scrollToPosition(p);
+    this.render(false);
+    const tr = this.rendered.get(p);
+    tr?.focus({ preventScroll: true });
+    return Boolean(tr);
+  }
+
+  /** Focus the row of a data index if it is in the current rows. */
+  focusDataIndex(dataIndex) {
+    const pos = this.positionOf(dataIndex);
+    return pos >= 0 ? this.focusPosition(pos) : false;
+  }
+
+  onKeyDown(e) {
+    if (e.altKey || e.defaultPrevented) return;
+    const inHeader = this.thead.contains(e.target);
+    const pos = this.positionOfRow(e.target);
+    const onScroller = e.target === this.scroller;
+    if (inHeader) {
+      if (e.key === 'ArrowDown' && this.length) {
+        e.preventDefault();
+        this.focusPosition(this.activePos);
+      }
+      return;
+    }
+    if (pos === null && !onScroller) return;
+    const current = pos ?? this.activePos;
+    if ((e.key === 'Enter' || e.key === ' ') && pos !== null) {
+      e.preventDefault();
+      this.onActivate?.(this.indices[pos]);
+      return;
+    }
+    if (!NAV_KEYS.has(e.key) || e.shiftKey) return;
+    const page = Math.max(1, Math.floor((this.scroller.clientHeight - this.thead.offsetHeight) / this.rowHeight) - 1);
+    const next = {
+      ArrowDown: current + 1,
+      ArrowUp: current - 1,
+      PageDown: current + page,
+      PageUp: current - page,
+      Home: 0,
+      End: this.length - 1,
+    }[e.key];
+    e.preventDefault();
+    this.focusPosition(next);
+  }
+
+  destroy() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.resizeObserver?.disconnect();
+    this.scroller.removeEventListener('scroll', this.onScroll);
+  }
+}
