@@ -18,7 +18,8 @@ fn fast_config(sim: &Simulator, token: &str) -> ClientConfig {
         SecretString::from(token.to_owned()),
     );
     config.request_timeout = Duration::from_millis(800);
-    config.retry = RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
+    config.retry =
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
     config
 }
 

@@ -23,6 +23,33 @@ const KEYCHAIN_SERVICE: &str = "no.unlocdesk.app";
 const TEST_TZ: &str = "Etc/GMT-3";
 const WAIT: Duration = Duration::from_secs(20);
 
+/// Like assert!, but fails the scenario with an error so its screenshot is kept and the app is closed.
+macro_rules! ensure {
+    ($cond:expr) => {
+        ensure!($cond, "{}", stringify!($cond))
+    };
+    ($cond:expr, $($message:tt)+) => {
+        if !$cond {
+            return Err(format!($($message)+).into());
+        }
+    };
+}
+
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr) => {
+        ensure_eq!($left, $right, "values differ")
+    };
+    ($left:expr, $right:expr, $($message:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if left != right {
+                    return Err(format!("{}: {:?} != {:?}", format!($($message)+), left, right).into());
+                }
+            }
+        }
+    };
+}
+
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// The scenarios share one display and one keychain: run them one at a time.
@@ -44,7 +71,8 @@ fn workspace_root() -> PathBuf {
 }
 
 fn app_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let binary = target.join("debug").join("unloc-desk");
     assert!(binary.exists(), "{} is missing: run `cargo build -p unloc-desk` first", binary.display());
     binary
@@ -57,7 +85,10 @@ fn artifacts_dir() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
 }
 
 /// One tauri-driver (and so one app process per WebDriver session) with the environment a
@@ -88,7 +119,9 @@ impl Driver {
         for (name, value) in extra_env {
             command.env(name, value);
         }
-        let child = command.spawn().map_err(|error| format!("could not start tauri-driver (tests/setup.sh installs it): {error}"))?;
+        let child = command
+            .spawn()
+            .map_err(|error| format!("could not start tauri-driver (tests/setup.sh installs it): {error}"))?;
         let driver = Driver { child, port };
         let deadline = Instant::now() + WAIT;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -185,12 +218,13 @@ fn forget_token(partner_id: &str) {
 // ---- small WebDriver helpers -------------------------------------------------------------
 
 async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elements::Element> {
+    // Visibility judged in the page itself: WebKitWebDriver's "displayed" atom is unreliable for table cells.
+    const VISIBLE: &str = "const el = document.querySelector(arguments[0]); if (!el || el.closest('[hidden]')) return false; \
+        const box = el.getBoundingClientRect(); return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';";
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            if element.is_displayed().await.unwrap_or(false) {
-                return Ok(element);
-            }
+        if client.execute(VISIBLE, vec![json!(css)]).await? == json!(true) {
+            return Ok(client.find(Locator::Css(css)).await?);
         }
         if Instant::now() > deadline {
             return Err(format!("`{css}` did not become visible").into());
@@ -217,14 +251,24 @@ async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Va
     }
 }
 
+/// The element's text as the DOM has it (WebKitWebDriver's rendered-text atom returns "" for table cells).
 async fn text_of(client: &Client, css: &str) -> TestResult<String> {
-    Ok(client.find(Locator::Css(css)).await?.text().await?)
+    let value =
+        client.execute("return document.querySelector(arguments[0])?.textContent ?? null", vec![json!(css)]).await?;
+    value.as_str().map(str::to_owned).ok_or_else(|| format!("`{css}` is not on the page").into())
+}
+
+async fn visible_text(client: &Client, css: &str) -> TestResult<String> {
+    wait_visible(client, css).await?;
+    text_of(client, css).await
 }
 
 async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
     let field = wait_visible(client, css).await?;
     field.clear().await?;
-    field.send_keys(value).await?;
+    if !value.is_empty() {
+        field.send_keys(value).await?;
+    }
     Ok(())
 }
 
@@ -275,54 +319,54 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 // The partner id comes from UNLOC_PARTNER_ID; the token must be typed.
                 wait_visible(client, "#signin-view").await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
-                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
+                ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                 screenshot(client, "view-signin").await?;
 
                 // A wrong token: a clear message, still on sign-in, nothing in the keychain.
                 sign_in(client, "wrong-token-wrong-token-wrong-tok").await?;
-                let error = wait_visible(client, "#signin-error").await?.text().await?;
-                assert!(error.to_lowercase().contains("token"), "sign-in error should name the token: {error}");
-                assert!(!error.contains(sim.token()));
-                assert_eq!(keychain_token(sim.partner_id()), None, "a wrong token must not be stored");
+                let error = visible_text(client, "#signin-error").await?;
+                ensure!(error.to_lowercase().contains("token"), "sign-in error should name the token: {error}");
+                ensure!(!error.contains(sim.token()));
+                ensure_eq!(keychain_token(sim.partner_id()), None, "a wrong token must not be stored");
 
                 // The right token: the locks view with every lock.
                 sign_in(client, sim.token()).await?;
                 wait_visible(client, "#locks-view").await?;
                 wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
-                assert_eq!(keychain_token(sim.partner_id()).as_deref(), Some(sim.token()), "the token is kept in the keychain");
+                ensure_eq!(keychain_token(sim.partner_id()).as_deref(), Some(sim.token()), "the token is kept in the keychain");
                 let token_field = client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
-                assert_eq!(token_field, json!(""), "the token must not linger in the form");
+                ensure_eq!(token_field, json!(""), "the token must not linger in the form");
 
                 let opt_in_expected = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").count();
                 let opt_in_shown = text_of(client, "#opt-in-count").await?;
-                assert_eq!(opt_in_shown.trim(), opt_in_expected.to_string());
+                ensure_eq!(opt_in_shown.trim(), opt_in_expected.to_string());
                 let counts = text_of(client, "#locks-count").await?;
-                assert!(counts.contains(&sim.locks().len().to_string()), "count line: {counts}");
+                ensure!(counts.contains(&sim.locks().len().to_string()), "count line: {counts}");
 
                 // The seeded opt-in lock carries the flag in words; an opt-out lock does not.
                 search_locks(client, fixtures::UUID_LOCK_NAME).await?;
                 let row = format!("tr[data-lock-id=\"{}\"]", fixtures::UUID_LOCK_ID);
-                let flag = wait_visible(client, &format!("{row} .lock-auth")).await?.text().await?;
-                assert!(flag.contains("Owner must approve each key"), "opt-in flag: {flag}");
+                let flag = visible_text(client, &format!("{row} .lock-auth")).await?;
+                ensure!(flag.contains("Owner must approve each key"), "opt-in flag: {flag}");
                 search_locks(client, fixtures::HJEMME_NAME).await?;
                 let row = format!("tr[data-lock-id=\"{}\"]", fixtures::HJEMME_LOCK_ID);
-                let flag = wait_visible(client, &format!("{row} .lock-auth")).await?.text().await?;
-                assert!(!flag.contains("Owner must approve"), "opt-out lock flagged: {flag}");
+                let flag = visible_text(client, &format!("{row} .lock-auth")).await?;
+                ensure!(!flag.contains("Owner must approve"), "opt-out lock flagged: {flag}");
                 let address = text_of(client, &format!("{row} .lock-address")).await?;
-                assert!(address.contains("Parkveien 4") && address.contains("0351"), "address: {address}");
+                ensure!(address.contains("Parkveien 4") && address.contains("0351"), "address: {address}");
                 search_locks(client, "").await?;
 
                 // The hostile lock: its markup shows as text, nothing runs.
                 let hostile_row = format!("tr[data-lock-id=\"{}\"]", fixtures::HOSTILE_LOCK_ID);
                 search_locks(client, "Bakdør").await?;
-                let name = wait_visible(client, &format!("{hostile_row} .lock-name")).await?.text().await?;
-                assert_eq!(name.trim(), fixtures::HOSTILE_NAME.trim());
+                let name = visible_text(client, &format!("{hostile_row} .lock-name")).await?;
+                ensure_eq!(name.trim(), fixtures::HOSTILE_NAME.trim());
                 let data = text_of(client, &format!("{hostile_row} .lock-data")).await?;
-                assert_eq!(data.trim(), fixtures::HOSTILE_DATA);
+                ensure_eq!(data.trim(), fixtures::HOSTILE_DATA);
                 let injected = client
                     .execute("return document.querySelectorAll('#locks-view img, #locks-view svg script, #locks-view tbody script').length", vec![])
                     .await?;
-                assert_eq!(injected, json!(0), "hostile markup became elements");
+                ensure_eq!(injected, json!(0), "hostile markup became elements");
                 assert_nothing_executed(client).await?;
                 search_locks(client, "").await?;
 
@@ -331,50 +375,50 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 wait_for_js(client, "the filter to apply", "return document.querySelector('#filter-opt-in').getAttribute('aria-pressed') === 'true'").await?;
                 let shown = rendered_lock_ids(client).await?;
                 let opt_in: Vec<String> = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").map(|lock| lock.id.clone()).collect();
-                assert!(!shown.is_empty());
-                assert!(shown.iter().all(|id| opt_in.contains(id)), "non-opt-in lock shown under the filter: {shown:?}");
+                ensure!(!shown.is_empty());
+                ensure!(shown.iter().all(|id| opt_in.contains(id)), "non-opt-in lock shown under the filter: {shown:?}");
                 screenshot(client, "view-locks-opt-in").await?;
                 client.find(Locator::Css("#filter-opt-in")).await?.click().await?;
                 screenshot(client, "view-locks").await?;
 
                 // Open a lock: its history, newest first, in local time with the zone.
                 search_locks(client, fixtures::HJEMME_NAME).await?;
-                wait_visible(client, &format!("tr[data-lock-id=\"{}\"]", fixtures::HJEMME_LOCK_ID)).await?.click().await?;
+                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?.click().await?;
                 wait_visible(client, "#lock-view").await?;
-                assert_eq!(text_of(client, "#lock-title").await?.trim(), fixtures::HJEMME_NAME);
+                ensure_eq!(text_of(client, "#lock-title").await?.trim(), fixtures::HJEMME_NAME);
                 wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
                 let mut events = sim.events(fixtures::HJEMME_LOCK_ID).expect("fixture lock");
                 events.sort_by_key(|event| std::cmp::Reverse(event.created));
                 let newest = &events[0];
                 let first_row = client.execute("return document.querySelector('tr[data-event-id]').dataset.eventId", vec![]).await?;
-                assert_eq!(first_row, json!(newest.id), "the newest event comes first");
+                ensure_eq!(first_row, json!(newest.id), "the newest event comes first");
                 let row = format!("tr[data-event-id=\"{}\"]", newest.id);
                 let when = text_of(client, &format!("{row} .event-time")).await?;
                 let local = newest.created + chrono::Duration::hours(3);
                 let expected_clock = local.format("%H:%M").to_string();
-                assert!(when.contains(&expected_clock), "event time {when:?} should show local {expected_clock} (UTC+3)");
-                assert!(when.contains("GMT+3"), "the zone should be visible: {when:?}");
+                ensure!(when.contains(&expected_clock), "event time {when:?} should show local {expected_clock} (UTC+3)");
+                ensure!(when.contains("GMT+3"), "the zone should be visible: {when:?}");
                 let action = text_of(client, &format!("{row} .event-action")).await?;
                 let expected_action = if newest.action == "locked" { "Locked" } else { "Unlocked" };
-                assert_eq!(action.trim(), expected_action);
+                ensure_eq!(action.trim(), expected_action);
                 let who = text_of(client, &format!("{row} .event-who")).await?;
-                assert!(who.contains(newest.name.trim()), "who: {who}");
+                ensure!(who.contains(newest.name.trim()), "who: {who}");
                 screenshot(client, "view-lock").await?;
 
                 // A lock without events explains the two-month retention.
                 client.find(Locator::Css("#lock-back")).await?.click().await?;
                 search_locks(client, fixtures::EMPTY_EVENTS_NAME).await?;
-                wait_visible(client, &format!("tr[data-lock-id=\"{}\"]", fixtures::EMPTY_EVENTS_LOCK_ID)).await?.click().await?;
-                let empty = wait_visible(client, "#events-empty").await?.text().await?;
-                assert!(empty.contains("two months"), "empty state: {empty}");
+                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::EMPTY_EVENTS_LOCK_ID)).await?.click().await?;
+                let empty = visible_text(client, "#events-empty").await?;
+                ensure!(empty.contains("two months"), "empty state: {empty}");
                 client.find(Locator::Css("#lock-back")).await?.click().await?;
 
                 // Sign out: back to sign-in, partner id kept, token gone from the keychain.
                 client.find(Locator::Css("#signout")).await?.click().await?;
                 wait_visible(client, "#signin-view").await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
-                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
-                assert_eq!(keychain_token(sim.partner_id()), None, "sign-out must remove the token");
+                ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
+                ensure_eq!(keychain_token(sim.partner_id()), None, "sign-out must remove the token");
                 assert_nothing_executed(client).await?;
                 Ok(())
             })
@@ -388,7 +432,8 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
         return Ok(());
     }
     let _serial = SERIAL.lock().await;
-    let scenario = Scenario::new("restart-offline", SimConfig { lockout_after: 0, locks: 25, ..SimConfig::default() }).await?;
+    let scenario =
+        Scenario::new("restart-offline", SimConfig { lockout_after: 0, locks: 25, ..SimConfig::default() }).await?;
     scenario
         .run(|client, scenario| {
             Box::pin(async move {
@@ -406,28 +451,52 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                 wait_visible(client, "#locks-view").await?;
                 wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
                 let before = rendered_lock_ids(client).await?;
+                let count_before = text_of(client, "#locks-count").await?;
 
                 // The connection drops: the list stays, marked as not current.
                 sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
                 client.find(Locator::Css("#locks-refresh")).await?.click().await?;
-                let banner = wait_for_js(client, "the offline notice", "return document.querySelector('#status-banner')?.textContent.trim()").await?;
-                assert!(banner.as_str().unwrap_or_default().contains("Offline"), "banner: {banner}");
-                assert_eq!(rendered_lock_ids(client).await?, before, "the list must stay on screen while offline");
+                let banner = wait_for_js(
+                    client,
+                    "the offline notice",
+                    "return document.querySelector('#status-banner')?.textContent.trim()",
+                )
+                .await?;
+                ensure!(banner.as_str().unwrap_or_default().contains("Offline"), "banner: {banner}");
+                // The notice takes some height, so fewer rows may be in view; those must be the same locks.
+                let after = rendered_lock_ids(client).await?;
+                ensure!(
+                    !after.is_empty() && after.iter().all(|id| before.contains(id)),
+                    "the list must stay on screen while offline: {after:?}"
+                );
+                ensure_eq!(
+                    text_of(client, "#locks-count").await?,
+                    count_before,
+                    "the lock count must not change while offline"
+                );
                 screenshot(client, "view-locks-offline").await?;
 
                 // Back online: a refresh clears the notice.
                 sim.clear_faults();
                 client.find(Locator::Css("#locks-refresh")).await?.click().await?;
-                wait_for_js(client, "the notice to clear", "return !document.querySelector('#status-banner')?.textContent.includes('Offline')").await?;
+                wait_for_js(
+                    client,
+                    "the notice to clear",
+                    "return !document.querySelector('#status-banner')?.textContent.includes('Offline')",
+                )
+                .await?;
 
                 // The token is revoked at Unloc: back to sign-in, partner id kept.
-                sim.add_fault(FaultRule::always(Route::Locks, Fault::Status { code: 401, body: None, retry_after: None }));
+                sim.add_fault(FaultRule::always(
+                    Route::Locks,
+                    Fault::Status { code: 401, body: None, retry_after: None },
+                ));
                 client.find(Locator::Css("#locks-refresh")).await?.click().await?;
                 wait_visible(client, "#signin-view").await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
-                assert_eq!(partner.as_deref(), Some(sim.partner_id()));
+                ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                 wait_visible(client, "#signin-error").await?;
-                assert_eq!(keychain_token(sim.partner_id()), None, "a rejected token is forgotten");
+                ensure_eq!(keychain_token(sim.partner_id()), None, "a rejected token is forgotten");
                 Ok(())
             })
         })
@@ -451,8 +520,9 @@ async fn norwegian_is_chosen_from_the_os_and_switchable() -> TestResult {
         sign_in(&client, sim.token()).await?;
         wait_visible(&client, "#locks-view").await?;
         search_locks(&client, fixtures::UUID_LOCK_NAME).await?;
-        let flag = wait_visible(&client, &format!("tr[data-lock-id=\"{}\"] .lock-auth", fixtures::UUID_LOCK_ID)).await?.text().await?;
-        assert!(flag.contains("Eier må godkjenne hver nøkkel"), "Norwegian opt-in flag: {flag}");
+        let flag =
+            visible_text(&client, &format!("tr[data-lock-id=\"{}\"] .lock-auth", fixtures::UUID_LOCK_ID)).await?;
+        ensure!(flag.contains("Eier må godkjenne hver nøkkel"), "Norwegian opt-in flag: {flag}");
         screenshot(&client, "view-locks-nb").await?;
         client.find(Locator::Css("#nav-settings")).await?.click().await?;
         wait_visible(&client, "#settings-view").await?;

@@ -16,6 +16,9 @@ pub struct Startup {
     signed_in: bool,
     token_from_environment: bool,
     default_api_base: String,
+    /// The operating system's language as a BCP 47 tag (e.g. "nb-NO"), for the "system" language setting.
+    /// Read here because a webview's `navigator.language` does not follow the OS everywhere.
+    system_language: Option<String>,
     problem: Option<crate::error::AppError>,
 }
 
@@ -46,6 +49,7 @@ pub async fn get_startup(state: State<'_, AppState>) -> Result<Startup> {
         signed_in,
         token_from_environment: sessions.env().token.is_some(),
         default_api_base: sessions.env().default_api_base().to_string(),
+        system_language: sys_locale::get_locale(),
         settings,
         problem,
     })
