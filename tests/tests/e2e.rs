@@ -273,6 +273,10 @@ async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
 }
 
 async fn screenshot(client: &Client, name: &str) -> TestResult {
+    // WebKit's snapshot is the last painted frame: let two frames pass so it shows the DOM as it is now.
+    client
+        .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
+        .await?;
     std::fs::write(artifacts_dir().join(format!("{name}.png")), client.screenshot().await?)?;
     Ok(())
 }

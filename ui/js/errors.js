@@ -4,13 +4,13 @@
 
 import { t, tn } from './i18n.js';
 
-export const ERROR_KINDS = [
+const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
   'offline', 'timeout', 'invalidResponse', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
   'settingsReset', 'internal',
 ];
 
-export const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language'];
+const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language'];
 
 // Where the same kind means something more specific (catalog prefix per context and kind).
 const CONTEXT_TEXT = {

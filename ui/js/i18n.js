@@ -1,12 +1,13 @@
 // Translations: flat keys from ui/locales/{en,nb}.json, "{name}" placeholders, plural forms as
 // "key.one" / "key.other", and data-i18n attributes for the static text in index.html.
 
-export const LANGUAGES = ['en', 'nb'];
+const LANGUAGES = ['en', 'nb'];
 
 const catalogs = {};
 const listeners = new Set();
 let language = 'en';
 let pluralRules = null;
+let systemLanguage = null; // Startup.systemLanguage: the OS language, when the Rust side knows it
 
 /** Fetch both catalogs once (they are small); English is also the fallback for a missing key. */
 export async function loadLocales() {
@@ -19,11 +20,21 @@ export async function loadLocales() {
   );
 }
 
+/** The OS languages: Startup.systemLanguage when known (a webview may not follow the OS), else the browser's list. */
+function systemLanguages() {
+  return systemLanguage ? [systemLanguage] : navigator.languages || [];
+}
+
+/** Remember Startup.systemLanguage (BCP 47, e.g. "nb-NO"; null when unknown). Call before setLanguage. */
+export function setSystemLanguage(tag) {
+  systemLanguage = typeof tag === 'string' && tag.trim() ? tag.trim().replace(/_/g, '-') : null;
+}
+
 /** The "language" setting ("system" | "en" | "nb") to the UI language ("en" | "nb"). */
-export function resolveLanguage(setting, preferred = navigator.languages) {
+function resolveLanguage(setting) {
   if (LANGUAGES.includes(setting)) return setting;
-  // "system": the first language in the OS list that we have decides.
-  for (const tag of preferred || []) {
+  // "system": nb/nn/no → Norwegian; the first language we have decides, anything else → English.
+  for (const tag of systemLanguages()) {
     const primary = String(tag).toLowerCase().split('-')[0];
     if (primary === 'nb' || primary === 'nn' || primary === 'no') return 'nb';
     if (primary === 'en') return 'en';
@@ -39,7 +50,7 @@ export function getLanguage() {
 /** BCP 47 tags for Intl in the current language: the OS's own variant of it first. */
 export function intlLocales() {
   if (language === 'nb') return ['nb-NO', 'nb', 'no'];
-  const own = (navigator.languages || []).find((tag) => /^en(-|$)/i.test(tag));
+  const own = [...systemLanguages(), ...(navigator.languages || [])].find((tag) => /^en(-|$)/i.test(tag));
   // en-GB rather than en-US as the fallback: day-first dates and zone names like "CET".
   return own && own.toLowerCase() !== 'en' ? [own, 'en-GB'] : ['en-GB'];
 }

@@ -1,8 +1,8 @@
 // Boot, the shell (header, nav, status banner), routing between views, global shortcuts.
 
 import * as ipc from './ipc.js';
-import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, t } from './i18n.js';
-import { describeError, needsSignIn, normalizeError } from './errors.js';
+import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
+import { describeError, isConnectionProblem, needsSignIn, normalizeError } from './errors.js';
 import { formatClock, formatDateTimeLong } from './format.js';
 import { createSignInView } from './views/signin.js';
 import { createLocksView } from './views/locks.js';
@@ -181,7 +181,7 @@ function renderBanner() {
   next.className = 'banner-next';
   let tone = 'warning';
 
-  if (spec.since && (err.kind === 'offline' || err.kind === 'timeout')) {
+  if (spec.since && isConnectionProblem(err)) {
     tone = 'offline';
     fillNodes(headline, 'banner.offline', { time: timeElement(spec.since) });
     next.textContent = `${info.title}. ${info.action}`;
@@ -209,8 +209,11 @@ function renderBanner() {
   if (spec.dismissible) {
     actions.append(bannerButton(t('action.dismiss'), () => clearBanner(spec.source)));
   }
+  // Pressing Retry re-renders the banner: keep the keyboard focus on its button.
+  const hadFocus = el.contains(document.activeElement);
   el.className = `status-banner banner-${tone}`;
   el.replaceChildren(text, ...(actions.childElementCount ? [actions] : []));
+  if (hadFocus) actions.querySelector('button')?.focus();
 }
 
 function timeElement(iso) {
@@ -285,6 +288,7 @@ async function boot() {
   } else {
     bootError = startup.reason ?? { kind: 'internal', message: 'get_startup returned nothing' };
   }
+  setSystemLanguage(state.startup?.systemLanguage);
   setLanguage(state.settings.language);
 
   if (state.startup?.signedIn && state.settings.partnerId) {

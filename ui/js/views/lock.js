@@ -3,21 +3,21 @@
 
 import { listEvents } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
-import { renderError } from '../errors.js';
 import {
-  fold, formatAddress, formatClock, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge,
-  grantKind, matchesAll, searchWords,
+  fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind, matchesAll,
+  searchWords,
 } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
+import { createEmptyState, debounceSearch, renderLoadState } from './shared.js';
 
 const ROW_HEIGHT = 40;
-const SEARCH_DEBOUNCE_MS = 100;
 const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
 
 export function createLockView(shell) {
   const el = fromTemplate('tpl-lock');
   const q = (sel) => el.querySelector(sel);
   const ui = {
+    view: el,
     back: q('#lock-back'),
     title: q('#lock-title'),
     details: q('#lock-details'),
@@ -32,7 +32,10 @@ export function createLockView(shell) {
     table: q('table'),
     caption: q('[data-ref="caption"]'),
   };
-  const empty = buildEmptyState();
+  const empty = createEmptyState('events-empty', () => {
+    clearFilters();
+    ui.search.focus();
+  });
 
   let lock = null;
   let events = [];
@@ -47,7 +50,6 @@ export function createLockView(shell) {
   let destroyed = false;
   let query = '';
   let action = 'all';
-  let searchTimer = 0;
 
   const table = new VirtualTable({
     scroller: ui.scroller,
@@ -81,25 +83,6 @@ export function createLockView(shell) {
     const p = formatPhone(ev.msn);
     phone.textContent = p.text;
     phone.classList.toggle('is-missing', p.ownUse);
-  }
-
-  function buildEmptyState() {
-    const box = document.createElement('div');
-    box.id = 'events-empty';
-    box.className = 'empty-state';
-    const title = document.createElement('p');
-    title.className = 'empty-title';
-    const text = document.createElement('p');
-    text.className = 'empty-text';
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'button';
-    button.addEventListener('click', () => {
-      clearFilters();
-      ui.search.focus();
-    });
-    box.append(title, text, button);
-    return { box, title, text, button };
   }
 
   // ---- details ----------------------------------------------------------------------------------
@@ -159,7 +142,6 @@ export function createLockView(shell) {
     loaded = false;
     loading = false;
     loadError = null;
-    query = '';
     action = 'all';
     ui.search.value = '';
     ui.action.value = 'all';
@@ -190,6 +172,7 @@ export function createLockView(shell) {
   }
 
   function applyFilter(reset) {
+    query = ui.search.value; // the box as it is now, even if its debounced update is still pending
     const words = searchWords(query);
     const rows = [];
     for (const i of newestFirst) {
@@ -204,7 +187,6 @@ export function createLockView(shell) {
   }
 
   function clearFilters() {
-    query = '';
     action = 'all';
     ui.search.value = '';
     ui.action.value = 'all';
@@ -221,33 +203,23 @@ export function createLockView(shell) {
     const none = loaded && events.length === 0;
     const noMatch = loaded && events.length > 0 && shownRows.length === 0;
     ui.table.hidden = none;
-    if (!none && !noMatch) {
-      empty.box.remove();
-      return;
+    if (none) {
+      empty.show(ui.scroller, { title: t('events.empty.none.title'), text: t('events.empty.none.text'), withClear: false });
+    } else if (noMatch) {
+      empty.show(ui.scroller, { title: t('events.empty.noMatch.title'), text: t('events.empty.noMatch.text'), withClear: true });
+    } else {
+      empty.hide();
     }
-    empty.title.textContent = t(none ? 'events.empty.none.title' : 'events.empty.noMatch.title');
-    empty.text.textContent = t(none ? 'events.empty.none.text' : 'events.empty.noMatch.text');
-    empty.button.textContent = t('action.clearFilters');
-    empty.button.hidden = none;
-    if (!empty.box.isConnected) ui.scroller.append(empty.box);
   }
 
   function renderStatus() {
-    el.classList.toggle('is-loading', loading && !loaded);
-    el.classList.toggle('has-data', loaded);
-    ui.refresh.classList.toggle('is-busy', loading);
-    if (loading) ui.refresh.setAttribute('aria-disabled', 'true');
-    else ui.refresh.removeAttribute('aria-disabled');
-    ui.progress.textContent = loading ? t(loaded ? 'events.refreshing' : 'events.loading') : '';
-    if (fetchedAt) {
-      ui.updated.textContent = t('common.lastUpdated', { time: formatClock(fetchedAt) });
-      ui.updated.setAttribute('title', formatDateTimeLong(fetchedAt));
-    } else {
-      ui.updated.textContent = '';
-      ui.updated.removeAttribute('title');
-    }
-    if (loadError && !loaded) renderError(ui.error, loadError, { context: 'events', onRetry: () => load() });
-    else ui.error.replaceChildren();
+    renderLoadState(ui, {
+      loading, loaded, fetchedAt, loadError,
+      loadingKey: 'events.loading',
+      refreshingKey: 'events.refreshing',
+      context: 'events',
+      onRetry: () => load(),
+    });
   }
 
   async function load() {
@@ -288,12 +260,8 @@ export function createLockView(shell) {
     action = ui.action.value;
     applyFilter(true);
   });
-  ui.search.addEventListener('input', () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => {
-      query = ui.search.value;
-      applyFilter(true);
-    }, SEARCH_DEBOUNCE_MS);
+  const cancelSearch = debounceSearch(ui.search, (value) => {
+    if (value !== query) applyFilter(true);
   });
   ui.search.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && table.length) {
@@ -328,7 +296,6 @@ export function createLockView(shell) {
       e.preventDefault();
       if (e.target === ui.search && ui.search.value) {
         ui.search.value = '';
-        query = '';
         applyFilter(true);
         return;
       }
@@ -344,7 +311,7 @@ export function createLockView(shell) {
     },
     destroy() {
       destroyed = true;
-      clearTimeout(searchTimer);
+      cancelSearch();
       table.destroy();
     },
   };

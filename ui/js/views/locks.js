@@ -3,25 +3,22 @@
 
 import { listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
-import { renderError } from '../errors.js';
-import {
-  compareText, fold, formatAddress, formatClock, formatDateTimeLong, formatNumber, grantBadge, grantKind, matchesAll, searchWords,
-} from '../format.js';
+import { compareText, fold, formatAddress, formatNumber, grantBadge, grantKind, matchesAll, searchWords } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
+import { createEmptyState, debounceSearch, renderLoadState } from './shared.js';
 
 const ROW_HEIGHT = 44;
-const SEARCH_DEBOUNCE_MS = 100;
 const GRANT_ORDER = { 'opt-in': 0, 'opt-out': 1, unknown: 2 };
 
 export function createLocksView(shell) {
   const el = fromTemplate('tpl-locks');
   const q = (sel) => el.querySelector(sel);
   const ui = {
+    view: el,
     heading: q('#locks-heading'),
     progress: q('[data-ref="progress"]'),
     updated: q('#locks-updated'),
     refresh: q('#locks-refresh'),
-    summary: q('[data-ref="summary"]'),
     summaryText: q('[data-ref="summaryText"]'),
     filter: q('#filter-opt-in'),
     search: q('#locks-search'),
@@ -34,7 +31,10 @@ export function createLocksView(shell) {
   const optInCount = document.createElement('span');
   optInCount.id = 'opt-in-count';
   optInCount.className = 'count-number';
-  const empty = buildEmptyState();
+  const empty = createEmptyState('locks-empty', () => {
+    clearFilters();
+    ui.search.focus();
+  });
 
   // Data, and arrays derived from it once per load (never per keystroke).
   let locks = [];
@@ -52,7 +52,6 @@ export function createLocksView(shell) {
   let query = '';
   let optInOnly = false;
   let sort = { key: 'name', dir: 1 };
-  let searchTimer = 0;
   let savedScroll = 0;
 
   const table = new VirtualTable({
@@ -108,26 +107,6 @@ export function createLocksView(shell) {
     td.replaceChildren(dash, said);
   }
 
-  function buildEmptyState() {
-    const box = document.createElement('div');
-    box.id = 'locks-empty';
-    box.className = 'empty-state';
-    const title = document.createElement('p');
-    title.className = 'empty-title';
-    const text = document.createElement('p');
-    text.className = 'empty-text';
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'button';
-    button.id = 'locks-clear-filters';
-    button.addEventListener('click', () => {
-      clearFilters();
-      ui.search.focus();
-    });
-    box.append(title, text, button);
-    return { box, title, text, button };
-  }
-
   // ---- data -----------------------------------------------------------------------------------
 
   function setData(page) {
@@ -178,6 +157,7 @@ export function createLocksView(shell) {
   }
 
   function applyFilter(reset) {
+    query = ui.search.value; // the box as it is now, even if its debounced update is still pending
     const words = searchWords(query);
     const rows = [];
     for (const i of sorted) {
@@ -192,7 +172,6 @@ export function createLocksView(shell) {
   }
 
   function clearFilters() {
-    query = '';
     ui.search.value = '';
     setOptInOnly(false);
   }
@@ -206,7 +185,6 @@ export function createLocksView(shell) {
   // ---- rendering of everything around the table -------------------------------------------------
 
   function renderCounts() {
-    el.classList.toggle('has-data', loaded);
     if (!loaded) {
       ui.count.textContent = '';
       ui.summaryText.replaceChildren();
@@ -224,41 +202,29 @@ export function createLocksView(shell) {
     const noLocks = loaded && locks.length === 0;
     const noMatch = loaded && locks.length > 0 && shownRows.length === 0;
     ui.table.hidden = noLocks;
-    if (!noLocks && !noMatch) {
-      empty.box.remove();
-      return;
-    }
     if (noLocks) {
-      empty.title.textContent = t('locks.empty.none.title');
-      empty.text.textContent = t('locks.empty.none.text', { partner: shell.session?.partnerId ?? '' });
-      empty.button.hidden = true;
+      empty.show(ui.scroller, {
+        title: t('locks.empty.none.title'),
+        text: t('locks.empty.none.text', { partner: shell.session?.partnerId ?? '' }),
+        withClear: false,
+      });
+    } else if (noMatch) {
+      const q = query.trim();
+      const key = !q ? 'locks.empty.noMatch.filter' : optInOnly ? 'locks.empty.noMatch.searchAndFilter' : 'locks.empty.noMatch.search';
+      empty.show(ui.scroller, { title: t('locks.empty.noMatch.title'), text: t(key, { query: q }), withClear: true });
     } else {
-      empty.title.textContent = t('locks.empty.noMatch.title');
-      const key = query.trim()
-        ? optInOnly ? 'locks.empty.noMatch.searchAndFilter' : 'locks.empty.noMatch.search'
-        : 'locks.empty.noMatch.filter';
-      empty.text.textContent = t(key, { query: query.trim() });
-      empty.button.textContent = t('action.clearFilters');
-      empty.button.hidden = false;
+      empty.hide();
     }
-    if (!empty.box.isConnected) ui.scroller.append(empty.box);
   }
 
   function renderStatus() {
-    el.classList.toggle('is-loading', loading && !loaded);
-    ui.refresh.classList.toggle('is-busy', loading);
-    if (loading) ui.refresh.setAttribute('aria-disabled', 'true');
-    else ui.refresh.removeAttribute('aria-disabled');
-    ui.progress.textContent = loading ? t(loaded ? 'locks.refreshing' : 'locks.loading') : '';
-    if (fetchedAt) {
-      ui.updated.textContent = t('common.lastUpdated', { time: formatClock(fetchedAt) });
-      ui.updated.setAttribute('title', formatDateTimeLong(fetchedAt));
-    } else {
-      ui.updated.textContent = '';
-      ui.updated.removeAttribute('title');
-    }
-    if (loadError && !loaded) renderError(ui.error, loadError, { context: 'locks', onRetry: () => load() });
-    else ui.error.replaceChildren();
+    renderLoadState(ui, {
+      loading, loaded, fetchedAt, loadError,
+      loadingKey: 'locks.loading',
+      refreshingKey: 'locks.refreshing',
+      context: 'locks',
+      onRetry: () => load(),
+    });
   }
 
   async function load() {
@@ -295,12 +261,8 @@ export function createLocksView(shell) {
 
   ui.refresh.addEventListener('click', () => load());
   ui.filter.addEventListener('click', () => setOptInOnly(!optInOnly));
-  ui.search.addEventListener('input', () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => {
-      query = ui.search.value;
-      applyFilter(true);
-    }, SEARCH_DEBOUNCE_MS);
+  const cancelSearch = debounceSearch(ui.search, (value) => {
+    if (value !== query) applyFilter(true);
   });
   ui.search.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' && table.length) {
@@ -345,7 +307,6 @@ export function createLocksView(shell) {
       if (e.target === ui.search && ui.search.value) {
         e.preventDefault();
         ui.search.value = '';
-        query = '';
         applyFilter(true);
       }
     },
@@ -360,7 +321,7 @@ export function createLocksView(shell) {
     },
     destroy() {
       destroyed = true;
-      clearTimeout(searchTimer);
+      cancelSearch();
       table.destroy();
     },
   };
