@@ -137,7 +137,7 @@ impl Driver {
     async fn open_app(&self) -> TestResult<Client> {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
-        let mut builder = ClientBuilder::rustls()?;
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(capabilities);
         let url = format!("http://127.0.0.1:{}", self.port);
         let client = tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
