@@ -546,3 +546,89 @@ async fn norwegian_is_chosen_from_the_os_and_switchable() -> TestResult {
     let _ = std::fs::remove_dir_all(&home);
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let config = SimConfig { lockout_after: 0, locks: 10_000, busy_lock_events: 100_000, ..SimConfig::default() };
+    let scenario = Scenario::new("large-partner", config).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                sign_in(client, scenario.sim.token()).await?;
+                wait_visible(client, "#locks-view").await?;
+                let counts = wait_for_js(
+                    client,
+                    "the lock count",
+                    "const text = document.querySelector('#locks-count')?.textContent ?? ''; return /10[ ,.\\u00a0\\u202f]?000/.test(text) && text",
+                )
+                .await?;
+                // Only what is visible is in the page: the design must not render 10,000 rows.
+                let rows = client.execute("return document.querySelectorAll('tr[data-lock-id]').length", vec![]).await?;
+                let rows = rows.as_u64().unwrap_or(u64::MAX);
+                ensure!(rows > 0 && rows < 200, "{rows} lock rows in the DOM for {counts}");
+
+                // Its reference is (nearly) unique among 10,000 locks, unlike its name, so it is found without scrolling.
+                let busy = scenario.sim.locks().into_iter().find(|lock| lock.id == fixtures::BUSY_LOCK_ID).ok_or("no busy lock")?;
+                search_locks(client, &busy.data).await?;
+                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID)).await?.click().await?;
+                wait_visible(client, "#lock-view").await?;
+                let counts = wait_for_js(
+                    client,
+                    "the event count",
+                    "const text = document.querySelector('#events-count')?.textContent ?? ''; return /100[ ,.\\u00a0\\u202f]?000/.test(text) && text",
+                )
+                .await?;
+                let rows = client.execute("return document.querySelectorAll('tr[data-event-id]').length", vec![]).await?;
+                let rows = rows.as_u64().unwrap_or(u64::MAX);
+                ensure!(rows > 0 && rows < 200, "{rows} event rows in the DOM for {counts}");
+
+                // Filtering 100,000 events by action narrows the count without rendering them all.
+                client.find(Locator::Css("#events-action option[value=\"locked\"]")).await?.click().await?;
+                wait_for_js(client, "the filtered count", "return !/100[ ,.\\u00a0\\u202f]?000 of/.test(document.querySelector('#events-count').textContent) && /of 100/.test(document.querySelector('#events-count').textContent)").await?;
+                screenshot(client, "view-lock-100k").await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keychain_sign_in_works_for_this_run_and_says_so() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let sim = unloc_sim::start(SimConfig { lockout_after: 0, locks: 12, ..SimConfig::default() }).await?;
+    let home = std::env::temp_dir().join(format!("unloc-e2e-nokeychain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let driver = Driver::start(&home, &sim, &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/unloc-e2e-bus")])?;
+    let client = driver.open_app().await?;
+    let outcome: TestResult = async {
+        sign_in(&client, sim.token()).await?;
+        wait_visible(&client, "#locks-view").await?;
+        let banner = wait_for_js(
+            &client,
+            "the keychain notice",
+            "return document.querySelector('#status-banner')?.textContent.trim()",
+        )
+        .await?;
+        let banner = banner.as_str().unwrap_or_default().to_lowercase();
+        ensure!(banner.contains("keychain"), "the notice should name the keychain: {banner}");
+        ensure!(!banner.contains(sim.token()), "the notice must not show the token");
+        screenshot(&client, "view-no-keychain").await?;
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join("no-keychain-failure.png"), png);
+        }
+    }
+    let _ = client.close().await;
+    let _ = std::fs::remove_dir_all(&home);
+    outcome
+}

@@ -16,6 +16,8 @@ const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language'];
 const CONTEXT_TEXT = {
   signin: { notFound: 'error.notFound.signin', forbidden: 'error.forbidden.signin' },
   events: { notFound: 'error.notFound.lock' },
+  // Signed in, but the keychain refused the token: this run works, the next start asks again.
+  tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
 };
 
 /** Any thrown value as an AppError with a known kind (unknown kinds become "internal"). */

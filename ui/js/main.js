@@ -127,6 +127,9 @@ function signedIn(session) {
   clearBanner('startup');
   els.partner.textContent = session.partnerId;
   navigate('locks', { focus: 'search' });
+  if (session.problem) {
+    setBanner({ source: 'startup', error: session.problem, context: 'tokenNotSaved', dismissible: true });
+  }
 }
 
 async function signOut() {
