@@ -9,6 +9,13 @@ fn main() {
         "sign_out",
         "list_locks",
         "list_events",
+        "cached_locks",
+        "cached_events",
+        "list_keys",
+        "create_key",
+        "revoke_key",
+        "refresh_keys",
+        "add_key",
         "set_language",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");

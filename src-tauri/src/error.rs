@@ -16,6 +16,7 @@ pub enum ErrorKind {
     LockedOut,
     Forbidden,
     NotFound,
+    Conflict,
     RateLimited,
     Maintenance,
     Server,
@@ -26,6 +27,7 @@ pub enum ErrorKind {
     KeychainUnavailable,
     NotSignedIn,
     SettingsReset,
+    StoreReset,
     Internal,
 }
 
@@ -36,6 +38,7 @@ impl ErrorKind {
             ErrorKind::LockedOut => "lockedOut",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::NotFound => "notFound",
+            ErrorKind::Conflict => "conflict",
             ErrorKind::RateLimited => "rateLimited",
             ErrorKind::Maintenance => "maintenance",
             ErrorKind::Server => "server",
@@ -46,6 +49,7 @@ impl ErrorKind {
             ErrorKind::KeychainUnavailable => "keychainUnavailable",
             ErrorKind::NotSignedIn => "notSignedIn",
             ErrorKind::SettingsReset => "settingsReset",
+            ErrorKind::StoreReset => "storeReset",
             ErrorKind::Internal => "internal",
         }
     }
@@ -112,7 +116,10 @@ impl From<ApiError> for AppError {
             | ApiError::UnexpectedStatus { .. }
             | ApiError::MethodNotAllowed
             | ApiError::NotAcceptable => ErrorKind::InvalidResponse,
-            ApiError::BadRequest { .. } | ApiError::Conflict { .. } | ApiError::Invalid { .. } => ErrorKind::Internal,
+            ApiError::Conflict { .. } => ErrorKind::Conflict,
+            // Our own checks run first, so Unloc refusing a value means it checks something we do not.
+            ApiError::Invalid { .. } => ErrorKind::InvalidInput,
+            ApiError::BadRequest { .. } => ErrorKind::Internal,
         };
         AppError {
             retry_after_secs: error.retry_after().map(|wait| wait.as_secs()),

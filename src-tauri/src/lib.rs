@@ -1,17 +1,24 @@
 //! Unloc Desk: a desktop app for Unloc partners' office staff — locks, opt-in grants and event history.
 
+pub mod account;
 pub mod api;
+mod catalog;
 mod commands;
 pub mod error;
+pub mod keys;
+mod notify;
 pub mod secrets;
 pub mod session;
 pub mod settings;
 mod state;
+pub mod store;
 
 use std::sync::Arc;
 
 use tauri::Manager;
 
+use crate::keys::follow::FollowPolicy;
+use crate::notify::ShellObserver;
 use crate::secrets::{KeyringStore, KEYCHAIN_SERVICE};
 use crate::session::{EnvDefaults, Sessions};
 use crate::settings::SettingsFile;
@@ -23,9 +30,13 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
-            let sessions = Sessions::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env());
+            let accounts_dir = app.path().app_data_dir()?.join("accounts");
+            let sessions = Sessions::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env())
+                .with_store_dir(accounts_dir)
+                .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default());
             app.manage(AppState::new(sessions, settings_file, settings, problem));
             Ok(())
         })
@@ -35,6 +46,13 @@ pub fn run() {
             commands::session::sign_out,
             commands::locks::list_locks,
             commands::locks::list_events,
+            commands::locks::cached_locks,
+            commands::locks::cached_events,
+            commands::keys::list_keys,
+            commands::keys::create_key,
+            commands::keys::revoke_key,
+            commands::keys::refresh_keys,
+            commands::keys::add_key,
             commands::settings::set_language,
         ])
         .run(tauri::generate_context!());

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::{default_token, FaultRule, SimConfig, Simulator};
+use crate::{default_hmac_secret, default_token, FaultRule, PendingApprovalState, SimConfig, Simulator};
 
 /// `--help` text.
 pub const USAGE: &str = "\
@@ -14,7 +14,8 @@ unloc-sim: a local, deterministic Unloc partner API v1 simulator (listens on 127
 USAGE: unloc-sim [FLAGS]
 
   --port N                 port to listen on (default 0 = a random free port)
-  --seed N                 seed of all generated data and of the default token (default 1)
+  --seed N                 seed of all generated data, key ids, the default token and HMAC secret
+                           (default 1)
   --locks N                number of locks, fixtures included (default 40)
   --events-per-lock N      events per lock (default 30)
   --busy-lock-events N     give \"Hovedinngang Storgata 1\" N events instead (default 0 = off)
@@ -25,7 +26,13 @@ USAGE: unloc-sim [FLAGS]
   --lockout-window DUR     ... counted within this window (default 60s)
   --lockout-cooldown DUR   how long the lock-out lasts (default 300s)
   --anchor RFC3339         spread sample events back from this instant (default: now)
-  --fault ROUTE=SPEC[*N]   inject a fault, repeatable. ROUTE: locks | events | *
+  --hmac-secret S          secret that signs appSwitchUrl links (default: derived from the seed)
+  --key-provisioning DUR   how long a new key stays `creating` (default 2s)
+  --pending-approval-state creating | scheduled-active
+                           what GET /keys/{id} reports while an opt-in owner has not approved
+                           (default creating)
+  --fault ROUTE=SPEC[*N]   inject a fault, repeatable.
+                           ROUTE: locks | events | keys.create | keys.get | keys.delete | *
                            SPEC: status:CODE[:retry-after=V][:body=TEXT] | delay:MS | malformed |
                                  truncated | drop | html | empty;  *N = only the next N requests
   -h, --help               this text
@@ -35,6 +42,8 @@ Prints UNLOC_API_BASE=, UNLOC_PARTNER_ID= and UNLOC_API_TOKEN= lines, then serve
 ";
 
 /// What the command line asks for.
+// Built once per process, so the size difference between the variants costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Command {
     Run(SimConfig),
@@ -60,6 +69,7 @@ where
 {
     let mut config = SimConfig::default();
     let mut token = None;
+    let mut hmac_secret = None;
     let mut args = args.into_iter().map(Into::into);
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
@@ -85,6 +95,9 @@ where
             "--lockout-window",
             "--lockout-cooldown",
             "--anchor",
+            "--hmac-secret",
+            "--key-provisioning",
+            "--pending-approval-state",
             "--fault",
         ];
         if !known.contains(&flag.as_str()) {
@@ -104,12 +117,17 @@ where
             "--busy-lock-events" => {
                 config.busy_lock_events = to_usize(number(&value)?, &invalid)?;
             }
-            "--partner-id" | "--partner-name" | "--token" if value.is_empty() => {
+            "--partner-id" | "--partner-name" | "--token" | "--hmac-secret" if value.is_empty() => {
                 return Err(invalid("must not be empty".to_owned()));
             }
             "--partner-id" => config.partner_id = value,
             "--partner-name" => config.partner_name = value,
             "--token" => token = Some(value),
+            "--hmac-secret" => hmac_secret = Some(value),
+            "--key-provisioning" => config.key_provisioning = parse_duration(&value).map_err(invalid)?,
+            "--pending-approval-state" => {
+                config.pending_approval_state = PendingApprovalState::parse(&value).map_err(invalid)?;
+            }
             "--lockout-after" => {
                 config.lockout_after = value.parse().map_err(|e| invalid(format!("{e}")))?;
             }
@@ -127,6 +145,7 @@ where
         }
     }
     config.token = token.unwrap_or_else(|| default_token(config.seed));
+    config.hmac_secret = hmac_secret.unwrap_or_else(|| default_hmac_secret(config.seed));
     Ok(Command::Run(config))
 }
 
@@ -157,10 +176,11 @@ pub fn banner(sim: &Simulator) -> String {
     let opt_in = locks.iter().filter(|l| l.auth == crate::Auth::OptIn).count();
     format!(
         "Unloc API simulator listening on http://{addr}\n\
-         \x20 base URL:   {base}\n\
-         \x20 partner id: {pid}\n\
-         \x20 token:      {token}\n\
-         \x20 locks:      {n} ({opt_in} opt-in); admin: http://{addr}/__admin/...\n\
+         \x20 base URL:    {base}\n\
+         \x20 partner id:  {pid}\n\
+         \x20 token:       {token}\n\
+         \x20 hmac secret: {hmac}\n\
+         \x20 locks:       {n} ({opt_in} opt-in); admin: http://{addr}/__admin/...\n\
          UNLOC_API_BASE={api}\n\
          UNLOC_PARTNER_ID={pid}\n\
          UNLOC_API_TOKEN={token}\n",
@@ -168,6 +188,7 @@ pub fn banner(sim: &Simulator) -> String {
         base = sim.partner_base(),
         pid = sim.partner_id(),
         token = sim.token(),
+        hmac = sim.hmac_secret(),
         n = locks.len(),
         api = sim.api_base(),
     )
@@ -201,6 +222,9 @@ mod tests {
         assert_eq!(c.lockout_cooldown, Duration::from_secs(300));
         assert!(c.faults.is_empty());
         assert!(c.anchor.is_none());
+        assert_eq!(c.hmac_secret, default_hmac_secret(1));
+        assert_eq!(c.key_provisioning, Duration::from_secs(2));
+        assert_eq!(c.pending_approval_state, PendingApprovalState::Creating);
     }
 
     #[test]
@@ -230,6 +254,11 @@ mod tests {
             "--fault=locks=status:429:retry-after=30",
             "--fault",
             "*=delay:2000",
+            "--fault",
+            "keys.delete=status:503*1",
+            "--key-provisioning",
+            "200ms",
+            "--pending-approval-state=scheduled-active",
         ]);
         assert_eq!(c.seed, 9);
         assert_eq!(c.token, default_token(9), "the default token follows --seed");
@@ -249,9 +278,14 @@ mod tests {
                 FaultRule::times(Route::Events, Fault::parse("status:500").unwrap(), 2),
                 FaultRule::always(Route::Locks, Fault::parse("status:429:retry-after=30").unwrap()),
                 FaultRule::always(Route::Any, Fault::Delay { ms: 2000 }),
+                FaultRule::times(Route::KeysDelete, Fault::parse("status:503").unwrap(), 1),
             ]
         );
+        assert_eq!(c.hmac_secret, default_hmac_secret(9), "the default HMAC secret follows --seed");
+        assert_eq!(c.key_provisioning, Duration::from_millis(200));
+        assert_eq!(c.pending_approval_state, PendingApprovalState::ScheduledActive);
         assert_eq!(run(&["--token", "abc", "--seed", "3"]).token, "abc");
+        assert_eq!(run(&["--hmac-secret", "secret-123", "--seed", "3"]).hmac_secret, "secret-123");
     }
 
     #[test]
@@ -270,6 +304,9 @@ mod tests {
             ["--lockout-window", "soon"],
             ["--anchor", "yesterday"],
             ["--token", ""],
+            ["--hmac-secret", ""],
+            ["--key-provisioning", "soon"],
+            ["--pending-approval-state", "active"],
         ] {
             assert!(matches!(parse_args(bad), Err(CliError::InvalidValue { .. })), "{bad:?}");
         }
@@ -299,5 +336,6 @@ mod tests {
             ]
         );
         assert!(text.contains(&sim.partner_base()));
+        assert!(text.contains(sim.hmac_secret()));
     }
 }

@@ -91,7 +91,7 @@ pub struct EventsBody {
 /// Borrowing twin of [`EventsBody`], so serving 100,000 events does not clone them first.
 #[derive(Serialize)]
 struct EventsBodyRef<'a> {
-    events: &'a [Event],
+    events: Vec<&'a Event>,
 }
 
 /// Chrono's own `Serialize` drops the fraction when it is zero; the API always prints milliseconds.
@@ -146,6 +146,16 @@ impl Dataset {
         self.spec.anchor
     }
 
+    /// The lock with this id, if it is in the dataset.
+    pub(crate) fn lock(&self, lock_id: &str) -> Option<&Lock> {
+        self.locks.get(*self.index.get(lock_id)?)
+    }
+
+    /// Whether key creation on this lock fails because its holder's vendor connection is in error.
+    pub(crate) fn vendor_broken(&self, lock_id: &str) -> bool {
+        lock_id == fx::BROKEN_VENDOR_LOCK_ID && self.index.contains_key(lock_id)
+    }
+
     /// All generated events of a lock (oldest first), before the retention filter; `None` for an unknown
     /// lock id.
     pub(crate) fn all_events(&self, lock_id: &str) -> Option<Arc<Vec<Event>>> {
@@ -163,16 +173,17 @@ impl Dataset {
         Some(events)
     }
 
-    /// The events the API returns at `now`: none older than `RETENTION_DAYS`, none in the future.
-    pub(crate) fn served_events(&self, lock_id: &str, now: DateTime<Utc>) -> Option<Vec<Event>> {
+    /// The events the API returns at `now`: the generated ones merged with `added` (both sorted oldest
+    /// first; the events simulated key use added), none older than `RETENTION_DAYS`, none in the future.
+    pub(crate) fn served_events(&self, lock_id: &str, now: DateTime<Utc>, added: &[Event]) -> Option<Vec<Event>> {
         let all = self.all_events(lock_id)?;
-        Some(retained(&all, now).to_vec())
+        Some(merged(retained(&all, now), retained(added, now)).into_iter().cloned().collect())
     }
 
-    /// The serialized body of `GET /locks/{lock_id}/events` at `now`.
-    pub(crate) fn events_json(&self, lock_id: &str, now: DateTime<Utc>) -> Option<Vec<u8>> {
+    /// The serialized body of `GET /locks/{lock_id}/events` at `now` (see [`Dataset::served_events`]).
+    pub(crate) fn events_json(&self, lock_id: &str, now: DateTime<Utc>, added: &[Event]) -> Option<Vec<u8>> {
         let all = self.all_events(lock_id)?;
-        let body = EventsBodyRef { events: retained(&all, now) };
+        let body = EventsBodyRef { events: merged(retained(&all, now), retained(added, now)) };
         // Serializing strings and timestamps into a Vec cannot fail.
         Some(serde_json::to_vec(&body).unwrap_or_default())
     }
@@ -191,8 +202,24 @@ impl Dataset {
     }
 }
 
+/// Two lists sorted oldest first, merged into one (on equal times `a` comes first).
+fn merged<'a>(a: &'a [Event], b: &'a [Event]) -> Vec<&'a Event> {
+    if b.is_empty() {
+        return a.iter().collect();
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        // `peek` just returned Some, so `next` does too.
+        out.extend(if y.created < x.created { b.next() } else { a.next() });
+    }
+    out.extend(a);
+    out.extend(b);
+    out
+}
+
 /// The slice of `events` (sorted oldest first) that is inside the retention window at `now`.
-fn retained(events: &[Event], now: DateTime<Utc>) -> &[Event] {
+pub(crate) fn retained(events: &[Event], now: DateTime<Utc>) -> &[Event] {
     let cutoff = now - TimeDelta::days(RETENTION_DAYS);
     let start = events.partition_point(|e| e.created < cutoff);
     let end = events.partition_point(|e| e.created <= now);
@@ -210,6 +237,7 @@ pub(crate) fn truncate_to_millis(t: DateTime<Utc>) -> DateTime<Utc> {
 const TAG_LOCK: u64 = 0x4C4F_434B; // "LOCK"
 const TAG_EVENTS: u64 = 0x4556_4E54; // "EVNT"
 const TAG_TOKEN: u64 = 0x544F_4B4E; // "TOKN"
+const TAG_HMAC: u64 = 0x484D_4143; // "HMAC"
 
 const STREETS: &[&str] = &[
     "Storgata",
@@ -306,9 +334,18 @@ const LETTERS: &[&str] = &["A", "B", "C", "D", "E", "F"];
 
 /// The default API token for a seed: 32 alphanumerics, like the reference's example key.
 pub fn default_token(seed: u64) -> String {
+    alphanumerics(seed, TAG_TOKEN, 32)
+}
+
+/// The default HMAC secret (signs app-switch links) for a seed: 40 alphanumerics, unrelated to the token.
+pub fn default_hmac_secret(seed: u64) -> String {
+    alphanumerics(seed, TAG_HMAC, 40)
+}
+
+fn alphanumerics(seed: u64, tag: u64, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = SplitMix64::stream(seed, TAG_TOKEN, 0);
-    (0..32).map(|_| char::from(*rng.pick(ALPHABET))).collect()
+    let mut rng = SplitMix64::stream(seed, tag, 0);
+    (0..len).map(|_| char::from(*rng.pick(ALPHABET))).collect()
 }
 
 fn fixture_lock(i: usize) -> Option<Lock> {
@@ -352,6 +389,13 @@ fn fixture_lock(i: usize) -> Option<Lock> {
             Some(("Olav Tryggvasons gate 24", "7011", "Trondheim")),
         ),
         7 => lock(fx::BUSY_LOCK_ID, fx::BUSY_LOCK_NAME, OptOut, "kunde-10004", Some(("Storgata 1", "0155", "Oslo"))),
+        8 => lock(
+            fx::BROKEN_VENDOR_LOCK_ID,
+            fx::BROKEN_VENDOR_LOCK_NAME,
+            OptOut,
+            "kunde-10005",
+            Some(("Thereses gate 12", "0168", "Oslo")),
+        ),
         _ => return None,
     };
     Some(l)
@@ -533,6 +577,11 @@ mod tests {
         assert_eq!(d.locks()[4].data, "");
         assert!(d.locks()[4].street.is_none());
         assert_eq!(d.all_events(fx::EMPTY_EVENTS_LOCK_ID).unwrap().len(), 0);
+        let broken = d.lock(fx::BROKEN_VENDOR_LOCK_ID).unwrap();
+        assert_eq!((broken.name.as_str(), broken.auth), (fx::BROKEN_VENDOR_LOCK_NAME, Auth::OptOut));
+        assert!(d.vendor_broken(fx::BROKEN_VENDOR_LOCK_ID));
+        assert!(!d.vendor_broken(fx::HJEMME_LOCK_ID));
+        assert_eq!(d.all_events(fx::BROKEN_VENDOR_LOCK_ID).unwrap().len(), 30);
     }
 
     #[test]
@@ -671,17 +720,17 @@ mod tests {
         let id = &d.locks()[10].id;
         let all = d.all_events(id).unwrap();
         let anchor = d.anchor();
-        assert_eq!(d.served_events(id, anchor).unwrap().len(), all.len());
+        assert_eq!(d.served_events(id, anchor, &[]).unwrap().len(), all.len());
         // 30 days later about half of the 59-day spread has aged out.
         let later = anchor + TimeDelta::days(30);
-        let served = d.served_events(id, later).unwrap();
+        let served = d.served_events(id, later, &[]).unwrap();
         assert!(!served.is_empty() && served.len() < all.len());
         assert!(served.iter().all(|e| e.created >= later - TimeDelta::days(RETENTION_DAYS)));
         // Before the anchor, the events after "now" are not served.
         let earlier = anchor - TimeDelta::days(20);
-        assert!(d.served_events(id, earlier).unwrap().iter().all(|e| e.created <= earlier));
-        assert!(d.served_events(id, anchor + TimeDelta::days(61)).unwrap().is_empty());
-        assert!(d.served_events("nope", anchor).is_none());
+        assert!(d.served_events(id, earlier, &[]).unwrap().iter().all(|e| e.created <= earlier));
+        assert!(d.served_events(id, anchor + TimeDelta::days(61), &[]).unwrap().is_empty());
+        assert!(d.served_events("nope", anchor, &[]).is_none());
     }
 
     #[test]
@@ -694,9 +743,37 @@ mod tests {
         assert_eq!(ev.len(), 100_000);
         assert!(t.elapsed().as_secs_f64() < 10.0, "{:?}", t.elapsed());
         assert_eq!(d.all_events(fx::HJEMME_LOCK_ID).unwrap().len(), 30);
-        let json = d.events_json(fx::BUSY_LOCK_ID, d.anchor()).unwrap();
+        let json = d.events_json(fx::BUSY_LOCK_ID, d.anchor(), &[]).unwrap();
         let body: EventsBody = serde_json::from_slice(&json).unwrap();
         assert_eq!(body.events.len(), 100_000);
+    }
+
+    #[test]
+    fn added_events_are_merged_in_time_order_and_retained() {
+        let d = Dataset::new(spec(5, 20));
+        let id = fx::HJEMME_LOCK_ID;
+        let all = d.all_events(id).unwrap();
+        let anchor = d.anchor();
+        let added = |at: DateTime<Utc>, eid: &str| Event {
+            id: eid.into(),
+            key_id: "k".into(),
+            action: "unlocked".into(),
+            name: "n".into(),
+            msn: String::new(),
+            created: at,
+        };
+        // One in the middle of the generated ones, one after all of them, one long gone.
+        let middle = all[10].created;
+        let extra = [added(anchor - TimeDelta::days(90), "old"), added(middle, "mid"), added(anchor, "new")];
+        let served = d.served_events(id, anchor, &extra).unwrap();
+        assert_eq!(served.len(), all.len() + 2);
+        assert!(served.windows(2).all(|w| w[0].created <= w[1].created));
+        assert_eq!(served.last().unwrap().id, "new");
+        assert!(!served.iter().any(|e| e.id == "old"));
+        let pos = served.iter().position(|e| e.id == "mid").unwrap();
+        assert_eq!(served[pos - 1].id, all[10].id, "generated first on equal times");
+        let body: EventsBody = serde_json::from_slice(&d.events_json(id, anchor, &extra).unwrap()).unwrap();
+        assert_eq!(body.events, served);
     }
 
     #[test]
@@ -706,5 +783,10 @@ mod tests {
         assert!(t.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(t, default_token(1));
         assert_ne!(t, default_token(2));
+        let h = default_hmac_secret(1);
+        assert_eq!(h.len(), 40);
+        assert!(h.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(&h[..32], t);
+        assert_ne!(h, default_hmac_secret(2));
     }
 }

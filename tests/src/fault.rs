@@ -5,9 +5,10 @@
 //! it. That keeps tests simple (no need to authenticate to see a 503).
 //!
 //! To add a fault kind: add a variant to [`Fault`] (serde names it in camelCase under `"kind"`), give
-//! it a CLI spelling in [`Fault::parse`] and [`Fault::spec`], and act on it in `server::apply_fault`.
+//! it a CLI spelling in [`Fault::parse`] and [`Fault::spec`], and act on it in `server::api` /
+//! `server::fault_response`.
 //! To add a route: add a variant to [`Route`] with its name in [`Route::as_str`] / [`Route::parse`],
-//! and recognise its path in `server::classify`.
+//! and recognise its path in `server::classify` / `server::Target::route`.
 
 use std::fmt;
 use std::time::Duration;
@@ -23,6 +24,12 @@ pub enum Route {
     Locks,
     /// `GET /locks/{lockId}/events`.
     Events,
+    /// `POST /keys` (any method on `/keys`).
+    KeysCreate,
+    /// `GET /keys/{keyId}` (any method on `/keys/{keyId}` but DELETE).
+    KeysGet,
+    /// `DELETE /keys/{keyId}`.
+    KeysDelete,
 }
 
 impl Route {
@@ -32,15 +39,21 @@ impl Route {
             Self::Any => "*",
             Self::Locks => "locks",
             Self::Events => "events",
+            Self::KeysCreate => "keys.create",
+            Self::KeysGet => "keys.get",
+            Self::KeysDelete => "keys.delete",
         }
     }
 
-    /// Parses `*` (or `any`), `locks`, `events`.
+    /// Parses `*` (or `any`), `locks`, `events`, `keys.create`, `keys.get`, `keys.delete`.
     pub fn parse(s: &str) -> Result<Self, FaultParseError> {
         match s.trim() {
             "*" | "any" => Ok(Self::Any),
             "locks" => Ok(Self::Locks),
             "events" => Ok(Self::Events),
+            "keys.create" => Ok(Self::KeysCreate),
+            "keys.get" => Ok(Self::KeysGet),
+            "keys.delete" => Ok(Self::KeysDelete),
             other => Err(FaultParseError::UnknownRoute(other.to_owned())),
         }
     }
@@ -265,7 +278,7 @@ fn fault_from_spec_or_object<'de, D: Deserializer<'de>>(d: D) -> Result<Fault, D
 /// Why a fault or route spec was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultParseError {
-    #[error("unknown route {0:?} (expected locks, events or *)")]
+    #[error("unknown route {0:?} (expected locks, events, keys.create, keys.get, keys.delete or *)")]
     UnknownRoute(String),
     #[error("unknown fault {0:?} (expected status, delay, malformed, truncated, drop, html or empty)")]
     UnknownFault(String),
@@ -370,6 +383,16 @@ mod tests {
         assert_eq!(r.to_string(), "events=status:500*2");
         let r = FaultRule::parse("*=drop").unwrap();
         assert_eq!((r.route, r.fault, r.times), (Route::Any, Fault::Drop, None));
+        for (name, route) in
+            [("keys.create", Route::KeysCreate), ("keys.get", Route::KeysGet), ("keys.delete", Route::KeysDelete)]
+        {
+            let r = FaultRule::parse(&format!("{name}=status:503*1")).unwrap();
+            assert_eq!((r.route, r.times), (route, Some(1)));
+            assert_eq!(r.to_string(), format!("{name}=status:503*1"));
+            assert_eq!(serde_json::to_value(route).unwrap(), name);
+            assert!(Route::Any.matches(Some(route)));
+            assert!(!Route::Locks.matches(Some(route)));
+        }
         let r = FaultRule::parse("locks=status:500:body=a*b").unwrap();
         assert_eq!(r.times, None);
         assert_eq!(r.fault, Fault::Status { code: 500, body: Some("a*b".into()), retry_after: None });

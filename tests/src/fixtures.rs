@@ -51,8 +51,14 @@ pub const BUSY_LOCK_ID: &str = "danalock-0b:05:e0:00:00:01";
 /// Name of [`BUSY_LOCK_ID`].
 pub const BUSY_LOCK_NAME: &str = "Hovedinngang Storgata 1";
 
+/// An opt-out lock whose lock holder's vendor connection is broken: it is listed and has events, but
+/// `POST /keys` on it answers 403.
+pub const BROKEN_VENDOR_LOCK_ID: &str = "danalock-de:ad:00:00:00:01";
+/// Name of [`BROKEN_VENDOR_LOCK_ID`].
+pub const BROKEN_VENDOR_LOCK_NAME: &str = "Søppelrom";
+
 /// How many fixed locks precede the generated ones.
-pub const FIXTURE_COUNT: usize = 8;
+pub const FIXTURE_COUNT: usize = 9;
 
 /// The ids of all fixtures, in served order.
 pub const FIXTURE_IDS: [&str; FIXTURE_COUNT] = [
@@ -64,6 +70,7 @@ pub const FIXTURE_IDS: [&str; FIXTURE_COUNT] = [
     EMPTY_EVENTS_LOCK_ID,
     SLASH_LOCK_ID,
     BUSY_LOCK_ID,
+    BROKEN_VENDOR_LOCK_ID,
 ];
 
 /// The ids of the fixtures that are opt-in (the rest are opt-out).

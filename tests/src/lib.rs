@@ -6,6 +6,7 @@
 //! let sim = unloc_sim::start(unloc_sim::SimConfig::default()).await?;
 //! // Point the client at sim.api_base() with sim.partner_id() and sim.token().
 //! sim.add_fault(unloc_sim::FaultRule::parse("events=status:503*1").expect("valid spec"));
+//! // Keys the client creates can be driven like the lock owner would: sim.approve_key(&id), ...
 //! # Ok(()) }
 //! ```
 //!
@@ -25,11 +26,17 @@ mod data;
 mod fault;
 pub mod fixtures;
 mod http;
+mod keys;
 mod rng;
 mod server;
 
-pub use data::{default_token, Auth, Event, EventsBody, Lock, LocksBody, RETENTION_DAYS, SPREAD_DAYS};
+pub use data::{
+    default_hmac_secret, default_token, Auth, Event, EventsBody, Lock, LocksBody, RETENTION_DAYS, SPREAD_DAYS,
+};
 pub use fault::{Fault, FaultParseError, FaultRule, Route};
+pub use keys::{
+    app_switch_signature, app_switch_url, Approval, KeyState, PendingApprovalState, SimKey, DEFAULT_KEY_USER_NAME,
+};
 pub use server::RecordedRequest;
 
 use server::{lock, LockoutPolicy, State};
@@ -62,6 +69,12 @@ pub struct SimConfig {
     /// The instant sample events are spread back from (over `SPREAD_DAYS` days). `None` = the start
     /// time. Pin it to get byte-identical event timestamps across runs.
     pub anchor: Option<DateTime<Utc>>,
+    /// Signs the `appSwitchUrl` of created keys. Must not be empty.
+    pub hmac_secret: String,
+    /// How long a new key stays `creating` (provisioning with the lock vendor).
+    pub key_provisioning: Duration,
+    /// What `GET /keys/{id}` reports for a key on an opt-in lock the owner has not approved yet.
+    pub pending_approval_state: PendingApprovalState,
 }
 
 impl Default for SimConfig {
@@ -80,6 +93,9 @@ impl Default for SimConfig {
             lockout_cooldown: Duration::from_secs(300),
             faults: Vec::new(),
             anchor: None,
+            hmac_secret: default_hmac_secret(1),
+            key_provisioning: Duration::from_secs(2),
+            pending_approval_state: PendingApprovalState::Creating,
         }
     }
 }
@@ -92,10 +108,14 @@ pub struct Simulator {
 }
 
 /// Binds 127.0.0.1 (`config.port`, 0 = any free port), spawns the server on the current tokio runtime
-/// and returns at once. Fails on bind errors, or with `InvalidInput` for an empty token or partner id.
+/// and returns at once. Fails on bind errors, or with `InvalidInput` for an empty token, partner id or
+/// HMAC secret.
 pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-    if config.token.is_empty() || config.partner_id.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "token and partner id must not be empty"));
+    if config.token.is_empty() || config.partner_id.is_empty() || config.hmac_secret.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "token, partner id and HMAC secret must not be empty",
+        ));
     }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
     let addr = listener.local_addr()?;
@@ -111,6 +131,11 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
     for rule in config.faults {
         faults.add(rule);
     }
+    let keys = keys::KeyStore::new(
+        config.seed,
+        keys::KeyPolicy { provisioning: config.key_provisioning, pending: config.pending_approval_state },
+        config.partner_name.clone(),
+    );
     let state = Arc::new(State {
         data,
         partner_id: config.partner_id,
@@ -123,6 +148,8 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         lockout: Mutex::default(),
         faults: Mutex::new(faults),
         requests: Mutex::new(VecDeque::new()),
+        hmac_secret: config.hmac_secret,
+        keys: Mutex::new(keys),
     });
     let task = tokio::spawn(server::serve(listener, Arc::clone(&state)));
     Ok(Simulator { state, addr, task })
@@ -156,10 +183,56 @@ impl Simulator {
         self.state.data.locks().to_vec()
     }
 
-    /// The events `GET /locks/{lock_id}/events` would serve now (retention applied); `None` for an
-    /// unknown lock.
+    /// The events `GET /locks/{lock_id}/events` would serve now (retention applied, simulated key use
+    /// included); `None` for an unknown lock.
     pub fn events(&self, lock_id: &str) -> Option<Vec<Event>> {
-        self.state.data.served_events(lock_id, Utc::now())
+        let added = lock(&self.state.keys).used_events(lock_id).to_vec();
+        self.state.data.served_events(lock_id, Utc::now(), &added)
+    }
+
+    /// The secret that signs `appSwitchUrl`s (see [`app_switch_signature`]).
+    pub fn hmac_secret(&self) -> &str {
+        &self.state.hmac_secret
+    }
+
+    /// Every key created so far, oldest first, with the state `GET /keys/{id}` would report now.
+    pub fn keys(&self) -> Vec<SimKey> {
+        lock(&self.state.keys).list(Utc::now())
+    }
+
+    /// One key, as in [`Simulator::keys`].
+    pub fn key(&self, key_id: &str) -> Option<SimKey> {
+        lock(&self.state.keys).get(key_id, Utc::now())
+    }
+
+    /// The owner of an opt-in lock approves a pending key. `false` if there is no such key, it is not
+    /// pending (opt-out keys are approved at creation), or it has already ended.
+    pub fn approve_key(&self, key_id: &str) -> bool {
+        lock(&self.state.keys).decide(key_id, true, Utc::now()).is_ok()
+    }
+
+    /// The owner refuses a pending key: it becomes `revoked`. `false` as for [`Simulator::approve_key`].
+    pub fn refuse_key(&self, key_id: &str) -> bool {
+        lock(&self.state.keys).decide(key_id, false, Utc::now()).is_ok()
+    }
+
+    /// The owner revokes a key (any state but `revoked`, `expired`, `error`). `false` otherwise.
+    pub fn owner_revoke_key(&self, key_id: &str) -> bool {
+        lock(&self.state.keys).revoke(key_id, Utc::now()).is_ok()
+    }
+
+    /// Provisioning fails: the key ends in `error` (any state but `revoked`, `expired`, `error`).
+    pub fn fail_key(&self, key_id: &str) -> bool {
+        lock(&self.state.keys).fail(key_id, Utc::now()).is_ok()
+    }
+
+    /// Someone uses the key: adds an event with this `action` (`"unlocked"`, `"locked"`; an empty one
+    /// means `"unlocked"`) to the key's lock, by [`DEFAULT_KEY_USER_NAME`] with the key's `msn`, or for a
+    /// partner key by the partner's name with `msn` `""`. Only an approved, `active` key can be used;
+    /// otherwise (or for an unknown key) the error says why.
+    pub fn use_key(&self, key_id: &str, action: &str) -> Result<(), String> {
+        let usage = keys::KeyUse { action: Some(action.to_owned()), ..keys::KeyUse::default() };
+        lock(&self.state.keys).use_key(key_id, usage, Utc::now()).map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// The instant the sample events were spread back from.

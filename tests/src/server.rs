@@ -1,20 +1,23 @@
 //! The request pipeline: admin endpoints, fault injection, lock-out, authentication, routing and data.
 //!
 //! Order for API requests (anything not under `/__admin`):
-//! 1. parse; recognise the route from the path shape (`locks`, `events`, or unknown);
+//! 1. parse; recognise the route from the path shape and method (`locks`, `events`, `keys.create`,
+//!    `keys.get`, `keys.delete`, or unknown);
 //! 2. an injected fault for that route, if any (before auth on purpose, see `fault.rs`);
 //! 3. lock-out → 403 for everyone while it lasts;
 //! 4. `Authorization: Bearer <token>` missing or wrong → 401 (a wrong one counts toward the lock-out);
 //! 5. partner id in the path unknown → 401 as well: the reference's 401 means "authentication failed /
 //!    no right to act on the resource", and answering 404 would tell a caller which partner ids exist;
-//! 6. unknown path → 404; wrong method → 405; an `Accept` without JSON → 406; unknown lock → 404.
+//! 6. unknown path → 404; wrong method → 405; an `Accept` without JSON → 406;
+//! 7. the resource: unknown lock → 404; `POST /keys` body 400 (shape) / 422 (values) / 404 (lock) /
+//!    403 (broken vendor connection); unknown key → 404; revoking a revoked/expired/failed key → 409.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
@@ -22,6 +25,7 @@ use tokio::task::JoinSet;
 use crate::data::Dataset;
 use crate::fault::{Fault, FaultRule, FaultTable, Route};
 use crate::http::{self, ReadError, Request, Response};
+use crate::keys::{self, BodyError, KeyError, KeyStore, KeyUse};
 
 /// A client that connects and then sends nothing is dropped after this long.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,8 +41,12 @@ pub struct RecordedRequest {
     pub path: String,
     /// The recognised route, `None` (JSON `null`) for an unknown path.
     pub route: Option<Route>,
-    /// The decoded lock id, for the events route.
+    /// The decoded lock id: of the events route; the body's `lockId` on `keys.create`; the key's lock on
+    /// `keys.get` / `keys.delete` when the key exists.
     pub lock_id: Option<String>,
+    /// The key id: from the path on `keys.get` / `keys.delete`; the new key's id when `keys.create`
+    /// created one.
+    pub key_id: Option<String>,
     /// The right bearer token for the right partner id was presented.
     pub authorized: bool,
     /// The status sent, `None` when the connection was dropped without an answer.
@@ -104,6 +112,9 @@ pub(crate) struct State {
     pub lockout: Mutex<Lockout>,
     pub faults: Mutex<FaultTable>,
     pub requests: Mutex<VecDeque<RecordedRequest>>,
+    /// Signs app-switch links.
+    pub hmac_secret: String,
+    pub keys: Mutex<KeyStore>,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent, so a
@@ -180,6 +191,10 @@ pub(crate) enum Target {
     Locks { partner: String },
     /// `/v1/partners/{partner}/locks/{lock_id}/events`
     Events { partner: String, lock_id: String },
+    /// `/v1/partners/{partner}/keys`
+    Keys { partner: String },
+    /// `/v1/partners/{partner}/keys/{key_id}`
+    Key { partner: String, key_id: String },
     /// Some other path under `/v1/partners/{partner}/`.
     OtherUnderPartner { partner: String },
     /// Outside the API, or a segment that does not percent-decode.
@@ -187,20 +202,36 @@ pub(crate) enum Target {
 }
 
 impl Target {
-    pub(crate) fn route(&self) -> Option<Route> {
+    /// The route for faults and the log. A path keeps its route whatever the method (the wrong method
+    /// is answered with 405 after the fault), except that `/keys/{id}` is `keys.delete` for DELETE.
+    pub(crate) fn route(&self, method: &str) -> Option<Route> {
         match self {
             Self::Locks { .. } => Some(Route::Locks),
             Self::Events { .. } => Some(Route::Events),
-            _ => None,
+            Self::Keys { .. } => Some(Route::KeysCreate),
+            Self::Key { .. } if method == "DELETE" => Some(Route::KeysDelete),
+            Self::Key { .. } => Some(Route::KeysGet),
+            Self::OtherUnderPartner { .. } | Self::Unknown => None,
         }
     }
 
     fn partner(&self) -> Option<&str> {
         match self {
-            Self::Locks { partner } | Self::Events { partner, .. } | Self::OtherUnderPartner { partner } => {
-                Some(partner)
-            }
+            Self::Locks { partner }
+            | Self::Events { partner, .. }
+            | Self::Keys { partner }
+            | Self::Key { partner, .. }
+            | Self::OtherUnderPartner { partner } => Some(partner),
             Self::Unknown => None,
+        }
+    }
+
+    /// The methods the resource answers, as an `Allow` header value.
+    fn allowed_methods(&self) -> &'static str {
+        match self {
+            Self::Keys { .. } => "POST",
+            Self::Key { .. } => "GET, DELETE",
+            _ => "GET",
         }
     }
 }
@@ -223,6 +254,10 @@ pub(crate) fn classify(raw_path: &str) -> Target {
                 [locks, lock_id, events] if locks == "locks" && events == "events" => {
                     Target::Events { partner, lock_id: lock_id.clone() }
                 }
+                [keys] if keys == "keys" => Target::Keys { partner },
+                [keys, key_id] if keys == "keys" && !key_id.is_empty() => {
+                    Target::Key { partner, key_id: key_id.clone() }
+                }
                 _ => Target::OtherUnderPartner { partner },
             }
         }
@@ -239,7 +274,7 @@ fn bearer(req: &Request) -> Option<&str> {
 
 async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::Result<()> {
     let target = classify(&req.path);
-    let route = target.route();
+    let route = target.route(&req.method);
     let token = bearer(req);
     let authorized = token == Some(state.token.as_str()) && target.partner() == Some(state.partner_id.as_str());
     let fault = lock(&state.faults).take(route);
@@ -249,6 +284,12 @@ async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::R
         route,
         lock_id: match &target {
             Target::Events { lock_id, .. } => Some(lock_id.clone()),
+            // Read from the body even when a fault answers instead.
+            Target::Keys { .. } if req.method == "POST" => keys::peek_lock_id(req.header("content-type"), &req.body),
+            _ => None,
+        },
+        key_id: match &target {
+            Target::Key { key_id, .. } => Some(key_id.clone()),
             _ => None,
         },
         authorized,
@@ -257,7 +298,7 @@ async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::R
     };
 
     let Some(fault) = fault else {
-        let resp = respond(state, req, &target, token);
+        let resp = respond(state, req, &target, token, &mut record);
         record.status = Some(resp.status);
         state.record(record);
         return resp.write_to(stream).await;
@@ -270,13 +311,13 @@ async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::R
         }
         Fault::Delay { ms } => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            let resp = respond(state, req, &target, token);
+            let resp = respond(state, req, &target, token, &mut record);
             record.status = Some(resp.status);
             state.record(record);
             resp.write_to(stream).await
         }
         Fault::Truncated => {
-            let resp = respond(state, req, &target, token);
+            let resp = respond(state, req, &target, token, &mut record);
             record.status = Some(resp.status);
             state.record(record);
             resp.write_truncated(stream).await
@@ -321,8 +362,14 @@ fn fault_response(fault: &Fault) -> Response {
     }
 }
 
-/// The normal answer: lock-out, auth, routing, data.
-fn respond(state: &State, req: &Request, target: &Target, token: Option<&str>) -> Response {
+/// The normal answer: lock-out, auth, routing, data. Fills in what it learns (lock, new key) in `record`.
+fn respond(
+    state: &State,
+    req: &Request,
+    target: &Target,
+    token: Option<&str>,
+    record: &mut RecordedRequest,
+) -> Response {
     let now = Instant::now();
     {
         let mut lockout = lock(&state.lockout);
@@ -357,25 +404,91 @@ fn respond(state: &State, req: &Request, target: &Target, token: Option<&str>) -
     if matches!(target, Target::OtherUnderPartner { .. }) {
         return Response::error(404, "no such resource");
     }
-    if req.method != "GET" {
-        return Response::error(405, "method not allowed").with_header("Allow", "GET");
+    let allowed = target.allowed_methods();
+    if !allowed.split(", ").any(|m| m == req.method) {
+        return Response::error(405, "method not allowed").with_header("Allow", allowed);
     }
     if !http::accepts_json(req.header("accept")) {
         return Response::error(406, "only application/json is available");
     }
+    let now = Utc::now();
     match target {
         Target::Locks { .. } => Response::json_bytes(200, state.data.locks_json().to_vec()),
-        Target::Events { lock_id, .. } => match state.data.events_json(lock_id, Utc::now()) {
-            Some(body) => Response::json_bytes(200, body),
-            None => Response::error(404, "lock not found"),
+        Target::Events { lock_id, .. } => {
+            // Copied out so the key table is not locked while a big history is serialized.
+            let added = lock(&state.keys).used_events(lock_id).to_vec();
+            match state.data.events_json(lock_id, now, &added) {
+                Some(body) => Response::json_bytes(200, body),
+                None => Response::error(404, "lock not found"),
+            }
+        }
+        Target::Keys { .. } => create_key(state, req, record, now),
+        Target::Key { key_id, .. } if req.method == "DELETE" => revoke_key(state, key_id, record, now),
+        Target::Key { key_id, .. } => match lock(&state.keys).key_json(key_id, now) {
+            Some((lock_id, body)) => {
+                record.lock_id = Some(lock_id);
+                Response::json_bytes(200, body)
+            }
+            None => Response::error(404, "key not found"),
         },
         // Every other target returned above.
         Target::OtherUnderPartner { .. } | Target::Unknown => Response::error(404, "no such resource"),
     }
 }
 
+/// The 202 body of `POST /keys`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedBody<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_switch_url: Option<String>,
+}
+
+/// E2: validate (400 shape, 422 values), find the lock (404), refuse a broken vendor connection (403),
+/// then store the key and answer 202 with its id (and a signed app-switch link when asked for).
+fn create_key(state: &State, req: &Request, record: &mut RecordedRequest, now: DateTime<Utc>) -> Response {
+    let new = match keys::parse_create_body(req.header("content-type"), &req.body) {
+        Ok(new) => new,
+        Err(BodyError::Malformed(m)) => return Response::error(400, &m),
+        Err(BodyError::Invalid(m)) => return Response::error(422, &m),
+    };
+    let Some(auth) = state.data.lock(&new.lock_id).map(|l| l.auth) else {
+        return Response::error(404, "lock not found");
+    };
+    if state.data.vendor_broken(&new.lock_id) {
+        return Response::error(403, "the lock holder's vendor connection is in error: no keys can be created now");
+    }
+    let return_url = new.return_url.clone();
+    let id = lock(&state.keys).create(new, auth, now);
+    let app_switch_url = return_url.map(|r| keys::app_switch_url(&state.hmac_secret, &id, &r, &state.partner_id));
+    let body = serde_json::to_vec(&CreatedBody { id: &id, app_switch_url }).unwrap_or_default();
+    record.key_id = Some(id);
+    Response::json_bytes(202, body)
+}
+
+/// E4: 200 `{"response":"OK"}`; 409 when the key is already revoked (or expired, or failed).
+fn revoke_key(state: &State, key_id: &str, record: &mut RecordedRequest, now: DateTime<Utc>) -> Response {
+    let mut keys = lock(&state.keys);
+    record.lock_id = keys.get(key_id, now).map(|k| k.lock_id);
+    match keys.revoke(key_id, now) {
+        Ok(_) => Response::json(200, &serde_json::json!({ "response": "OK" })),
+        Err(e) => key_error(&e),
+    }
+}
+
+fn key_error(e: &KeyError) -> Response {
+    match e {
+        KeyError::NotFound => Response::error(404, "key not found"),
+        KeyError::Conflict(m) => Response::error(409, m),
+    }
+}
+
 /// `/__admin/...`: test controls. No auth (the server only listens on loopback) and no faults.
 fn admin(state: &State, req: &Request) -> Response {
+    if let Some(rest) = req.path.strip_prefix("/__admin/keys").filter(|r| r.is_empty() || r.starts_with('/')) {
+        return admin_keys(state, req, rest);
+    }
     let ok = || Response::json(200, &serde_json::json!({ "ok": true }));
     match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/__admin/faults") => match serde_json::from_slice::<FaultRule>(&req.body) {
@@ -412,6 +525,54 @@ fn admin(state: &State, req: &Request) -> Response {
     }
 }
 
+/// `/__admin/keys[/{keyId}[/{action}]]`: list and inspect keys; the owner's decisions and simulated use.
+fn admin_keys(state: &State, req: &Request, rest: &str) -> Response {
+    const ACTIONS: [&str; 5] = ["approve", "refuse", "revoke", "fail", "use"];
+    let Some(segs) = rest.split('/').skip(1).map(http::percent_decode).collect::<Option<Vec<String>>>() else {
+        return Response::error(400, "bad percent-encoding in the path");
+    };
+    let now = Utc::now();
+    let method = req.method.as_str();
+    match segs.as_slice() {
+        [] if method == "GET" => Response::json(200, &serde_json::json!({ "keys": lock(&state.keys).list(now) })),
+        [id] if method == "GET" => match lock(&state.keys).get(id, now) {
+            Some(key) => Response::json(200, &serde_json::json!({ "key": key })),
+            None => Response::error(404, "key not found"),
+        },
+        [] | [_] => Response::error(405, "method not allowed").with_header("Allow", "GET"),
+        [_, action] if !ACTIONS.contains(&action.as_str()) => Response::error(404, "unknown admin endpoint"),
+        [_, _] if method != "POST" => Response::error(405, "method not allowed").with_header("Allow", "POST"),
+        [id, action] if action == "use" => {
+            let usage = if req.body.iter().all(u8::is_ascii_whitespace) {
+                KeyUse::default()
+            } else {
+                match serde_json::from_slice::<KeyUse>(&req.body) {
+                    Ok(u) => u,
+                    Err(e) => return Response::error(400, &format!("bad use body: {e}")),
+                }
+            };
+            match lock(&state.keys).use_key(id, usage, now) {
+                Ok(event) => Response::json(200, &serde_json::json!({ "ok": true, "event": event })),
+                Err(e) => key_error(&e),
+            }
+        }
+        [id, action] => {
+            let mut keys = lock(&state.keys);
+            let result = match action.as_str() {
+                "approve" => keys.decide(id, true, now),
+                "refuse" => keys.decide(id, false, now),
+                "revoke" => keys.revoke(id, now),
+                _ => keys.fail(id, now),
+            };
+            match result {
+                Ok(key) => Response::json(200, &serde_json::json!({ "ok": true, "key": key })),
+                Err(e) => key_error(&e),
+            }
+        }
+        _ => Response::error(404, "unknown admin endpoint"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,11 +593,32 @@ mod tests {
             classify("/v1/partners/demo/locks/a/b/events"),
             Target::OtherUnderPartner { partner: "demo".into() }
         );
-        assert_eq!(classify("/v1/partners/de%20mo/keys"), Target::OtherUnderPartner { partner: "de mo".into() });
+        assert_eq!(classify("/v1/partners/de%20mo/keys"), Target::Keys { partner: "de mo".into() });
+        assert_eq!(
+            classify("/v1/partners/demo/keys/117ec32d-5ac3-422b-82de-cbb64540bffd"),
+            Target::Key { partner: "demo".into(), key_id: "117ec32d-5ac3-422b-82de-cbb64540bffd".into() }
+        );
+        assert_eq!(classify("/v1/partners/demo/keys/"), Target::OtherUnderPartner { partner: "demo".into() });
+        assert_eq!(classify("/v1/partners/demo/keys/a/b"), Target::OtherUnderPartner { partner: "demo".into() });
         assert_eq!(classify("/v1/partners"), Target::Unknown);
         assert_eq!(classify("/"), Target::Unknown);
         assert_eq!(classify("/v1/partners/demo/locks/bad%zz/events"), Target::Unknown);
         assert_eq!(classify("*"), Target::Unknown);
+    }
+
+    #[test]
+    fn routes_by_path_and_method() {
+        let route = |path: &str, method: &str| classify(path).route(method);
+        assert_eq!(route("/v1/partners/p/locks", "GET"), Some(Route::Locks));
+        assert_eq!(route("/v1/partners/p/locks", "POST"), Some(Route::Locks));
+        assert_eq!(route("/v1/partners/p/locks/x/events", "GET"), Some(Route::Events));
+        assert_eq!(route("/v1/partners/p/keys", "POST"), Some(Route::KeysCreate));
+        assert_eq!(route("/v1/partners/p/keys", "GET"), Some(Route::KeysCreate));
+        assert_eq!(route("/v1/partners/p/keys/k", "GET"), Some(Route::KeysGet));
+        assert_eq!(route("/v1/partners/p/keys/k", "PUT"), Some(Route::KeysGet));
+        assert_eq!(route("/v1/partners/p/keys/k", "DELETE"), Some(Route::KeysDelete));
+        assert_eq!(route("/v1/partners/p/nothing", "GET"), None);
+        assert_eq!(route("/elsewhere", "GET"), None);
     }
 
     #[test]

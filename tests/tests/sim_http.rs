@@ -363,7 +363,10 @@ async fn not_found_method_not_allowed_not_acceptable() {
     let unknown_lock = api_get(&sim, &events_tail("danalock-ff:ff:ff:ff:ff:fe")).await.unwrap();
     assert_eq!(unknown_lock.status, 404);
     assert_eq!(unknown_lock.json()["error"], "not_found");
-    assert_eq!(api_get(&sim, "/keys").await.unwrap().status, 404);
+    // `/keys` exists, but only for POST (there is no key list in v1).
+    let list_keys = api_get(&sim, "/keys").await.unwrap();
+    assert_eq!((list_keys.status, list_keys.header("allow")), (405, Some("POST")));
+    assert_eq!(api_get(&sim, "/keys/").await.unwrap().status, 404);
     assert_eq!(api_get(&sim, "").await.unwrap().status, 404);
     assert_eq!(api_get(&sim, "/locks/").await.unwrap().status, 404);
     let outside = get_with_auth(&sim, "/v2/whatever", Some(&auth)).await;
@@ -553,7 +556,7 @@ async fn admin_endpoints() {
         log[0],
         serde_json::json!({
             "method": "GET", "path": "/v1/partners/demo-partner/locks", "route": "locks",
-            "lockId": null, "authorized": true, "status": 503, "fault": "status:503"
+            "lockId": null, "keyId": null, "authorized": true, "status": 503, "fault": "status:503"
         })
     );
     assert_eq!(log[2]["route"], "events");

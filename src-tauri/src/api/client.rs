@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use super::models::{EventsBody, Lock, LockEvent, LocksBody};
+use super::models::{CreatedKey, EventsBody, Key, Lock, LockEvent, LocksBody, NewKey};
 use super::url_rules::{encode_segment, ApiBase, PartnerId};
 
 /// Bodies larger than this are refused rather than read into memory; the largest real
@@ -117,10 +117,29 @@ impl ApiClient {
         Ok(body.events)
     }
 
+    /// `POST /keys`: asks Unloc to create a key. Asynchronous on Unloc's side: the key starts
+    /// as `creating`. Never retried: a retry after a lost answer could create a second key.
+    pub async fn create_key(&self, key: &NewKey) -> Result<CreatedKey, ApiError> {
+        let body = serde_json::to_vec(key).map_err(|error| ApiError::InvalidResponse { detail: error.to_string() })?;
+        self.send_once(Method::POST, &format!("{}/keys", self.partner_root), Some(body)).await
+    }
+
+    /// `GET /keys/{keyId}`: a key's state, validity and uses.
+    pub async fn get_key(&self, key_id: &str) -> Result<Key, ApiError> {
+        self.get_json(&format!("{}/keys/{}", self.partner_root, encode_segment(key_id))).await
+    }
+
+    /// `DELETE /keys/{keyId}`: revokes a key at once. A second revoke answers 409 (`Conflict`).
+    pub async fn revoke_key(&self, key_id: &str) -> Result<(), ApiError> {
+        let url = format!("{}/keys/{}", self.partner_root, encode_segment(key_id));
+        // Only the status matters: the documented body is `{"response":"OK"}`, but any 2xx will do.
+        self.send_raw(Method::DELETE, &url, None).await.map(drop)
+    }
+
     async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ApiError> {
         let mut attempt = 1;
         loop {
-            match self.send_once(Method::GET, url).await {
+            match self.send_once(Method::GET, url, None).await {
                 Ok(body) => return Ok(body),
                 Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
                     let Some(wait) = self.wait_before_retry(&error, attempt) else {
@@ -147,9 +166,25 @@ impl ApiClient {
         Some((exponential + jitter).min(self.retry.max_wait))
     }
 
-    async fn send_once<T: DeserializeOwned>(&self, method: Method, url: &str) -> Result<T, ApiError> {
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, ApiError> {
+        let bytes = self.send_raw(method, url, body).await?;
+        serde_json::from_slice(&bytes).map_err(|error| ApiError::InvalidResponse {
+            detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { error.to_string() },
+        })
+    }
+
+    /// Sends one request; the body of a 2xx answer, or the typed error for any other status.
+    async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
         let is_read = method == Method::GET;
         let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
             .map_err(|_| ApiError::Unauthorized)?;
         auth.set_sensitive(true);
@@ -157,10 +192,7 @@ impl ApiClient {
         let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         if status.is_success() {
-            let bytes = read_body(response).await?;
-            return serde_json::from_slice(&bytes).map_err(|error| ApiError::InvalidResponse {
-                detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { error.to_string() },
-            });
+            return read_body(response).await;
         }
         let retry_after = parse_retry_after(response.headers());
         let detail = read_body(response).await.ok().and_then(|bytes| self.error_detail(&bytes));

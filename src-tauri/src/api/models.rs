@@ -128,6 +128,141 @@ pub struct LockEvent {
     pub created: DateTime<Utc>,
 }
 
+/// A key's state as the API reports it (`GET /keys/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState {
+    Creating,
+    Scheduled,
+    Active,
+    Expired,
+    Error,
+    Revoked,
+    Unknown(String),
+}
+
+impl KeyState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyState::Creating => "creating",
+            KeyState::Scheduled => "scheduled",
+            KeyState::Active => "active",
+            KeyState::Expired => "expired",
+            KeyState::Error => "error",
+            KeyState::Revoked => "revoked",
+            KeyState::Unknown(other) => other,
+        }
+    }
+
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "creating" => KeyState::Creating,
+            "scheduled" => KeyState::Scheduled,
+            "active" => KeyState::Active,
+            "expired" => KeyState::Expired,
+            "error" => KeyState::Error,
+            "revoked" => KeyState::Revoked,
+            other => KeyState::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl Serialize for KeyState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|value| KeyState::from_wire(&value))
+    }
+}
+
+/// One use of a key, as embedded in `GET /keys/{id}` (no id or keyId there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyUse {
+    pub action: Action,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub msn: String,
+    #[serde(with = "millis_utc")]
+    pub created: DateTime<Utc>,
+}
+
+/// `GET /keys/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Key {
+    pub id: String,
+    pub lock_id: String,
+    pub state: KeyState,
+    #[serde(with = "millis_utc")]
+    pub start: DateTime<Utc>,
+    /// Null or absent for a key that never expires.
+    #[serde(default, with = "optional_millis_utc")]
+    pub end: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub events: Vec<KeyUse>,
+}
+
+/// The body of `POST /keys`. `msn` is always sent, `null` meaning a key for the partner itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewKey {
+    pub lock_id: String,
+    pub msn: Option<String>,
+    #[serde(serialize_with = "seconds_utc")]
+    pub start: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "optional_seconds_utc")]
+    pub end: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+}
+
+/// The answer to `POST /keys` (202): the new key's id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKey {
+    pub id: String,
+    #[serde(default)]
+    pub app_switch_url: Option<String>,
+}
+
+/// Requests carry whole seconds, as in the reference's examples.
+fn seconds_utc<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&value.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+fn optional_seconds_utc<S: Serializer>(value: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(moment) => seconds_utc(moment, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+pub(crate) mod optional_millis_utc {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(moment) => super::millis_utc::serialize(moment, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => DateTime::parse_from_rfc3339(&text)
+                .map(|moment| Some(moment.with_timezone(&Utc)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// The `GET /locks` body. The pre-1.0 draft returned a bare array; accept both.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -240,5 +375,43 @@ mod tests {
         )
         .unwrap();
         assert_eq!(serde_json::to_value(&event).unwrap()["created"], "2026-03-01T09:00:00.000Z");
+    }
+
+    #[test]
+    fn decodes_the_reference_key_with_its_uses() {
+        let key: Key = serde_json::from_str(
+            r#"{"id":"117ec32d-5ac3-422b-82de-cbb64540bffd","lockId":"danalock-d4:b5:8f:59:47:79","state":"revoked",
+            "start":"2018-06-05T11:00:00.000Z","end":"2018-06-10T17:00:00.000Z","events":[
+            {"action":"locked","created":"2018-06-05T11:36:49.235Z","msn":"+4792443609","name":"Kari Nordmann"},
+            {"action":"unlocked","created":"2018-06-05T12:37:47.024Z","msn":"","name":"Partner X"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(key.state, KeyState::Revoked);
+        assert_eq!(key.events.len(), 2);
+        assert!(key.end.is_some());
+    }
+
+    #[test]
+    fn an_open_ended_key_has_no_end_whether_null_or_absent() {
+        for body in [
+            r#"{"id":"k","lockId":"l","state":"active","start":"2026-01-01T00:00:00Z","end":null}"#,
+            r#"{"id":"k","lockId":"l","state":"inactive","start":"2026-01-01T00:00:00Z"}"#,
+        ] {
+            let key: Key = serde_json::from_str(body).unwrap();
+            assert_eq!(key.end, None);
+            assert!(key.events.is_empty());
+        }
+        let key: Key =
+            serde_json::from_str(r#"{"id":"k","lockId":"l","state":"inactive","start":"2026-01-01T00:00:00Z"}"#)
+                .unwrap();
+        assert_eq!(key.state, KeyState::Unknown("inactive".into()));
+    }
+
+    #[test]
+    fn a_new_key_sends_msn_always_and_end_only_when_set() {
+        let start = DateTime::parse_from_rfc3339("2026-06-01T20:30:00.250Z").unwrap().with_timezone(&Utc);
+        let body =
+            serde_json::to_value(NewKey { lock_id: "l".into(), msn: None, start, end: None, route: None }).unwrap();
+        assert_eq!(body, serde_json::json!({"lockId":"l","msn":null,"start":"2026-06-01T20:30:00Z"}));
     }
 }

@@ -1,0 +1,73 @@
+//! One signed-in partner account's local data: its store, and what it knows of its locks.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::api::{Grant, Lock};
+use crate::keys::status::LockInfo;
+use crate::keys::KeyView;
+use crate::store::{Store, StoreResult, StoredKey};
+
+pub struct Account {
+    store: Mutex<Store>,
+    /// Name and grant of each cached lock, for turning stored keys into views.
+    locks: Mutex<HashMap<String, LockInfo>>,
+}
+
+impl Account {
+    pub fn new(store: Store) -> Self {
+        let account = Account { store: Mutex::new(store), locks: Mutex::default() };
+        match account.with_store(|store| store.cached_locks()) {
+            Ok(Some((locks, _))) => account.index_locks(&locks),
+            Ok(None) => {}
+            Err(error) => log::warn!("cached locks unreadable: {error}"),
+        }
+        account
+    }
+
+    /// Runs `work` with the store. Store calls are short; a poisoned lock (a panic elsewhere)
+    /// still holds a consistent SQLite connection, so it is used on.
+    pub fn with_store<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
+        let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        work(&mut store)
+    }
+
+    pub fn remember_locks(&self, locks: &[Lock], fetched_at: DateTime<Utc>) -> StoreResult<()> {
+        self.index_locks(locks);
+        self.with_store(|store| store.save_locks(locks, fetched_at))
+    }
+
+    fn index_locks(&self, locks: &[Lock]) {
+        let index = locks
+            .iter()
+            .map(|lock| {
+                let opt_in = match lock.auth {
+                    Grant::OptIn => Some(true),
+                    Grant::OptOut => Some(false),
+                    Grant::Unknown(_) => None,
+                };
+                (lock.id.clone(), LockInfo { name: Some(lock.name.clone()), opt_in })
+            })
+            .collect();
+        *self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+    }
+
+    pub fn lock_info(&self, lock_id: &str) -> LockInfo {
+        self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(lock_id).cloned().unwrap_or_default()
+    }
+
+    pub fn view(&self, key: &StoredKey) -> KeyView {
+        KeyView::new(key, &self.lock_info(&key.lock_id))
+    }
+
+    pub fn key_views(&self, lock_id: Option<&str>) -> StoreResult<Vec<KeyView>> {
+        let keys = self.with_store(|store| store.keys(lock_id))?;
+        Ok(keys.iter().map(|key| self.view(key)).collect())
+    }
+
+    pub fn key_view(&self, key_id: &str) -> StoreResult<Option<KeyView>> {
+        Ok(self.with_store(|store| store.key(key_id))?.map(|key| self.view(&key)))
+    }
+}

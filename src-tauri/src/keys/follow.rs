@@ -1,0 +1,269 @@
+//! Following keys until they settle: each unsettled key is asked about again after a wait that
+//! grows while nothing changes (no tight polling), and the observer hears of every change.
+//! The follow-up stops on sign-out (the task is aborted) and after 401/403 (nothing more is sent
+//! until the user acts: retrying a refused token prolongs Unloc's lock-out).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::account::Account;
+use crate::api::{ApiClient, ApiError};
+use crate::keys::{KeyStatus, KeyView};
+use crate::store::StoredKey;
+
+/// Told about key changes; implemented by the app shell (events to the UI, desktop notifications).
+pub trait KeyObserver: Send + Sync {
+    /// These keys' status changed (or they were first learned about).
+    fn keys_changed(&self, keys: &[KeyView]);
+    /// One key moved from `before` to its current status.
+    fn status_changed(&self, key: &KeyView, before: KeyStatus);
+}
+
+/// How long to wait before asking about a key again. The waits grow while nothing changes.
+#[derive(Debug, Clone)]
+pub struct FollowPolicy {
+    pub first_wait: Duration,
+    /// Longest wait while Unloc provisions a key (`creating` on an opt-out lock).
+    pub max_creating: Duration,
+    /// Longest wait while the owner has not decided: people want to know soon.
+    pub max_awaiting: Duration,
+    /// Longest wait for a usable key (the owner may revoke it at any time).
+    pub max_usable: Duration,
+    /// Wait after a failed check (offline, server trouble).
+    pub after_failure: Duration,
+}
+
+impl Default for FollowPolicy {
+    fn default() -> Self {
+        FollowPolicy {
+            first_wait: Duration::from_secs(2),
+            max_creating: Duration::from_secs(30),
+            max_awaiting: Duration::from_secs(60),
+            max_usable: Duration::from_secs(15 * 60),
+            after_failure: Duration::from_secs(60),
+        }
+    }
+}
+
+impl FollowPolicy {
+    /// When to check a key next; `None` once nothing more can happen to it.
+    pub fn next_check(&self, status: KeyStatus, key: &StoredKey, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let grown = self.first_wait.saturating_mul(1 << key.quiet_checks.min(16));
+        let wait = match status {
+            KeyStatus::Expired | KeyStatus::Failed | KeyStatus::Revoked => return None,
+            KeyStatus::Unknown if key.api_state.is_none() => Duration::ZERO,
+            KeyStatus::Unknown => grown.min(self.max_usable),
+            KeyStatus::Creating => grown.min(self.max_creating),
+            KeyStatus::AwaitingApproval => grown.min(self.max_awaiting),
+            // A scheduled key turns active at its start, an active one expires at its end: look then.
+            KeyStatus::Scheduled => until(now, key.start).min(self.max_usable),
+            KeyStatus::Active => until(now, key.end).min(self.max_usable),
+        };
+        Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX))
+    }
+}
+
+fn until(now: DateTime<Utc>, moment: Option<DateTime<Utc>>) -> Duration {
+    moment
+        .and_then(|moment| (moment - now).to_std().ok())
+        .map(|wait| wait + Duration::from_secs(1))
+        .unwrap_or(Duration::MAX)
+}
+
+/// The background follow-up of one signed-in account. Dropping it stops it.
+pub struct Follower {
+    task: JoinHandle<()>,
+    wake: Arc<Notify>,
+}
+
+impl Follower {
+    pub fn spawn(
+        client: Arc<ApiClient>,
+        account: Arc<Account>,
+        observer: Arc<dyn KeyObserver>,
+        policy: FollowPolicy,
+    ) -> Self {
+        let wake = Arc::new(Notify::new());
+        let task = tokio::spawn(follow(client, account, observer, policy, Arc::clone(&wake)));
+        Follower { task, wake }
+    }
+
+    /// Look at due keys now (after a key was created or added).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn follow(
+    client: Arc<ApiClient>,
+    account: Arc<Account>,
+    observer: Arc<dyn KeyObserver>,
+    policy: FollowPolicy,
+    wake: Arc<Notify>,
+) {
+    loop {
+        let due = match account.with_store(|store| store.due_keys(Utc::now())) {
+            Ok(due) => due,
+            Err(error) => {
+                log::warn!("key follow-up: store unreadable: {error}");
+                Vec::new()
+            }
+        };
+        let mut changed = Vec::new();
+        for key in due {
+            match check_key(&client, &account, &policy, &key.id).await {
+                Ok(Some((view, before))) => {
+                    observer.status_changed(&view, before);
+                    changed.push(view);
+                }
+                Ok(None) => {}
+                Err(ApiError::Unauthorized | ApiError::LockedOut) => {
+                    log::warn!("key follow-up stopped: Unloc refused the token");
+                    observer.keys_changed(&changed);
+                    return;
+                }
+                Err(ApiError::RateLimited { retry_after }) => {
+                    let wait = retry_after.unwrap_or(policy.after_failure);
+                    log::info!("key follow-up: rate limited, waiting {wait:?}");
+                    postpone(&account, &key.id, wait);
+                    break;
+                }
+                Err(error) => log::info!("key follow-up: {} not checked ({error})", key.id),
+            }
+        }
+        if !changed.is_empty() {
+            observer.keys_changed(&changed);
+        }
+        let next = account.with_store(|store| store.next_due()).ok().flatten();
+        let wait = next
+            .and_then(|moment| (moment - Utc::now()).to_std().ok())
+            .unwrap_or(Duration::from_millis(200))
+            .max(Duration::from_millis(200));
+        let wait = if next.is_none() { Duration::from_secs(600) } else { wait.min(Duration::from_secs(600)) };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+/// Asks the API about one key now and records the answer. Returns the new view and the status
+/// before, when the status changed. Failures are scheduled for a later try.
+pub async fn check_key(
+    client: &ApiClient,
+    account: &Account,
+    policy: &FollowPolicy,
+    key_id: &str,
+) -> Result<Option<(KeyView, KeyStatus)>, ApiError> {
+    let before = account.key_view(key_id).ok().flatten().map(|view| view.status);
+    match client.get_key(key_id).await {
+        Ok(api_key) => {
+            let now = Utc::now();
+            let stored = account.with_store(|store| {
+                store.record_check(&api_key, now)?;
+                store.key(key_id)
+            });
+            let Ok(Some(stored)) = stored else {
+                return Ok(None);
+            };
+            let view = account.view(&stored);
+            let next = policy.next_check(view.status, &stored, now);
+            if let Err(error) = account.with_store(|store| store.schedule_check(key_id, next)) {
+                log::warn!("could not schedule the next check of {key_id}: {error}");
+            }
+            Ok(match before {
+                Some(before) if before != view.status => Some((view, before)),
+                _ => None,
+            })
+        }
+        Err(ApiError::NotFound) => {
+            // Not (or no longer) this partner's key: stop asking.
+            let _ = account.with_store(|store| store.schedule_check(key_id, None));
+            Err(ApiError::NotFound)
+        }
+        Err(error) => {
+            if !matches!(error, ApiError::RateLimited { .. }) {
+                postpone(account, key_id, policy.after_failure);
+            }
+            Err(error)
+        }
+    }
+}
+
+fn postpone(account: &Account, key_id: &str, wait: Duration) {
+    let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+    if let Err(error) = account.with_store(|store| store.schedule_check(key_id, Some(at))) {
+        log::warn!("could not postpone the check of {key_id}: {error}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::KeyOrigin;
+
+    fn stored(api_state: Option<&str>, quiet_checks: u32) -> StoredKey {
+        let now = Utc::now();
+        StoredKey {
+            id: "k".into(),
+            lock_id: "l".into(),
+            origin: KeyOrigin::Created,
+            msn: None,
+            route: None,
+            start: Some(now + chrono::Duration::hours(2)),
+            end: Some(now + chrono::Duration::hours(5)),
+            api_state: api_state.map(str::to_owned),
+            created_at: Some(now),
+            first_seen: now,
+            last_checked: None,
+            state_since: now,
+            next_check_at: None,
+            quiet_checks,
+        }
+    }
+
+    fn wait(status: KeyStatus, key: &StoredKey) -> Option<i64> {
+        let now = Utc::now();
+        FollowPolicy::default().next_check(status, key, now).map(|at| (at - now).num_seconds())
+    }
+
+    #[test]
+    fn settled_keys_are_not_asked_again() {
+        for status in [KeyStatus::Revoked, KeyStatus::Expired, KeyStatus::Failed] {
+            assert_eq!(wait(status, &stored(Some("revoked"), 0)), None);
+        }
+    }
+
+    #[test]
+    fn waits_grow_while_nothing_changes_up_to_a_cap() {
+        assert_eq!(wait(KeyStatus::AwaitingApproval, &stored(Some("creating"), 0)), Some(2));
+        assert_eq!(wait(KeyStatus::AwaitingApproval, &stored(Some("creating"), 2)), Some(8));
+        assert_eq!(wait(KeyStatus::AwaitingApproval, &stored(Some("creating"), 10)), Some(60));
+        assert_eq!(wait(KeyStatus::Creating, &stored(Some("creating"), 10)), Some(30));
+    }
+
+    #[test]
+    fn a_never_fetched_key_is_asked_at_once() {
+        assert_eq!(wait(KeyStatus::Unknown, &stored(None, 0)), Some(0));
+    }
+
+    #[test]
+    fn a_scheduled_key_is_looked_at_when_it_starts_or_within_fifteen_minutes() {
+        let key = stored(Some("scheduled"), 0);
+        assert_eq!(wait(KeyStatus::Scheduled, &key), Some(15 * 60));
+        let mut soon = key.clone();
+        soon.start = Some(Utc::now() + chrono::Duration::seconds(30));
+        let seconds = wait(KeyStatus::Scheduled, &soon).unwrap();
+        assert!((29..=31).contains(&seconds), "{seconds}");
+    }
+}

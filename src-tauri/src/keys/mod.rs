@@ -1,0 +1,8 @@
+//! Keys: what their API states mean to a person, and following them until they settle.
+
+pub mod actions;
+pub mod follow;
+pub mod new_key;
+pub mod status;
+
+pub use status::{KeyStatus, KeyView};

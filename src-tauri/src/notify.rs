@@ -1,0 +1,87 @@
+//! The app shell's side of key follow-up: `keys-changed` events to the UI, and a desktop
+//! notification when a waiting key becomes usable, is refused, or fails.
+
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::keys::follow::KeyObserver;
+use crate::keys::{KeyStatus, KeyView};
+use crate::settings::Language;
+use crate::state::AppState;
+
+pub const KEYS_CHANGED: &str = "keys-changed";
+
+pub struct ShellObserver {
+    app: AppHandle,
+}
+
+impl ShellObserver {
+    pub fn new(app: AppHandle) -> Self {
+        ShellObserver { app }
+    }
+
+    fn language(&self) -> &'static str {
+        let setting = self.app.try_state::<AppState>().map(|state| state.settings().language).unwrap_or_default();
+        match setting {
+            Language::Nb => "nb",
+            Language::En => "en",
+            Language::System => match sys_locale::get_locale() {
+                Some(tag) if ["nb", "nn", "no"].iter().any(|prefix| tag.to_ascii_lowercase().starts_with(prefix)) => {
+                    "nb"
+                }
+                _ => "en",
+            },
+        }
+    }
+}
+
+/// Which notification, if any, a change of status deserves: only keys someone is waiting for.
+pub fn notification_for(before: KeyStatus, after: KeyStatus) -> Option<&'static str> {
+    let was_waiting = matches!(before, KeyStatus::AwaitingApproval | KeyStatus::Creating);
+    match after {
+        _ if !was_waiting => None,
+        KeyStatus::Scheduled | KeyStatus::Active => Some("notify.keyUsable"),
+        KeyStatus::Revoked if before == KeyStatus::AwaitingApproval => Some("notify.keyRefused"),
+        KeyStatus::Failed => Some("notify.keyFailed"),
+        _ => None,
+    }
+}
+
+impl KeyObserver for ShellObserver {
+    fn keys_changed(&self, keys: &[KeyView]) {
+        if let Err(error) = self.app.emit(KEYS_CHANGED, keys) {
+            log::warn!("could not tell the window about key changes: {error}");
+        }
+    }
+
+    fn status_changed(&self, key: &KeyView, before: KeyStatus) {
+        let Some(message) = notification_for(before, key.status) else {
+            return;
+        };
+        let catalog = crate::catalog::Catalog::for_language(self.language());
+        let recipient = key.msn.as_deref().unwrap_or("—");
+        let lock = key.lock_name.as_deref().unwrap_or(&key.lock_id);
+        let title = catalog.text(&format!("{message}.title"), &[]);
+        let body = catalog.text(&format!("{message}.body"), &[("recipient", recipient), ("lock", lock)]);
+        // Desktops without a notification service just do not show it; the UI still updates.
+        if let Err(error) = self.app.notification().builder().title(title).body(body).show() {
+            log::info!("desktop notification not shown: {error}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_someone_waits_for_are_notified() {
+        assert_eq!(notification_for(KeyStatus::AwaitingApproval, KeyStatus::Active), Some("notify.keyUsable"));
+        assert_eq!(notification_for(KeyStatus::Creating, KeyStatus::Scheduled), Some("notify.keyUsable"));
+        assert_eq!(notification_for(KeyStatus::AwaitingApproval, KeyStatus::Revoked), Some("notify.keyRefused"));
+        assert_eq!(notification_for(KeyStatus::Creating, KeyStatus::Failed), Some("notify.keyFailed"));
+        assert_eq!(notification_for(KeyStatus::Active, KeyStatus::Revoked), None);
+        assert_eq!(notification_for(KeyStatus::Scheduled, KeyStatus::Active), None);
+        assert_eq!(notification_for(KeyStatus::Unknown, KeyStatus::Active), None);
+    }
+}

@@ -1,0 +1,595 @@
+//! The local store: one SQLite database per partner account, in the app's data folder.
+//!
+//! It remembers what the API cannot list — every key this app created, keys first seen in event
+//! histories, keys a user added by id — and caches the last locks and events so the app opens with
+//! data at once and stays useful offline. A damaged file is set aside and a fresh one started: the
+//! cache is rebuilt from the API, and the app never stops over it.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::api::{Key, Lock, LockEvent};
+
+/// Each entry moves the schema one version up; never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[
+    // 1: cached lists (one JSON document per list: they are only ever read whole) and known keys.
+    "CREATE TABLE cached_locks (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        fetched_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE cached_events (
+        lock_id TEXT PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE TABLE keys (
+        id TEXT PRIMARY KEY,
+        lock_id TEXT NOT NULL,
+        origin TEXT NOT NULL CHECK (origin IN ('created', 'events', 'added')),
+        msn TEXT,
+        route TEXT,
+        start_at TEXT,
+        end_at TEXT,
+        api_state TEXT,
+        created_at TEXT,
+        first_seen TEXT NOT NULL,
+        last_checked TEXT,
+        state_since TEXT,
+        next_check_at TEXT,
+        quiet_checks INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX keys_by_lock ON keys (lock_id);
+    CREATE INDEX keys_by_next_check ON keys (next_check_at);",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("local database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("local database: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("local database: stored data could not be read: {0}")]
+    Decode(#[from] serde_json::Error),
+    #[error("the local database was made by a newer version of Unloc Desk (schema {0})")]
+    TooNew(i64),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a key record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    Created,
+    Events,
+    Added,
+}
+
+impl KeyOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOrigin::Created => "created",
+            KeyOrigin::Events => "events",
+            KeyOrigin::Added => "added",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "created" => KeyOrigin::Created,
+            "added" => KeyOrigin::Added,
+            _ => KeyOrigin::Events,
+        }
+    }
+}
+
+/// A key as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub id: String,
+    pub lock_id: String,
+    pub origin: KeyOrigin,
+    pub msn: Option<String>,
+    pub route: Option<String>,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    /// The API's last word on the key; `None` until it was first fetched.
+    pub api_state: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub first_seen: DateTime<Utc>,
+    pub last_checked: Option<DateTime<Utc>>,
+    /// When `api_state` last changed (or the key was first known).
+    pub state_since: DateTime<Utc>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// Checks in a row that found no change: the follow-up waits longer after each.
+    pub quiet_checks: u32,
+}
+
+/// A new key as this app sent it.
+pub struct CreatedKeyRecord<'a> {
+    pub id: &'a str,
+    pub lock_id: &'a str,
+    pub msn: Option<&'a str>,
+    pub route: Option<&'a str>,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// What opening found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Opened {
+    Ready,
+    /// The file could not be used; it was moved here and a fresh database started.
+    Recovered {
+        set_aside: PathBuf,
+        reason: String,
+    },
+}
+
+impl Store {
+    /// The database file of one partner account (a partner id at one API address).
+    pub fn path_for(dir: &Path, partner_id: &str, api_base: &str) -> PathBuf {
+        let readable: String =
+            partner_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(40).collect();
+        let hash = fnv1a(format!("{partner_id}\n{api_base}").as_bytes());
+        dir.join(format!("{readable}-{hash:016x}.sqlite3"))
+    }
+
+    /// Opens (or creates) the database at `path`, setting a damaged one aside.
+    pub fn open(path: &Path) -> StoreResult<(Store, Opened)> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match Self::open_checked(path) {
+            Ok(store) => Ok((store, Opened::Ready)),
+            Err(StoreError::TooNew(version)) => Err(StoreError::TooNew(version)),
+            Err(error) => {
+                let reason = error.to_string();
+                log::warn!("local database {} unusable ({reason}); starting a fresh one", path.display());
+                let set_aside = set_aside(path)?;
+                let store = Self::open_checked(path)?;
+                Ok((store, Opened::Recovered { set_aside, reason }))
+            }
+        }
+    }
+
+    /// A database in memory, for tests and for running without a data folder.
+    pub fn in_memory() -> StoreResult<Store> {
+        let conn = Connection::open_in_memory()?;
+        migrate(&conn)?;
+        Ok(Store { conn })
+    }
+
+    fn open_checked(path: &Path) -> StoreResult<Store> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+        if check != "ok" {
+            return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(check),
+            )));
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&conn)?;
+        Ok(Store { conn })
+    }
+
+    pub fn schema_version(&self) -> StoreResult<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    // ---- cached lists ------------------------------------------------------------------------
+
+    pub fn save_locks(&self, locks: &[Lock], fetched_at: DateTime<Utc>) -> StoreResult<()> {
+        let body = serde_json::to_string(locks)?;
+        self.conn.execute(
+            "INSERT INTO cached_locks (id, fetched_at, body) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET fetched_at = excluded.fetched_at, body = excluded.body",
+            params![timestamp(fetched_at), body],
+        )?;
+        Ok(())
+    }
+
+    pub fn cached_locks(&self) -> StoreResult<Option<(Vec<Lock>, DateTime<Utc>)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT fetched_at, body FROM cached_locks WHERE id = 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        row.map(|(fetched_at, body)| Ok((serde_json::from_str(&body)?, parse_timestamp(&fetched_at)?))).transpose()
+    }
+
+    /// Caches a lock's events and remembers every key id they mention.
+    pub fn save_events(&mut self, lock_id: &str, events: &[LockEvent], fetched_at: DateTime<Utc>) -> StoreResult<()> {
+        let body = serde_json::to_string(events)?;
+        let transaction = self.conn.transaction()?;
+        transaction.execute(
+            "INSERT INTO cached_events (lock_id, fetched_at, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (lock_id) DO UPDATE SET fetched_at = excluded.fetched_at, body = excluded.body",
+            params![lock_id, timestamp(fetched_at), body],
+        )?;
+        {
+            let mut remember = transaction.prepare_cached(
+                "INSERT INTO keys (id, lock_id, origin, first_seen, state_since, next_check_at)
+                 VALUES (?1, ?2, 'events', ?3, ?3, ?3) ON CONFLICT (id) DO NOTHING",
+            )?;
+            let now = timestamp(fetched_at);
+            let mut seen = std::collections::HashSet::new();
+            for event in events {
+                if !event.key_id.is_empty() && seen.insert(event.key_id.as_str()) {
+                    remember.execute(params![event.key_id, lock_id, now])?;
+                }
+            }
+        }
+        transaction.commit()?;
+        Ok(())
+    }
+
+    pub fn cached_events(&self, lock_id: &str) -> StoreResult<Option<(Vec<LockEvent>, DateTime<Utc>)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT fetched_at, body FROM cached_events WHERE lock_id = ?1", [lock_id], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        row.map(|(fetched_at, body)| Ok((serde_json::from_str(&body)?, parse_timestamp(&fetched_at)?))).transpose()
+    }
+
+    // ---- keys ----------------------------------------------------------------------------------
+
+    pub fn remember_created_key(&self, key: &CreatedKeyRecord<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let now = timestamp(now);
+        self.conn.execute(
+            "INSERT INTO keys (id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at,
+                               first_seen, state_since, next_check_at)
+             VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, 'creating', ?7, ?7, ?7, ?7)
+             ON CONFLICT (id) DO UPDATE SET origin = 'created', msn = excluded.msn, route = excluded.route,
+                start_at = excluded.start_at, end_at = excluded.end_at, created_at = excluded.created_at",
+            params![key.id, key.lock_id, key.msn, key.route, timestamp(key.start), key.end.map(timestamp), now],
+        )?;
+        Ok(())
+    }
+
+    /// Remembers a key the user added by id, with what the API said of it.
+    pub fn remember_added_key(&self, key: &Key, now: DateTime<Utc>) -> StoreResult<()> {
+        let now_text = timestamp(now);
+        self.conn.execute(
+            "INSERT INTO keys (id, lock_id, origin, first_seen, state_since) VALUES (?1, ?2, 'added', ?3, ?3)
+             ON CONFLICT (id) DO NOTHING",
+            params![key.id, key.lock_id, now_text],
+        )?;
+        self.record_check(key, now)?;
+        Ok(())
+    }
+
+    /// Stores what `GET /keys/{id}` said. Returns the previous API state when it changed.
+    pub fn record_check(&self, key: &Key, now: DateTime<Utc>) -> StoreResult<Option<Option<String>>> {
+        let Some(before) = self.key(&key.id)? else {
+            return Ok(None);
+        };
+        let state = key.state.as_str();
+        let changed = before.api_state.as_deref() != Some(state);
+        let now_text = timestamp(now);
+        self.conn.execute(
+            "UPDATE keys SET api_state = ?2, start_at = ?3, end_at = ?4, lock_id = ?5, last_checked = ?6,
+                 state_since = CASE WHEN ?7 THEN ?6 ELSE state_since END,
+                 quiet_checks = CASE WHEN ?7 THEN 0 ELSE quiet_checks + 1 END
+             WHERE id = ?1",
+            params![key.id, state, timestamp(key.start), key.end.map(timestamp), key.lock_id, now_text, changed],
+        )?;
+        Ok(changed.then_some(before.api_state))
+    }
+
+    /// Marks a key as revoked by this app (after DELETE answered 200 or 409).
+    pub fn record_revoked(&self, key_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let now = timestamp(now);
+        self.conn.execute(
+            "UPDATE keys SET api_state = 'revoked', state_since = CASE WHEN api_state = 'revoked' THEN state_since ELSE ?2 END,
+                 next_check_at = NULL WHERE id = ?1",
+            params![key_id, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn schedule_check(&self, key_id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
+        self.conn.execute("UPDATE keys SET next_check_at = ?2 WHERE id = ?1", params![key_id, at.map(timestamp)])?;
+        Ok(())
+    }
+
+    pub fn key(&self, key_id: &str) -> StoreResult<Option<StoredKey>> {
+        let mut statement = self.conn.prepare_cached(&format!("{SELECT_KEY} WHERE id = ?1"))?;
+        let mut rows = statement.query([key_id])?;
+        rows.next()?.map(read_key).transpose()
+    }
+
+    /// Every known key (of one lock, or all), newest first.
+    pub fn keys(&self, lock_id: Option<&str>) -> StoreResult<Vec<StoredKey>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "{SELECT_KEY} WHERE (?1 IS NULL OR lock_id = ?1) ORDER BY COALESCE(created_at, first_seen) DESC, id"
+        ))?;
+        let mut rows = statement.query([lock_id])?;
+        let mut keys = Vec::new();
+        while let Some(row) = rows.next()? {
+            keys.push(read_key(row)?);
+        }
+        Ok(keys)
+    }
+
+    /// Keys whose next check is due at `now`.
+    pub fn due_keys(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredKey>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "{SELECT_KEY} WHERE next_check_at IS NOT NULL AND next_check_at <= ?1 ORDER BY next_check_at LIMIT 50"
+        ))?;
+        let mut rows = statement.query([timestamp(now)])?;
+        let mut keys = Vec::new();
+        while let Some(row) = rows.next()? {
+            keys.push(read_key(row)?);
+        }
+        Ok(keys)
+    }
+
+    /// When the earliest scheduled check is due.
+    pub fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        let next: Option<String> =
+            self.conn.query_row("SELECT MIN(next_check_at) FROM keys WHERE next_check_at IS NOT NULL", [], |row| {
+                row.get(0)
+            })?;
+        next.map(|text| parse_timestamp(&text)).transpose()
+    }
+}
+
+const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
+    last_checked, state_since, next_check_at, quiet_checks FROM keys";
+
+fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
+    let optional_time = |index: usize| -> StoreResult<Option<DateTime<Utc>>> {
+        row.get::<_, Option<String>>(index)?.map(|text| parse_timestamp(&text)).transpose()
+    };
+    Ok(StoredKey {
+        id: row.get(0)?,
+        lock_id: row.get(1)?,
+        origin: KeyOrigin::parse(&row.get::<_, String>(2)?),
+        msn: row.get(3)?,
+        route: row.get(4)?,
+        start: optional_time(5)?,
+        end: optional_time(6)?,
+        api_state: row.get(7)?,
+        created_at: optional_time(8)?,
+        first_seen: parse_timestamp(&row.get::<_, String>(9)?)?,
+        last_checked: optional_time(10)?,
+        state_since: parse_timestamp(&row.get::<_, String>(11)?)?,
+        next_check_at: optional_time(12)?,
+        quiet_checks: row.get(13)?,
+    })
+}
+
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let latest = MIGRATIONS.len() as i64;
+    if version > latest {
+        return Err(StoreError::TooNew(version));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let transaction = conn.unchecked_transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
+
+/// Moves a damaged database (and its WAL files) aside; returns where it went.
+fn set_aside(path: &Path) -> StoreResult<PathBuf> {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+    let aside = path.with_extension(format!("sqlite3.damaged-{stamp}"));
+    if path.exists() {
+        std::fs::rename(path, &aside)?;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(companion));
+    }
+    Ok(aside)
+}
+
+/// Stored timestamps sort as text: always UTC with milliseconds.
+fn timestamp(moment: DateTime<Utc>) -> String {
+    moment.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_timestamp(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).map(|moment| moment.with_timezone(&Utc)).map_err(|error| {
+        StoreError::Sqlite(rusqlite::Error::InvalidColumnType(0, error.to_string(), rusqlite::types::Type::Text))
+    })
+}
+
+/// A stable, dependency-free file-name hash (not for security).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Grant, KeyState};
+
+    fn moment(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    fn lock(id: &str) -> Lock {
+        Lock {
+            id: id.into(),
+            name: "Bakdør".into(),
+            auth: Grant::OptIn,
+            data: Some("kunde-1".into()),
+            street: None,
+            postal_code: None,
+            city: None,
+            country_iso: None,
+        }
+    }
+
+    fn event(id: &str, key_id: &str) -> LockEvent {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "keyId": key_id, "action": "unlocked", "name": "Kari", "msn": "+4790000000",
+            "created": "2026-11-01T10:00:00.000Z"
+        }))
+        .unwrap()
+    }
+
+    fn api_key(id: &str, state: KeyState) -> Key {
+        Key {
+            id: id.into(),
+            lock_id: "l1".into(),
+            state,
+            start: moment("2026-11-01T10:00:00Z"),
+            end: None,
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_new_database_is_at_the_latest_schema() {
+        let store = Store::in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn caches_locks_and_events_and_reads_them_back() {
+        let mut store = Store::in_memory().unwrap();
+        assert!(store.cached_locks().unwrap().is_none());
+        let at = moment("2026-11-26T10:00:00Z");
+        store.save_locks(&[lock("a"), lock("b:c")], at).unwrap();
+        let (locks, fetched) = store.cached_locks().unwrap().unwrap();
+        assert_eq!(locks.len(), 2);
+        assert_eq!(fetched, at);
+        store.save_events("a", &[event("e1", "k1"), event("e2", "k1"), event("e3", "k2")], at).unwrap();
+        assert_eq!(store.cached_events("a").unwrap().unwrap().0.len(), 3);
+        assert!(store.cached_events("b:c").unwrap().is_none());
+    }
+
+    #[test]
+    fn keys_seen_in_events_are_remembered_once_and_scheduled_for_a_check() {
+        let mut store = Store::in_memory().unwrap();
+        let at = moment("2026-11-26T10:00:00Z");
+        store.save_events("a", &[event("e1", "k1"), event("e2", "k1"), event("e3", "k2")], at).unwrap();
+        store.save_events("a", &[event("e1", "k1")], at).unwrap();
+        let keys = store.keys(Some("a")).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert!(keys.iter().all(|key| key.origin == KeyOrigin::Events && key.api_state.is_none()));
+        assert_eq!(store.due_keys(at).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_created_key_keeps_what_was_sent_and_tracks_state_changes() {
+        let store = Store::in_memory().unwrap();
+        let now = moment("2026-11-26T10:00:00Z");
+        let record = CreatedKeyRecord {
+            id: "k1",
+            lock_id: "l1",
+            msn: Some("+4790000000"),
+            route: Some("tirsdag"),
+            start: now,
+            end: Some(moment("2026-11-26T12:00:00Z")),
+        };
+        store.remember_created_key(&record, now).unwrap();
+        let key = store.key("k1").unwrap().unwrap();
+        assert_eq!(key.origin, KeyOrigin::Created);
+        assert_eq!(key.api_state.as_deref(), Some("creating"));
+        assert_eq!(key.msn.as_deref(), Some("+4790000000"));
+
+        let later = moment("2026-11-26T10:00:05Z");
+        assert_eq!(store.record_check(&api_key("k1", KeyState::Creating), later).unwrap(), None);
+        assert_eq!(store.key("k1").unwrap().unwrap().quiet_checks, 1);
+        let changed = store.record_check(&api_key("k1", KeyState::Active), later).unwrap();
+        assert_eq!(changed, Some(Some("creating".to_owned())));
+        let key = store.key("k1").unwrap().unwrap();
+        assert_eq!((key.quiet_checks, key.state_since), (0, later));
+        assert_eq!(key.msn.as_deref(), Some("+4790000000"), "a check keeps what only this app knows");
+    }
+
+    #[test]
+    fn revoking_stops_the_follow_up() {
+        let store = Store::in_memory().unwrap();
+        let now = moment("2026-11-26T10:00:00Z");
+        store.remember_added_key(&api_key("k1", KeyState::Active), now).unwrap();
+        store.schedule_check("k1", Some(now)).unwrap();
+        store.record_revoked("k1", now).unwrap();
+        let key = store.key("k1").unwrap().unwrap();
+        assert_eq!(key.api_state.as_deref(), Some("revoked"));
+        assert_eq!(key.next_check_at, None);
+        assert!(store.next_due().unwrap().is_none());
+    }
+
+    #[test]
+    fn reopening_keeps_everything() {
+        let dir = tempdir();
+        let path = Store::path_for(&dir, "demo-partner", "http://127.0.0.1:1/v1");
+        let now = moment("2026-11-26T10:00:00Z");
+        {
+            let (store, opened) = Store::open(&path).unwrap();
+            assert_eq!(opened, Opened::Ready);
+            store.save_locks(&[lock("a")], now).unwrap();
+            store.remember_added_key(&api_key("k1", KeyState::Scheduled), now).unwrap();
+        }
+        let (store, opened) = Store::open(&path).unwrap();
+        assert_eq!(opened, Opened::Ready);
+        assert_eq!(store.cached_locks().unwrap().unwrap().0.len(), 1);
+        assert_eq!(store.key("k1").unwrap().unwrap().api_state.as_deref(), Some("scheduled"));
+    }
+
+    #[test]
+    fn a_damaged_file_is_set_aside_and_a_fresh_database_started() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        std::fs::write(&path, b"this is not a database at all, just some text that happens to be here").unwrap();
+        let (store, opened) = Store::open(&path).unwrap();
+        let Opened::Recovered { set_aside, .. } = opened else { panic!("expected recovery, got {opened:?}") };
+        assert!(set_aside.exists());
+        assert!(std::fs::read(&set_aside).unwrap().starts_with(b"this is not"));
+        assert!(store.cached_locks().unwrap().is_none());
+        store.save_locks(&[lock("a")], Utc::now()).unwrap();
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_left_alone() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Store::open(&path), Err(StoreError::TooNew(99))));
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn two_partner_accounts_get_two_files() {
+        let dir = tempdir();
+        let first = Store::path_for(&dir, "partner-a", "https://api.unloc.app/v1");
+        let second = Store::path_for(&dir, "partner-b", "https://api.unloc.app/v1");
+        let same_id_elsewhere = Store::path_for(&dir, "partner-a", "http://127.0.0.1:9/v1");
+        assert_ne!(first, second);
+        assert_ne!(first, same_id_elsewhere);
+        assert_eq!(first, Store::path_for(&dir, "partner-a", "https://api.unloc.app/v1"));
+        let hostile = Store::path_for(&dir, "../../etc/passwd", "x");
+        assert_eq!(hostile.parent().unwrap(), dir.as_path());
+    }
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "unloc-store-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

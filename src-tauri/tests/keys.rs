@@ -1,0 +1,227 @@
+//! Keys end to end below the UI: create, follow, approve/refuse, revoke, add by id — against the
+//! simulator over real HTTP, with the local store and the background follow-up.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use unloc_desk::error::ErrorKind;
+use unloc_desk::keys::follow::{FollowPolicy, KeyObserver};
+use unloc_desk::keys::{actions, KeyStatus, KeyView};
+use unloc_desk::secrets::MemoryStore;
+use unloc_desk::session::{EnvDefaults, Sessions};
+use unloc_sim::{fixtures, Route, SimConfig, Simulator};
+
+#[derive(Default)]
+struct Recorder {
+    changed: Mutex<Vec<KeyView>>,
+    transitions: Mutex<Vec<(String, KeyStatus, KeyStatus)>>,
+}
+
+impl KeyObserver for Recorder {
+    fn keys_changed(&self, keys: &[KeyView]) {
+        self.changed.lock().unwrap().extend_from_slice(keys);
+    }
+    fn status_changed(&self, key: &KeyView, before: KeyStatus) {
+        self.transitions.lock().unwrap().push((key.id.clone(), before, key.status));
+    }
+}
+
+fn fast_policy() -> FollowPolicy {
+    FollowPolicy {
+        first_wait: Duration::from_millis(50),
+        max_creating: Duration::from_millis(200),
+        max_awaiting: Duration::from_millis(200),
+        max_usable: Duration::from_secs(60),
+        after_failure: Duration::from_millis(200),
+    }
+}
+
+async fn sim() -> Simulator {
+    unloc_sim::start(SimConfig {
+        lockout_after: 0,
+        key_provisioning: Duration::from_millis(150),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn signed_in(sim: &Simulator, store_dir: Option<std::path::PathBuf>) -> (Sessions, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    let mut sessions = Sessions::new(Arc::new(MemoryStore::default()), EnvDefaults::default())
+        .with_client_tuning(|mut config| {
+            config.retry.base_delay = Duration::from_millis(5);
+            config
+        })
+        .with_key_follow_up(recorder.clone(), fast_policy());
+    if let Some(dir) = store_dir {
+        sessions = sessions.with_store_dir(dir);
+    }
+    sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    (sessions, recorder)
+}
+
+async fn wait_for_status(sessions: &Sessions, key_id: &str, status: KeyStatus) -> KeyView {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let keys = actions::list(sessions, None).await.unwrap();
+        let key = keys.into_iter().find(|key| key.id == key_id).expect("the key is known");
+        if key.status == status {
+            return key;
+        }
+        assert!(Instant::now() < deadline, "key {key_id} stayed {:?}, expected {status:?}", key.status);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_key_on_an_opt_out_lock_becomes_active_by_itself() {
+    let sim = sim().await;
+    let (sessions, recorder) = signed_in(&sim, None).await;
+    let key =
+        actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000001", None, None, Some("tirsdag")).await.unwrap();
+    assert_eq!(key.status, KeyStatus::Creating);
+    assert_eq!(key.route.as_deref(), Some("tirsdag"));
+    assert_eq!(key.lock_name.as_deref(), Some(fixtures::HJEMME_NAME));
+    let active = wait_for_status(&sessions, &key.id, KeyStatus::Active).await;
+    assert!(active.last_checked.is_some());
+    assert!(recorder.transitions.lock().unwrap().contains(&(key.id.clone(), KeyStatus::Creating, KeyStatus::Active)));
+    assert!(recorder.changed.lock().unwrap().iter().any(|view| view.id == key.id && view.status == KeyStatus::Active));
+}
+
+#[tokio::test]
+async fn a_key_on_an_opt_in_lock_awaits_the_owner_until_approved() {
+    let sim = sim().await;
+    let (sessions, recorder) = signed_in(&sim, None).await;
+    let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000002", None, None, None).await.unwrap();
+    assert_eq!(key.status, KeyStatus::AwaitingApproval);
+    assert!(key.waiting_since.is_some());
+    // Well past provisioning it still waits: only the owner can move it on.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        wait_for_status(&sessions, &key.id, KeyStatus::AwaitingApproval).await.status,
+        KeyStatus::AwaitingApproval
+    );
+    assert!(sim.approve_key(&key.id));
+    wait_for_status(&sessions, &key.id, KeyStatus::Active).await;
+    assert!(recorder.transitions.lock().unwrap().contains(&(
+        key.id.clone(),
+        KeyStatus::AwaitingApproval,
+        KeyStatus::Active
+    )));
+}
+
+#[tokio::test]
+async fn a_refused_key_ends_revoked() {
+    let sim = sim().await;
+    let (sessions, recorder) = signed_in(&sim, None).await;
+    let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000003", None, None, None).await.unwrap();
+    assert!(sim.refuse_key(&key.id));
+    let revoked = wait_for_status(&sessions, &key.id, KeyStatus::Revoked).await;
+    assert!(revoked.settled);
+    assert!(recorder.transitions.lock().unwrap().contains(&(key.id, KeyStatus::AwaitingApproval, KeyStatus::Revoked)));
+}
+
+#[tokio::test]
+async fn revoking_twice_is_harmless() {
+    let sim = sim().await;
+    let (sessions, _) = signed_in(&sim, None).await;
+    let key = actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000004", None, None, None).await.unwrap();
+    let first = actions::revoke(&sessions, &key.id).await.unwrap();
+    assert_eq!((first.status, first.already_revoked), (KeyStatus::Revoked, Some(false)));
+    let second = actions::revoke(&sessions, &key.id).await.unwrap();
+    assert_eq!((second.status, second.already_revoked), (KeyStatus::Revoked, Some(true)));
+}
+
+#[tokio::test]
+async fn a_bad_phone_number_is_refused_before_any_request() {
+    let sim = sim().await;
+    let (sessions, _) = signed_in(&sim, None).await;
+    sim.clear_requests();
+    for bad in ["90000000", "+47 900 00 000", "+479000", ""] {
+        let error = actions::create(&sessions, fixtures::HJEMME_LOCK_ID, bad, None, None, None).await.unwrap_err();
+        assert_eq!((error.kind, error.field), (ErrorKind::InvalidInput, Some("msn")), "{bad}");
+    }
+    assert!(sim.requests().iter().all(|request| request.route != Some(Route::KeysCreate)));
+}
+
+#[tokio::test]
+async fn a_lock_with_a_broken_vendor_connection_is_refused_clearly() {
+    let sim = sim().await;
+    let (sessions, _) = signed_in(&sim, None).await;
+    let error =
+        actions::create(&sessions, fixtures::BROKEN_VENDOR_LOCK_ID, "+4790000005", None, None, None).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Forbidden);
+    assert!(actions::list(&sessions, None).await.unwrap().is_empty(), "a refused key is not remembered");
+}
+
+#[tokio::test]
+async fn a_key_created_elsewhere_can_be_followed_by_its_id() {
+    let sim = sim().await;
+    let (elsewhere, _) = signed_in(&sim, None).await;
+    let key = actions::create(&elsewhere, fixtures::HJEMME_LOCK_ID, "+4790000006", None, None, None).await.unwrap();
+    let (here, _) = signed_in(&sim, None).await;
+    let added = actions::add(&here, &key.id).await.unwrap();
+    assert_eq!(added.origin, "added");
+    wait_for_status(&here, &key.id, KeyStatus::Active).await;
+    let error = actions::add(&here, "no-such-key").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let error = actions::add(&here, "two words").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn refresh_asks_now_and_keys_survive_a_restart() {
+    let sim = sim().await;
+    let dir = std::env::temp_dir().join(format!("unloc-keys-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let key_id = {
+        let (sessions, _) = signed_in(&sim, Some(dir.clone())).await;
+        let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000007", None, None, None).await.unwrap();
+        sim.approve_key(&key.id);
+        key.id
+    };
+    let (sessions, _) = signed_in(&sim, Some(dir.clone())).await;
+    // Unloc may still be provisioning the approved key: refresh until it is active.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let key = loop {
+        let keys = actions::refresh(&sessions, Some(fixtures::UUID_LOCK_ID)).await.unwrap();
+        let key = keys.into_iter().find(|key| key.id == key_id).expect("remembered across sessions");
+        if key.status == KeyStatus::Active || Instant::now() > deadline {
+            break key;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(key.status, KeyStatus::Active);
+    assert_eq!(key.msn.as_deref(), Some("+4790000007"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn two_partner_accounts_are_kept_apart() {
+    let dir = std::env::temp_dir().join(format!("unloc-keys-apart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = sim().await;
+    let second =
+        unloc_sim::start(SimConfig { partner_id: "other-partner".into(), lockout_after: 0, ..SimConfig::default() })
+            .await
+            .unwrap();
+    let (sessions, _) = signed_in(&first, Some(dir.clone())).await;
+    actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000008", None, None, None).await.unwrap();
+    let (other, _) = signed_in(&second, Some(dir.clone())).await;
+    assert!(actions::list(&other, None).await.unwrap().is_empty());
+    assert_eq!(actions::list(&sessions, None).await.unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn signing_out_stops_the_follow_up() {
+    let sim = sim().await;
+    let (sessions, _) = signed_in(&sim, None).await;
+    actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000009", None, None, None).await.unwrap();
+    sessions.sign_out().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    sim.clear_requests();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(sim.requests().is_empty(), "requests after sign-out: {:?}", sim.requests());
+}
