@@ -233,6 +233,20 @@ async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elem
     }
 }
 
+/// Clicks an element once it is visible, finding it again if the page re-rendered it meanwhile
+/// (virtualized rows are replaced while a search settles).
+async fn click(client: &Client, css: &str) -> TestResult {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        wait_visible(client, css).await?;
+        match client.find(Locator::Css(css)).await?.click().await {
+            Ok(()) => return Ok(()),
+            Err(error) if Instant::now() > deadline => return Err(format!("could not click `{css}`: {error}").into()),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 /// Waits until a script returns a truthy value; returns that value.
 async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Value> {
     let deadline = Instant::now() + WAIT;
@@ -284,7 +298,7 @@ async fn screenshot(client: &Client, name: &str) -> TestResult {
 async fn sign_in(client: &Client, token: &str) -> TestResult {
     wait_visible(client, "#signin-view").await?;
     fill(client, "#api-token", token).await?;
-    client.find(Locator::Css("#signin-submit")).await?.click().await?;
+    click(client, "#signin-submit").await?;
     Ok(())
 }
 
@@ -375,19 +389,19 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 search_locks(client, "").await?;
 
                 // The opt-in filter: one click, only opt-in locks remain.
-                client.find(Locator::Css("#filter-opt-in")).await?.click().await?;
+                click(client, "#filter-opt-in").await?;
                 wait_for_js(client, "the filter to apply", "return document.querySelector('#filter-opt-in').getAttribute('aria-pressed') === 'true'").await?;
                 let shown = rendered_lock_ids(client).await?;
                 let opt_in: Vec<String> = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").map(|lock| lock.id.clone()).collect();
                 ensure!(!shown.is_empty());
                 ensure!(shown.iter().all(|id| opt_in.contains(id)), "non-opt-in lock shown under the filter: {shown:?}");
                 screenshot(client, "view-locks-opt-in").await?;
-                client.find(Locator::Css("#filter-opt-in")).await?.click().await?;
+                click(client, "#filter-opt-in").await?;
                 screenshot(client, "view-locks").await?;
 
                 // Open a lock: its history, newest first, in local time with the zone.
                 search_locks(client, fixtures::HJEMME_NAME).await?;
-                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?.click().await?;
+                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?;
                 wait_visible(client, "#lock-view").await?;
                 ensure_eq!(text_of(client, "#lock-title").await?.trim(), fixtures::HJEMME_NAME);
                 wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
@@ -410,15 +424,15 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 screenshot(client, "view-lock").await?;
 
                 // A lock without events explains the two-month retention.
-                client.find(Locator::Css("#lock-back")).await?.click().await?;
+                click(client, "#lock-back").await?;
                 search_locks(client, fixtures::EMPTY_EVENTS_NAME).await?;
-                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::EMPTY_EVENTS_LOCK_ID)).await?.click().await?;
+                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::EMPTY_EVENTS_LOCK_ID)).await?;
                 let empty = visible_text(client, "#events-empty").await?;
                 ensure!(empty.contains("two months"), "empty state: {empty}");
-                client.find(Locator::Css("#lock-back")).await?.click().await?;
+                click(client, "#lock-back").await?;
 
                 // Sign out: back to sign-in, partner id kept, token gone from the keychain.
-                client.find(Locator::Css("#signout")).await?.click().await?;
+                click(client, "#signout").await?;
                 wait_visible(client, "#signin-view").await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
                 ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
@@ -459,7 +473,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
 
                 // The connection drops: the list stays, marked as not current.
                 sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
-                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                click(client, "#locks-refresh").await?;
                 let banner = wait_for_js(
                     client,
                     "the offline notice",
@@ -482,7 +496,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
 
                 // Back online: a refresh clears the notice.
                 sim.clear_faults();
-                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                click(client, "#locks-refresh").await?;
                 wait_for_js(
                     client,
                     "the notice to clear",
@@ -495,7 +509,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                     Route::Locks,
                     Fault::Status { code: 401, body: None, retry_after: None },
                 ));
-                client.find(Locator::Css("#locks-refresh")).await?.click().await?;
+                click(client, "#locks-refresh").await?;
                 wait_visible(client, "#signin-view").await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
                 ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
@@ -528,9 +542,9 @@ async fn norwegian_is_chosen_from_the_os_and_switchable() -> TestResult {
             visible_text(&client, &format!("tr[data-lock-id=\"{}\"] .lock-auth", fixtures::UUID_LOCK_ID)).await?;
         ensure!(flag.contains("Eier må godkjenne hver nøkkel"), "Norwegian opt-in flag: {flag}");
         screenshot(&client, "view-locks-nb").await?;
-        client.find(Locator::Css("#nav-settings")).await?.click().await?;
+        click(&client, "#nav-settings").await?;
         wait_visible(&client, "#settings-view").await?;
-        client.find(Locator::Css("#language-select option[value=\"en\"]")).await?.click().await?;
+        client.find(Locator::Css("#language-select option[value=\"en\"]")).await?.click().await?; // options have no box of their own
         wait_for_js(&client, "English", "return document.documentElement.lang === 'en'").await?;
         screenshot(&client, "view-settings").await?;
         Ok(())
@@ -574,7 +588,7 @@ async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestRe
                 // Its reference is (nearly) unique among 10,000 locks, unlike its name, so it is found without scrolling.
                 let busy = scenario.sim.locks().into_iter().find(|lock| lock.id == fixtures::BUSY_LOCK_ID).ok_or("no busy lock")?;
                 search_locks(client, &busy.data).await?;
-                wait_visible(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID)).await?.click().await?;
+                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID)).await?;
                 wait_visible(client, "#lock-view").await?;
                 let counts = wait_for_js(
                     client,
@@ -587,7 +601,7 @@ async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestRe
                 ensure!(rows > 0 && rows < 200, "{rows} event rows in the DOM for {counts}");
 
                 // Filtering 100,000 events by action narrows the count without rendering them all.
-                client.find(Locator::Css("#events-action option[value=\"locked\"]")).await?.click().await?;
+                client.find(Locator::Css("#events-action option[value=\"locked\"]")).await?.click().await?; // options have no box of their own
                 wait_for_js(client, "the filtered count", "return !/100[ ,.\\u00a0\\u202f]?000 of/.test(document.querySelector('#events-count').textContent) && /of 100/.test(document.querySelector('#events-count').textContent)").await?;
                 screenshot(client, "view-lock-100k").await?;
                 Ok(())
@@ -631,4 +645,206 @@ async fn without_a_keychain_sign_in_works_for_this_run_and_says_so() -> TestResu
     let _ = client.close().await;
     let _ = std::fs::remove_dir_all(&home);
     outcome
+}
+
+// ---- keys ---------------------------------------------------------------------------------
+
+async fn open_lock(client: &Client, lock_id: &str, search: &str) -> TestResult {
+    click(client, "#nav-locks").await?;
+    wait_visible(client, "#locks-view").await?;
+    search_locks(client, search).await?;
+    click(client, &format!("tr[data-lock-id=\"{lock_id}\"] .lock-name")).await?;
+    wait_visible(client, "#lock-view").await?;
+    Ok(())
+}
+
+/// Fills and sends the new-key form; returns the id the simulator gave the key for `msn_e164`.
+async fn create_key(client: &Client, sim: &Simulator, typed_phone: &str, msn_e164: &str) -> TestResult<String> {
+    click(client, "#new-key").await?;
+    wait_visible(client, "#key-form").await?;
+    fill(client, "#key-msn", typed_phone).await?;
+    click(client, "#key-submit").await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(key) = sim.keys().into_iter().find(|key| key.msn.as_deref() == Some(msn_e164)) {
+            return Ok(key.id);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no key for {msn_e164} reached the simulator").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn key_status(client: &Client, key_id: &str) -> TestResult<Option<String>> {
+    let value = client
+        .execute(
+            "return document.querySelector(`tr[data-key-id=\"${arguments[0]}\"] .key-status`)?.dataset.status ?? null",
+            vec![json!(key_id)],
+        )
+        .await?;
+    Ok(value.as_str().map(str::to_owned))
+}
+
+async fn wait_key_status(client: &Client, key_id: &str, status: &str) -> TestResult {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shown = key_status(client, key_id).await?;
+        if shown.as_deref() == Some(status) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("key {key_id} shows {shown:?}, expected {status}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let config =
+        SimConfig { lockout_after: 0, locks: 20, key_provisioning: Duration::from_millis(500), ..SimConfig::default() };
+    let scenario = Scenario::new("keys", config).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                sign_in(client, sim.token()).await?;
+                wait_visible(client, "#locks-view").await?;
+
+                // An opt-in lock: the form warns before anything is sent.
+                open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+                click(client, "#new-key").await?;
+                let warning = visible_text(client, "#key-optin-warning").await?;
+                ensure!(warning.contains("approve"), "opt-in warning: {warning}");
+                screenshot(client, "view-key-form-opt-in").await?;
+
+                // A bad phone number is refused before any request.
+                sim.clear_requests();
+                fill(client, "#key-msn", "12").await?;
+                click(client, "#key-submit").await?;
+                visible_text(client, "#key-form-error").await?;
+                ensure!(sim.requests().iter().all(|request| request.route != Some(Route::KeysCreate)), "a bad number was sent");
+
+                // A good one, typed the way people type it.
+                fill(client, "#key-msn", "900 00 011").await?;
+                click(client, "#key-submit").await?;
+                let deadline = Instant::now() + WAIT;
+                let waiting_id = loop {
+                    if let Some(key) = sim.keys().into_iter().find(|key| key.msn.as_deref() == Some("+4790000011")) {
+                        break key.id;
+                    }
+                    ensure!(Instant::now() < deadline, "the key never reached the simulator");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                wait_key_status(client, &waiting_id, "awaitingApproval").await?;
+                wait_for_js(client, "the awaiting count", "return document.querySelector('#awaiting-count')?.textContent.trim() === '1'").await?;
+
+                // The awaiting view lists it, with its waiting time.
+                click(client, "#nav-awaiting").await?;
+                wait_visible(client, "#awaiting-view").await?;
+                wait_visible(client, &format!("#awaiting-view tr[data-key-id=\"{waiting_id}\"] .key-waiting")).await?;
+                screenshot(client, "view-awaiting").await?;
+
+                // The owner approves in the Unloc app: the app notices by itself.
+                ensure!(sim.approve_key(&waiting_id), "the simulator refused to approve");
+                wait_for_js(client, "the key to leave the awaiting list", &format!(
+                    "return !document.querySelector('#awaiting-view tr[data-key-id=\"{waiting_id}\"]')"
+                )).await?;
+                wait_for_js(client, "the awaiting count to drop", "const c = document.querySelector('#awaiting-count'); return !c || c.hidden || c.textContent.trim() === '' || c.textContent.trim() === '0'").await?;
+                open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+                wait_key_status(client, &waiting_id, "active").await?;
+
+                // An opt-out lock: no warning, and the key becomes active on its own.
+                open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
+                let active_id = create_key(client, sim, "+47 900 00 012", "+4790000012").await?;
+                wait_key_status(client, &active_id, "active").await?;
+                screenshot(client, "view-lock-keys").await?;
+
+                // Revoke, confirmed: revoked.
+                click(client, &format!("tr[data-key-id=\"{active_id}\"] .key-revoke")).await?;
+                wait_visible(client, "#confirm-dialog").await?;
+                click(client, "#confirm-yes").await?;
+                wait_key_status(client, &active_id, "revoked").await?;
+
+                // The owner already revoked the other key: revoking it again is calm, not an error.
+                ensure!(sim.owner_revoke_key(&waiting_id), "owner revoke");
+                open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+                if key_status(client, &waiting_id).await?.as_deref() == Some("active") {
+                    click(client, &format!("tr[data-key-id=\"{waiting_id}\"] .key-revoke")).await?;
+                    wait_visible(client, "#confirm-dialog").await?;
+                    click(client, "#confirm-yes").await?;
+                }
+                wait_key_status(client, &waiting_id, "revoked").await?;
+                let alert = client.execute("return document.querySelector('#lock-view [role=alert]')?.textContent.trim() ?? ''", vec![]).await?;
+                ensure!(alert.as_str().unwrap_or_default().is_empty(), "an already revoked key must not show an error: {alert}");
+
+                // The keys view lists both, with filters.
+                click(client, "#nav-keys").await?;
+                wait_visible(client, "#keys-view").await?;
+                wait_visible(client, &format!("#keys-view tr[data-key-id=\"{active_id}\"]")).await?;
+                screenshot(client, "view-keys").await?;
+                assert_nothing_executed(client).await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let config =
+        SimConfig { lockout_after: 0, locks: 15, key_provisioning: Duration::from_millis(300), ..SimConfig::default() };
+    let scenario = Scenario::new("offline-start", config).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                sign_in(client, sim.token()).await?;
+                open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+                let key_id = create_key(client, sim, "90000021", "+4790000021").await?;
+                wait_key_status(client, &key_id, "awaitingApproval").await?;
+                Ok(())
+            })
+        })
+        .await?;
+    // Unloc cannot be reached at the next start.
+    scenario.sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                wait_visible(client, "#locks-view").await?;
+                wait_for_js(client, "cached lock rows", "return document.querySelectorAll('tr[data-lock-id]').length")
+                    .await?;
+                let banner = wait_for_js(
+                    client,
+                    "the offline notice",
+                    "return document.querySelector('#status-banner')?.textContent.trim()",
+                )
+                .await?;
+                ensure!(banner.as_str().unwrap_or_default().contains("Offline"), "banner: {banner}");
+                let count = text_of(client, "#locks-count").await?;
+                ensure!(count.contains(&sim.locks().len().to_string()), "cached locks: {count}");
+                screenshot(client, "view-offline-start").await?;
+                click(client, "#nav-awaiting").await?;
+                wait_visible(client, "#awaiting-view").await?;
+                wait_for_js(
+                    client,
+                    "the saved waiting key",
+                    "return document.querySelectorAll('#awaiting-view tr[data-key-id]').length",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
 }

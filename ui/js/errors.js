@@ -7,10 +7,10 @@ import { t, tn } from './i18n.js';
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
   'offline', 'timeout', 'invalidResponse', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
-  'settingsReset', 'internal',
+  'settingsReset', 'storeReset', 'conflict', 'internal',
 ];
 
-const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language'];
+const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId'];
 
 // Where the same kind means something more specific (catalog prefix per context and kind).
 const CONTEXT_TEXT = {
@@ -18,6 +18,14 @@ const CONTEXT_TEXT = {
   events: { notFound: 'error.notFound.lock' },
   // Signed in, but the keychain refused the token: this run works, the next start asks again.
   tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
+  // A POST that timed out may still have made the key: say so, so nobody gets two keys.
+  createKey: {
+    forbidden: 'error.forbidden.key',
+    notFound: 'error.notFound.lock',
+    timeout: 'error.timeout.createKey',
+  },
+  revokeKey: { forbidden: 'error.forbidden.key', notFound: 'error.notFound.key' },
+  addKey: { notFound: 'error.notFound.addKey', forbidden: 'error.forbidden.addKey' },
 };
 
 /** Any thrown value as an AppError with a known kind (unknown kinds become "internal"). */
@@ -50,7 +58,8 @@ function waitText(seconds) {
 }
 
 /**
- * Words for an error. context: "signin" | "locks" | "events" | "settings" | "signout" | undefined.
+ * Words for an error. context: "signin" | "locks" | "events" | "settings" | "signout" | "createKey" |
+ * "revokeKey" | "addKey" | "keys" | undefined.
  * Returns {kind, field, title, action, details}; field names the form field to mark, if any.
  */
 export function describeError(raw, context) {

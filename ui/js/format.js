@@ -1,7 +1,8 @@
 // Display formats in the current UI language: dates (OS time zone, zone visible), phone numbers,
-// addresses, the grant (opt-in / opt-out), numbers, and the folding used by every search box.
+// addresses, the grant (opt-in / opt-out), numbers, the folding used by every search box, and for keys:
+// durations, validity windows, the recipient number typed by people, local date-time input.
 
-import { getLanguage, intlLocales, t } from './i18n.js';
+import { getLanguage, intlLocales, t, tn } from './i18n.js';
 
 let cache = null;
 
@@ -150,4 +151,121 @@ export function searchWords(query) {
 export function matchesAll(haystack, words) {
   for (const w of words) if (!haystack.includes(w)) return false;
   return true;
+}
+
+// ---- keys: durations, validity windows, the recipient's number, local date input --------------
+
+/** How long, roughly: "under a minute", "5 min", "2 h 5 min", "3 days 2 h". */
+export function formatDuration(ms) {
+  const minutes = Math.max(0, Math.floor((Number(ms) || 0) / 60000));
+  if (minutes < 1) return t('duration.underMinute');
+  if (minutes < 60) return t('duration.minutes', { minutes });
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) {
+    const rest = minutes % 60;
+    return rest ? t('duration.hoursMinutes', { hours, minutes: rest }) : t('duration.hours', { hours });
+  }
+  const days = Math.floor(hours / 24);
+  const rest = hours % 24;
+  return rest ? tn('duration.daysHours', days, { hours: rest }) : tn('duration.days', days);
+}
+
+function zoneOf(d) {
+  return formats().dateTimeZone.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+function sameDay(a, b) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/**
+ * A key's validity window in local time with the zone once: "26.11.2026 14:05 – 30.11.2026 18:00 CET",
+ * "26.11.2026 14:05–18:00 CET" on one day, "26.11.2026 14:05 CET – no end", "until …", "Not known".
+ */
+export function formatWindow(start, end) {
+  const s = start ? toDate(start) : null;
+  const e = end ? toDate(end) : null;
+  // No line break inside a date and time: a narrow column breaks at the dash.
+  const keep = (text) => text.replace(/ /g, '\u00a0');
+  const full = (d) => keep(formatDateTime(d));
+  if (!s && !e) return t('keys.window.unknown');
+  if (!s) return t('keys.window.until', { end: full(e) });
+  if (!e) return t('keys.window.noEnd', { start: full(s) });
+  const zs = zoneOf(s);
+  const ze = zoneOf(e);
+  if (zs !== ze) return t('keys.window.range', { start: full(s), end: full(e) });
+  const from = keep(joinParts(formats().dateTime, s));
+  const to = keep(sameDay(s, e) ? formats().time.format(e) : joinParts(formats().dateTime, e));
+  const text = t(sameDay(s, e) ? 'keys.window.sameDay' : 'keys.window.range', { start: from, end: to });
+  return zs ? `${text}\u00a0${keep(zs)}` : text;
+}
+
+/** The OS time zone for hints, e.g. "Europe/Oslo (CET)". */
+export function timeZoneLabel() {
+  let name = '';
+  try {
+    name = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+  } catch {
+    // Unknown zone: the short name alone will do.
+  }
+  const short = zoneOf(new Date());
+  return name && short && name !== short ? `${name} (${short})` : name || short;
+}
+
+const PHONE_SEPARATORS = /[\s().\-/\u00a0]/g;
+
+/**
+ * A recipient's number as typed ("900 00 000", "90000000", "+47 900 00 000", "004790000000") to
+ * E.164. Without + or 00 the number is Norwegian (+47). Returns {e164} or {problem} with problem one
+ * of "empty", "characters", "plusMissing", "norwegianLength", "format".
+ */
+export function normalizePhone(input) {
+  const raw = String(input ?? '').trim();
+  if (!raw) return { problem: 'empty' };
+  const compact = raw.replace(PHONE_SEPARATORS, '');
+  if (!/^\+?\d+$/.test(compact)) return { problem: 'characters' };
+  let e164;
+  if (compact.startsWith('+')) e164 = compact;
+  else if (compact.startsWith('00')) e164 = `+${compact.slice(2)}`;
+  else if (/^47\d{8}$/.test(compact)) return { problem: 'plusMissing' }; // "4790000000": +47 meant, or not?
+  else e164 = `+47${compact}`;
+  if (e164.startsWith('+47') && !/^\+47\d{8}$/.test(e164)) return { problem: 'norwegianLength' };
+  if (!/^\+[1-9][0-9]{6,14}$/.test(e164)) return { problem: 'format' };
+  return { e164 };
+}
+
+const pad = (n, width = 2) => String(n).padStart(width, '0');
+
+/**
+ * A Date as the value of a date-time field: "2026-11-26T14:05" for type=datetime-local, or
+ * "26.11.2026 14:05" where the webview has no date-time field and shows a text box instead.
+ */
+export function toDateTimeInputValue(date, inputType = 'datetime-local') {
+  const d = toDate(date);
+  if (!d) return '';
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return inputType === 'datetime-local'
+    ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${time}`
+    : `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()} ${time}`;
+}
+
+/**
+ * A local date and time typed or picked by the user → Date (local time), or null when it is not one.
+ * Accepts "2026-11-26T14:05", "2026-11-26 14:05" and "26.11.2026 14:05" (also "/" and "14.05").
+ */
+export function parseDateTimeInput(text) {
+  const s = String(text ?? '').trim();
+  let y, mo, d, h = 0, mi = 0, sec = 0;
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2})[:.](\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(s);
+  if (m) [, y, mo, d, h = 0, mi = 0, sec = 0] = m;
+  else {
+    m = /^(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[,\s]+(?:kl\.?\s*)?(\d{1,2})[:.](\d{2}))?$/i.exec(s);
+    if (!m) return null;
+    [, d, mo, y, h = 0, mi = 0] = m;
+  }
+  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
+  // new Date(2026, 1, 31) rolls over into March: such a day does not exist.
+  if (date.getFullYear() !== Number(y) || date.getMonth() !== Number(mo) - 1 || date.getDate() !== Number(d)) return null;
+  if (Number(h) > 23 || Number(mi) > 59) return null;
+  return date;
 }

@@ -59,3 +59,67 @@ export function listEvents(lockId) {
 export function setLanguage(language) {
   return call('set_language', { language });
 }
+
+// ---- keys and the local store (docs/architecture.md section 4) ---------------------------------
+
+/** cached_locks → LocksPage | null (the last locks from the local store, no network) */
+export function cachedLocks() {
+  return call('cached_locks');
+}
+
+/** cached_events → EventsPage | null */
+export function cachedEvents(lockId) {
+  return call('cached_events', { lockId });
+}
+
+/** list_keys → KeyView[] (the known keys of one lock, or all with null; local store, no network) */
+export function listKeys(lockId) {
+  return call('list_keys', { lockId: lockId ?? null });
+}
+
+/** create_key → KeyView. msn E.164; start/end RFC 3339 or null (start null = now); route or null. */
+export function createKey({ lockId, msn, start, end, route }) {
+  return call('create_key', { lockId, msn, start: start || null, end: end || null, route: route || null });
+}
+
+/** revoke_key → KeyView (alreadyRevoked: true when Unloc said it was revoked before) */
+export function revokeKey(keyId) {
+  return call('revoke_key', { keyId });
+}
+
+/** refresh_keys → KeyView[]: asks Unloc now for every unsettled key (of one lock, or all with null) */
+export function refreshKeys(lockId) {
+  return call('refresh_keys', { lockId: lockId ?? null });
+}
+
+/** add_key → KeyView: fetch a key created elsewhere by its id and follow it from now on */
+export function addKey(keyId) {
+  return call('add_key', { keyId });
+}
+
+/**
+ * Call back with the KeyView[] of every `keys-changed` event. Returns a function that stops
+ * listening (safe to call at once, before Tauri has finished registering the listener).
+ */
+export function onKeysChanged(callback) {
+  const listen = globalThis.__TAURI__?.event?.listen;
+  if (typeof listen !== 'function') return () => {};
+  let stopped = false;
+  let unlisten = null;
+  Promise.resolve(
+    listen('keys-changed', (event) => {
+      if (!stopped) callback(Array.isArray(event?.payload) ? event.payload : []);
+    }),
+  ).then(
+    (fn) => {
+      if (stopped) fn?.();
+      else unlisten = fn;
+    },
+    (err) => console.error('Could not listen for keys-changed', toAppError(err)),
+  );
+  return () => {
+    stopped = true;
+    unlisten?.();
+    unlisten = null;
+  };
+}

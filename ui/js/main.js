@@ -1,12 +1,18 @@
-// Boot, the shell (header, nav, status banner), routing between views, global shortcuts.
+// Boot, the shell (header, nav with the awaiting-approval count, status banner, key notices),
+// routing between views, global shortcuts.
 
 import * as ipc from './ipc.js';
-import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
+import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t, tn } from './i18n.js';
 import { describeError, isConnectionProblem, needsSignIn, normalizeError } from './errors.js';
-import { formatClock, formatDateTimeLong } from './format.js';
+import { formatClock, formatDateTime, formatDateTimeLong, formatNumber } from './format.js';
+import { isConfirmOpen } from './confirm.js';
+import { awaitingKeys, onKeys, startKeyStore, stopKeyStore } from './key-store.js';
+import { lockLabel, recipientInline, statusOf } from './views/key-cells.js';
 import { createSignInView } from './views/signin.js';
 import { createLocksView } from './views/locks.js';
 import { createLockView } from './views/lock.js';
+import { createKeysView } from './views/keys.js';
+import { createAwaitingView } from './views/awaiting.js';
 import { createSettingsView } from './views/settings.js';
 
 const els = {
@@ -14,7 +20,11 @@ const els = {
   main: document.getElementById('main'),
   banner: document.getElementById('status-banner'),
   navLocks: document.getElementById('nav-locks'),
+  navKeys: document.getElementById('nav-keys'),
+  navAwaiting: document.getElementById('nav-awaiting'),
+  awaitingCount: document.getElementById('awaiting-count'),
   navSettings: document.getElementById('nav-settings'),
+  notices: document.getElementById('key-notices'),
   partner: document.getElementById('shell-partner-id'),
   signout: document.getElementById('signout'),
 };
@@ -27,7 +37,11 @@ const state = {
   current: null, // {name, view}
   banner: null,
   signingOut: false,
+  notices: [], // {id, key: KeyView} of keys that stopped awaiting approval, newest first
 };
+
+const NOTICE_LIMIT = 3;
+const NOTICE_MS = 60 * 1000;
 
 /** What views may use of the shell. */
 const shell = {
@@ -63,8 +77,11 @@ const FACTORIES = {
   signin: createSignInView,
   locks: createLocksView,
   lock: createLockView,
+  keys: createKeysView,
+  awaiting: createAwaitingView,
   settings: createSettingsView,
 };
+const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'settings'];
 
 function viewFor(name) {
   state.views[name] ??= FACTORIES[name](shell);
@@ -86,8 +103,10 @@ function navigate(name, params = {}) {
   state.current = { name, view };
   if (!els.main.contains(view.el) || els.main.childElementCount !== 1) els.main.replaceChildren(view.el);
   els.header.hidden = name === 'signin';
-  const section = name === 'lock' ? 'locks' : name;
-  for (const [button, target] of [[els.navLocks, 'locks'], [els.navSettings, 'settings']]) {
+  // A lock opened from the keys or awaiting list belongs to that section.
+  const section = name === 'lock' ? (params.from ?? 'locks') : name;
+  const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navAwaiting, 'awaiting'], [els.navSettings, 'settings']];
+  for (const [button, target] of nav) {
     if (section === target) button.setAttribute('aria-current', 'page');
     else button.removeAttribute('aria-current');
   }
@@ -101,10 +120,14 @@ function updateTitle() {
 }
 
 function dropSessionViews() {
-  for (const name of ['locks', 'lock', 'settings']) {
+  stopKeyStore();
+  for (const name of SESSION_VIEWS) {
     state.views[name]?.destroy?.();
     delete state.views[name];
   }
+  state.notices = [];
+  renderNotices();
+  renderAwaitingCount();
 }
 
 /** Show sign-in; the partner id stays, the session and every partner's data on screen go. */
@@ -126,6 +149,11 @@ function signedIn(session) {
   };
   clearBanner('startup');
   els.partner.textContent = session.partnerId;
+  // The known keys (local store, fast) give the awaiting count; keys-changed keeps it current.
+  startKeyStore().catch((err) => {
+    if (needsSignIn(err)) showSignIn({ error: err });
+    else console.warn('list_keys failed', err);
+  });
   navigate('locks', { focus: 'search' });
   if (session.problem) {
     setBanner({ source: 'startup', error: session.problem, context: 'tokenNotSaved', dismissible: true });
@@ -236,6 +264,76 @@ function bannerButton(label, onClick) {
   return button;
 }
 
+// ---- keys: the awaiting count and notices ---------------------------------------------------------
+
+function renderAwaitingCount() {
+  const n = state.session ? awaitingKeys().length : 0;
+  els.awaitingCount.textContent = String(n);
+  els.awaitingCount.hidden = n === 0;
+  if (n > 0) els.navAwaiting.setAttribute('aria-label', tn('shell.nav.awaitingCount', n, { count: formatNumber(n) }));
+  else els.navAwaiting.removeAttribute('aria-label');
+}
+
+/** A key that stopped awaiting approval: say what became of it (polite; the lists change too). */
+function noticeText(key) {
+  const status = statusOf(key);
+  const params = { recipient: recipientInline(key), lock: lockLabel(key) };
+  switch (status) {
+    case 'active':
+    case 'revoked':
+    case 'failed':
+    case 'expired':
+      return t(`notice.left.${status}`, params);
+    case 'scheduled':
+      return key.start ? t('notice.left.scheduled', { ...params, time: formatDateTime(key.start) }) : t('notice.left.approved', params);
+    default:
+      return t('notice.left.other', params);
+  }
+}
+
+const NOTICE_TONE = { active: 'success', scheduled: 'success', revoked: 'warning', failed: 'warning', expired: 'warning' };
+
+function addNotices(left) {
+  for (const { key } of left) {
+    const id = `${key.id}:${Date.now()}`;
+    state.notices = [{ id, key }, ...state.notices.filter((n) => n.key.id !== key.id)].slice(0, NOTICE_LIMIT);
+    setTimeout(() => {
+      const before = state.notices.length;
+      state.notices = state.notices.filter((n) => n.id !== id);
+      if (state.notices.length !== before) renderNotices();
+    }, NOTICE_MS);
+  }
+  renderNotices();
+}
+
+function renderNotices() {
+  const list = document.createElement('ul');
+  list.className = 'notice-list';
+  for (const { key } of state.notices) {
+    const item = document.createElement('li');
+    item.className = `notice tone-${NOTICE_TONE[statusOf(key)] ?? 'info'}`;
+    item.textContent = noticeText(key);
+    list.append(item);
+  }
+  if (!state.notices.length) {
+    els.notices.replaceChildren();
+    return;
+  }
+  const hadFocus = els.notices.contains(document.activeElement);
+  const dismiss = bannerButton(t('action.dismiss'), () => {
+    state.notices = [];
+    renderNotices();
+    document.getElementById('main')?.focus();
+  });
+  els.notices.replaceChildren(list, dismiss);
+  if (hadFocus) dismiss.focus();
+}
+
+onKeys((change) => {
+  renderAwaitingCount();
+  if (change.left?.length && state.session) addNotices(change.left);
+});
+
 // ---- keyboard ---------------------------------------------------------------------------------
 
 function isEditable(node) {
@@ -246,6 +344,11 @@ function onKeyDown(e) {
   const view = state.current?.view;
   const mod = e.ctrlKey || e.metaKey;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // The confirmation dialog is modal: Esc is its own "no", and nothing underneath should move.
+  if (isConfirmOpen()) {
+    if (key === 'F5' || (mod && !e.altKey && key === 'r')) e.preventDefault();
+    return;
+  }
   // F5 / Ctrl+R would reload the whole webview and lose the session state on screen.
   if (key === 'F5' || (mod && !e.altKey && key === 'r')) {
     e.preventDefault();
@@ -266,6 +369,8 @@ function onKeyDown(e) {
 
 function wireShell() {
   els.navLocks.addEventListener('click', () => navigate('locks'));
+  els.navKeys.addEventListener('click', () => navigate('keys'));
+  els.navAwaiting.addEventListener('click', () => navigate('awaiting'));
   els.navSettings.addEventListener('click', () => navigate('settings'));
   els.signout.addEventListener('click', () => signOut());
   document.addEventListener('keydown', onKeyDown);
@@ -276,6 +381,8 @@ function wireShell() {
       view.applyLanguage?.();
     }
     renderBanner();
+    renderAwaitingCount();
+    renderNotices();
     updateTitle();
   });
 }

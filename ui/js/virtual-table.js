@@ -5,6 +5,13 @@
 // Expected markup: scroller (overflow:auto, position:relative) > table > thead (sticky) + tbody.
 
 const NAV_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End']);
+// Controls inside a row (a revoke button, a lock link) handle their own clicks and keys.
+const CONTROLS = 'button, a[href], input, select, textarea, [role="button"]';
+
+function inControl(target, row) {
+  const control = target instanceof Element ? target.closest(CONTROLS) : null;
+  return Boolean(control && row?.contains(control));
+}
 
 export class VirtualTable {
   /**
@@ -47,6 +54,7 @@ export class VirtualTable {
       const pos = this.positionOfRow(e.target);
       if (pos === null) return;
       this.setActive(pos);
+      if (inControl(e.target, e.target.closest('tr'))) return;
       this.onActivate?.(this.indices[pos]);
     });
     this.tbody.addEventListener('focusin', (e) => {
@@ -238,6 +246,7 @@ export class VirtualTable {
     if (pos === null && !onScroller) return;
     const current = pos ?? this.activePos;
     if ((e.key === 'Enter' || e.key === ' ') && pos !== null) {
+      if (inControl(e.target, e.target.closest('tr'))) return;
       e.preventDefault();
       this.onActivate?.(this.indices[pos]);
       return;

@@ -44,6 +44,8 @@ pub async fn get_startup(state: State<'_, AppState>) -> Result<Startup> {
         },
         (false, None) => false,
     };
+    // A damaged local database found while signing in silently is worth telling too.
+    problem = problem.or_else(|| sessions.take_notice());
     Ok(Startup {
         version: env!("CARGO_PKG_VERSION"),
         signed_in,

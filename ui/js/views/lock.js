@@ -1,7 +1,8 @@
-// One lock: its details (the grant in plain words) and its event history, newest first.
-// A busy lock has 100,000 events: they are prepared once per load, the table is virtualized.
+// One lock: its details (the grant in plain words), its keys (lock-keys.js) and its event history,
+// newest first. A busy lock has 100,000 events: they are prepared once per load, the table is
+// virtualized. The saved history (cached_events) shows at once, then Unloc is asked.
 
-import { listEvents } from '../ipc.js';
+import { cachedEvents, listEvents } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
 import {
   fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind, matchesAll,
@@ -9,6 +10,7 @@ import {
 } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
 import { createEmptyState, debounceSearch, renderLoadState } from './shared.js';
+import { createLockKeys } from './lock-keys.js';
 
 const ROW_HEIGHT = 40;
 const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
@@ -29,15 +31,17 @@ export function createLockView(shell) {
     count: q('#events-count'),
     error: q('[data-ref="error"]'),
     scroller: q('[data-ref="scroller"]'),
-    table: q('table'),
+    table: q('.events-table'),
     caption: q('[data-ref="caption"]'),
   };
+  const keys = createLockKeys(shell, q('#lock-keys'));
   const empty = createEmptyState('events-empty', () => {
     clearFilters();
     ui.search.focus();
   });
 
   let lock = null;
+  let from = 'locks'; // where "Back" goes: locks | keys | awaiting
   let events = [];
   let haystacks = []; // folded name + phone forms per event
   let newestFirst = []; // all event indices, newest first
@@ -227,6 +231,17 @@ export function createLockView(shell) {
     const seq = ++requestSeq;
     loading = true;
     renderStatus();
+    if (!loaded) {
+      // The saved history first, at once (also offline); Unloc's answer replaces it.
+      let cached = null;
+      try {
+        cached = await cachedEvents(lock.id);
+      } catch (err) {
+        console.warn('cached_events failed', err);
+      }
+      if (destroyed || seq !== requestSeq) return;
+      if (cached && Array.isArray(cached.events)) setData(cached);
+    }
     let page = null;
     let error = null;
     try {
@@ -249,7 +264,12 @@ export function createLockView(shell) {
   }
 
   function back() {
-    shell.navigate('locks', lock ? { focusLockId: lock.id } : {});
+    if (from === 'keys' || from === 'awaiting') shell.navigate(from, lock ? { focusLockId: lock.id } : {});
+    else shell.navigate('locks', lock ? { focusLockId: lock.id } : {});
+  }
+
+  function renderBack() {
+    ui.back.textContent = t(from === 'keys' ? 'lock.backToKeys' : from === 'awaiting' ? 'lock.backToAwaiting' : 'lock.back');
   }
 
   // ---- events -----------------------------------------------------------------------------------
@@ -273,27 +293,40 @@ export function createLockView(shell) {
   return {
     el,
     title: () => (lock ? lock.name || t('locks.unnamed') : t('locks.heading')),
-    show({ lock: next } = {}) {
+    /** The nav section to mark: where the lock was opened from. */
+    section: () => from,
+    show({ lock: next, from: origin = 'locks' } = {}) {
       if (!next) {
         shell.navigate('locks');
         return;
       }
       const same = lock && lock.id === next.id;
       lock = next;
+      from = origin;
+      renderBack();
       if (!same) reset();
       renderDetails();
       renderStatus();
       table.refresh();
+      keys.setLock(lock);
+      keys.show();
       load(); // same lock again: show what we have and refresh it
       ui.title.focus();
     },
-    refresh: () => load(),
+    hide() {
+      keys.hide();
+    },
+    refresh: () => {
+      load();
+      keys.refresh();
+    },
     focusSearch() {
       ui.search.focus();
       ui.search.select();
     },
     onEscape(e) {
       e.preventDefault();
+      if (keys.onEscape(e)) return;
       if (e.target === ui.search && ui.search.value) {
         ui.search.value = '';
         applyFilter(true);
@@ -303,6 +336,8 @@ export function createLockView(shell) {
     },
     applyLanguage() {
       if (!lock) return;
+      renderBack();
+      keys.applyLanguage();
       renderDetails();
       table.refresh();
       renderCounts();
@@ -312,6 +347,7 @@ export function createLockView(shell) {
     destroy() {
       destroyed = true;
       cancelSearch();
+      keys.destroy();
       table.destroy();
     },
   };

@@ -1,7 +1,8 @@
 // The locks list: every lock the owners granted this partner, with search, the opt-in filter,
-// sorting and a virtualized table (10,000 locks is a normal partner).
+// sorting and a virtualized table (10,000 locks is a normal partner). The saved list (cached_locks)
+// shows at once, also offline; then Unloc is asked.
 
-import { listLocks } from '../ipc.js';
+import { cachedLocks, listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
 import { compareText, fold, formatAddress, formatNumber, grantBadge, grantKind, matchesAll, searchWords } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
@@ -231,6 +232,16 @@ export function createLocksView(shell) {
     if (loading || destroyed) return;
     loading = true;
     renderStatus();
+    if (!loaded) {
+      let cached = null;
+      try {
+        cached = await cachedLocks();
+      } catch (err) {
+        console.warn('cached_locks failed', err);
+      }
+      if (destroyed) return;
+      if (cached && Array.isArray(cached.locks)) setData(cached);
+    }
     let page = null;
     let error = null;
     try {

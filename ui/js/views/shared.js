@@ -1,4 +1,4 @@
-// Pieces the two list views (locks, lock) share: the empty-state box, the load status around a
+// Pieces the list views (locks, lock, keys, awaiting) share: the empty-state box, the load status around a
 // table (progress, "Last updated", the error panel) and the debounced search box.
 
 import { t } from '../i18n.js';
@@ -21,14 +21,25 @@ export function createEmptyState(id, onClear) {
   button.className = 'button';
   button.id = `${id}-clear`;
   button.addEventListener('click', onClear);
-  box.append(title, text, button);
+  const other = document.createElement('button');
+  other.type = 'button';
+  other.className = 'button';
+  let onOther = null;
+  other.addEventListener('click', () => onOther?.());
+  const actions = document.createElement('div');
+  actions.className = 'empty-actions';
+  actions.append(button, other);
+  box.append(title, text, actions);
   return {
-    /** Show in container; withClear adds the "Clear filters" button. */
-    show(container, { title: titleText, text: bodyText, withClear }) {
+    /** Show in container; withClear adds the "Clear filters" button, action {label, onClick} another one. */
+    show(container, { title: titleText, text: bodyText, withClear, action }) {
       title.textContent = titleText;
       text.textContent = bodyText;
       button.textContent = t('action.clearFilters');
       button.hidden = !withClear;
+      onOther = action?.onClick ?? null;
+      other.textContent = action?.label ?? '';
+      other.hidden = !action;
       if (!box.isConnected) container.append(box);
     },
     hide() {

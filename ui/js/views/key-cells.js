@@ -1,0 +1,174 @@
+// What the three key lists (lock view, keys, awaiting approval) show the same way: the status badge,
+// the recipient, the lock, the waiting time, the order, and a shared once-a-minute tick.
+
+import { t } from '../i18n.js';
+import { formatClock, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
+
+export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'unknown'];
+const ENDED = new Set(['revoked', 'expired', 'failed']);
+
+/** The KeyStatus to show: Rust decides it; anything unexpected is "unknown". */
+export function statusOf(key) {
+  return KEY_STATUSES.includes(key?.status) ? key.status : 'unknown';
+}
+
+/** Keys that still work or may come to work can be revoked. */
+export function isRevocable(key) {
+  return !ENDED.has(statusOf(key));
+}
+
+/** A status badge: the glossary word always, colour only as a second signal. */
+export function statusBadge(status) {
+  const badge = document.createElement('span');
+  badge.className = `badge badge-status status-${status}`;
+  badge.textContent = t(`keyStatus.${status}`);
+  return badge;
+}
+
+/** Since when the key has waited for the owner (null when unknown). */
+export function waitingSince(key) {
+  return key.waitingSince ?? key.createdAt ?? key.firstSeen ?? null;
+}
+
+/** Milliseconds the key has waited for the owner's approval (0 when unknown). */
+export function waitedMs(key, now = Date.now()) {
+  const since = Date.parse(waitingSince(key) ?? '');
+  return Number.isNaN(since) ? 0 : Math.max(0, now - since);
+}
+
+/**
+ * Fill a `.key-status` cell: data-status, the badge, and for a key awaiting approval how long it
+ * has waited ("for 2 h 5 min").
+ */
+export function fillStatusCell(td, key, now = Date.now()) {
+  const status = statusOf(key);
+  td.setAttribute('data-status', status);
+  // Badge above, waiting time below: both fit a row, neither gets cut off.
+  const stack = document.createElement('span');
+  stack.className = 'status-stack';
+  stack.append(statusBadge(status));
+  let title = t(`keyStatus.${status}`);
+  if (status === 'awaitingApproval' && waitingSince(key)) {
+    const waited = document.createElement('span');
+    waited.className = 'key-waited';
+    waited.textContent = t('keys.waitingFor', { duration: formatDuration(waitedMs(key, now)) });
+    stack.append(' ', waited);
+    title = t('keys.waitingSinceTitle', { time: formatDateTimeLong(waitingSince(key)) });
+  }
+  td.setAttribute('title', title);
+  td.replaceChildren(stack);
+}
+
+/** The recipient as people write it (+47 900 00 000), or "Recipient not known". */
+export function recipientText(key) {
+  return key.msn ? formatPhone(key.msn).text : t('keys.recipientUnknown');
+}
+
+/** The recipient inside a sentence ("Key for +47 900 00 000 at …", "… for an unknown recipient at …"). */
+export function recipientInline(key) {
+  return key.msn ? formatPhone(key.msn).text : t('keys.recipientUnknownInline');
+}
+
+export function fillRecipientCell(td, key) {
+  td.textContent = recipientText(key);
+  td.classList.toggle('is-missing', !key.msn);
+  if (key.msn) td.setAttribute('title', key.msn);
+  else td.removeAttribute('title');
+}
+
+/** The lock's name (owner-written: hostile text, textContent only) or "Unknown lock". */
+export function lockLabel(key) {
+  return key.lockName || t('keys.unknownLock');
+}
+
+export function fillWindowCell(td, key) {
+  const text = formatWindow(key.start, key.end);
+  const clamp = document.createElement('span');
+  clamp.className = 'clamp-2';
+  clamp.textContent = text;
+  td.replaceChildren(clamp);
+  td.classList.toggle('is-missing', !key.start && !key.end);
+  const long = [key.start && formatDateTimeLong(key.start), key.end && formatDateTimeLong(key.end)].filter(Boolean).join(' – ');
+  if (long) td.setAttribute('title', long);
+  else td.removeAttribute('title');
+}
+
+export function fillRouteCell(td, key) {
+  const route = typeof key.route === 'string' ? key.route.trim() : '';
+  td.textContent = route || t('common.none.symbol');
+  td.classList.toggle('is-missing', !route);
+  if (route) td.setAttribute('title', route);
+  else td.removeAttribute('title');
+}
+
+/** A time cell with the full form as tooltip, or a muted placeholder. short: only the time for today. */
+export function fillTimeCell(td, iso, missingKey, { short = false } = {}) {
+  if (iso) {
+    td.textContent = short ? formatClock(iso) : formatDateTime(iso);
+    td.setAttribute('title', formatDateTimeLong(iso));
+    td.classList.remove('is-missing');
+  } else {
+    td.textContent = t(missingKey);
+    td.removeAttribute('title');
+    td.classList.add('is-missing');
+  }
+}
+
+/**
+ * The lock cell: a link-like button when the lock can be opened (it is in the cached locks),
+ * else plain text. The button carries no handler: the view listens on its table.
+ */
+export function fillLockCell(td, key, canOpen) {
+  const label = lockLabel(key);
+  td.classList.toggle('is-missing', !key.lockName);
+  td.setAttribute('title', label);
+  if (canOpen) {
+    let button = td.firstElementChild;
+    if (!(button instanceof HTMLButtonElement)) {
+      button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'link-button lock-link';
+      button.tabIndex = -1; // the row is the tab stop; Enter on the row opens the lock too
+    }
+    button.textContent = label;
+    td.replaceChildren(button);
+  } else {
+    td.textContent = label;
+  }
+}
+
+function timeOf(iso) {
+  const ms = Date.parse(iso ?? '');
+  return Number.isNaN(ms) ? -Infinity : ms;
+}
+
+/** Newest first: when this app created the key, else when it first knew of it. */
+export function newestFirst(a, b) {
+  return timeOf(b.createdAt ?? b.firstSeen) - timeOf(a.createdAt ?? a.firstSeen) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Longest waiting first. */
+export function oldestWaitingFirst(a, b) {
+  return timeOf(waitingSince(a)) - timeOf(waitingSince(b)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+// One shared timer for everything that shows "how long ago": the visible rows re-render once a minute.
+const tickers = new Set();
+let timer = 0;
+
+/** Call fn once a minute until the returned function is called. */
+export function everyMinute(fn) {
+  tickers.add(fn);
+  if (!timer) {
+    timer = setInterval(() => {
+      for (const f of tickers) f();
+    }, 60000);
+  }
+  return () => {
+    tickers.delete(fn);
+    if (!tickers.size && timer) {
+      clearInterval(timer);
+      timer = 0;
+    }
+  };
+}
