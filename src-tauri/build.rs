@@ -17,6 +17,8 @@ fn main() {
         "refresh_keys",
         "add_key",
         "set_language",
+        "check_for_update",
+        "install_update",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
 }

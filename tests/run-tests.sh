@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-tests/setup.sh
+tests/setup.sh --packaging
 
 echo "== format and lints"
 cargo fmt --all --check
@@ -19,3 +19,7 @@ echo "== tests (unit, client, keychain, end to end)"
 mkdir -p tests/artifacts
 export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
 tests/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2
+
+echo "== installers: build the .deb and .rpm, install the .deb, run it, uninstall"
+tests/build-installers.sh
+tests/install-test.sh

@@ -6,8 +6,15 @@ set -euo pipefail
 packages=(
   libwebkit2gtk-4.1-dev pkg-config build-essential   # build the app (WebKitGTK)
   xvfb xauth webkit2gtk-driver imagemagick            # run headless, WebDriver, screenshots
+  xdotool x11-utils                                   # find the app's window and read its name and icon
   gnome-keyring dbus-x11 libsecret-tools              # a real Secret Service keychain for tests and the demo
 )
+
+# Building installers also needs the Tauri CLI (from npm) and rpm's tools.
+if [[ ${1:-} == --packaging ]]; then
+  packages+=(rpm)
+  command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -28,6 +28,7 @@ pub enum ErrorKind {
     NotSignedIn,
     SettingsReset,
     StoreReset,
+    UpdateRejected,
     Internal,
 }
 
@@ -50,6 +51,7 @@ impl ErrorKind {
             ErrorKind::NotSignedIn => "notSignedIn",
             ErrorKind::SettingsReset => "settingsReset",
             ErrorKind::StoreReset => "storeReset",
+            ErrorKind::UpdateRejected => "updateRejected",
             ErrorKind::Internal => "internal",
         }
     }

@@ -12,6 +12,7 @@ pub mod session;
 pub mod settings;
 mod state;
 pub mod store;
+mod updates;
 
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::PendingUpdate::default())
         .setup(|app| {
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
             let accounts_dir = app.path().app_data_dir()?.join("accounts");
@@ -38,6 +41,7 @@ pub fn run() {
                 .with_store_dir(accounts_dir)
                 .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default());
             app.manage(AppState::new(sessions, settings_file, settings, problem));
+            updates::spawn_background_checks(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -54,6 +58,8 @@ pub fn run() {
             commands::keys::refresh_keys,
             commands::keys::add_key,
             commands::settings::set_language,
+            updates::check_for_update,
+            updates::install_update,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The keychain "service" under which tokens are filed; the account is the partner id.
-pub const KEYCHAIN_SERVICE: &str = "no.unlocdesk.app";
+pub const KEYCHAIN_SERVICE: &str = "no.unlocdesk.desktop";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {

@@ -46,6 +46,9 @@ pub struct Settings {
     pub api_base: Option<String>,
     #[serde(default)]
     pub language: Language,
+    /// When the app last looked for an update (it looks at most daily).
+    #[serde(default)]
+    pub last_update_check: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Settings {

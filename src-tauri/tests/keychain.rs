@@ -13,7 +13,7 @@ fn stores_reads_and_deletes_a_token_in_the_real_keychain() {
         eprintln!("skipped: set UNLOC_REAL_KEYCHAIN=1 inside tests/with-desktop.sh to use the real keychain");
         return;
     }
-    let store = KeyringStore::new("no.unlocdesk.app.test");
+    let store = KeyringStore::new("no.unlocdesk.desktop.test");
     let account = format!("keychain-test-{}", std::process::id());
     assert!(store.get(&account).unwrap().is_none());
     store.set(&account, &SecretString::from("first-token".to_owned())).unwrap();

@@ -33,8 +33,11 @@ USAGE: unloc-sim [FLAGS]
                            (default creating)
   --fault ROUTE=SPEC[*N]   inject a fault, repeatable.
                            ROUTE: locks | events | keys.create | keys.get | keys.delete | *
-                           SPEC: status:CODE[:retry-after=V][:body=TEXT] | delay:MS | malformed |
-                                 truncated | drop | html | empty;  *N = only the next N requests
+                           SPEC: status:CODE[:retry-after=V][:body=TEXT] | delay:MS |
+                                 drip[:MS[:BYTES]] | drop | reset | truncated | malformed |
+                                 wrong-types | missing-fields | extra-fields | unknown-enum |
+                                 html | empty | huge[:MB];  *N = only the next N requests
+                           (the catalogue, with what each does: tests/README.md)
   -h, --help               this text
 
 DUR is seconds (`30`) or with a unit: `500ms`, `30s`, `5m`.
@@ -256,6 +259,9 @@ mod tests {
             "*=delay:2000",
             "--fault",
             "keys.delete=status:503*1",
+            "--fault",
+            "events=drip:20:8",
+            "--fault=*=huge",
             "--key-provisioning",
             "200ms",
             "--pending-approval-state=scheduled-active",
@@ -279,6 +285,8 @@ mod tests {
                 FaultRule::always(Route::Locks, Fault::parse("status:429:retry-after=30").unwrap()),
                 FaultRule::always(Route::Any, Fault::Delay { ms: 2000 }),
                 FaultRule::times(Route::KeysDelete, Fault::parse("status:503").unwrap(), 1),
+                FaultRule::always(Route::Events, Fault::Drip { ms: 20, bytes: 8 }),
+                FaultRule::always(Route::Any, Fault::Huge { mb: 50 }),
             ]
         );
         assert_eq!(c.hmac_secret, default_hmac_secret(9), "the default HMAC secret follows --seed");

@@ -4,6 +4,10 @@
 //! same configuration always serves the same data. Locks are generated up front (cheap even at 10,000);
 //! a lock's events are generated on demand from (seed, lock index) and memoized, so a large dataset never
 //! holds millions of events in memory.
+//!
+//! Every `keyId` in a generated history is a real key of the simulator (a "history key"): its id encodes
+//! (lock index, holder) through a keyed bijection, so `GET /keys/{id}` decodes it and rebuilds the key
+//! from (seed, lock index) on demand instead of keeping an index of every key of 10,000 locks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +16,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::fixtures as fx;
-use crate::rng::{mix48, mix64, SplitMix64};
+use crate::rng::{feistel62, format_uuid_v4, mix48, mix64, unfeistel62, SplitMix64};
 
 /// Events older than this are never served: Unloc deletes them after "2 months" (GDPR); v2 says 60 days.
 pub const RETENTION_DAYS: i64 = 60;
@@ -202,8 +206,57 @@ impl Dataset {
     }
 }
 
+/// A key behind the generated history of a lock, rebuilt on demand (see [`Dataset::history_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryKey {
+    pub id: String,
+    pub lock_id: String,
+    /// The person's phone, `None` for the partner's own key (used through Unloc Work).
+    pub msn: Option<String>,
+    /// Some days before the key's first event.
+    pub start: DateTime<Utc>,
+    /// `None` (never expires), after its last event but before the anchor (so `expired` when the anchor is
+    /// now), or weeks after the anchor (`active`).
+    pub end: Option<DateTime<Utc>>,
+    /// The key's events in the lock's generated history, oldest first, before the retention filter.
+    pub events: Vec<Event>,
+}
+
+impl Dataset {
+    /// The history key with this id, if `key_id` is one: decodes (lock index, holder) from the id, rebuilds
+    /// that lock's key holders from the seed and checks the id is really theirs, then derives the key's
+    /// validity from its events. Cheap for ids that are not history keys (no events are generated then).
+    pub(crate) fn history_key(&self, key_id: &str) -> Option<HistoryKey> {
+        let (idx, slot) = decode_history_key_id(self.spec.seed, key_id)?;
+        let lock = self.locks.get(idx)?;
+        let holders = self.key_holders(idx);
+        let holder = if slot == PARTNER_SLOT { Some(&holders.partner) } else { holders.people.get(slot as usize) }?;
+        if holder.key_id != key_id {
+            return None;
+        }
+        let events: Vec<Event> = self.all_events(&lock.id)?.iter().filter(|e| e.key_id == key_id).cloned().collect();
+        // A holder who never used the lock has no key: nothing ever referenced its id.
+        let (first, last) = (events.first()?.created, events.last()?.created);
+        let (start, end) = key_terms(self.spec.seed, idx, slot, first, last, self.spec.anchor);
+        Some(HistoryKey {
+            id: holder.key_id.clone(),
+            lock_id: lock.id.clone(),
+            msn: (!holder.msn.is_empty()).then(|| holder.msn.clone()),
+            start,
+            end,
+            events,
+        })
+    }
+
+    fn key_holders(&self, idx: usize) -> KeyHolders {
+        let hostile = self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID);
+        let mut rng = SplitMix64::stream(self.spec.seed, TAG_EVENTS, idx as u64);
+        key_holders(&mut rng, self.spec.seed, idx, &self.spec.partner_name, hostile)
+    }
+}
+
 /// Two lists sorted oldest first, merged into one (on equal times `a` comes first).
-fn merged<'a>(a: &'a [Event], b: &'a [Event]) -> Vec<&'a Event> {
+pub(crate) fn merged<'a>(a: &'a [Event], b: &'a [Event]) -> Vec<&'a Event> {
     if b.is_empty() {
         return a.iter().collect();
     }
@@ -238,6 +291,14 @@ const TAG_LOCK: u64 = 0x4C4F_434B; // "LOCK"
 const TAG_EVENTS: u64 = 0x4556_4E54; // "EVNT"
 const TAG_TOKEN: u64 = 0x544F_4B4E; // "TOKN"
 const TAG_HMAC: u64 = 0x484D_4143; // "HMAC"
+const TAG_KEY_IDS: u64 = 0x4B49_4453; // "KIDS": keys the bijection inside history key ids
+const TAG_KEY_TERMS: u64 = 0x5445_524D; // "TERM": start and end of history keys
+
+/// The holder slot of the partner's own key in a history key id (people are slots 0..=3).
+const PARTNER_SLOT: u64 = 7;
+/// Bits of a history key id's payload that hold the holder slot; the lock index is above them.
+const SLOT_BITS: u32 = 3;
+const MASK62: u64 = (1 << 62) - 1;
 
 const STREETS: &[&str] = &[
     "Storgata",
@@ -473,11 +534,99 @@ fn phone(rng: &mut SplitMix64) -> String {
 struct KeyHolder {
     key_id: String,
     name: String,
+    /// `""` for the partner's own key.
     msn: String,
+}
+
+/// The people (1 to 4) holding keys to a lock, and the partner's own key.
+struct KeyHolders {
+    people: Vec<KeyHolder>,
+    partner: KeyHolder,
 }
 
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
+
+/// The id of a history key: a version-4 UUID whose random-looking low 62 bits are the keyed bijection of
+/// (lock index, slot), and whose high half comes from the lock's event stream.
+fn history_key_id(rng: &mut SplitMix64, seed: u64, lock_index: usize, slot: u64) -> String {
+    let hi = rng.next_u64();
+    // Drawn and dropped: these ids used to be fully random UUIDs, and drawing the same number of values
+    // keeps every later draw (names, timestamps, event ids) as it was.
+    let _ = rng.next_u64();
+    let payload = ((lock_index as u64) << SLOT_BITS) | slot;
+    format_uuid_v4(hi, feistel62(payload & MASK62, mix64(seed ^ TAG_KEY_IDS)))
+}
+
+/// (lock index, slot) of what may be a history key id; `None` when it cannot be one. The caller still has
+/// to check that the lock's holder in that slot really has this id.
+fn decode_history_key_id(seed: u64, id: &str) -> Option<(usize, u64)> {
+    let parts: Vec<&str> = id.split('-').collect();
+    let [_, _, _, a, b] = parts.as_slice() else { return None };
+    if a.len() != 4 || b.len() != 12 || !a.bytes().chain(b.bytes()).all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let lo = u64::from_str_radix(&format!("{a}{b}"), 16).ok()?;
+    let payload = unfeistel62(lo & MASK62, mix64(seed ^ TAG_KEY_IDS));
+    let slot = payload & ((1 << SLOT_BITS) - 1);
+    Some((usize::try_from(payload >> SLOT_BITS).ok()?, slot))
+}
+
+/// The key holders of a lock: the first draws of its event stream.
+fn key_holders(rng: &mut SplitMix64, seed: u64, lock_index: usize, partner_name: &str, hostile: bool) -> KeyHolders {
+    let people = (0..rng.range(1, 4))
+        .map(|p| KeyHolder {
+            key_id: history_key_id(rng, seed, lock_index, p),
+            name: if hostile && p == 0 {
+                fx::HOSTILE_PERSON_NAME.to_owned()
+            } else {
+                format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
+            },
+            msn: phone(rng),
+        })
+        .collect();
+    // The partner's own key (created with `msn: null`), used through Unloc Work.
+    let partner = KeyHolder {
+        key_id: history_key_id(rng, seed, lock_index, PARTNER_SLOT),
+        name: partner_name.to_owned(),
+        msn: String::new(),
+    };
+    KeyHolders { people, partner }
+}
+
+/// `start` and `end` of a history key from its first and last event. A stream of its own, so the terms
+/// do not disturb the events. The partner's own key is mostly open-ended; people's keys are open-ended,
+/// expired or still running in roughly equal shares.
+fn key_terms(
+    seed: u64,
+    lock_index: usize,
+    slot: u64,
+    first: DateTime<Utc>,
+    last: DateTime<Utc>,
+    anchor: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    let mut rng = SplitMix64::stream(seed, TAG_KEY_TERMS, ((lock_index as u64) << SLOT_BITS) | slot);
+    let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or(anchor);
+    // Keys are created with whole-minute times, one to 30 days before their first use.
+    let start_ms = first.timestamp_millis() - rng.range(1, 30) as i64 * DAY_MS - rng.below(12 * HOUR_MS as u64) as i64;
+    let start = at(start_ms - start_ms.rem_euclid(60_000));
+    let roll = rng.below(10);
+    let open_ended = if slot == PARTNER_SLOT { roll < 7 } else { roll < 3 };
+    let expired = slot != PARTNER_SLOT && (3..6).contains(&roll);
+    let end = if open_ended {
+        None
+    } else if expired {
+        // Between the last use and the anchor: over by the time anyone asks (when the anchor is now).
+        let (last_ms, anchor_ms) = (last.timestamp_millis(), anchor.timestamp_millis());
+        let gap = (anchor_ms - last_ms).max(1) as u64;
+        Some(at(last_ms + 1 + rng.below(gap) as i64))
+    } else {
+        // Whole hours, one to 120 days after the anchor.
+        let end_ms = anchor.timestamp_millis() + rng.range(1, 120) as i64 * DAY_MS;
+        Some(at(end_ms - end_ms.rem_euclid(HOUR_MS) + HOUR_MS))
+    };
+    (start, end)
+}
 
 fn generate_events(
     seed: u64,
@@ -488,19 +637,7 @@ fn generate_events(
     hostile: bool,
 ) -> Vec<Event> {
     let mut rng = SplitMix64::stream(seed, TAG_EVENTS, lock_index as u64);
-    let people: Vec<KeyHolder> = (0..rng.range(1, 4))
-        .map(|p| KeyHolder {
-            key_id: rng.uuid_v4(),
-            name: if hostile && p == 0 {
-                fx::HOSTILE_PERSON_NAME.to_owned()
-            } else {
-                format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
-            },
-            msn: phone(&mut rng),
-        })
-        .collect();
-    // The partner's own key (created with `msn: null`), used through Unloc Work.
-    let partner = KeyHolder { key_id: rng.uuid_v4(), name: partner_name.to_owned(), msn: String::new() };
+    let KeyHolders { people, partner } = key_holders(&mut rng, seed, lock_index, partner_name, hostile);
     let anchor_ms = anchor.timestamp_millis();
     let midnight = anchor_ms - anchor_ms.rem_euclid(DAY_MS);
     let mut events = Vec::with_capacity(count);
@@ -774,6 +911,76 @@ mod tests {
         assert_eq!(served[pos - 1].id, all[10].id, "generated first on equal times");
         let body: EventsBody = serde_json::from_slice(&d.events_json(id, anchor, &extra).unwrap()).unwrap();
         assert_eq!(body.events, served);
+    }
+
+    #[test]
+    fn every_event_key_is_a_history_key_of_its_lock() {
+        let d = Dataset::new(spec(4, 300));
+        let anchor = d.anchor();
+        let (mut open, mut expired, mut running, mut partner_keys) = (0, 0, 0, 0);
+        let mut all_ids = HashSet::new();
+        for l in d.locks() {
+            let events = d.all_events(&l.id).unwrap();
+            let ids: HashSet<&str> = events.iter().map(|e| e.key_id.as_str()).collect();
+            for id in ids {
+                assert!(all_ids.insert(id.to_owned()), "{id} is used on two locks");
+                let k = d.history_key(id).unwrap_or_else(|| panic!("{id} of {} is not a key", l.id));
+                assert_eq!((k.id.as_str(), k.lock_id.as_str()), (id, l.id.as_str()));
+                let mine: Vec<&Event> = events.iter().filter(|e| e.key_id == id).collect();
+                assert_eq!(k.events.len(), mine.len());
+                let (first, last) = (mine[0].created, mine[mine.len() - 1].created);
+                assert!(k.start < first && first - k.start <= TimeDelta::days(31), "{k:?}");
+                assert_eq!(k.start.timestamp_millis() % 60_000, 0);
+                assert_eq!(k.msn.as_deref().unwrap_or(""), mine[0].msn);
+                if k.msn.is_none() {
+                    partner_keys += 1;
+                }
+                match k.end {
+                    None => open += 1,
+                    Some(end) if end <= anchor + TimeDelta::milliseconds(1) => {
+                        assert!(end > last, "{k:?}");
+                        expired += 1;
+                    }
+                    Some(end) => {
+                        assert!(end > anchor + TimeDelta::days(1) && end <= anchor + TimeDelta::days(122), "{k:?}");
+                        running += 1;
+                    }
+                }
+                // Lower case like every id the API prints; another case is another (unknown) id.
+                assert_eq!(id, id.to_lowercase());
+                assert!(d.history_key(&id.to_uppercase()).is_none());
+            }
+        }
+        assert!(partner_keys > 100, "{partner_keys}");
+        for (what, n) in [("open-ended", open), ("expired", expired), ("running", running)] {
+            assert!(n > 150, "{what}: {n} of {}", all_ids.len());
+        }
+        // Same seed, same keys; ids that are not history keys are not found (cheaply).
+        let again = Dataset::new(spec(4, 300));
+        let some = all_ids.iter().next().unwrap();
+        assert_eq!(again.history_key(some), d.history_key(some));
+        assert!(Dataset::new(spec(5, 300)).history_key(some).is_none());
+        for bad in ["", "nope", "117ec32d-5ac3-422b-82de-cbb64540bffd", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"] {
+            assert!(d.history_key(bad).is_none(), "{bad}");
+        }
+        // A key of lock 200 is not a key of a dataset with 100 locks; a key of lock 50 is in both.
+        let smaller = Dataset::new(spec(4, 100));
+        let key_of = |i: usize| d.all_events(&d.locks()[i].id).unwrap()[0].key_id.clone();
+        assert!(smaller.history_key(&key_of(200)).is_none());
+        assert_eq!(smaller.history_key(&key_of(50)), d.history_key(&key_of(50)));
+    }
+
+    #[test]
+    fn history_keys_of_ten_thousand_locks_need_no_index() {
+        let d = Dataset::new(spec(1, 10_000));
+        let last = &d.locks()[9_999].id;
+        let key_id = d.all_events(last).unwrap()[0].key_id.clone();
+        // Start over so nothing is memoized: one lookup generates one lock's events, not 10,000.
+        let d = Dataset::new(spec(1, 10_000));
+        let t = Instant::now();
+        assert_eq!(d.history_key(&key_id).unwrap().lock_id, *last);
+        assert!(t.elapsed().as_secs_f64() < 0.5, "{:?}", t.elapsed());
+        assert_eq!(d.events_cache.lock().unwrap().len(), 1);
     }
 
     #[test]

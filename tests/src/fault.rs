@@ -4,9 +4,12 @@
 //! authentication and data: a fault on a route applies to every request for that route, whoever sends
 //! it. That keeps tests simple (no need to authenticate to see a 503).
 //!
+//! [`CATALOGUE`] lists every fault a client should survive, by the spec that injects it.
+//!
 //! To add a fault kind: add a variant to [`Fault`] (serde names it in camelCase under `"kind"`), give
-//! it a CLI spelling in [`Fault::parse`] and [`Fault::spec`], and act on it in `server::api` /
-//! `server::fault_response`.
+//! it a CLI spelling in [`Fault::parse`] and [`Fault::spec`], act on it in `server::api` /
+//! `server::fault_response`, and list it in [`CATALOGUE`] (the app's `fault_table` example and
+//! `tests/README.md` follow the catalogue).
 //! To add a route: add a variant to [`Route`] with its name in [`Route::as_str`] / [`Route::parse`],
 //! and recognise its path in `server::classify` / `server::Target::route`.
 
@@ -109,12 +112,40 @@ pub enum Fault {
     Html,
     /// 200 with an empty body.
     Empty,
+    /// The normal answer, its body sent `bytes` at a time every `ms` milliseconds (a slow link).
+    Drip { ms: u64, bytes: usize },
+    /// The head and part of the normal answer's body, then a TCP reset (`SO_LINGER` 0) instead of the rest.
+    Reset,
+    /// The normal 2xx JSON answer with every `name` and `id` string turned into a number.
+    #[serde(alias = "wrong-types")]
+    WrongTypes,
+    /// The normal 2xx JSON answer without `id` and `name` in any object.
+    #[serde(alias = "missing-fields")]
+    MissingFields,
+    /// The normal 2xx JSON answer with unknown fields added to every object (clients must ignore them).
+    #[serde(alias = "extra-fields")]
+    ExtraFields,
+    /// The normal 2xx JSON answer with unknown `auth` (`deny`), `action` (`opened`) and `state`
+    /// (`inactive`) values (clients must keep them, not fail).
+    #[serde(alias = "unknown-enum")]
+    UnknownEnum,
+    /// The normal answer padded with JSON whitespace to `mb` MiB (still valid JSON), streamed from a small
+    /// buffer so the simulator never holds it.
+    Huge { mb: u64 },
 }
+
+/// `drip` without arguments: 64 bytes every 50 ms, about 1.3 KB/s.
+pub const DEFAULT_DRIP: (u64, usize) = (50, 64);
+/// `huge` without a size: 50 MiB, below the app's 64 MiB limit on answers.
+pub const DEFAULT_HUGE_MB: u64 = 50;
+/// The largest `huge` accepted (the simulator streams it, but a client may not).
+const MAX_HUGE_MB: u64 = 4096;
 
 impl Fault {
     /// Parses the CLI form: `status:503`, `status:429:retry-after=30`, `status:500:body=oops` (`body=`
-    /// must come last and takes the rest, colons included), `delay:2000`, `malformed`, `truncated`,
-    /// `drop`, `html`, `empty`.
+    /// must come last and takes the rest, colons included), `delay:2000`, `drip[:MS[:BYTES]]`,
+    /// `huge[:MB]`, and without arguments `malformed`, `truncated`, `drop`, `reset`, `html`, `empty`,
+    /// `wrong-types`, `missing-fields`, `extra-fields`, `unknown-enum`.
     pub fn parse(spec: &str) -> Result<Self, FaultParseError> {
         let spec = spec.trim();
         let (kind, rest) = match spec.split_once(':') {
@@ -168,11 +199,39 @@ impl Fault {
                     .ok_or(FaultParseError::Invalid(spec.to_owned(), "delay takes milliseconds, e.g. delay:2000"))?;
                 Ok(Self::Delay { ms })
             }
+            "drip" => {
+                let bad =
+                    || FaultParseError::Invalid(spec.to_owned(), "drip takes MS and BYTES above 0, e.g. drip:50:64");
+                let (ms, bytes) = match rest.map(|r| r.split_once(':').unwrap_or((r, ""))) {
+                    None => DEFAULT_DRIP,
+                    Some((ms, "")) => (ms.parse().map_err(|_| bad())?, DEFAULT_DRIP.1),
+                    Some((ms, bytes)) => (ms.parse().map_err(|_| bad())?, bytes.parse().map_err(|_| bad())?),
+                };
+                if ms == 0 || bytes == 0 {
+                    return Err(bad());
+                }
+                Ok(Self::Drip { ms, bytes })
+            }
+            "huge" => {
+                let mb =
+                    match rest {
+                        None => DEFAULT_HUGE_MB,
+                        Some(r) => r.parse().ok().filter(|mb| (1..=MAX_HUGE_MB).contains(mb)).ok_or(
+                            FaultParseError::Invalid(spec.to_owned(), "huge takes a size in MiB from 1 to 4096"),
+                        )?,
+                    };
+                Ok(Self::Huge { mb })
+            }
             "malformed" => no_args(Self::Malformed),
             "truncated" => no_args(Self::Truncated),
             "drop" => no_args(Self::Drop),
+            "reset" => no_args(Self::Reset),
             "html" => no_args(Self::Html),
             "empty" => no_args(Self::Empty),
+            "wrong-types" => no_args(Self::WrongTypes),
+            "missing-fields" => no_args(Self::MissingFields),
+            "extra-fields" => no_args(Self::ExtraFields),
+            "unknown-enum" => no_args(Self::UnknownEnum),
             other => Err(FaultParseError::UnknownFault(other.to_owned())),
         }
     }
@@ -196,6 +255,15 @@ impl Fault {
             Self::Drop => "drop".to_owned(),
             Self::Html => "html".to_owned(),
             Self::Empty => "empty".to_owned(),
+            Self::Drip { ms, bytes } if (*ms, *bytes) == DEFAULT_DRIP => "drip".to_owned(),
+            Self::Drip { ms, bytes } => format!("drip:{ms}:{bytes}"),
+            Self::Reset => "reset".to_owned(),
+            Self::WrongTypes => "wrong-types".to_owned(),
+            Self::MissingFields => "missing-fields".to_owned(),
+            Self::ExtraFields => "extra-fields".to_owned(),
+            Self::UnknownEnum => "unknown-enum".to_owned(),
+            Self::Huge { mb } if *mb == DEFAULT_HUGE_MB => "huge".to_owned(),
+            Self::Huge { mb } => format!("huge:{mb}"),
         }
     }
 
@@ -280,10 +348,67 @@ fn fault_from_spec_or_object<'de, D: Deserializer<'de>>(d: D) -> Result<Fault, D
 pub enum FaultParseError {
     #[error("unknown route {0:?} (expected locks, events, keys.create, keys.get, keys.delete or *)")]
     UnknownRoute(String),
-    #[error("unknown fault {0:?} (expected status, delay, malformed, truncated, drop, html or empty)")]
+    #[error(
+        "unknown fault {0:?} (expected status, delay, drip, drop, reset, truncated, malformed, wrong-types, \
+         missing-fields, extra-fields, unknown-enum, html, empty or huge)"
+    )]
     UnknownFault(String),
     #[error("invalid fault {0:?}: {1}")]
     Invalid(String, &'static str),
+}
+
+/// One entry of the fault catalogue: a way the API or the network can misbehave that a client must
+/// survive, by the spec that injects it (`--fault ROUTE=SPEC`, the admin endpoint, [`Fault::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    /// The spec, which is also the entry's name, e.g. `status:503:retry-after=120` or `reset`.
+    pub spec: &'static str,
+    /// What the client sees, for people.
+    pub what: &'static str,
+}
+
+impl CatalogueEntry {
+    /// The fault itself. Every catalogue spec parses (a unit test checks).
+    pub fn fault(&self) -> Fault {
+        Fault::parse(self.spec).unwrap_or(Fault::Drop)
+    }
+}
+
+/// Every fault the simulator can inject that a client should be tested against, statuses first. Failures
+/// the server cannot cause (connection refused, DNS, TLS) are done by the client tests themselves: a
+/// closed port, `https://unloc-desk-test.invalid/v1`, and `https://` to this plain-HTTP server.
+pub const CATALOGUE: &[CatalogueEntry] = &[
+    CatalogueEntry { spec: "status:400", what: "400 Bad Request with our error body" },
+    CatalogueEntry { spec: "status:401", what: "401 Unauthorized (with WWW-Authenticate), as for a wrong token" },
+    CatalogueEntry { spec: "status:403", what: "403 Forbidden: the lock-out on reads, a refusal on writes" },
+    CatalogueEntry { spec: "status:404", what: "404 Not Found" },
+    CatalogueEntry { spec: "status:405", what: "405 Method Not Allowed (with Allow)" },
+    CatalogueEntry { spec: "status:406", what: "406 Not Acceptable" },
+    CatalogueEntry { spec: "status:409", what: "409 Conflict, as for revoking a revoked key" },
+    CatalogueEntry { spec: "status:422", what: "422 Unprocessable Entity, as for an invalid phone number" },
+    CatalogueEntry { spec: "status:429", what: "429 Too Many Requests without Retry-After" },
+    CatalogueEntry { spec: "status:429:retry-after=1", what: "429 Too Many Requests with Retry-After: 1" },
+    CatalogueEntry { spec: "status:500", what: "500 Internal Server Error" },
+    CatalogueEntry { spec: "status:502", what: "502 Bad Gateway" },
+    CatalogueEntry { spec: "status:503:retry-after=120", what: "503 maintenance with Retry-After: 120" },
+    CatalogueEntry { spec: "delay:3000", what: "the normal answer after 3 s: a timeout for a client that waits less" },
+    CatalogueEntry { spec: "drip", what: "the normal answer, its body 64 bytes every 50 ms" },
+    CatalogueEntry { spec: "drop", what: "the connection closed without a byte of answer" },
+    CatalogueEntry { spec: "reset", what: "head and part of the body, then a TCP reset" },
+    CatalogueEntry { spec: "truncated", what: "Content-Length promises more body than is sent before closing" },
+    CatalogueEntry { spec: "malformed", what: "200 with invalid JSON" },
+    CatalogueEntry { spec: "wrong-types", what: "200, valid JSON, but \"name\": 42 and numeric ids" },
+    CatalogueEntry { spec: "missing-fields", what: "200, valid JSON, but no id and name fields" },
+    CatalogueEntry { spec: "extra-fields", what: "200, the normal answer plus unknown fields (must decode)" },
+    CatalogueEntry { spec: "unknown-enum", what: "200, unknown auth/action/state values (must decode and keep them)" },
+    CatalogueEntry { spec: "html", what: "200 with an HTML page (a captive portal)" },
+    CatalogueEntry { spec: "empty", what: "200 with an empty body" },
+    CatalogueEntry { spec: "huge", what: "the normal answer padded with whitespace to 50 MiB, streamed" },
+];
+
+/// The catalogue (see [`CATALOGUE`]).
+pub fn catalogue() -> &'static [CatalogueEntry] {
+    CATALOGUE
 }
 
 /// The active rules, in insertion order; the first matching rule wins.
@@ -326,6 +451,7 @@ impl FaultTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn parses_every_cli_spec() {
@@ -344,12 +470,71 @@ mod tests {
         assert_eq!(Fault::parse("drop").unwrap(), Fault::Drop);
         assert_eq!(Fault::parse("html").unwrap(), Fault::Html);
         assert_eq!(Fault::parse("empty").unwrap(), Fault::Empty);
+        assert_eq!(Fault::parse("drip").unwrap(), Fault::Drip { ms: 50, bytes: 64 });
+        assert_eq!(Fault::parse("drip:10").unwrap(), Fault::Drip { ms: 10, bytes: 64 });
+        assert_eq!(Fault::parse("drip:10:3").unwrap(), Fault::Drip { ms: 10, bytes: 3 });
+        assert_eq!(Fault::parse("reset").unwrap(), Fault::Reset);
+        assert_eq!(Fault::parse("wrong-types").unwrap(), Fault::WrongTypes);
+        assert_eq!(Fault::parse("missing-fields").unwrap(), Fault::MissingFields);
+        assert_eq!(Fault::parse("extra-fields").unwrap(), Fault::ExtraFields);
+        assert_eq!(Fault::parse("unknown-enum").unwrap(), Fault::UnknownEnum);
+        assert_eq!(Fault::parse("huge").unwrap(), Fault::Huge { mb: 50 });
+        assert_eq!(Fault::parse("huge:70").unwrap(), Fault::Huge { mb: 70 });
+    }
+
+    #[test]
+    fn the_catalogue_has_every_kind_and_every_status_a_client_must_handle() {
+        assert!(CATALOGUE.len() >= 25);
+        let faults: Vec<Fault> = CATALOGUE.iter().map(|e| Fault::parse(e.spec).unwrap()).collect();
+        for (entry, fault) in CATALOGUE.iter().zip(&faults) {
+            assert_eq!(fault.spec(), entry.spec, "the spec is the canonical name");
+            assert_eq!(&entry.fault(), fault);
+            assert!(!entry.what.is_empty());
+        }
+        let codes: Vec<u16> = faults
+            .iter()
+            .filter_map(|f| match f {
+                Fault::Status { code, .. } => Some(*code),
+                _ => None,
+            })
+            .collect();
+        for code in [400, 401, 403, 404, 405, 406, 409, 422, 429, 500, 502, 503] {
+            assert!(codes.contains(&code), "{code}");
+        }
+        let retry_after = |code| {
+            faults.iter().any(|f| matches!(f, Fault::Status { code: c, retry_after: Some(_), .. } if *c == code))
+        };
+        assert!(retry_after(429) && retry_after(503));
+        assert!(faults.iter().any(|f| matches!(f, Fault::Status { code: 429, retry_after: None, .. })));
+        let kind = |f: &Fault| serde_json::to_value(f).unwrap()["kind"].as_str().unwrap().to_owned();
+        let kinds: HashSet<String> = faults.iter().map(kind).collect();
+        let every_kind = [
+            Fault::Status { code: 500, body: None, retry_after: None },
+            Fault::Delay { ms: 1 },
+            Fault::Malformed,
+            Fault::Truncated,
+            Fault::Drop,
+            Fault::Html,
+            Fault::Empty,
+            Fault::Drip { ms: 1, bytes: 1 },
+            Fault::Reset,
+            Fault::WrongTypes,
+            Fault::MissingFields,
+            Fault::ExtraFields,
+            Fault::UnknownEnum,
+            Fault::Huge { mb: 1 },
+        ];
+        for f in &every_kind {
+            assert!(kinds.contains(&kind(f)), "{f:?} is not in the catalogue");
+        }
     }
 
     #[test]
     fn rejects_bad_specs() {
         for bad in
             ["status", "status:abc", "status:99", "status:503:foo=1", "delay", "delay:soon", "drop:1", "explode", ""]
+                .into_iter()
+                .chain(["drip:0", "drip:5:0", "drip:x", "drip:1:2:3", "huge:0", "huge:5000", "huge:lots", "reset:1"])
         {
             assert!(Fault::parse(bad).is_err(), "{bad:?} should fail");
         }
@@ -370,6 +555,15 @@ mod tests {
             "drop",
             "html",
             "empty",
+            "drip",
+            "drip:10:3",
+            "reset",
+            "wrong-types",
+            "missing-fields",
+            "extra-fields",
+            "unknown-enum",
+            "huge",
+            "huge:70",
         ] {
             assert_eq!(Fault::parse(s).unwrap().spec(), s);
         }
@@ -411,6 +605,18 @@ mod tests {
         assert_eq!(v, serde_json::json!({"route":"locks","fault":{"kind":"drop"}}));
         assert!(serde_json::from_str::<FaultRule>(r#"{"route":"keys","fault":"drop"}"#).is_err());
         assert!(serde_json::from_str::<FaultRule>(r#"{"route":"locks","fault":"boom"}"#).is_err());
+        for (json, fault) in [
+            (r#"{"kind":"drip","ms":5,"bytes":2}"#, Fault::Drip { ms: 5, bytes: 2 }),
+            (r#"{"kind":"huge","mb":60}"#, Fault::Huge { mb: 60 }),
+            (r#"{"kind":"reset"}"#, Fault::Reset),
+            (r#"{"kind":"wrongTypes"}"#, Fault::WrongTypes),
+            (r#"{"kind":"wrong-types"}"#, Fault::WrongTypes),
+            (r#"{"kind":"unknown-enum"}"#, Fault::UnknownEnum),
+            (r#""missing-fields""#, Fault::MissingFields),
+        ] {
+            let r: FaultRule = serde_json::from_str(&format!(r#"{{"route":"locks","fault":{json}}}"#)).unwrap();
+            assert_eq!(r.fault, fault, "{json}");
+        }
     }
 
     #[test]

@@ -2,10 +2,11 @@
 //! `Connection: close` answers.
 //!
 //! Hand-written (no hyper) so that faults can misbehave at the byte level: drop the connection, promise
-//! more body than is sent, and so on. It only has to understand well-behaved test clients (reqwest,
+//! more body than is sent, send it slowly, pad it to 50 MiB, and so on. It only has to understand well-behaved test clients (reqwest,
 //! curl, the tests' raw sockets); anything odd is answered with 400 and the connection closed.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -60,6 +61,12 @@ pub(crate) async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Result<Requ
             return Err(ReadError::Closed);
         }
         buf.extend_from_slice(&chunk[..n]);
+        // Every method starts with a capital letter. Anything else (a TLS ClientHello starts with 0x16)
+        // is answered at once instead of waiting for a blank line that never comes, so a client that
+        // speaks TLS to this plain-HTTP server fails its handshake instead of timing out.
+        if !buf[0].is_ascii_uppercase() {
+            return Err(ReadError::Bad(400, "not an HTTP/1.x request (TLS to a plain-HTTP server?)"));
+        }
     };
     let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| ReadError::Bad(400, "request head is not UTF-8"))?;
     let mut lines = head.split("\r\n");
@@ -231,6 +238,61 @@ impl Response {
     }
 }
 
+/// Size of each write when streaming padding, so a 50 MiB answer costs 64 KiB of memory.
+const STREAM_CHUNK: usize = 64 * 1024;
+
+impl Response {
+    /// Writes the whole response, the body `bytes` at a time with a pause of `every` before each piece.
+    pub(crate) async fn write_dripping<W: AsyncWrite + Unpin>(
+        &self,
+        w: &mut W,
+        bytes: usize,
+        every: Duration,
+    ) -> std::io::Result<()> {
+        w.write_all(self.head(self.body.len()).as_bytes()).await?;
+        w.flush().await?;
+        for piece in self.body.chunks(bytes.max(1)) {
+            tokio::time::sleep(every).await;
+            w.write_all(piece).await?;
+            w.flush().await?;
+        }
+        w.shutdown().await
+    }
+
+    /// Writes the head and the first half of the body (at least one byte short of it), without closing:
+    /// the caller then resets the connection.
+    pub(crate) async fn write_part<W: AsyncWrite + Unpin>(&self, w: &mut W) -> std::io::Result<()> {
+        // An empty body still promises a byte, so the answer is always cut short.
+        w.write_all(self.head(self.body.len().max(1)).as_bytes()).await?;
+        w.write_all(&self.body[..self.body.len() / 2]).await?;
+        w.flush().await
+    }
+
+    /// Writes the response padded with spaces to `total` bytes (or the body's own size if larger). JSON
+    /// allows whitespace between tokens, so the padding goes before a closing `}` or `]` and the body
+    /// stays valid; anything else is padded at the end. Streamed in `STREAM_CHUNK` pieces.
+    pub(crate) async fn write_padded<W: AsyncWrite + Unpin>(&self, w: &mut W, total: usize) -> std::io::Result<()> {
+        let total = total.max(self.body.len());
+        let (before, after) = match self.body.last() {
+            Some(b'}' | b']') => self.body.split_at(self.body.len() - 1),
+            _ => (self.body.as_slice(), &[][..]),
+        };
+        w.write_all(self.head(total).as_bytes()).await?;
+        w.write_all(before).await?;
+        let spaces = vec![b' '; STREAM_CHUNK];
+        let mut left = total - self.body.len();
+        while left > 0 {
+            let n = left.min(STREAM_CHUNK);
+            // `n` is at most the buffer's length.
+            w.write_all(&spaces[..n]).await?;
+            left -= n;
+        }
+        w.write_all(after).await?;
+        w.flush().await?;
+        w.shutdown().await
+    }
+}
+
 /// Machine-readable code for our invented error body.
 pub(crate) fn error_code(status: u16) -> &'static str {
     match status {
@@ -323,6 +385,34 @@ mod tests {
         ));
         assert!(matches!(parse(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc").await, Err(ReadError::Closed)));
         assert!(matches!(parse(b"GET / HTT").await, Err(ReadError::Closed)));
+        // A TLS ClientHello (record type 0x16) is refused at once, not waited on.
+        assert!(matches!(parse(b"\x16\x03\x01\x02\x00\x01").await, Err(ReadError::Bad(400, _))));
+        assert!(matches!(parse(b"get / HTTP/1.1\r\n\r\n").await, Err(ReadError::Bad(400, _))));
+    }
+
+    #[tokio::test]
+    async fn writes_padded_and_dripping_bodies_that_stay_valid() {
+        let resp = Response::json(200, &serde_json::json!({"locks": [{"id": "a"}]}));
+        let mut out = Vec::new();
+        resp.write_padded(&mut out, 200_000).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("Content-Length: 200000\r\n"));
+        assert_eq!(body.len(), 200_000);
+        assert!(body.ends_with(" }"));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(body).unwrap()["locks"][0]["id"], "a");
+
+        let (mut dripped, mut whole) = (Vec::new(), Vec::new());
+        resp.write_dripping(&mut dripped, 3, Duration::from_millis(1)).await.unwrap();
+        resp.write_to(&mut whole).await.unwrap();
+        assert_eq!(dripped, whole);
+
+        let mut out = Vec::new();
+        resp.write_part(&mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (head, part) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("Content-Length: {}\r\n", resp.body.len())));
+        assert_eq!(part.len(), resp.body.len() / 2);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! A key's reported `state` is never stored: it is computed on every read from the clock, the key's
 //! `start`/`end`, the provisioning delay, the owner's approval and whether something ended the key
 //! (revocation, failure). So the same inputs always give the same state, and nothing has to tick.
+//!
+//! Besides the keys `POST /keys` created, the store takes in the keys behind the generated event histories
+//! ("history keys", see `data::HistoryKey`) the first time anything addresses one, so E3, E4 and the owner's
+//! actions treat them like any other key. They stay out of [`KeyStore::list`].
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,7 +17,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::Sha256;
 
-use crate::data::{retained, truncate_to_millis, Auth, Event};
+use crate::data::{merged, retained, truncate_to_millis, Auth, Event, HistoryKey};
 use crate::http;
 use crate::rng::SplitMix64;
 
@@ -155,6 +159,15 @@ enum Ended {
     Failed,
 }
 
+/// Where a key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `POST /keys` on this simulator.
+    Created,
+    /// The key behind a generated event history, issued long before the simulator started.
+    History,
+}
+
 #[derive(Debug, Clone)]
 struct KeyRecord {
     id: String,
@@ -166,6 +179,7 @@ struct KeyRecord {
     created: DateTime<Utc>,
     approval: Approval,
     ended: Option<Ended>,
+    origin: Origin,
 }
 
 impl KeyRecord {
@@ -184,7 +198,8 @@ impl KeyRecord {
         // A provisioning delay too large for chrono means "never provisioned".
         let provisioned =
             TimeDelta::from_std(policy.provisioning).ok().and_then(|d| self.created.checked_add_signed(d));
-        if provisioned.map_or(true, |t| now < t) {
+        // History keys were provisioned long ago, whatever `--key-provisioning` says now.
+        if self.origin == Origin::Created && provisioned.is_none_or(|t| now < t) {
             return KeyState::Creating;
         }
         if self.end.is_some_and(|end| now >= end) {
@@ -267,8 +282,35 @@ impl KeyStore {
                 Auth::OptOut => Approval::Approved,
             },
             ended: None,
+            origin: Origin::Created,
         });
         id
+    }
+
+    /// Whether a key with this id is in the store (created, or a history key taken in already).
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// Takes in a history key (approved: it has been used), unless it is already here. From then on it is
+    /// revoked, failed and used like a created key; `created` is its `start`.
+    pub(crate) fn adopt(&mut self, key: &HistoryKey) {
+        if self.contains(&key.id) {
+            return;
+        }
+        self.index.insert(key.id.clone(), self.keys.len());
+        self.keys.push(KeyRecord {
+            id: key.id.clone(),
+            lock_id: key.lock_id.clone(),
+            msn: key.msn.clone(),
+            start: key.start,
+            end: key.end,
+            route: None,
+            created: key.start,
+            approval: Approval::Approved,
+            ended: None,
+            origin: Origin::History,
+        });
     }
 
     fn record(&self, id: &str) -> Option<&KeyRecord> {
@@ -284,17 +326,19 @@ impl KeyStore {
         Some(self.record(id)?.view(now, self.policy))
     }
 
+    /// The keys `POST /keys` created, oldest first (history keys are not listed: there are thousands).
     pub(crate) fn list(&self, now: DateTime<Utc>) -> Vec<SimKey> {
-        self.keys.iter().map(|k| k.view(now, self.policy)).collect()
+        self.keys.iter().filter(|k| k.origin == Origin::Created).map(|k| k.view(now, self.policy)).collect()
     }
 
-    /// The E3 body of a key, `None` if there is no such key.
-    pub(crate) fn key_json(&self, id: &str, now: DateTime<Utc>) -> Option<(String, Vec<u8>)> {
+    /// The E3 body of a key, `None` if there is no such key. `generated` are the key's events in the
+    /// generated history (a history key's; empty for a created key), oldest first.
+    pub(crate) fn key_json(&self, id: &str, now: DateTime<Utc>, generated: &[Event]) -> Option<(String, Vec<u8>)> {
         let key = self.record(id)?;
         let lock_events = self.used.get(&key.lock_id).map(Vec::as_slice).unwrap_or_default();
-        let events = retained(lock_events, now)
-            .iter()
-            .filter(|e| e.key_id == key.id)
+        let used: Vec<Event> = retained(lock_events, now).iter().filter(|e| e.key_id == key.id).cloned().collect();
+        let events = merged(retained(generated, now), &used)
+            .into_iter()
             .map(|e| KeyEventBody { action: &e.action, created: e.created, msn: &e.msn, name: &e.name })
             .collect();
         let body = KeyBody {
@@ -723,7 +767,7 @@ mod tests {
         assert_eq!((e2.name.as_str(), e2.msn.as_str()), ("Partner X", ""));
         assert_ne!(e1.id, e2.id);
         assert_eq!(s.used_events("danalock-00:00:00:00:00:01"), [e1, e2]);
-        let (lock_id, json) = s.key_json(&partner, now).unwrap();
+        let (lock_id, json) = s.key_json(&partner, now, &[]).unwrap();
         assert_eq!(lock_id, "danalock-00:00:00:00:00:01");
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert_eq!(

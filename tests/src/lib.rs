@@ -33,7 +33,9 @@ mod server;
 pub use data::{
     default_hmac_secret, default_token, Auth, Event, EventsBody, Lock, LocksBody, RETENTION_DAYS, SPREAD_DAYS,
 };
-pub use fault::{Fault, FaultParseError, FaultRule, Route};
+pub use fault::{
+    catalogue, CatalogueEntry, Fault, FaultParseError, FaultRule, Route, CATALOGUE, DEFAULT_DRIP, DEFAULT_HUGE_MB,
+};
 pub use keys::{
     app_switch_signature, app_switch_url, Approval, KeyState, PendingApprovalState, SimKey, DEFAULT_KEY_USER_NAME,
 };
@@ -195,34 +197,41 @@ impl Simulator {
         &self.state.hmac_secret
     }
 
-    /// Every key created so far, oldest first, with the state `GET /keys/{id}` would report now.
+    /// Every key `POST /keys` created so far, oldest first, with the state `GET /keys/{id}` would report
+    /// now. The keys behind the generated event histories are not listed (see [`Simulator::key`]).
     pub fn keys(&self) -> Vec<SimKey> {
         lock(&self.state.keys).list(Utc::now())
     }
 
-    /// One key, as in [`Simulator::keys`].
+    /// One key, as in [`Simulator::keys`]: a created one, or one of the keys behind the generated events
+    /// (every `keyId` in [`Simulator::events`] is found here).
     pub fn key(&self, key_id: &str) -> Option<SimKey> {
+        self.state.ensure_key(key_id);
         lock(&self.state.keys).get(key_id, Utc::now())
     }
 
     /// The owner of an opt-in lock approves a pending key. `false` if there is no such key, it is not
     /// pending (opt-out keys are approved at creation), or it has already ended.
     pub fn approve_key(&self, key_id: &str) -> bool {
+        self.state.ensure_key(key_id);
         lock(&self.state.keys).decide(key_id, true, Utc::now()).is_ok()
     }
 
     /// The owner refuses a pending key: it becomes `revoked`. `false` as for [`Simulator::approve_key`].
     pub fn refuse_key(&self, key_id: &str) -> bool {
+        self.state.ensure_key(key_id);
         lock(&self.state.keys).decide(key_id, false, Utc::now()).is_ok()
     }
 
     /// The owner revokes a key (any state but `revoked`, `expired`, `error`). `false` otherwise.
     pub fn owner_revoke_key(&self, key_id: &str) -> bool {
+        self.state.ensure_key(key_id);
         lock(&self.state.keys).revoke(key_id, Utc::now()).is_ok()
     }
 
     /// Provisioning fails: the key ends in `error` (any state but `revoked`, `expired`, `error`).
     pub fn fail_key(&self, key_id: &str) -> bool {
+        self.state.ensure_key(key_id);
         lock(&self.state.keys).fail(key_id, Utc::now()).is_ok()
     }
 
@@ -231,6 +240,7 @@ impl Simulator {
     /// partner key by the partner's name with `msn` `""`. Only an approved, `active` key can be used;
     /// otherwise (or for an unknown key) the error says why.
     pub fn use_key(&self, key_id: &str, action: &str) -> Result<(), String> {
+        self.state.ensure_key(key_id);
         let usage = keys::KeyUse { action: Some(action.to_owned()), ..keys::KeyUse::default() };
         lock(&self.state.keys).use_key(key_id, usage, Utc::now()).map(|_| ()).map_err(|e| e.to_string())
     }

@@ -32,6 +32,48 @@ pub(crate) fn mix48(x: u64) -> u64 {
     z
 }
 
+/// A keyed bijection on 62-bit values: a 4-round Feistel network on two 31-bit halves. The ids of the keys
+/// behind the generated event histories carry their (lock, holder) through it, so they look random yet
+/// `GET /keys/{id}` can decode them without an index of every key (see `data::decode_history_key_id`).
+pub(crate) fn feistel62(x: u64, key: u64) -> u64 {
+    let (mut l, mut r) = ((x >> 31) & MASK31, x & MASK31);
+    for round in 0..FEISTEL_ROUNDS {
+        (l, r) = (r, l ^ feistel_round(r, round, key));
+    }
+    (l << 31) | r
+}
+
+/// The inverse of [`feistel62`] under the same key.
+pub(crate) fn unfeistel62(y: u64, key: u64) -> u64 {
+    let (mut l, mut r) = ((y >> 31) & MASK31, y & MASK31);
+    for round in (0..FEISTEL_ROUNDS).rev() {
+        (l, r) = (r ^ feistel_round(l, round, key), l);
+    }
+    (l << 31) | r
+}
+
+const MASK31: u64 = (1 << 31) - 1;
+const FEISTEL_ROUNDS: u64 = 4;
+
+fn feistel_round(half: u64, round: u64, key: u64) -> u64 {
+    mix64(key ^ mix64(half | (round << 32))) & MASK31
+}
+
+/// Formats two random words as a version-4 UUID (RFC 4122 layout: version nibble 4, variant `10`), lower
+/// case and hyphenated as the API prints key ids. The version and variant bits are forced here.
+pub(crate) fn format_uuid_v4(hi: u64, lo: u64) -> String {
+    let hi = (hi & !0xF000) | 0x4000;
+    let lo = (lo & !(0b11 << 62)) | (0b10 << 62);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
+}
+
 impl SplitMix64 {
     pub(crate) fn new(seed: u64) -> Self {
         Self { state: seed }
@@ -73,16 +115,8 @@ impl SplitMix64 {
 
     /// A random version-4 UUID (RFC 4122 layout), lower-case hyphenated as the API prints key ids.
     pub(crate) fn uuid_v4(&mut self) -> String {
-        let hi = (self.next_u64() & !0xF000) | 0x4000; // version nibble = 4
-        let lo = (self.next_u64() & !(0b11 << 62)) | (0b10 << 62); // variant = 10xx
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            hi >> 32,
-            (hi >> 16) & 0xFFFF,
-            hi & 0xFFFF,
-            lo >> 48,
-            lo & 0xFFFF_FFFF_FFFF
-        )
+        let hi = self.next_u64();
+        format_uuid_v4(hi, self.next_u64())
     }
 }
 
@@ -122,6 +156,20 @@ mod tests {
         let set: HashSet<u64> = (0..100_000).map(mix48).collect();
         assert_eq!(set.len(), 100_000);
         assert!(set.iter().all(|&v| v < (1 << 48)));
+    }
+
+    #[test]
+    fn feistel62_is_a_keyed_bijection() {
+        let mut seen = HashSet::new();
+        for x in (0..50_000u64).chain([(1 << 62) - 1, 1 << 61]) {
+            let y = feistel62(x, 7);
+            assert!(y < (1 << 62));
+            assert!(seen.insert(y), "collision at {x}");
+            assert_eq!(unfeistel62(y, 7), x);
+            assert_ne!(unfeistel62(y, 8), x, "another key decodes differently");
+        }
+        // Neighbouring inputs do not give neighbouring outputs (the ids should look random).
+        assert!((feistel62(1, 7) ^ feistel62(2, 7)).count_ones() > 10);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use serde::Serialize;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Event, HistoryKey};
 use crate::fault::{Fault, FaultRule, FaultTable, Route};
 use crate::http::{self, ReadError, Request, Response};
 use crate::keys::{self, BodyError, KeyError, KeyStore, KeyUse};
@@ -124,6 +124,22 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
+    /// Takes a history key into the key store if `key_id` is one (no-op otherwise), so every key operation
+    /// finds the keys behind the generated events. Returns it, with its generated events, when it is one.
+    /// The dataset work happens before the key store is locked.
+    pub(crate) fn history_key(&self, key_id: &str) -> Option<HistoryKey> {
+        let key = self.data.history_key(key_id)?;
+        lock(&self.keys).adopt(&key);
+        Some(key)
+    }
+
+    /// As [`State::history_key`], for operations that do not need the key's generated events.
+    pub(crate) fn ensure_key(&self, key_id: &str) {
+        if !lock(&self.keys).contains(key_id) {
+            self.history_key(key_id);
+        }
+    }
+
     fn record(&self, r: RecordedRequest) {
         let mut log = lock(&self.requests);
         if log.len() >= MAX_LOGGED_REQUESTS {
@@ -303,37 +319,49 @@ async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::R
         state.record(record);
         return resp.write_to(stream).await;
     };
+    if let Some(resp) = fault_response(&fault, &target) {
+        record.status = Some(resp.status);
+        state.record(record);
+        return resp.write_to(stream).await;
+    }
+    if fault == Fault::Drop {
+        state.record(record);
+        // Dropping the stream (by returning) closes the connection without a byte of answer.
+        return Ok(());
+    }
+    // The remaining faults do the real work (at once, so the log counts requests as they arrive even
+    // when the answer is late) and only spoil how its answer arrives.
+    let resp = rewrite_body(&fault, respond(state, req, &target, token, &mut record));
+    record.status = Some(resp.status);
+    state.record(record);
+    if let Some(wait) = fault.delay() {
+        tokio::time::sleep(wait).await;
+    }
     match fault {
-        Fault::Drop => {
-            state.record(record);
-            // Dropping the stream (by returning) closes the connection without a byte of answer.
-            Ok(())
+        Fault::Truncated => resp.write_truncated(stream).await,
+        Fault::Drip { ms, bytes } => resp.write_dripping(stream, bytes, Duration::from_millis(ms)).await,
+        Fault::Huge { mb } => {
+            let total = usize::try_from(mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
+            resp.write_padded(stream, total).await
         }
-        Fault::Delay { ms } => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            let resp = respond(state, req, &target, token, &mut record);
-            record.status = Some(resp.status);
-            state.record(record);
-            resp.write_to(stream).await
+        Fault::Reset => {
+            resp.write_part(stream).await?;
+            // Give the client time to read the head and start on the body, so the reset hits mid-body
+            // rather than discarding an answer it never saw.
+            tokio::time::sleep(RESET_PAUSE).await;
+            // SO_LINGER 0: closing (when the caller drops the stream) sends RST instead of FIN.
+            stream.set_zero_linger()
         }
-        Fault::Truncated => {
-            let resp = respond(state, req, &target, token, &mut record);
-            record.status = Some(resp.status);
-            state.record(record);
-            resp.write_truncated(stream).await
-        }
-        other => {
-            let resp = fault_response(&other);
-            record.status = Some(resp.status);
-            state.record(record);
-            resp.write_to(stream).await
-        }
+        _ => resp.write_to(stream).await,
     }
 }
 
-/// The answer of a fault that replaces the normal answer entirely.
-fn fault_response(fault: &Fault) -> Response {
-    match fault {
+/// How long `reset` waits between the partial answer and the reset.
+const RESET_PAUSE: Duration = Duration::from_millis(150);
+
+/// The answer of a fault that replaces the normal answer entirely; `None` for the other faults.
+fn fault_response(fault: &Fault, target: &Target) -> Option<Response> {
+    let resp = match fault {
         Fault::Status { code, body, retry_after } => {
             let mut resp = match body {
                 Some(b) => Response::json_bytes(*code, b.clone().into_bytes()),
@@ -342,7 +370,12 @@ fn fault_response(fault: &Fault) -> Response {
             if let Some(r) = retry_after {
                 resp = resp.with_header("Retry-After", r);
             }
-            resp
+            // The headers these statuses come with from a real server.
+            match code {
+                401 => resp.with_header("WWW-Authenticate", "Bearer"),
+                405 => resp.with_header("Allow", target.allowed_methods()),
+                _ => resp,
+            }
         }
         // Cut off mid-string: not valid JSON, but looks like the start of a real answer.
         Fault::Malformed => {
@@ -357,9 +390,74 @@ fn fault_response(fault: &Fault) -> Response {
                 .to_vec(),
         },
         Fault::Empty => Response::json_bytes(200, Vec::new()),
-        // Handled by the caller (they wrap or replace the normal answer); a plain 500 if ever reached.
-        Fault::Delay { .. } | Fault::Truncated | Fault::Drop => Response::error(500, "fault handled elsewhere"),
+        Fault::Delay { .. }
+        | Fault::Truncated
+        | Fault::Drop
+        | Fault::Drip { .. }
+        | Fault::Reset
+        | Fault::WrongTypes
+        | Fault::MissingFields
+        | Fault::ExtraFields
+        | Fault::UnknownEnum
+        | Fault::Huge { .. } => return None,
+    };
+    Some(resp)
+}
+
+/// The body faults: edit every object of a 2xx JSON answer (children first, so added objects are not
+/// edited again). Any other answer (an error, a non-JSON body) and any other fault pass unchanged.
+fn rewrite_body(fault: &Fault, resp: Response) -> Response {
+    type Object = serde_json::Map<String, serde_json::Value>;
+    fn wrong_types(o: &mut Object) {
+        for (field, number) in [("name", 42), ("id", 4711)] {
+            if o.get(field).is_some_and(serde_json::Value::is_string) {
+                o.insert(field.to_owned(), number.into());
+            }
+        }
     }
+    fn missing_fields(o: &mut Object) {
+        o.remove("id");
+        o.remove("name");
+    }
+    fn extra_fields(o: &mut Object) {
+        o.insert("firmwareVersion".to_owned(), "2.4.1".into());
+        o.insert(
+            "unlocSimExtra".to_owned(),
+            serde_json::json!({ "nested": [1, "two", null, { "deep": true }], "note": "unknown field" }),
+        );
+    }
+    fn unknown_enum(o: &mut Object) {
+        // Values other generations of the API use: the Integrator API's `deny`, v2's `inactive`.
+        for (field, value) in [("auth", "deny"), ("action", "opened"), ("state", "inactive")] {
+            if o.get(field).is_some_and(serde_json::Value::is_string) {
+                o.insert(field.to_owned(), value.into());
+            }
+        }
+    }
+    fn each_object(v: &mut serde_json::Value, edit: fn(&mut Object)) {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.values_mut().for_each(|child| each_object(child, edit));
+                edit(o);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|child| each_object(child, edit)),
+            _ => {}
+        }
+    }
+    let edit: fn(&mut Object) = match fault {
+        Fault::WrongTypes => wrong_types,
+        Fault::MissingFields => missing_fields,
+        Fault::ExtraFields => extra_fields,
+        Fault::UnknownEnum => unknown_enum,
+        _ => return resp,
+    };
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&resp.body) else { return resp };
+    each_object(&mut value, edit);
+    // Serializing a Value into a Vec cannot fail.
+    Response { body: serde_json::to_vec(&value).unwrap_or_default(), ..resp }
 }
 
 /// The normal answer: lock-out, auth, routing, data. Fills in what it learns (lock, new key) in `record`.
@@ -424,15 +522,29 @@ fn respond(
         }
         Target::Keys { .. } => create_key(state, req, record, now),
         Target::Key { key_id, .. } if req.method == "DELETE" => revoke_key(state, key_id, record, now),
-        Target::Key { key_id, .. } => match lock(&state.keys).key_json(key_id, now) {
-            Some((lock_id, body)) => {
-                record.lock_id = Some(lock_id);
-                Response::json_bytes(200, body)
-            }
-            None => Response::error(404, "key not found"),
-        },
+        Target::Key { key_id, .. } => {
+            let generated = state.history_key(key_id).map(|k| k.events).unwrap_or_default();
+            key_json(state, key_id, now, &generated, record)
+        }
         // Every other target returned above.
         Target::OtherUnderPartner { .. } | Target::Unknown => Response::error(404, "no such resource"),
+    }
+}
+
+/// E3: the key's state, validity and events.
+fn key_json(
+    state: &State,
+    key_id: &str,
+    now: DateTime<Utc>,
+    generated: &[Event],
+    record: &mut RecordedRequest,
+) -> Response {
+    match lock(&state.keys).key_json(key_id, now, generated) {
+        Some((lock_id, body)) => {
+            record.lock_id = Some(lock_id);
+            Response::json_bytes(200, body)
+        }
+        None => Response::error(404, "key not found"),
     }
 }
 
@@ -469,6 +581,7 @@ fn create_key(state: &State, req: &Request, record: &mut RecordedRequest, now: D
 
 /// E4: 200 `{"response":"OK"}`; 409 when the key is already revoked (or expired, or failed).
 fn revoke_key(state: &State, key_id: &str, record: &mut RecordedRequest, now: DateTime<Utc>) -> Response {
+    state.ensure_key(key_id);
     let mut keys = lock(&state.keys);
     record.lock_id = keys.get(key_id, now).map(|k| k.lock_id);
     match keys.revoke(key_id, now) {
@@ -533,6 +646,9 @@ fn admin_keys(state: &State, req: &Request, rest: &str) -> Response {
     };
     let now = Utc::now();
     let method = req.method.as_str();
+    if let Some(id) = segs.first() {
+        state.ensure_key(id);
+    }
     match segs.as_slice() {
         [] if method == "GET" => Response::json(200, &serde_json::json!({ "keys": lock(&state.keys).list(now) })),
         [id] if method == "GET" => match lock(&state.keys).get(id, now) {
@@ -644,6 +760,36 @@ mod tests {
             off.record_failure(t0, LockoutPolicy { after: 0, ..policy });
         }
         assert!(!off.is_locked(t0));
+    }
+
+    #[test]
+    fn body_faults_edit_every_object_of_a_json_answer_only() {
+        let answer = serde_json::json!({"events": [
+            {"id": "e1", "keyId": "k", "action": "locked", "name": "Kari", "msn": "", "created": "t"},
+            {"id": "e2", "keyId": "k", "action": "unlocked", "name": "Ola", "msn": "", "created": "t"}
+        ], "state": "active", "auth": "opt-in"});
+        let edited = |fault: Fault| {
+            let resp = rewrite_body(&fault, Response::json(200, &answer));
+            serde_json::from_slice::<serde_json::Value>(&resp.body).unwrap()
+        };
+        let v = edited(Fault::WrongTypes);
+        assert_eq!((v["events"][1]["name"].as_i64(), v["events"][1]["id"].as_i64()), (Some(42), Some(4711)));
+        assert_eq!(v["events"][1]["keyId"], "k");
+        let v = edited(Fault::MissingFields);
+        assert!(v["events"][0].get("id").is_none() && v["events"][0].get("name").is_none());
+        assert_eq!(v["events"][0]["action"], "locked");
+        let v = edited(Fault::ExtraFields);
+        assert_eq!(v["firmwareVersion"], "2.4.1");
+        assert_eq!(v["events"][1]["unlocSimExtra"]["nested"][1], "two");
+        assert!(v["events"][1]["unlocSimExtra"].get("unlocSimExtra").is_none(), "added objects are not edited");
+        let v = edited(Fault::UnknownEnum);
+        assert_eq!((v["auth"].as_str(), v["state"].as_str()), (Some("deny"), Some("inactive")));
+        assert_eq!(v["events"][0]["action"], "opened");
+        assert_eq!(edited(Fault::Reset), answer, "other faults leave the body alone");
+        let error = Response::error(401, "no");
+        assert_eq!(rewrite_body(&Fault::WrongTypes, error.clone()), error);
+        let html = Response::json_bytes(200, b"<html>".to_vec());
+        assert_eq!(rewrite_body(&Fault::MissingFields, html.clone()), html);
     }
 
     #[test]

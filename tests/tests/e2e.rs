@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 /// The keychain service the app files tokens under (src-tauri/src/secrets.rs).
-const KEYCHAIN_SERVICE: &str = "no.unlocdesk.app";
+const KEYCHAIN_SERVICE: &str = "no.unlocdesk.desktop";
 /// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "GMT+3".
 const TEST_TZ: &str = "Etc/GMT-3";
 const WAIT: Duration = Duration::from_secs(20);
@@ -71,6 +71,10 @@ fn workspace_root() -> PathBuf {
 }
 
 fn app_binary() -> PathBuf {
+    // The install test (tests/install-test.sh) points this at the binary the .deb installed.
+    if let Some(installed) = std::env::var_os("UNLOC_INSTALLED_APP") {
+        return PathBuf::from(installed);
+    }
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
     let binary = target.join("debug").join("unloc-desk");
@@ -114,8 +118,11 @@ impl Driver {
             .env("TZ", TEST_TZ)
             .env("LANG", "en_US.UTF-8")
             .env("LANGUAGE", "en")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .env("RUST_LOG", "debug");
+        // Everything the driver and the app print goes to one log, which the secrets audit reads.
+        std::fs::create_dir_all(home)?;
+        let log = std::fs::File::create(home.join("app.log"))?;
+        command.stdout(Stdio::from(log.try_clone()?)).stderr(Stdio::from(log));
         for (name, value) in extra_env {
             command.env(name, value);
         }
@@ -134,16 +141,23 @@ impl Driver {
     }
 
     /// Starts the app in a new WebDriver session (a timeout instead of a hang if it cannot start).
+    /// On a busy machine WebKitWebDriver now and then drops the first session request: try again.
     async fn open_app(&self) -> TestResult<Client> {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
-        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-        builder.capabilities(capabilities);
-        let url = format!("http://127.0.0.1:{}", self.port);
-        let client = tokio::time::timeout(Duration::from_secs(60), builder.connect(&url))
-            .await
-            .map_err(|_| "the app did not start within 60 s")??;
-        Ok(client)
+        let mut last_error = None;
+        for _ in 0..3 {
+            let mut capabilities = serde_json::Map::new();
+            capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
+            let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+            builder.capabilities(capabilities);
+            let url = format!("http://127.0.0.1:{}", self.port);
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                Ok(Ok(client)) => return Ok(client),
+                Ok(Err(error)) => last_error = Some(format!("the app did not start: {error}")),
+                Err(_) => last_error = Some("the app did not start within 60 s".to_owned()),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Err(last_error.unwrap_or_default().into())
     }
 }
 
@@ -224,7 +238,10 @@ async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elem
     let deadline = Instant::now() + WAIT;
     loop {
         if client.execute(VISIBLE, vec![json!(css)]).await? == json!(true) {
-            return Ok(client.find(Locator::Css(css)).await?);
+            // It may be re-rendered between the check and the lookup: then look again.
+            if let Ok(element) = client.find(Locator::Css(css)).await {
+                return Ok(element);
+            }
         }
         if Instant::now() > deadline {
             return Err(format!("`{css}` did not become visible").into());
@@ -238,8 +255,8 @@ async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elem
 async fn click(client: &Client, css: &str) -> TestResult {
     let deadline = Instant::now() + WAIT;
     loop {
-        wait_visible(client, css).await?;
-        match client.find(Locator::Css(css)).await?.click().await {
+        let element = wait_visible(client, css).await?;
+        match element.click().await {
             Ok(()) => return Ok(()),
             Err(error) if Instant::now() > deadline => return Err(format!("could not click `{css}`: {error}").into()),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -278,12 +295,26 @@ async fn visible_text(client: &Client, css: &str) -> TestResult<String> {
 }
 
 async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
-    let field = wait_visible(client, css).await?;
-    field.clear().await?;
-    if !value.is_empty() {
-        field.send_keys(value).await?;
+    // Retried like `click`: a re-render between finding the field and typing makes it stale.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let field = wait_visible(client, css).await?;
+        let typed = async {
+            field.clear().await?;
+            if !value.is_empty() {
+                field.send_keys(value).await?;
+            }
+            Ok::<(), fantoccini::error::CmdError>(())
+        }
+        .await;
+        match typed {
+            Ok(()) => return Ok(()),
+            Err(error) if Instant::now() > deadline => {
+                return Err(format!("could not type into `{css}`: {error}").into())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
     }
-    Ok(())
 }
 
 async fn screenshot(client: &Client, name: &str) -> TestResult {
@@ -321,6 +352,65 @@ async fn search_locks(client: &Client, text: &str) -> TestResult {
     fill(client, "#locks-search", text).await
 }
 
+/// Records every IPC reply and rejection the page receives, for the secrets audit.
+async fn record_ipc(client: &Client) -> TestResult {
+    let installed = client
+        .execute(
+            "const original = window.__TAURI__; const invoke = original.core.invoke.bind(original.core); window.__ipcLog = []; \
+             const recorded = async (command, args) => { \
+               try { const reply = await invoke(command, args); window.__ipcLog.push(JSON.stringify([command, reply])); return reply; } \
+               catch (error) { window.__ipcLog.push(JSON.stringify([command, error])); throw error; } }; \
+             /* Tauri's objects are frozen: put a copy with the recording invoke in their place. */ \
+             window.__TAURI__ = { ...original, core: { ...original.core, invoke: recorded } }; \
+             return window.__TAURI__.core.invoke === recorded;",
+            vec![],
+        )
+        .await?;
+    ensure_eq!(installed, json!(true), "could not record the IPC replies");
+    Ok(())
+}
+
+/// The token must not be in any IPC reply, nor in any file the app wrote, nor in its log.
+async fn audit_secrets(client: &Client, home: &Path, token: &str) -> TestResult {
+    let log = client.execute("return window.__ipcLog ?? null", vec![]).await?;
+    let replies: Vec<String> = serde_json::from_value(log)?;
+    ensure!(!replies.is_empty(), "no IPC replies were recorded");
+    for reply in &replies {
+        ensure!(!reply.contains(token), "an IPC reply carries the token: {reply:.120}");
+    }
+    let mut files = Vec::new();
+    let mut folders = vec![home.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder)?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    ensure!(files.iter().any(|file| file.ends_with("app.log")), "no app log to audit");
+    ensure!(
+        files.iter().any(|file| file.extension().is_some_and(|ext| ext == "sqlite3")),
+        "no local database to audit: {files:?}"
+    );
+    for file in &files {
+        let bytes = std::fs::read(file)?;
+        let found = bytes.windows(token.len()).any(|window| window == token.as_bytes());
+        ensure!(!found, "the token is in {}", file.display());
+    }
+    #[allow(clippy::print_stderr)] // the audit's figures belong in the test output
+    {
+        eprintln!(
+            "secrets audit: {} IPC replies and {} files (data, config, cache, log): no token",
+            replies.len(),
+            files.len()
+        );
+    }
+    Ok(())
+}
+
 // ---- scenarios ----------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,6 +426,7 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 let sim = &scenario.sim;
                 // The partner id comes from UNLOC_PARTNER_ID; the token must be typed.
                 wait_visible(client, "#signin-view").await?;
+                record_ipc(client).await?;
                 let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
                 ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                 screenshot(client, "view-signin").await?;
@@ -438,6 +529,7 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                 ensure_eq!(keychain_token(sim.partner_id()), None, "sign-out must remove the token");
                 assert_nothing_executed(client).await?;
+                audit_secrets(client, &scenario.home, sim.token()).await?;
                 Ok(())
             })
         })
@@ -847,4 +939,141 @@ async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> Test
             })
         })
         .await
+}
+
+// ---- updates ------------------------------------------------------------------------------
+
+/// A loopback update server: `latest.json` offers 9.9.9, signed with a key that is not the app's.
+fn serve_update() -> TestResult<(u16, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    use std::io::{Read, Write};
+    let fixtures = workspace_root().join("tests").join("fixtures").join("update");
+    let payload = std::fs::read(fixtures.join("unloc-desk-9.9.9.tar.gz"))?;
+    let signature = std::fs::read_to_string(fixtures.join("unloc-desk-9.9.9.tar.gz.sig"))?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    let url = format!("http://127.0.0.1:{port}/unloc-desk-9.9.9.tar.gz");
+    let platform = json!({ "signature": signature.trim(), "url": url });
+    let manifest = json!({
+        "version": "9.9.9",
+        "notes": "A test release",
+        "pub_date": "2026-11-26T00:00:00Z",
+        "platforms": {
+            "linux-x86_64": platform, "linux-x86_64-appimage": platform,
+            "linux-x86_64-deb": platform, "linux-x86_64-rpm": platform,
+        }
+    })
+    .to_string();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let read = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..read]);
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (kind, body): (&str, &[u8]) = if head.starts_with("GET /latest.json") {
+                ("application/json", manifest.as_bytes())
+            } else {
+                ("application/octet-stream", &payload)
+            };
+            let header = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(header.as_bytes()).and_then(|()| stream.write_all(body));
+        }
+    });
+    Ok((port, hits))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_offered_and_a_wrongly_signed_one_is_refused() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let sim = unloc_sim::start(SimConfig { lockout_after: 0, locks: 10, ..SimConfig::default() }).await?;
+    let (port, hits) = serve_update()?;
+    let home = std::env::temp_dir().join(format!("unloc-e2e-update-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let endpoint = format!("http://127.0.0.1:{port}/latest.json");
+    let driver = Driver::start(&home, &sim, &[("UNLOC_UPDATER_ENDPOINT", &endpoint)])?;
+    let client = driver.open_app().await?;
+    let outcome: TestResult = async {
+        sign_in(&client, sim.token()).await?;
+        wait_visible(&client, "#locks-view").await?;
+        click(&client, "#nav-settings").await?;
+        click(&client, "#update-check").await?;
+        let status = wait_for_js(
+            &client,
+            "the offer",
+            "const s = document.querySelector('#update-status')?.textContent ?? ''; return s.includes('9.9.9') && s",
+        )
+        .await?;
+        ensure!(hits.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the update server was never asked");
+        ensure!(status.as_str().unwrap_or_default().contains("available"), "status: {status}");
+        wait_visible(&client, "#update-available").await?;
+        screenshot(&client, "view-update-offered").await?;
+        // Nothing is installed until the user says so; then the bad signature is refused.
+        click(&client, "#update-install").await?;
+        let error =
+            wait_for_js(&client, "the refusal", "return document.querySelector('#update-error')?.textContent.trim()")
+                .await?;
+        let error = error.as_str().unwrap_or_default().to_owned();
+        ensure!(error.contains("refused") || error.contains("signature"), "refusal: {error}");
+        // The app is still here and working.
+        click(&client, "#nav-locks").await?;
+        wait_visible(&client, "#locks-view").await?;
+        screenshot(&client, "view-update-refused").await?;
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join("update-failure.png"), png);
+        }
+    }
+    let _ = client.close().await;
+    forget_token(sim.partner_id());
+    let _ = std::fs::remove_dir_all(&home);
+    outcome
+}
+
+// ---- the installed package (run by tests/install-test.sh after installing the .deb) ----------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_package_opens_at_sign_in_with_its_name_and_icon() -> TestResult {
+    if std::env::var_os("UNLOC_INSTALLED_APP").is_none() {
+        return Ok(()); // only meaningful after tests/install-test.sh installed the package
+    }
+    let _serial = SERIAL.lock().await;
+    let sim = unloc_sim::start(SimConfig { lockout_after: 0, locks: 5, ..SimConfig::default() }).await?;
+    let home = std::env::temp_dir().join(format!("unloc-e2e-installed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    let driver = Driver::start(&home, &sim, &[])?;
+    let client = driver.open_app().await?;
+    let outcome: TestResult = async {
+        let heading = visible_text(&client, "#signin-view h1").await?;
+        ensure!(heading.contains("Sign in"), "sign-in heading: {heading}");
+        screenshot(&client, "installed-signin").await?;
+        // The window list shows the app's name and icon.
+        let windows = Command::new("xdotool").args(["search", "--name", "^Unloc Desk"]).output()?;
+        let window = String::from_utf8_lossy(&windows.stdout).lines().next().unwrap_or_default().to_owned();
+        ensure!(!window.is_empty(), "no window named Unloc Desk");
+        let properties =
+            Command::new("xprop").args(["-id", &window, "_NET_WM_NAME", "WM_CLASS", "_NET_WM_ICON"]).output()?;
+        let properties = String::from_utf8_lossy(&properties.stdout);
+        ensure!(properties.contains("\"Unloc Desk\""), "window name: {properties:.300}");
+        ensure!(properties.contains("_NET_WM_ICON(CARDINAL)"), "the window has no icon: {properties:.300}");
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(artifacts_dir().join("installed-failure.png"), png);
+        }
+    }
+    let _ = client.close().await;
+    let _ = std::fs::remove_dir_all(&home);
+    outcome
 }

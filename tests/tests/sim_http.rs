@@ -652,3 +652,127 @@ fn binary_help_and_bad_flags() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("explode"));
 }
+
+#[tokio::test]
+async fn drip_sends_the_normal_answer_slowly() {
+    let sim = small().await;
+    let normal = api_get_ok(&sim, "/locks").await.body;
+    sim.add_fault(FaultRule::parse("locks=drip:10:256*1").unwrap());
+    let t = Instant::now();
+    let r = api_get_ok(&sim, "/locks").await;
+    assert_eq!(r.body, normal);
+    let pieces = normal.len().div_ceil(256) as u32;
+    assert!(t.elapsed() >= Duration::from_millis(10) * pieces, "{:?} for {pieces} pieces", t.elapsed());
+}
+
+#[tokio::test]
+async fn reset_cuts_the_body_with_a_tcp_reset() {
+    let sim = small().await;
+    sim.add_fault(FaultRule::parse("locks=reset*1").unwrap());
+    let mut s = TcpStream::connect(sim.addr()).await.unwrap();
+    let raw = format!("GET {} HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n", locks_path(&sim), sim.token());
+    s.write_all(raw.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await.expect("ends");
+    assert_eq!(read.unwrap_err().kind(), std::io::ErrorKind::ConnectionReset, "RST, not FIN");
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "the head arrives before the reset: {text}");
+    let (_, part) = text.split_once("\r\n\r\n").unwrap();
+    assert!(!part.is_empty() && serde_json::from_str::<Value>(part).is_err(), "part of the body");
+    assert_eq!(sim.requests()[0].status, Some(200));
+}
+
+#[tokio::test]
+async fn huge_streams_valid_json_of_the_asked_size() {
+    let sim = small().await;
+    sim.add_fault(FaultRule::parse("locks=huge:3*1").unwrap());
+    let r = api_get_ok(&sim, "/locks").await;
+    assert_eq!((r.declared_len, r.body.len()), (Some(3 * 1024 * 1024), 3 * 1024 * 1024));
+    assert_eq!(r.json()["locks"].as_array().unwrap().len(), 20, "padding is whitespace: still the real answer");
+    // The default is 50 MiB; read it without keeping it.
+    sim.add_fault(FaultRule::parse("locks=huge*1").unwrap());
+    let mut s = TcpStream::connect(sim.addr()).await.unwrap();
+    let raw = format!("GET {} HTTP/1.1\r\nAuthorization: Bearer {}\r\n\r\n", locks_path(&sim), sim.token());
+    s.write_all(raw.as_bytes()).await.unwrap();
+    let (mut total, mut chunk) = (0usize, vec![0u8; 256 * 1024]);
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(30), s.read(&mut chunk)).await.unwrap().unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert!(total > 50 * 1024 * 1024 && total < 50 * 1024 * 1024 + 1024, "{total}");
+}
+
+#[tokio::test]
+async fn json_faults_rewrite_successful_answers_only() {
+    let sim = small().await;
+    let tail = events_tail(fx::HJEMME_LOCK_ID);
+    sim.add_fault(FaultRule::parse("locks=wrong-types*1").unwrap());
+    let lock = &api_get_ok(&sim, "/locks").await.json()["locks"][0];
+    assert_eq!(
+        (lock["name"].as_i64(), lock["id"].as_i64(), lock["auth"].as_str()),
+        (Some(42), Some(4711), Some("opt-out"))
+    );
+
+    sim.add_fault(FaultRule::parse("events=missing-fields*1").unwrap());
+    let event = &api_get_ok(&sim, &tail).await.json()["events"][0];
+    assert!(event.get("id").is_none() && event.get("name").is_none(), "{event}");
+    assert!(event["keyId"].is_string() && event["created"].is_string());
+
+    sim.add_fault(FaultRule::parse("locks=extra-fields*1").unwrap());
+    let body = api_get_ok(&sim, "/locks").await.json();
+    assert_eq!(body["firmwareVersion"], "2.4.1");
+    assert_eq!(body["locks"][0]["unlocSimExtra"]["nested"][0], 1);
+    assert_eq!(body["locks"][0]["name"], fx::HJEMME_NAME, "known fields unchanged");
+
+    sim.add_fault(FaultRule::parse("*=unknown-enum*2").unwrap());
+    let lock = &api_get_ok(&sim, "/locks").await.json()["locks"][0];
+    assert_eq!((lock["auth"].as_str(), lock["name"].as_str()), (Some("deny"), Some(fx::HJEMME_NAME)));
+    let event = &api_get_ok(&sim, &tail).await.json()["events"][0];
+    assert_eq!(event["action"], "opened");
+
+    // An error answer passes unchanged (here: no token → 401).
+    sim.add_fault(FaultRule::parse("locks=wrong-types*1").unwrap());
+    let r = get_with_auth(&sim, &locks_path(&sim), None).await;
+    assert_eq!((r.status, r.json()["error"].as_str()), (401, Some("unauthorized")));
+}
+
+#[tokio::test]
+async fn status_faults_carry_the_headers_of_their_status() {
+    let sim = small().await;
+    sim.add_fault(FaultRule::parse("locks=status:401*1").unwrap());
+    assert_eq!(api_get(&sim, "/locks").await.unwrap().header("www-authenticate"), Some("Bearer"));
+    sim.add_fault(FaultRule::parse("keys.get=status:405*1").unwrap());
+    assert_eq!(api_get(&sim, "/keys/x").await.unwrap().header("allow"), Some("GET, DELETE"));
+    sim.add_fault(FaultRule::parse("locks=status:503:retry-after=120*1").unwrap());
+    let r = api_get(&sim, "/locks").await.unwrap();
+    assert_eq!((r.status, r.header("retry-after")), (503, Some("120")));
+}
+
+#[tokio::test]
+async fn every_catalogue_fault_is_injectable_by_name_through_the_admin_endpoint() {
+    let sim = small().await;
+    assert!(unloc_sim::CATALOGUE.len() >= 25);
+    for entry in unloc_sim::CATALOGUE {
+        let body = serde_json::json!({"route": "locks", "fault": entry.spec, "times": 1}).to_string();
+        let r = request(sim.addr(), "POST", "/__admin/faults", &[], &body).await.unwrap();
+        assert_eq!(r.status, 200, "{}: {}", entry.spec, String::from_utf8_lossy(&r.body));
+        assert_eq!(sim.faults()[0].fault.spec(), entry.spec);
+        sim.clear_faults();
+    }
+}
+
+#[tokio::test]
+async fn tls_to_the_plain_http_port_is_refused_at_once() {
+    let sim = small().await;
+    let mut s = TcpStream::connect(sim.addr()).await.unwrap();
+    // The start of a TLS 1.2 ClientHello record.
+    s.write_all(&[0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03]).await.unwrap();
+    let mut buf = Vec::new();
+    let t = Instant::now();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf)).await.expect("answered");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 400 "));
+}

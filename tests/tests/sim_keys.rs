@@ -711,3 +711,85 @@ async fn faults_on_key_routes() {
     assert_eq!(admin_log["requests"][1]["keyId"], id.as_str());
     assert_eq!(admin_log["requests"][1]["route"], "keys.create");
 }
+
+#[tokio::test]
+async fn every_key_id_in_the_event_history_is_a_real_key() {
+    let sim = start(SimConfig { locks: 60, ..config() }).await;
+    let (mut active, mut expired) = (Vec::new(), Vec::new());
+    for lock in sim.locks() {
+        let events = sim.events(&lock.id).unwrap();
+        let mut key_ids: Vec<&str> = events.iter().map(|e| e.key_id.as_str()).collect();
+        key_ids.sort_unstable();
+        key_ids.dedup();
+        for id in key_ids {
+            let r = get_key(&sim, id).await;
+            assert_eq!(r.status, 200, "{id} on {}: {}", lock.id, r.text());
+            let key = r.json();
+            assert_eq!((key["id"].as_str(), key["lockId"].as_str()), (Some(id), Some(lock.id.as_str())));
+            let mine: Vec<&unloc_sim::Event> = events.iter().filter(|e| e.key_id == id).collect();
+            let start: DateTime<Utc> = key["start"].as_str().unwrap().parse().unwrap();
+            assert!(start < mine[0].created, "{key}");
+            // E3 lists the key's own uses, as E7 does (without id and keyId).
+            let uses = key["events"].as_array().unwrap();
+            assert_eq!(uses.len(), mine.len());
+            assert_eq!(
+                uses[0],
+                json!({"action": mine[0].action, "created": ts(mine[0].created),
+                "msn": mine[0].msn, "name": mine[0].name})
+            );
+            let lib = sim.key(id).unwrap();
+            assert_eq!(lib.msn.as_deref().unwrap_or(""), mine[0].msn, "msn null for the partner's own key");
+            assert_eq!(lib.approval, Approval::Approved);
+            match key["state"].as_str().unwrap() {
+                "active" => {
+                    let end = key["end"].as_str().map(|e| e.parse::<DateTime<Utc>>().unwrap());
+                    assert!(end.is_none_or(|end| end > Utc::now()), "{key}");
+                    active.push(id.to_owned());
+                }
+                "expired" => {
+                    let end: DateTime<Utc> = key["end"].as_str().unwrap().parse().unwrap();
+                    assert!(end <= Utc::now() && end > mine[mine.len() - 1].created, "{key}");
+                    expired.push(id.to_owned());
+                }
+                other => panic!("history key {id} is {other}"),
+            }
+        }
+    }
+    assert!(active.len() > 10 && expired.len() > 10, "{} active, {} expired", active.len(), expired.len());
+    assert!(sim.keys().is_empty(), "Simulator::keys lists only keys created through POST /keys");
+    let listed = admin(&sim, "GET", "/__admin/keys", "").await.json();
+    assert_eq!(listed["keys"], json!([]));
+
+    // E4 works on them like on created keys: revoked, then 409; an expired one is already over (409).
+    let id = &active[0];
+    assert_eq!(delete_key(&sim, id).await.json(), json!({"response": "OK"}));
+    assert_eq!(state_of(&sim, id).await, "revoked");
+    assert_eq!(delete_key(&sim, id).await.status, 409);
+    assert_eq!(delete_key(&sim, &expired[0]).await.status, 409);
+    assert_eq!(sim.key(id).unwrap().state, KeyState::Revoked);
+    let admin_view = admin(&sim, "GET", &format!("/__admin/keys/{}", active[1]), "").await;
+    assert_eq!((admin_view.status, admin_view.json()["key"]["usable"].as_bool()), (200, Some(true)));
+
+    // An active history key can be used: the new event joins its lock's history and its E3 events.
+    let before = get_key(&sim, &active[1]).await.json()["events"].as_array().unwrap().len();
+    sim.use_key(&active[1], "locked").unwrap();
+    let after = get_key(&sim, &active[1]).await.json();
+    assert_eq!(after["events"].as_array().unwrap().len(), before + 1);
+    assert_eq!(after["events"][before]["action"], "locked");
+    assert_eq!(sim.events(after["lockId"].as_str().unwrap()).unwrap().last().unwrap().key_id, active[1]);
+    assert!(sim.keys().is_empty());
+
+    // An id that looks like one but belongs to no history is still unknown.
+    assert_eq!(get_key(&sim, "117ec32d-5ac3-422b-82de-cbb64540bffd").await.status, 404);
+    assert!(sim.key("117ec32d-5ac3-422b-82de-cbb64540bffd").is_none());
+}
+
+#[tokio::test]
+async fn history_keys_follow_the_seed() {
+    let a = start(config()).await;
+    let b = start(config()).await;
+    let c = start(SimConfig { seed: 2, ..config() }).await;
+    let id = a.events(fx::HJEMME_LOCK_ID).unwrap()[0].key_id.clone();
+    assert_eq!(get_key(&a, &id).await.body, get_key(&b, &id).await.body);
+    assert_eq!(get_key(&c, &id).await.status, 404, "another seed, other keys");
+}

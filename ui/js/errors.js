@@ -7,7 +7,7 @@ import { t, tn } from './i18n.js';
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
   'offline', 'timeout', 'invalidResponse', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
-  'settingsReset', 'storeReset', 'conflict', 'internal',
+  'settingsReset', 'storeReset', 'conflict', 'updateRejected', 'internal',
 ];
 
 const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId'];
@@ -18,6 +18,7 @@ const CONTEXT_TEXT = {
   events: { notFound: 'error.notFound.lock' },
   // Signed in, but the keychain refused the token: this run works, the next start asks again.
   tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
+  update: { offline: 'error.offline.update', notFound: 'error.notFound.update', internal: 'error.internal.update' },
   // A POST that timed out may still have made the key: say so, so nobody gets two keys.
   createKey: {
     forbidden: 'error.forbidden.key',

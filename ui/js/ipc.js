@@ -97,25 +97,42 @@ export function addKey(keyId) {
   return call('add_key', { keyId });
 }
 
+export function checkForUpdate() {
+  return call('check_for_update');
+}
+
+export function installUpdate() {
+  return call('install_update');
+}
+
+/** Call back with the UpdateInfo of every `update-available` event. Returns a function that stops listening. */
+export function onUpdateAvailable(callback) {
+  return listenTo('update-available', (payload) => callback(payload ?? null));
+}
+
 /**
  * Call back with the KeyView[] of every `keys-changed` event. Returns a function that stops
  * listening (safe to call at once, before Tauri has finished registering the listener).
  */
 export function onKeysChanged(callback) {
+  return listenTo('keys-changed', (payload) => callback(Array.isArray(payload) ? payload : []));
+}
+
+function listenTo(name, callback) {
   const listen = globalThis.__TAURI__?.event?.listen;
   if (typeof listen !== 'function') return () => {};
   let stopped = false;
   let unlisten = null;
   Promise.resolve(
-    listen('keys-changed', (event) => {
-      if (!stopped) callback(Array.isArray(event?.payload) ? event.payload : []);
+    listen(name, (event) => {
+      if (!stopped) callback(event?.payload);
     }),
   ).then(
     (fn) => {
       if (stopped) fn?.();
       else unlisten = fn;
     },
-    (err) => console.error('Could not listen for keys-changed', toAppError(err)),
+    (err) => console.error(`Could not listen for ${name}`, toAppError(err)),
   );
   return () => {
     stopped = true;

@@ -14,6 +14,7 @@ import { createLockView } from './views/lock.js';
 import { createKeysView } from './views/keys.js';
 import { createAwaitingView } from './views/awaiting.js';
 import { createSettingsView } from './views/settings.js';
+import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 
 const els = {
   header: document.getElementById('app-header'),
@@ -27,6 +28,7 @@ const els = {
   notices: document.getElementById('key-notices'),
   partner: document.getElementById('shell-partner-id'),
   signout: document.getElementById('signout'),
+  updateAvailable: document.getElementById('update-available'),
 };
 
 const state = {
@@ -373,6 +375,12 @@ function wireShell() {
   els.navAwaiting.addEventListener('click', () => navigate('awaiting'));
   els.navSettings.addEventListener('click', () => navigate('settings'));
   els.signout.addEventListener('click', () => signOut());
+  // An offered update shows as a header button that leads to Settings, where it is installed.
+  els.updateAvailable.addEventListener('click', () => navigate('settings'));
+  onUpdateOffer(() => {
+    els.updateAvailable.hidden = !offeredUpdate();
+  });
+  watchUpdates();
   document.addEventListener('keydown', onKeyDown);
   onLanguageChange(() => {
     applyI18n(els.header);

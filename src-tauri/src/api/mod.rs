@@ -1,6 +1,7 @@
 //! The Unloc Partner API v1 client. Knows nothing about Tauri: usable and testable alone.
 
 mod client;
+pub mod decode;
 mod error;
 mod models;
 mod url_rules;

@@ -120,9 +120,11 @@ pub struct LockEvent {
     pub id: String,
     pub key_id: String,
     pub action: Action,
+    /// A null name is read as "": one odd event must not hide a lock's whole history.
+    #[serde(deserialize_with = "null_as_empty")]
     pub name: String,
     /// E.164 phone, or "" when the partner's own staff used the key through Unloc Work.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub msn: String,
     #[serde(with = "millis_utc")]
     pub created: DateTime<Utc>,
@@ -183,9 +185,9 @@ impl<'de> Deserialize<'de> for KeyState {
 #[serde(rename_all = "camelCase")]
 pub struct KeyUse {
     pub action: Action,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub msn: String,
     #[serde(with = "millis_utc")]
     pub created: DateTime<Utc>,
@@ -230,6 +232,10 @@ pub struct CreatedKey {
     pub app_switch_url: Option<String>,
 }
 
+fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// Requests carry whole seconds, as in the reference's examples.
 fn seconds_utc<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&value.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -256,9 +262,7 @@ pub(crate) mod optional_millis_utc {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error> {
         match Option::<String>::deserialize(deserializer)? {
             None => Ok(None),
-            Some(text) => DateTime::parse_from_rfc3339(&text)
-                .map(|moment| Some(moment.with_timezone(&Utc)))
-                .map_err(serde::de::Error::custom),
+            Some(text) => super::millis_utc::parse(&text).map(Some).map_err(serde::de::Error::custom),
         }
     }
 }
@@ -295,7 +299,19 @@ pub(crate) mod millis_utc {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text).map(|moment| moment.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// RFC 3339, and only instants whose UTC form is RFC 3339 too (years 0000–9999): anything
+    /// else could be read but never written back (to the UI or the store).
+    pub fn parse(text: &str) -> Result<DateTime<Utc>, String> {
+        use chrono::Datelike;
+        let moment = DateTime::parse_from_rfc3339(text).map_err(|error| error.to_string())?.with_timezone(&Utc);
+        if (0..=9999).contains(&moment.year()) {
+            Ok(moment)
+        } else {
+            Err(format!("timestamp out of range: {text}"))
+        }
     }
 }
 

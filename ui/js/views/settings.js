@@ -3,6 +3,7 @@
 import * as ipc from '../ipc.js';
 import { fromTemplate, t } from '../i18n.js';
 import { renderError } from '../errors.js';
+import { checkNow, installOffered, offeredUpdate, onUpdateOffer } from '../updates.js';
 
 export function createSettingsView(shell) {
   const el = fromTemplate('tpl-settings');
@@ -16,6 +17,10 @@ export function createSettingsView(shell) {
     apiBase: q('[data-ref="apiBase"]'),
     version: q('#app-version'),
     signOut: q('#settings-signout'),
+    updateStatus: q('#update-status'),
+    updateError: q('#update-error'),
+    updateCheck: q('#update-check'),
+    updateInstall: q('#update-install'),
   };
   let saving = false;
   let lastError = null;
@@ -58,6 +63,55 @@ export function createSettingsView(shell) {
 
   ui.signOut.addEventListener('click', () => shell.signOut());
 
+  // ---- updates: only installed when the user presses the button --------------------------------
+  let updateBusy = null; // 'checking' | 'installing' | null
+  let updateChecked = false;
+  let updateError = null;
+
+  function renderUpdate() {
+    const offer = offeredUpdate();
+    let status = '';
+    if (updateBusy === 'checking') status = t('settings.update.checking');
+    else if (updateBusy === 'installing') status = t('settings.update.installing');
+    else if (offer) status = t('settings.update.available', { version: offer.version });
+    else if (updateChecked && !updateError) status = t('settings.update.upToDate');
+    ui.updateStatus.textContent = status;
+    ui.updateInstall.hidden = !offer;
+    ui.updateCheck.disabled = Boolean(updateBusy);
+    ui.updateInstall.disabled = Boolean(updateBusy);
+    if (updateError) renderError(ui.updateError, updateError, { context: 'update' });
+    else ui.updateError.replaceChildren();
+  }
+
+  ui.updateCheck.addEventListener('click', async () => {
+    updateBusy = 'checking';
+    updateError = null;
+    renderUpdate();
+    try {
+      await checkNow();
+      updateChecked = true;
+    } catch (err) {
+      updateError = err;
+    }
+    updateBusy = null;
+    renderUpdate();
+  });
+
+  ui.updateInstall.addEventListener('click', async () => {
+    updateBusy = 'installing';
+    updateError = null;
+    renderUpdate();
+    try {
+      await installOffered(); // on success the app restarts into the new version
+    } catch (err) {
+      updateError = err;
+    }
+    updateBusy = null;
+    renderUpdate();
+  });
+
+  onUpdateOffer(renderUpdate);
+
   return {
     el,
     title: () => t('settings.heading'),
@@ -65,11 +119,13 @@ export function createSettingsView(shell) {
       lastError = null;
       renderAccount();
       renderLanguageState();
+      renderUpdate();
       ui.heading.focus();
     },
     applyLanguage() {
       renderAccount();
       renderLanguageState();
+      renderUpdate();
     },
   };
 }

@@ -1,0 +1,295 @@
+//! `cargo run -p unloc-desk --example fault_table`: every fault of the simulator's catalogue against the
+//! real API client, as a table of what the client reported, whether it retried, and whether that is the
+//! expected `ErrorKind`. Exits non-zero if any row fails, so it doubles as a check.
+//!
+//! Most faults hit `GET /locks`; 409 and 422 hit `POST /keys`, where they occur. Connection refused, DNS
+//! and TLS failures cannot come from the simulator; those rows point the client at a closed port,
+//! `https://unloc-desk-test.invalid/v1` and `https://` to the plain-HTTP simulator.
+
+// The table on stdout is this example's whole output.
+#![allow(clippy::print_stdout)]
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use secrecy::SecretString;
+use unloc_desk::api::{ApiBase, ApiClient, ApiError, ClientConfig, NewKey, PartnerId, RetryPolicy};
+use unloc_desk::error::{AppError, ErrorKind};
+use unloc_sim::{fixtures, FaultRule, Route, SimConfig, Simulator};
+
+/// Short enough that `delay:3000` times out, long enough for `drip` on 9 locks (about 1.2 s).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// A row that takes longer than this is a hang, reported as a failure.
+const HANG: Duration = Duration::from_secs(30);
+
+/// What a row does.
+#[derive(Clone, Copy)]
+enum Call {
+    ListLocks,
+    CreateKey,
+}
+
+/// What the client should report.
+#[derive(Clone, PartialEq)]
+enum Expected {
+    /// The call succeeds (the fault is one a client must tolerate).
+    Success,
+    Error(ErrorKind),
+}
+
+/// The expectation for a catalogue spec; `None` for a spec this example does not know yet (a failing
+/// row, so a new catalogue entry cannot go unnoticed).
+fn expectation(spec: &str) -> Option<(Call, Expected)> {
+    use ErrorKind as K;
+    let read = |kind| Some((Call::ListLocks, Expected::Error(kind)));
+    match spec {
+        "status:400" => read(K::Internal),
+        "status:401" => read(K::Unauthorized),
+        // On a read, 403 is Unloc's lock-out after wrong tokens.
+        "status:403" => read(K::LockedOut),
+        "status:404" => read(K::NotFound),
+        "status:405" | "status:406" => read(K::InvalidResponse),
+        "status:409" => Some((Call::CreateKey, Expected::Error(K::Conflict))),
+        "status:422" => Some((Call::CreateKey, Expected::Error(K::InvalidInput))),
+        "status:429" | "status:429:retry-after=1" => read(K::RateLimited),
+        "status:500" | "status:502" => read(K::Server),
+        "status:503:retry-after=120" => read(K::Maintenance),
+        "delay:3000" => read(K::Timeout),
+        "drop" => read(K::Offline),
+        "reset" | "truncated" | "malformed" | "wrong-types" | "missing-fields" | "html" | "empty" => {
+            read(K::InvalidResponse)
+        }
+        "drip" | "extra-fields" | "unknown-enum" | "huge" => Some((Call::ListLocks, Expected::Success)),
+        _ => None,
+    }
+}
+
+struct Row {
+    fault: String,
+    reported: String,
+    retried: String,
+    ok: bool,
+}
+
+fn config(api_base: &str, sim: &Simulator) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        // Every base used here is valid: the simulator's loopback http, or https.
+        ApiBase::parse(api_base).expect("a valid API base"),
+        PartnerId::parse(sim.partner_id()).expect("the simulator's partner id is valid"),
+        SecretString::from(sim.token().to_owned()),
+    );
+    config.connect_timeout = REQUEST_TIMEOUT;
+    config.request_timeout = REQUEST_TIMEOUT;
+    // The app's policy (3 attempts, Retry-After honoured up to a limit), with short back-off.
+    config.retry =
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
+    config
+}
+
+/// Runs one call and describes the outcome: `(ErrorKind or None for success, text for the table)`.
+async fn run(client: &ApiClient, call: Call, token: &str) -> (Option<ErrorKind>, String) {
+    let result = match call {
+        Call::ListLocks => client.list_locks().await.map(|locks| format!("{} locks", locks.len())),
+        Call::CreateKey => {
+            let key = NewKey {
+                lock_id: fixtures::HJEMME_LOCK_ID.to_owned(),
+                msn: Some("+4790000000".to_owned()),
+                start: Utc::now(),
+                end: None,
+                route: None,
+            };
+            client.create_key(&key).await.map(|created| format!("key {}", created.id))
+        }
+    };
+    match result {
+        Ok(text) => (None, format!("ok: {text}")),
+        Err(error) => describe(error, token),
+    }
+}
+
+fn describe(error: ApiError, token: &str) -> (Option<ErrorKind>, String) {
+    let app = AppError::from(error);
+    let mut text = format!("{}: {}", app.kind.as_str(), app.message);
+    if let Some(wait) = app.retry_after_secs {
+        text.push_str(&format!(" [retry after {wait} s]"));
+    }
+    // Belt and braces: the table is meant to be pasted into issues.
+    if text.contains(token) {
+        text = "(message contained the token!)".to_owned();
+        return (Some(ErrorKind::Internal), text);
+    }
+    (Some(app.kind), text)
+}
+
+fn verdict(expected: &Expected, got: &Option<ErrorKind>) -> bool {
+    match (expected, got) {
+        (Expected::Success, None) => true,
+        (Expected::Error(want), Some(kind)) => want == kind,
+        _ => false,
+    }
+}
+
+fn expected_text(expected: &Expected) -> &'static str {
+    match expected {
+        Expected::Success => "success",
+        Expected::Error(kind) => kind.as_str(),
+    }
+}
+
+async fn catalogue_row(sim: &Simulator, spec: &str, what: &str) -> Row {
+    let Some((call, expected)) = expectation(spec) else {
+        return Row {
+            fault: spec.to_owned(),
+            reported: format!("no expectation in fault_table.rs for this catalogue entry ({what})"),
+            retried: "-".to_owned(),
+            ok: false,
+        };
+    };
+    let route = match call {
+        Call::ListLocks => Route::Locks,
+        Call::CreateKey => Route::KeysCreate,
+    };
+    sim.clear_faults();
+    sim.clear_requests();
+    let fault = match unloc_sim::Fault::parse(spec) {
+        Ok(fault) => fault,
+        Err(error) => {
+            return Row { fault: spec.to_owned(), reported: error.to_string(), retried: "-".to_owned(), ok: false }
+        }
+    };
+    sim.add_fault(FaultRule::always(route, fault));
+    let client = match ApiClient::new(config(&sim.api_base(), sim)) {
+        Ok(client) => client,
+        Err(error) => {
+            return Row { fault: spec.to_owned(), reported: error.to_string(), retried: "-".into(), ok: false }
+        }
+    };
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(HANG, run(&client, call, sim.token())).await;
+    let elapsed = started.elapsed();
+    sim.clear_faults();
+    let sent = sim.requests().iter().filter(|request| request.route == Some(route)).count();
+    let retried = match sent {
+        0 => "no request".to_owned(),
+        1 => "no".to_owned(),
+        n => format!("yes ({n} requests)"),
+    };
+    let (got, text) = match outcome {
+        Ok(described) => described,
+        Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
+    };
+    let ok = verdict(&expected, &got);
+    let on = match call {
+        Call::ListLocks => "GET /locks",
+        Call::CreateKey => "POST /keys",
+    };
+    Row { fault: format!("{spec} ({on})"), reported: format!("{text} ({:.1} s)", elapsed.as_secs_f64()), retried, ok }
+        .with_expected(&expected)
+}
+
+impl Row {
+    /// A failing row names what was expected.
+    fn with_expected(mut self, expected: &Expected) -> Self {
+        if !self.ok {
+            self.reported.push_str(&format!(" — expected {}", expected_text(expected)));
+        }
+        self
+    }
+}
+
+/// Failures the server cannot cause: the client is pointed somewhere else.
+async fn client_side_row(sim: &Simulator, name: &str, api_base: &str) -> Row {
+    let started = Instant::now();
+    let client = match ApiClient::new(config(api_base, sim)) {
+        Ok(client) => client,
+        Err(error) => {
+            return Row { fault: name.to_owned(), reported: error.to_string(), retried: "-".into(), ok: false }
+        }
+    };
+    let (got, text) = match tokio::time::timeout(HANG, run(&client, Call::ListLocks, sim.token())).await {
+        Ok(described) => described,
+        Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
+    };
+    let expected = Expected::Error(ErrorKind::Offline);
+    let ok = verdict(&expected, &got);
+    Row {
+        fault: name.to_owned(),
+        reported: format!("{text} ({:.1} s)", started.elapsed().as_secs_f64()),
+        // The simulator never sees these requests, so it cannot count attempts.
+        retried: "n/a".to_owned(),
+        ok,
+    }
+    .with_expected(&expected)
+}
+
+fn print_table(rows: &[Row]) {
+    let headers = ["fault", "what the client reported (ErrorKind: message)", "retried?", "outcome"];
+    let cells: Vec<[String; 4]> = rows
+        .iter()
+        .map(|row| {
+            let outcome = if row.ok { "OK" } else { "FAIL" };
+            [row.fault.clone(), row.reported.clone(), row.retried.clone(), outcome.to_owned()]
+        })
+        .collect();
+    let mut widths = headers.map(|h| h.chars().count());
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 4]| {
+        let padded: Vec<String> = cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        format!("| {} |", padded.join(" | "))
+    };
+    println!("{}", line(headers));
+    let rule: Vec<String> = widths.iter().map(|width| "-".repeat(*width)).collect();
+    println!("|-{}-|", rule.join("-|-"));
+    for row in &cells {
+        println!("{}", line([&row[0], &row[1], &row[2], &row[3]]));
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // 9 locks (the fixtures) keep `drip` inside the timeout; no lock-out, so 401 rows do not trip it.
+    let sim = match unloc_sim::start(SimConfig { locks: 9, lockout_after: 0, ..SimConfig::default() }).await {
+        Ok(sim) => sim,
+        Err(error) => {
+            println!("cannot start the simulator: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "Unloc API client vs. the simulator's fault catalogue ({} faults); client timeout {} s, \
+         3 attempts for reads, Retry-After honoured up to 2 s, POST never retried.\n",
+        unloc_sim::CATALOGUE.len(),
+        REQUEST_TIMEOUT.as_secs()
+    );
+    let mut rows = Vec::new();
+    for entry in unloc_sim::CATALOGUE {
+        rows.push(catalogue_row(&sim, entry.spec, entry.what).await);
+    }
+    // A port that was just free: bind, note it, release it.
+    let closed_port = match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(addr) => addr.port(),
+        Err(_) => 9,
+    };
+    let tls_base = format!("https://127.0.0.1:{}/v1", sim.addr().port());
+    let refused_base = format!("http://127.0.0.1:{closed_port}/v1");
+    for (name, base) in [
+        ("connection refused (closed port)", refused_base.as_str()),
+        ("DNS failure (unloc-desk-test.invalid)", "https://unloc-desk-test.invalid/v1"),
+        ("TLS failure (https to plain HTTP)", tls_base.as_str()),
+    ] {
+        rows.push(client_side_row(&sim, name, base).await);
+    }
+    print_table(&rows);
+    let failed = rows.iter().filter(|row| !row.ok).count();
+    println!("\n{} rows, {} OK, {failed} FAIL", rows.len(), rows.len() - failed);
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

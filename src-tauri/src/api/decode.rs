@@ -1,0 +1,212 @@
+//! Decoders for the Unloc Partner API's answers: the bytes of a body in, typed values or
+//! [`ApiError::InvalidResponse`] out. Pure functions, so that the client and the fuzz tests
+//! (`tests/decoders_prop.rs`) go through the very same code.
+//!
+//! None of them panics, whatever the bytes: serde_json refuses nesting deeper than 128 levels
+//! instead of overflowing the stack, and the models keep unknown `auth`/`action`/`state`
+//! values instead of failing.
+
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::models::{CreatedKey, EventsBody, Key, Lock, LockEvent, LocksBody};
+
+/// Error details shown to people are cut to this many characters.
+const MAX_DETAIL_CHARS: usize = 200;
+/// The fields an error body's human text is looked for in, in this order. Unloc's v1 error
+/// bodies are undocumented, so the usual names are tried.
+const DETAIL_FIELDS: [&str; 5] = ["message", "detail", "error_description", "title", "error"];
+
+/// `GET /locks`: the wrapped `{"locks":[...]}` body or the pre-1.0 bare array.
+pub fn locks(bytes: &[u8]) -> Result<Vec<Lock>, ApiError> {
+    json::<LocksBody>(bytes).map(LocksBody::into_locks)
+}
+
+/// `GET /locks/{lockId}/events`: `{"events":[...]}`.
+pub fn events(bytes: &[u8]) -> Result<Vec<LockEvent>, ApiError> {
+    json::<EventsBody>(bytes).map(|body| body.events)
+}
+
+/// `GET /keys/{keyId}`.
+pub fn key(bytes: &[u8]) -> Result<Key, ApiError> {
+    json(bytes)
+}
+
+/// The 202 answer to `POST /keys`.
+pub fn created_key(bytes: &[u8]) -> Result<CreatedKey, ApiError> {
+    json(bytes)
+}
+
+/// Any JSON answer body, with the client's error mapping: every failure is
+/// `InvalidResponse`, and an empty body says so in plain words.
+pub(crate) fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| ApiError::InvalidResponse {
+        detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { error.to_string() },
+    })
+}
+
+/// The human part of an error body (4xx/5xx), if any: single-line text of at most
+/// 200 characters, without control, line-separator or bidirectional-override characters, and never
+/// containing `token` (a token shorter than 8 characters is not looked for: it would blank
+/// out ordinary letters, and real tokens are 32+ characters).
+///
+/// Same rule as the client's own `error_detail`, with two hardenings: control characters are
+/// removed *before* the token is looked for (so a token split by a NUL or a newline cannot slip
+/// through once the NUL is dropped), bidi controls (e.g. U+202E) are dropped so a server cannot
+/// make the text read backwards, and so are U+2028/U+2029, line breaks that are not control characters.
+pub fn error_detail(bytes: &[u8], token: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let text = DETAIL_FIELDS.iter().find_map(|field| value.get(field).and_then(|v| v.as_str()))?;
+    let visible: String = text.chars().filter(|&c| !is_hidden(c)).collect();
+    let mut text: String = redact(visible, token).chars().take(MAX_DETAIL_CHARS).collect();
+    if text.trim().is_empty() {
+        return None;
+    }
+    text.truncate(text.trim_end().len());
+    Some(text)
+}
+
+/// Replaces every occurrence of `token`, again until none is left: one pass can leave a new
+/// occurrence where a replacement meets its neighbours. Terminates because each replacement
+/// shortens the text (`[token]` is 7 characters, the token at least 8).
+fn redact(mut text: String, token: &str) -> String {
+    if token.len() < 8 {
+        return text;
+    }
+    while text.contains(token) {
+        text = text.replace(token, "[token]");
+    }
+    text
+}
+
+/// Characters an error detail does not show: controls (line breaks, NUL, escapes), the Unicode line and
+/// paragraph separators, and those that reorder the text around them (bidi embeddings, overrides,
+/// isolates and marks).
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Action, Grant, KeyState};
+
+    // The seed's examples, completed into valid JSON.
+    const SEED_LOCKS: &str = r#"{"locks":[
+        {"auth":"opt-out","data":"customer-001","id":"danalock-00:00:00:00:00:01","name":"Hjemme",
+         "street":"Parkveien 4","postalCode":"0351","city":"Oslo","countryIso":"no"},
+        {"auth":"opt-out","data":"customer-001","id":"doora-00:00:00:00:00:01","name":"Hovedinngang"}]}"#;
+
+    const SEED_EVENTS: &str = r#"{"events":[{"id":"0001b180-09ae-473d-ad7f-a46d6895feed",
+        "keyId":"f7d5f434-e8be-4a5b-ab2f-243d68fe7e88","action":"unlocked","name":"Franz Ferdinand",
+        "msn":"+19175559999","created":"2019-08-07T13:14:47.350Z"}]}"#;
+
+    const SEED_KEY: &str = r#"{"id":"117ec32d-5ac3-422b-82de-cbb64540bffd","lockId":"danalock-d4:b5:8f:59:47:79",
+        "state":"revoked","start":"2018-06-05T11:00:00.000Z","end":"2018-06-10T17:00:00.000Z","events":[
+        {"action":"locked","created":"2018-06-05T11:36:49.235Z","msn":"+4792443609","name":"Kari Nordmann"},
+        {"action":"unlocked","created":"2018-06-05T12:37:47.024Z","msn":"","name":"Partner X"}]}"#;
+
+    fn invalid_detail<T: std::fmt::Debug>(result: Result<T, ApiError>) -> String {
+        match result {
+            Err(ApiError::InvalidResponse { detail }) => detail,
+            other => panic!("expected InvalidResponse, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decodes_the_seed_locks_wrapped_and_bare() {
+        let wrapped = locks(SEED_LOCKS.as_bytes()).unwrap();
+        assert_eq!(wrapped.len(), 2);
+        assert_eq!(wrapped[0].id, "danalock-00:00:00:00:00:01");
+        assert_eq!(wrapped[0].auth, Grant::OptOut);
+        assert_eq!(wrapped[0].country_iso.as_deref(), Some("no"));
+        assert_eq!(wrapped[1].street, None);
+        let bare = locks(br#"[{"id":"x","name":"n","auth":"opt-in"}]"#).unwrap();
+        assert!(bare[0].is_opt_in());
+    }
+
+    #[test]
+    fn decodes_the_seed_events() {
+        let events = events(SEED_EVENTS.as_bytes()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].action, Action::Unlocked);
+        assert_eq!(events[0].key_id, "f7d5f434-e8be-4a5b-ab2f-243d68fe7e88");
+        assert_eq!(events[0].created.timestamp_millis(), 1_565_183_687_350);
+    }
+
+    #[test]
+    fn decodes_the_reference_key() {
+        let key = key(SEED_KEY.as_bytes()).unwrap();
+        assert_eq!(key.state, KeyState::Revoked);
+        assert_eq!(key.lock_id, "danalock-d4:b5:8f:59:47:79");
+        assert_eq!(key.events.len(), 2);
+        assert_eq!(key.events[1].msn, "");
+        assert!(key.end.is_some());
+    }
+
+    #[test]
+    fn decodes_the_created_key() {
+        let created = created_key(br#"{"id":"117ec32d-5ac3-422b-82de-cbb64540bffd"}"#).unwrap();
+        assert_eq!(created.id, "117ec32d-5ac3-422b-82de-cbb64540bffd");
+        assert_eq!(created.app_switch_url, None);
+        let created = created_key(br#"{"id":"k","appSwitchUrl":"unloc://keys/k"}"#).unwrap();
+        assert_eq!(created.app_switch_url.as_deref(), Some("unloc://keys/k"));
+    }
+
+    #[test]
+    fn an_empty_answer_says_so() {
+        assert_eq!(invalid_detail(locks(b"")), "the answer was empty");
+        assert_eq!(invalid_detail(events(b"")), "the answer was empty");
+        assert_eq!(invalid_detail(key(b"")), "the answer was empty");
+        assert_eq!(invalid_detail(created_key(b"")), "the answer was empty");
+    }
+
+    #[test]
+    fn a_wrong_body_is_an_invalid_response() {
+        assert!(!invalid_detail(locks(br#"{"locks":{}}"#)).is_empty());
+        assert!(invalid_detail(events(br#"{"events":[{"id":"e"}]}"#)).contains("missing field"));
+        assert!(invalid_detail(key(br#"{"id":"k","lockId":"l","state":"active","start":"yesterday"}"#))
+            .contains("premature end of input"));
+        assert!(invalid_detail(created_key(b"<html>502 Bad Gateway</html>")).contains("expected value"));
+    }
+
+    #[test]
+    fn very_deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(invalid_detail(locks(deep.as_bytes())).contains("recursion limit"));
+        // Unknown fields are skipped without recursion, however deep they go.
+        let deep = format!(r#"{{"events":[{{"id":{}1{}}}]}}"#, r#"[{"a":"#.repeat(50_000), "}]".repeat(50_000));
+        assert!(invalid_detail(events(deep.as_bytes())).contains("invalid type: sequence"));
+        let deep = format!(r#"{{"events":[{{"extra":{}1{}}}]}}"#, r#"[{"a":"#.repeat(50_000), "}]".repeat(50_000));
+        assert!(invalid_detail(events(deep.as_bytes())).contains("missing field `id`"));
+    }
+
+    #[test]
+    fn error_details_are_short_visible_text_without_the_token() {
+        let token = "s3cret-token-value";
+        assert_eq!(
+            error_detail(br#"{"message":"token s3cret-token-value is wrong"}"#, token).unwrap(),
+            "token [token] is wrong"
+        );
+        // A NUL or a newline inside the token used to survive the redaction and then be dropped.
+        assert_eq!(error_detail(br#"{"detail":"s3cret-\u0000token-value"}"#, token).unwrap(), "[token]");
+        assert_eq!(error_detail(br#"{"detail":"s3cret-\ntoken-value"}"#, token).unwrap(), "[token]");
+        assert_eq!(error_detail("{\"title\":\"\u{202E}gnp.exe\"}".as_bytes(), token).unwrap(), "gnp.exe");
+        assert_eq!(error_detail("{\"title\":\"one\u{2028}two\"}".as_bytes(), token).unwrap(), "onetwo");
+        let long = format!(r#"{{"error":"{}\nline"}}"#, "x".repeat(500));
+        assert_eq!(error_detail(long.as_bytes(), "t").unwrap().chars().count(), MAX_DETAIL_CHARS);
+        assert_eq!(error_detail(br#"{"message":" \t "}"#, token), None);
+        assert_eq!(error_detail(br#"{"message":42,"error":"boom"}"#, token).as_deref(), Some("boom"));
+        assert_eq!(error_detail(b"<html>oops</html>", token), None);
+    }
+
+    #[test]
+    fn a_token_rebuilt_by_one_replacement_pass_is_replaced_too() {
+        // One pass over "xx[token]yy" leaves "x[token]y", which is the token itself.
+        assert_eq!(error_detail(br#"{"message":"xx[token]yy"}"#, "x[token]y").unwrap(), "[token]");
+    }
+}

@@ -1,0 +1,157 @@
+//! Updates that install themselves — but only when the user says so.
+//!
+//! The app looks for a new version shortly after start and then at most once a day. A found
+//! update is offered in the UI (`update-available`); nothing is downloaded or installed until the
+//! user presses "Install and restart", so work in progress is never interrupted. An update whose
+//! signature does not match the public key in tauri.conf.json is refused. A failed or offline
+//! check is only logged: it is no error of the user's.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_updater::{Update, UpdaterExt};
+
+use crate::error::{AppError, ErrorKind, Result};
+use crate::state::AppState;
+
+pub const UPDATE_AVAILABLE: &str = "update-available";
+const FIRST_CHECK_AFTER: Duration = Duration::from_secs(10);
+const CHECK_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateInfo {
+    pub version: String,
+    pub current_version: String,
+    pub notes: Option<String>,
+}
+
+/// The update found by the last check, kept until the user installs it.
+#[derive(Default)]
+pub struct PendingUpdate(Mutex<Option<Update>>);
+
+/// Whether a check is due: none ever made, or the last one a day ago or more.
+pub fn check_due(last_check: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_check.is_none_or(|last| now - last >= CHECK_EVERY || last > now)
+}
+
+/// Debug builds only: tests point the updater at a loopback server and their own key.
+fn test_overrides() -> (Option<String>, Option<String>) {
+    if cfg!(debug_assertions) {
+        (std::env::var("UNLOC_UPDATER_ENDPOINT").ok(), std::env::var("UNLOC_UPDATER_PUBKEY").ok())
+    } else {
+        (None, None)
+    }
+}
+
+async fn find_update<R: Runtime>(app: &AppHandle<R>) -> std::result::Result<Option<Update>, String> {
+    let mut builder = app.updater_builder().timeout(Duration::from_secs(30));
+    let (endpoint, pubkey) = test_overrides();
+    if let Some(endpoint) = endpoint {
+        let url = endpoint.parse().map_err(|error| format!("bad test endpoint: {error}"))?;
+        builder = builder.endpoints(vec![url]).map_err(|error| error.to_string())?;
+    }
+    if let Some(pubkey) = pubkey {
+        builder = builder.pubkey(pubkey);
+    }
+    let updater = builder.build().map_err(|error| error.to_string())?;
+    updater.check().await.map_err(|error| error.to_string())
+}
+
+fn info_of(update: &Update) -> UpdateInfo {
+    UpdateInfo {
+        version: update.version.clone(),
+        current_version: update.current_version.clone(),
+        notes: update.body.clone().filter(|notes| !notes.trim().is_empty()),
+    }
+}
+
+/// Looks for an update and, if there is one, tells the UI. Never fails loudly.
+async fn check_quietly(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let result = find_update(app).await;
+    if let Err(error) = state.update_settings(|settings| settings.last_update_check = Some(Utc::now())) {
+        log::warn!("could not remember the update check: {error}");
+    }
+    match result {
+        Ok(Some(update)) => {
+            let info = info_of(&update);
+            log::info!("update {} available", info.version);
+            *app.state::<PendingUpdate>().0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(update);
+            if let Err(error) = app.emit(UPDATE_AVAILABLE, &info) {
+                log::warn!("could not offer the update: {error}");
+            }
+        }
+        Ok(None) => log::info!("no update available"),
+        Err(error) => log::info!("update check failed (ignored): {error}"),
+    }
+}
+
+/// At start (after a short while, so start-up stays fast) and then daily, while the app runs.
+pub fn spawn_background_checks(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(FIRST_CHECK_AFTER).await;
+        loop {
+            let last = app.state::<AppState>().settings().last_update_check;
+            if check_due(last, Utc::now()) {
+                check_quietly(&app).await;
+            }
+            tokio::time::sleep(Duration::from_secs(60 * 60)).await;
+        }
+    });
+}
+
+/// "Check for updates" in Settings: the answer is shown, and failures are said plainly there.
+#[tauri::command]
+pub async fn check_for_update(app: AppHandle, pending: State<'_, PendingUpdate>) -> Result<Option<UpdateInfo>> {
+    let found = find_update(&app).await.map_err(|error| AppError::new(ErrorKind::Offline, error))?;
+    let info = found.as_ref().map(info_of);
+    *pending.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+    Ok(info)
+}
+
+/// Downloads the offered update, checks its signature, installs it and restarts.
+#[tauri::command]
+pub async fn install_update(app: AppHandle, pending: State<'_, PendingUpdate>) -> Result<()> {
+    let update = pending
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+        .ok_or_else(|| AppError::new(ErrorKind::NotFound, "no update is waiting to be installed"))?;
+    let bytes = update.download(|_, _| {}, || {}).await.map_err(|error| match error {
+        tauri_plugin_updater::Error::Minisign(_) | tauri_plugin_updater::Error::SignatureUtf8(_) => {
+            AppError::new(ErrorKind::UpdateRejected, format!("the update's signature is not valid: {error}"))
+        }
+        other => AppError::new(ErrorKind::Offline, format!("the update could not be downloaded: {other}")),
+    })?;
+    // `download` already verifies; checking again here keeps the rule visible: no valid signature, no install.
+    update.verify(&bytes).map_err(|error| {
+        AppError::new(ErrorKind::UpdateRejected, format!("the update's signature is not valid: {error}"))
+    })?;
+    update
+        .install(&bytes)
+        .map_err(|error| AppError::internal(format!("the update could not be installed: {error}")))?;
+    app.restart();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn checks_at_most_daily() {
+        let now = at("2026-11-26T12:00:00Z");
+        assert!(check_due(None, now));
+        assert!(!check_due(Some(at("2026-11-26T08:00:00Z")), now));
+        assert!(check_due(Some(at("2026-11-25T11:59:00Z")), now));
+        assert!(check_due(Some(at("2027-01-01T00:00:00Z")), now), "a clock that went back does not stop checks");
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds the release installers this machine can build — .deb and .rpm — and prints their sizes.
+# AppImage, MSI/NSIS and DMG are built by the release workflow on their own runners
+# (.github/workflows/release.yml): AppImage's bundler downloads its tools, which this machine cannot.
+# Output: target/release/bundle/{deb,rpm}/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+tests/setup.sh --packaging
+tools="$PWD/target/tools"
+if [[ ! -x $tools/node_modules/.bin/tauri ]]; then
+  command -v npm >/dev/null || { echo "installers: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }
+  echo "installers: installing the Tauri CLI (npm @tauri-apps/cli@^2) into target/tools"
+  npm install --silent --no-audit --no-fund --prefix "$tools" '@tauri-apps/cli@^2' >/dev/null
+fi
+
+echo "installers: release build (a few minutes)"
+(cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb,rpm --ci >/dev/null)
+
+echo "installers:"
+for file in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do
+  awk -v f="$file" -v b="$(stat -c %s "$file")" 'BEGIN { printf "  %-60s %6.1f MB\n", f, b / 1048576 }'
+done
