@@ -2,6 +2,7 @@
 # Installs what building, running and testing Unloc Desk needs on Debian/Ubuntu, and only
 # what is missing: system libraries (apt) and tauri-driver (cargo). Safe to run again.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   libwebkit2gtk-4.1-dev pkg-config build-essential   # build the app (WebKitGTK)
@@ -11,9 +12,9 @@ packages=(
 )
 
 # Building installers also needs the Tauri CLI (from npm) and rpm's tools.
+command -v npm >/dev/null || packages+=(nodejs npm)   # the Tauri CLI and axe-core come from npm
 if [[ ${1:-} == --packaging ]]; then
   packages+=(rpm)
-  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -39,5 +40,10 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v tauri-driver >/dev/null; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked --quiet
+fi
+# axe-core runs inside the app's webview in the accessibility test (not committed: fetched from npm).
+if [[ ! -f target/tools/node_modules/axe-core/axe.min.js ]]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed for axe-core (apt-get install nodejs npm)" >&2; exit 1; }
+  npm install --silent --no-audit --no-fund --prefix target/tools 'axe-core@4' >/dev/null
 fi
 echo "setup: all tools present"

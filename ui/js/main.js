@@ -2,9 +2,9 @@
 // routing between views, global shortcuts.
 
 import * as ipc from './ipc.js';
-import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t, tn } from './i18n.js';
+import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
 import { describeError, isConnectionProblem, needsSignIn, normalizeError } from './errors.js';
-import { formatClock, formatDateTime, formatDateTimeLong, formatNumber } from './format.js';
+import { formatClock, formatDateTime, formatDateTimeLong } from './format.js';
 import { isConfirmOpen } from './confirm.js';
 import { awaitingKeys, onKeys, startKeyStore, stopKeyStore } from './key-store.js';
 import { lockLabel, recipientInline, statusOf } from './views/key-cells.js';
@@ -272,8 +272,7 @@ function renderAwaitingCount() {
   const n = state.session ? awaitingKeys().length : 0;
   els.awaitingCount.textContent = String(n);
   els.awaitingCount.hidden = n === 0;
-  if (n > 0) els.navAwaiting.setAttribute('aria-label', tn('shell.nav.awaitingCount', n, { count: formatNumber(n) }));
-  else els.navAwaiting.removeAttribute('aria-label');
+  // No aria-label: the visible words plus the count are the name (axe: label-content-name-mismatch).
 }
 
 /** A key that stopped awaiting approval: say what became of it (polite; the lists change too). */
