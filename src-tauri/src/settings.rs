@@ -76,6 +76,14 @@ impl<R: Runtime> SettingsFile<R> {
             .map_err(|error| AppError::internal(format!("no folder for settings: {error}")))?
             .join(STORE_FILE);
         let mut problem = None;
+        // The store plugin starts empty on a file it cannot parse (and would later overwrite it):
+        // look first, so a damaged file is kept aside and the user is told.
+        if let Ok(bytes) = std::fs::read(&path) {
+            if serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).is_err() {
+                log::warn!("settings file {} is not readable JSON; setting it aside", path.display());
+                problem = Some(set_aside(&path));
+            }
+        }
         let store = match app.store(STORE_FILE) {
             Ok(store) => store,
             Err(error) => {

@@ -22,7 +22,10 @@ fn the_csp_allows_only_the_app_itself() {
         assert!(!value.contains('*'), "{name} allows any origin: {value}");
         for source in value.split_whitespace() {
             let allowed = ["'self'", "data:", "ipc:", "http://ipc.localhost"];
-            assert!(allowed.contains(&source), "{name} allows {source}: only the app itself and Tauri's IPC may be named");
+            assert!(
+                allowed.contains(&source),
+                "{name} allows {source}: only the app itself and Tauri's IPC may be named"
+            );
         }
     }
     assert_eq!(directive("script-src"), "'self'");
@@ -60,7 +63,8 @@ fn capabilities_grant_exactly_what_the_ui_calls() {
         capability["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
     let commands = commands_the_ui_calls();
     assert!(commands.len() >= 10, "ipc.js calls too few commands to be right: {commands:?}");
-    let mut expected: BTreeSet<String> = commands.iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
+    let mut expected: BTreeSet<String> =
+        commands.iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
     // The UI listens to `keys-changed` and `update-available` through Tauri's event API.
     expected.insert("core:event:allow-listen".into());
     expected.insert("core:event:allow-unlisten".into());

@@ -1130,7 +1130,8 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
     }
     let _serial = SERIAL.lock().await;
     let axe = axe_source()?;
-    let config = SimConfig { lockout_after: 0, locks: 15, key_provisioning: Duration::from_millis(300), ..SimConfig::default() };
+    let config =
+        SimConfig { lockout_after: 0, locks: 15, key_provisioning: Duration::from_millis(300), ..SimConfig::default() };
     let scenario = Scenario::new("accessibility", config).await?;
     scenario
         .run(|client, scenario| {
@@ -1139,7 +1140,11 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
                 let sim = &scenario.sim;
                 let mut report = Vec::new();
                 let mut check = |view: &'static str, violations: Vec<String>, unfocused: Vec<String>| {
-                    report.push(format!("{view:<22} {} serious/critical, {} without visible focus", violations.len(), unfocused.len()));
+                    report.push(format!(
+                        "{view:<22} {} serious/critical, {} without visible focus",
+                        violations.len(),
+                        unfocused.len()
+                    ));
                     (view, violations, unfocused)
                 };
                 let mut failures = Vec::new();
@@ -1161,13 +1166,19 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
                 audit(check("locks", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
 
                 open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
-                wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
+                wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length")
+                    .await?;
                 click(client, "#new-key").await?;
                 wait_visible(client, "#key-form").await?;
-                audit(check("lock + key form", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
+                audit(check(
+                    "lock + key form",
+                    axe_violations(client, &axe).await?,
+                    focus_is_always_visible(client).await?,
+                ));
                 fill(client, "#key-msn", "+4790000031").await?;
                 click(client, "#key-submit").await?;
-                wait_for_js(client, "the new key", "return document.querySelectorAll('tr[data-key-id]').length").await?;
+                wait_for_js(client, "the new key", "return document.querySelectorAll('tr[data-key-id]').length")
+                    .await?;
 
                 click(client, "#nav-keys").await?;
                 wait_visible(client, "#keys-view").await?;
@@ -1175,7 +1186,11 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
 
                 click(client, "#nav-awaiting").await?;
                 wait_visible(client, "#awaiting-view").await?;
-                audit(check("awaiting approval", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
+                audit(check(
+                    "awaiting approval",
+                    axe_violations(client, &axe).await?,
+                    focus_is_always_visible(client).await?,
+                ));
 
                 click(client, "#nav-settings").await?;
                 wait_visible(client, "#settings-view").await?;
@@ -1185,8 +1200,17 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
                 sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
                 click(client, "#nav-locks").await?;
                 click(client, "#locks-refresh").await?;
-                wait_for_js(client, "the offline notice", "return document.querySelector('#status-banner')?.textContent.includes('Offline')").await?;
-                audit(check("offline error state", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
+                wait_for_js(
+                    client,
+                    "the offline notice",
+                    "return document.querySelector('#status-banner')?.textContent.includes('Offline')",
+                )
+                .await?;
+                audit(check(
+                    "offline error state",
+                    axe_violations(client, &axe).await?,
+                    focus_is_always_visible(client).await?,
+                ));
 
                 #[allow(clippy::print_stderr)] // the report is the point of this test
                 {
@@ -1197,4 +1221,85 @@ async fn every_view_passes_axe_and_shows_focus() -> TestResult {
             })
         })
         .await
+}
+
+// ---- damage -------------------------------------------------------------------------------
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_settings_and_database_are_set_aside_and_rebuilt() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let scenario = Scenario::new("damage", SimConfig { lockout_after: 0, locks: 12, ..SimConfig::default() }).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                sign_in(client, scenario.sim.token()).await?;
+                wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
+                Ok(())
+            })
+        })
+        .await?;
+    // Between runs, both files are damaged.
+    let data = scenario.home.join("data");
+    let files = files_under(&data);
+    let settings = files.iter().find(|file| file.ends_with("settings.json")).ok_or("no settings file was written")?;
+    let database = files
+        .iter()
+        .find(|file| file.extension().is_some_and(|ext| ext == "sqlite3"))
+        .ok_or("no local database was written")?;
+    std::fs::write(settings, b"{\"settings\": {\"language\": 7, \"partnerId\": [")?;
+    std::fs::write(database, vec![0x5a; 8192])?;
+    for companion in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{companion}", database.display()));
+    }
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                // The app starts, says what it did, and gets the data again from Unloc.
+                let banner = wait_for_js(
+                    client,
+                    "the reset notice",
+                    "return document.querySelector('#status-banner')?.textContent.trim()",
+                )
+                .await?;
+                let banner = banner.as_str().unwrap_or_default().to_lowercase();
+                ensure!(banner.contains("reset") || banner.contains("damaged"), "notice: {banner}");
+                screenshot(client, "view-damage-notice").await?;
+                wait_visible(client, "#locks-view").await?;
+                wait_for_js(client, "rebuilt lock rows", "return document.querySelectorAll('tr[data-lock-id]').length")
+                    .await?;
+                let count = text_of(client, "#locks-count").await?;
+                ensure!(count.contains(&scenario.sim.locks().len().to_string()), "locks after the rebuild: {count}");
+                Ok(())
+            })
+        })
+        .await?;
+    let after = files_under(&data);
+    ensure!(
+        after.iter().any(|file| file.to_string_lossy().contains("settings.json.damaged")),
+        "the damaged settings were not kept aside"
+    );
+    ensure!(
+        after.iter().any(|file| file.to_string_lossy().contains(".damaged-")),
+        "the damaged database was not kept aside"
+    );
+    Ok(())
 }

@@ -50,7 +50,7 @@ pub(crate) fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// containing `token` (a token shorter than 8 characters is not looked for: it would blank
 /// out ordinary letters, and real tokens are 32+ characters).
 ///
-/// Same rule as the client's own `error_detail`, with two hardenings: control characters are
+/// Same rule as the client's own `error_detail`, with three hardenings: control characters are
 /// removed *before* the token is looked for (so a token split by a NUL or a newline cannot slip
 /// through once the NUL is dropped), bidi controls (e.g. U+202E) are dropped so a server cannot
 /// make the text read backwards, and so are U+2028/U+2029, line breaks that are not control characters.
@@ -68,7 +68,7 @@ pub fn error_detail(bytes: &[u8], token: &str) -> Option<String> {
 
 /// Replaces every occurrence of `token`, again until none is left: one pass can leave a new
 /// occurrence where a replacement meets its neighbours. Terminates because each replacement
-/// shortens the text (`[token]` is 7 characters, the token at least 8).
+/// shortens the text (`[token]` is 7 bytes, the token at least 8).
 fn redact(mut text: String, token: &str) -> String {
     if token.len() < 8 {
         return text;
