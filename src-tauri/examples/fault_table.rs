@@ -56,10 +56,8 @@ fn expectation(spec: &str) -> Option<(Call, Expected)> {
         "status:500" | "status:502" => read(K::Server),
         "status:503:retry-after=120" => read(K::Maintenance),
         "delay:3000" => read(K::Timeout),
-        "drop" => read(K::Offline),
-        "reset" | "truncated" | "malformed" | "wrong-types" | "missing-fields" | "html" | "empty" => {
-            read(K::InvalidResponse)
-        }
+        "drop" | "reset" | "truncated" => read(K::Offline),
+        "malformed" | "wrong-types" | "missing-fields" | "html" | "empty" => read(K::InvalidResponse),
         "drip" | "extra-fields" | "unknown-enum" | "huge" => Some((Call::ListLocks, Expected::Success)),
         _ => None,
     }

@@ -261,22 +261,21 @@ async fn a_connection_closed_without_an_answer_is_offline_after_three_tries() {
     assert_eq!(requests, 3);
 }
 
-// reqwest 0.12 reports every failure while reading a body (`Response::chunk`) as a decode error, so a
-// connection that breaks mid-body comes out as "cut off or garbled", which is not retried.
+// A connection that breaks mid-body is a network problem, not garbage: offline, and retried.
 #[tokio::test]
-async fn a_connection_reset_mid_body_is_a_cut_off_answer() {
+async fn a_connection_reset_mid_body_is_offline_after_three_tries() {
     let (error, requests, token) = locks_under("reset").await;
-    assert_eq!(error, ApiError::InvalidResponse { detail: "the answer was cut off or garbled".into() });
-    assert!(reported(&error, ErrorKind::InvalidResponse, &token).contains("cut off"));
-    assert_eq!(requests, 1);
+    assert_eq!(error, ApiError::Offline { reason: "the connection broke while the answer was arriving".into() });
+    assert!(reported(&error, ErrorKind::Offline, &token).contains("broke"));
+    assert_eq!(requests, 3);
 }
 
 #[tokio::test]
-async fn a_body_shorter_than_its_content_length_is_a_cut_off_answer() {
+async fn a_body_shorter_than_its_content_length_is_offline_after_three_tries() {
     let (error, requests, token) = locks_under("truncated").await;
-    assert_eq!(error, ApiError::InvalidResponse { detail: "the answer was cut off or garbled".into() });
-    assert!(reported(&error, ErrorKind::InvalidResponse, &token).contains("cut off"));
-    assert_eq!(requests, 1);
+    assert_eq!(error, ApiError::Offline { reason: "the connection broke while the answer was arriving".into() });
+    assert!(reported(&error, ErrorKind::Offline, &token).contains("broke"));
+    assert_eq!(requests, 3);
 }
 
 #[tokio::test]

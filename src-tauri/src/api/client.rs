@@ -269,6 +269,30 @@ async fn read_body(mut response: Response) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
+/// Whether an error's causes say the connection ended early (reset, or closed mid-message).
+fn connection_broke(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+            if matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof) {
+                return true;
+            }
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            if hyper.is_incomplete_message() || hyper.is_closed() {
+                return true;
+            }
+        }
+        let text = cause.to_string();
+        if text.contains("end of file before message length reached") || text.contains("connection reset") {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
 fn too_large() -> ApiError {
     ApiError::InvalidResponse { detail: format!("the answer was larger than {} MB", MAX_BODY_BYTES / 1024 / 1024) }
 }
@@ -277,11 +301,13 @@ fn transport_error(error: reqwest::Error) -> ApiError {
     if error.is_timeout() {
         return ApiError::Timeout;
     }
+    // reqwest reports any failure while reading a body as a decode error; a connection that broke
+    // (reset, or closed before the promised length) is a network problem worth a retry, not garbage.
+    if error.is_body() || (error.is_decode() && connection_broke(&error)) {
+        return ApiError::Offline { reason: "the connection broke while the answer was arriving".to_owned() };
+    }
     if error.is_decode() {
         return ApiError::InvalidResponse { detail: "the answer was cut off or garbled".to_owned() };
-    }
-    if error.is_body() {
-        return ApiError::Offline { reason: "the connection broke while the answer was arriving".to_owned() };
     }
     // reqwest's own message names the URL (no token); keep the innermost cause, which
     // says what actually went wrong (refused, DNS, TLS...).
