@@ -164,6 +164,24 @@ async fn a_long_retry_after_goes_to_the_user_instead_of_waiting() {
 }
 
 #[tokio::test]
+async fn nothing_is_sent_before_a_long_retry_after_expires() {
+    let sim = sim().await;
+    sim.add_fault(FaultRule::times(
+        Route::Locks,
+        Fault::Status { code: 429, body: None, retry_after: Some("120".into()) },
+        1,
+    ));
+    let client = client(&sim);
+    assert!(matches!(client.list_locks().await.unwrap_err(), ApiError::RateLimited { .. }));
+    sim.clear_requests();
+    // The fault is gone, but Unloc asked for two minutes of quiet: the client keeps it.
+    let error = client.list_events(fixtures::HJEMME_LOCK_ID).await.unwrap_err();
+    let ApiError::RateLimited { retry_after: Some(wait) } = error else { panic!("{error:?}") };
+    assert!(wait > Duration::from_secs(100), "{wait:?}");
+    assert!(sim.requests().is_empty(), "a request was sent before Retry-After expired");
+}
+
+#[tokio::test]
 async fn times_out_if_the_server_takes_too_long() {
     let sim = sim().await;
     sim.add_fault(FaultRule::always(Route::Locks, Fault::Delay { ms: 3_000 }));

@@ -11,7 +11,7 @@
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -237,9 +237,11 @@ fn stamp() -> BoxedStrategy<Stamp> {
             (format!("{sign}{hours:02}:{minutes:02}"), if east { seconds } else { -seconds })
         }),
     ];
-    let date = (0i32..=9999, 1u32..=12, 1u32..=31).prop_filter_map("no such day", |(year, month, day)| {
+    let any_date = (0i32..=9999, 1u32..=12, 1u32..=31).prop_filter_map("no such day", |(year, month, day)| {
         NaiveDate::from_ymd_opt(year, month, day).map(|_| (year, month, day))
     });
+    // The first and last days of 4-digit years, where an offset can push the instant out of them.
+    let date = prop_oneof![40 => any_date, 1 => Just((0, 1, 1)), 1 => Just((9999, 12, 31))];
     // 60: a leap second, which RFC 3339 allows at the end of any minute.
     let second = prop_oneof![20 => 0u32..60, 1 => Just(60u32)];
     let fraction = proptest::option::of("[0-9]{1,9}");
@@ -297,9 +299,28 @@ fn truncated_to_millis(instant: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(&millis(instant)).unwrap().with_timezone(&Utc)
 }
 
-/// Whether `millis(instant)` is valid RFC 3339 again (4-digit year): see `known_bug_*` below.
+/// Whether `millis(instant)` is RFC 3339 again (a 4-digit year in UTC). The decoders accept only
+/// such instants: the others could be read but never written back (to the UI or the store).
 fn writable(instant: DateTime<Utc>) -> bool {
-    (0..=9999).contains(&instant.format("%Y").to_string().parse::<i32>().unwrap_or(-1))
+    (0..=9999).contains(&instant.year())
+}
+
+/// A valid document whose timestamps are all writable decodes; otherwise it is refused as invalid.
+fn refused_unless_writable<T: Debug>(
+    result: Result<T, ApiError>,
+    stamps: &[&Stamp],
+) -> Result<Option<T>, TestCaseError> {
+    match result {
+        Ok(value) => {
+            prop_assert!(stamps.iter().all(|stamp| writable(stamp.instant)), "accepted unwritable {:?}", stamps);
+            Ok(Some(value))
+        }
+        Err(ApiError::InvalidResponse { detail }) if !stamps.iter().all(|stamp| writable(stamp.instant)) => {
+            prop_assert!(detail.contains("out of range"), "{}", detail);
+            Ok(None)
+        }
+        Err(error) => Err(TestCaseError::fail(format!("valid document refused: {error}"))),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +641,8 @@ fn field<T: Debug + Clone + 'static>(value: impl Strategy<Value = T> + 'static) 
     prop_oneof![1 => Just(Field::Absent), 1 => Just(Field::Null), 2 => value.prop_map(Field::Present)].boxed()
 }
 
-/// A field that may be left out but, as the models stand, not be `null` (see `known_bug_*` below).
+/// A field that may be left out but, as the models stand, not be `null`
+/// (see `known_bug_a_null_events_list_fails_the_whole_key`).
 fn absent_or<T: Debug + Clone + 'static>(value: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Field<T>> {
     prop_oneof![1 => Just(Field::Absent), 2 => value.prop_map(Field::Present)].boxed()
 }
@@ -751,7 +773,8 @@ struct EventDoc {
     id: String,
     key_id: String,
     action: String,
-    name: String,
+    /// Always sent; `None` is `null`.
+    name: Option<String>,
     msn: Field<String>,
     created: Stamp,
     extra: Vec<(String, Value)>,
@@ -769,8 +792,13 @@ impl EventDoc {
 
 fn event_doc() -> impl Strategy<Value = EventDoc> {
     (
-        (hostile_text(), hostile_text(), wire_value(&["locked", "unlocked"]), hostile_text()),
-        absent_or(prop_oneof![Just(String::new()), "\\+[0-9]{6,15}", hostile_text()]),
+        (
+            hostile_text(),
+            hostile_text(),
+            wire_value(&["locked", "unlocked"]),
+            proptest::option::weighted(0.8, hostile_text()),
+        ),
+        field(prop_oneof![Just(String::new()), "\\+[0-9]{6,15}", hostile_text()]),
         stamp(),
         unknown_fields(),
     )
@@ -791,25 +819,27 @@ fn valid_events_decode_and_round_trip() {
     fuzz("events/structured", STRUCTURED_CASES, strategy, |(docs, extra)| {
         let body =
             with_unknown_fields(json!({ "events": docs.iter().map(EventDoc::to_json).collect::<Vec<_>>() }), &extra);
-        let events = decode::events(&serde_json::to_vec(&body).unwrap())
-            .map_err(|error| TestCaseError::fail(format!("valid events refused: {error}")))?;
+        let stamps: Vec<&Stamp> = docs.iter().map(|doc| &doc.created).collect();
+        let Some(events) = refused_unless_writable(decode::events(&serde_json::to_vec(&body).unwrap()), &stamps)?
+        else {
+            return Ok(());
+        };
         prop_assert_eq!(events.len(), docs.len());
         for (event, doc) in events.iter().zip(&docs) {
             prop_assert_eq!(&event.id, &doc.id);
             prop_assert_eq!(&event.key_id, &doc.key_id);
             prop_assert_eq!(event.action.as_str(), doc.action.as_str());
             prop_assert_eq!(&event.action, &expected_action(&doc.action));
-            prop_assert_eq!(&event.name, &doc.name);
+            prop_assert_eq!(event.name.as_str(), doc.name.as_deref().unwrap_or(""));
             prop_assert_eq!(event.msn.as_str(), doc.msn.value().map_or("", String::as_str));
             prop_assert_eq!(event.created, doc.created.instant, "{}", doc.created.text);
         }
-        if events.iter().all(|event| writable(event.created)) {
-            let again = decode::events(&serde_json::to_vec(&json!({ "events": events })).unwrap()).unwrap();
-            for (back, event) in again.iter().zip(&events) {
-                prop_assert_eq!(back.created, truncated_to_millis(event.created));
-                prop_assert_eq!((&back.id, &back.key_id, &back.action), (&event.id, &event.key_id, &event.action));
-                prop_assert_eq!((&back.name, &back.msn), (&event.name, &event.msn));
-            }
+        // What the app hands on (to the UI and the store) reads back the same, to the millisecond.
+        let again = decode::events(&serde_json::to_vec(&json!({ "events": events })).unwrap()).unwrap();
+        for (back, event) in again.iter().zip(&events) {
+            prop_assert_eq!(back.created, truncated_to_millis(event.created));
+            prop_assert_eq!((&back.id, &back.key_id, &back.action), (&event.id, &event.key_id, &event.action));
+            prop_assert_eq!((&back.name, &back.msn), (&event.name, &event.msn));
         }
         Ok(())
     });
@@ -853,7 +883,7 @@ impl KeyDoc {
 }
 
 fn key_doc() -> impl Strategy<Value = KeyDoc> {
-    let key_use = (wire_value(&["locked", "unlocked"]), absent_or(hostile_text()), absent_or(hostile_text()), stamp())
+    let key_use = (wire_value(&["locked", "unlocked"]), field(hostile_text()), field(hostile_text()), stamp())
         .prop_map(|(action, name, msn, created)| KeyUseDoc { action, name, msn, created });
     (
         (
@@ -879,15 +909,22 @@ fn key_doc() -> impl Strategy<Value = KeyDoc> {
 #[test]
 fn valid_keys_decode_and_round_trip() {
     fuzz("key/structured", STRUCTURED_CASES, key_doc(), |doc| {
-        let key = decode::key(&serde_json::to_vec(&doc.to_json()).unwrap())
-            .map_err(|error| TestCaseError::fail(format!("valid key refused: {error}")))?;
+        let uses = doc.uses.value().map(Vec::as_slice).unwrap_or_default();
+        let stamps: Vec<&Stamp> = [&doc.start]
+            .into_iter()
+            .chain(doc.end.value())
+            .chain(uses.iter().map(|key_use| &key_use.created))
+            .collect();
+        let Some(key) = refused_unless_writable(decode::key(&serde_json::to_vec(&doc.to_json()).unwrap()), &stamps)?
+        else {
+            return Ok(());
+        };
         prop_assert_eq!(&key.id, &doc.id);
         prop_assert_eq!(&key.lock_id, &doc.lock_id);
         prop_assert_eq!(key.state.as_str(), doc.state.as_str());
         prop_assert_eq!(&key.state, &expected_state(&doc.state));
         prop_assert_eq!(key.start, doc.start.instant, "{}", doc.start.text);
         prop_assert_eq!(key.end, doc.end.value().map(|stamp| stamp.instant));
-        let uses = doc.uses.value().map(Vec::as_slice).unwrap_or_default();
         prop_assert_eq!(key.events.len(), uses.len());
         for (key_use, doc) in key.events.iter().zip(uses) {
             prop_assert_eq!(&key_use.action, &expected_action(&doc.action));
@@ -895,13 +932,14 @@ fn valid_keys_decode_and_round_trip() {
             prop_assert_eq!(key_use.msn.as_str(), doc.msn.value().map_or("", String::as_str));
             prop_assert_eq!(key_use.created, doc.created.instant, "{}", doc.created.text);
         }
-        let instants = key.events.iter().map(|key_use| key_use.created).chain([key.start]).chain(key.end);
-        if instants.clone().all(writable) {
-            let again = decode::key(&serde_json::to_vec(&key).unwrap()).unwrap();
-            prop_assert_eq!(again.start, truncated_to_millis(key.start));
-            prop_assert_eq!(again.end, key.end.map(truncated_to_millis));
-            prop_assert_eq!((&again.id, &again.lock_id, &again.state), (&key.id, &key.lock_id, &key.state));
-            prop_assert_eq!(again.events.len(), key.events.len());
+        let again = decode::key(&serde_json::to_vec(&key).unwrap()).unwrap();
+        prop_assert_eq!(again.start, truncated_to_millis(key.start));
+        prop_assert_eq!(again.end, key.end.map(truncated_to_millis));
+        prop_assert_eq!((&again.id, &again.lock_id, &again.state), (&key.id, &key.lock_id, &key.state));
+        prop_assert_eq!(again.events.len(), key.events.len());
+        for (back, key_use) in again.events.iter().zip(&key.events) {
+            prop_assert_eq!(back.created, truncated_to_millis(key_use.created));
+            prop_assert_eq!((&back.action, &back.name, &back.msn), (&key_use.action, &key_use.name, &key_use.msn));
         }
         Ok(())
     });
@@ -1041,4 +1079,13 @@ fn an_instant_beyond_year_9999_in_utc_is_refused_rather_than_kept_unwritable() {
             Err(other) => panic!("unexpected error {other:?}"),
         }
     }
+}
+
+/// `Key::events` is `#[serde(default)] Vec<KeyUse>`: an explicit `"events": null` fails the whole
+/// `GET /keys/{id}` answer, so the key's state is never learnt.
+#[test]
+#[ignore = "known bug in api/models.rs: a null events list fails the whole key"]
+fn known_bug_a_null_events_list_fails_the_whole_key() {
+    let key = decode::key(br#"{"id":"k","lockId":"l","state":"active","start":"2026-01-01T00:00:00Z","events":null}"#);
+    assert!(key.unwrap().events.is_empty());
 }

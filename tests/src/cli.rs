@@ -19,6 +19,8 @@ USAGE: unloc-sim [FLAGS]
   --locks N                number of locks, fixtures included (default 40)
   --events-per-lock N      events per lock (default 30)
   --busy-lock-events N     give \"Hovedinngang Storgata 1\" N events instead (default 0 = off)
+  --payloads               put injection payloads on the locks right after the fixtures (one lock
+                           each; raises --locks to hold them all)
   --partner-id ID          partner id in the path (default demo-partner)
   --partner-name NAME      name on the partner's own events (default \"Renhold Nord AS\")
   --token TOKEN            bearer token (default: 32 alphanumerics derived from the seed)
@@ -77,6 +79,10 @@ where
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(Command::Help);
+        }
+        if arg == "--payloads" {
+            config.payloads = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
@@ -228,6 +234,8 @@ mod tests {
         assert_eq!(c.hmac_secret, default_hmac_secret(1));
         assert_eq!(c.key_provisioning, Duration::from_secs(2));
         assert_eq!(c.pending_approval_state, PendingApprovalState::Creating);
+        assert!(!c.payloads);
+        assert!(run(&["--payloads", "--locks", "12"]).payloads);
     }
 
     #[test]

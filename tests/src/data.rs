@@ -16,6 +16,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::fixtures as fx;
+use crate::payloads;
 use crate::rng::{feistel62, format_uuid_v4, mix48, mix64, unfeistel62, SplitMix64};
 
 /// Events older than this are never served: Unloc deletes them after "2 months" (GDPR); v2 says 60 days.
@@ -111,6 +112,8 @@ pub(crate) struct DataSpec {
     pub events_per_lock: usize,
     pub busy_lock_events: usize,
     pub partner_name: String,
+    /// Injection payloads on the locks after the fixtures (see `crate::payloads`).
+    pub payloads: bool,
     /// Sample events lie in the `SPREAD_DAYS` days before this instant (whole milliseconds).
     pub anchor: DateTime<Utc>,
 }
@@ -130,7 +133,12 @@ pub(crate) struct Dataset {
 impl Dataset {
     pub(crate) fn new(mut spec: DataSpec) -> Self {
         spec.anchor = truncate_to_millis(spec.anchor);
-        let locks: Vec<Lock> = (0..spec.locks).map(|i| make_lock(spec.seed, i)).collect();
+        if spec.payloads {
+            // Every payload gets its lock, whatever `--locks` says.
+            spec.locks = spec.locks.max(payloads::lock_index(payloads::PAYLOADS.len()));
+        }
+        let payloads = spec.payloads;
+        let locks: Vec<Lock> = (0..spec.locks).map(|i| make_lock(spec.seed, i, payloads)).collect();
         let index = locks.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
         let locks_json = serde_json::to_vec(&LocksBody { locks: locks.clone() })
             // Serializing plain strings and enums into a Vec cannot fail.
@@ -201,8 +209,31 @@ impl Dataset {
     }
 
     fn generate_events(&self, idx: usize) -> Vec<Event> {
-        let hostile = self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID);
-        generate_events(self.spec.seed, idx, self.event_count(idx), &self.spec.partner_name, self.spec.anchor, hostile)
+        let people = self.people_kind(idx);
+        generate_events(self.spec.seed, idx, self.event_count(idx), &self.spec.partner_name, self.spec.anchor, people)
+    }
+
+    /// Whose names the people holding keys to lock `idx` have.
+    fn people_kind(&self, idx: usize) -> People {
+        if self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID) {
+            People::Hostile
+        } else if let Some(i) = self.payload_of(idx) {
+            People::Payload(i)
+        } else {
+            People::Normal
+        }
+    }
+
+    /// The payload index carried by lock `idx`, when payloads are on and it carries one.
+    fn payload_of(&self, idx: usize) -> Option<usize> {
+        payload_of(self.spec.payloads, idx)
+    }
+
+    /// (payload short name, lock id) of the payload locks, in order; empty when payloads are off.
+    pub(crate) fn payload_locks(&self) -> Vec<(&'static str, String)> {
+        (0..self.locks.len())
+            .filter_map(|idx| Some((payloads::PAYLOADS[self.payload_of(idx)?].0, self.locks[idx].id.clone())))
+            .collect()
     }
 }
 
@@ -249,9 +280,8 @@ impl Dataset {
     }
 
     fn key_holders(&self, idx: usize) -> KeyHolders {
-        let hostile = self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID);
         let mut rng = SplitMix64::stream(self.spec.seed, TAG_EVENTS, idx as u64);
-        key_holders(&mut rng, self.spec.seed, idx, &self.spec.partner_name, hostile)
+        key_holders(&mut rng, self.spec.seed, idx, &self.spec.partner_name, self.people_kind(idx))
     }
 }
 
@@ -462,10 +492,32 @@ fn fixture_lock(i: usize) -> Option<Lock> {
     Some(l)
 }
 
-fn make_lock(seed: u64, i: usize) -> Lock {
+/// The payload index carried by lock `idx` (the locks right after the fixtures), when payloads are on.
+fn payload_of(payloads_on: bool, idx: usize) -> Option<usize> {
+    let i = idx.checked_sub(fx::FIXTURE_COUNT)?;
+    (payloads_on && i < payloads::PAYLOADS.len()).then_some(i)
+}
+
+fn make_lock(seed: u64, i: usize, payloads_on: bool) -> Lock {
     if let Some(l) = fixture_lock(i) {
         return l;
     }
+    let mut l = generated_lock(seed, i);
+    if let Some(p) = payload_of(payloads_on, i).and_then(payloads::payload) {
+        // Same id as without payloads; every owner-written text is the payload, the postal code stays.
+        let pi = i - fx::FIXTURE_COUNT;
+        l.name = p.to_owned();
+        l.street = Some(p.to_owned());
+        l.city = Some(p.to_owned());
+        l.data = p.to_owned();
+        l.postal_code = Some(l.postal_code.take().unwrap_or_else(|| "0150".to_owned()));
+        l.country_iso = Some("no".to_owned());
+        l.auth = if pi % 2 == 0 { Auth::OptIn } else { Auth::OptOut };
+    }
+    l
+}
+
+fn generated_lock(seed: u64, i: usize) -> Lock {
     let mut rng = SplitMix64::stream(seed, TAG_LOCK, i as u64);
     // 48 bits that are distinct for every lock index (bijection), so ids never collide.
     let hw = mix48((i as u64) ^ mix64(seed ^ TAG_LOCK));
@@ -538,6 +590,17 @@ struct KeyHolder {
     msn: String,
 }
 
+/// What the people holding keys to a lock are called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum People {
+    /// Norwegian names and +47 numbers.
+    Normal,
+    /// The hostile fixture: the first person is [`fx::HOSTILE_PERSON_NAME`].
+    Hostile,
+    /// A payload lock: every person is named payload `i`, with [`payloads::hostile_msn`] where it has one.
+    Payload(usize),
+}
+
 /// The people (1 to 4) holding keys to a lock, and the partner's own key.
 struct KeyHolders {
     people: Vec<KeyHolder>,
@@ -573,16 +636,21 @@ fn decode_history_key_id(seed: u64, id: &str) -> Option<(usize, u64)> {
 }
 
 /// The key holders of a lock: the first draws of its event stream.
-fn key_holders(rng: &mut SplitMix64, seed: u64, lock_index: usize, partner_name: &str, hostile: bool) -> KeyHolders {
+fn key_holders(rng: &mut SplitMix64, seed: u64, lock_index: usize, partner_name: &str, people: People) -> KeyHolders {
     let people = (0..rng.range(1, 4))
-        .map(|p| KeyHolder {
-            key_id: history_key_id(rng, seed, lock_index, p),
-            name: if hostile && p == 0 {
-                fx::HOSTILE_PERSON_NAME.to_owned()
-            } else {
-                format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES))
-            },
-            msn: phone(rng),
+        .map(|p| {
+            let key_id = history_key_id(rng, seed, lock_index, p);
+            let name = match people {
+                People::Hostile if p == 0 => fx::HOSTILE_PERSON_NAME.to_owned(),
+                People::Payload(i) => payloads::payload(i).unwrap_or_default().to_owned(),
+                _ => format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
+            };
+            let msn = phone(rng);
+            let msn = match people {
+                People::Payload(i) => payloads::hostile_msn(i).unwrap_or(msn),
+                _ => msn,
+            };
+            KeyHolder { key_id, name, msn }
         })
         .collect();
     // The partner's own key (created with `msn: null`), used through Unloc Work.
@@ -634,10 +702,10 @@ fn generate_events(
     count: usize,
     partner_name: &str,
     anchor: DateTime<Utc>,
-    hostile: bool,
+    kind: People,
 ) -> Vec<Event> {
     let mut rng = SplitMix64::stream(seed, TAG_EVENTS, lock_index as u64);
-    let KeyHolders { people, partner } = key_holders(&mut rng, seed, lock_index, partner_name, hostile);
+    let KeyHolders { people, partner } = key_holders(&mut rng, seed, lock_index, partner_name, kind);
     let anchor_ms = anchor.timestamp_millis();
     let midnight = anchor_ms - anchor_ms.rem_euclid(DAY_MS);
     let mut events = Vec::with_capacity(count);
@@ -687,6 +755,7 @@ mod tests {
             events_per_lock: 30,
             busy_lock_events: 0,
             partner_name: fx::DEFAULT_PARTNER_NAME.to_owned(),
+            payloads: false,
             anchor: "2025-03-10T12:34:56.789Z".parse().unwrap(),
         }
     }
@@ -981,6 +1050,44 @@ mod tests {
         assert_eq!(d.history_key(&key_id).unwrap().lock_id, *last);
         assert!(t.elapsed().as_secs_f64() < 0.5, "{:?}", t.elapsed());
         assert_eq!(d.events_cache.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn payload_locks_follow_the_fixtures_and_keep_their_ids() {
+        let plain = Dataset::new(spec(1, 40));
+        assert!(plain.payload_locks().is_empty());
+        let d = Dataset::new(DataSpec { payloads: true, ..spec(1, 40) });
+        assert_eq!(d.locks()[..fx::FIXTURE_COUNT], plain.locks()[..fx::FIXTURE_COUNT]);
+        let n = payloads::PAYLOADS.len();
+        let found = d.payload_locks();
+        assert_eq!(found.len(), n);
+        for (i, (name, id)) in found.iter().enumerate() {
+            let idx = payloads::lock_index(i);
+            let (l, before) = (&d.locks()[idx], &plain.locks()[idx]);
+            let p = payloads::PAYLOADS[i].1;
+            assert_eq!(
+                (*name, id.as_str(), l.id.as_str()),
+                (payloads::PAYLOADS[i].0, before.id.as_str(), before.id.as_str())
+            );
+            assert_eq!((l.name.as_str(), l.data.as_str()), (p, p));
+            assert_eq!((l.street.as_deref(), l.city.as_deref()), (Some(p), Some(p)));
+            let pc = l.postal_code.as_deref().unwrap();
+            assert!(pc.len() == 4 && pc.bytes().all(|b| b.is_ascii_digit()), "{pc}");
+            assert_eq!(l.auth, if i % 2 == 0 { Auth::OptIn } else { Auth::OptOut });
+            let events = d.all_events(id).unwrap();
+            let people: Vec<&Event> = events.iter().filter(|e| !e.msn.is_empty()).collect();
+            assert!(!people.is_empty());
+            for e in people {
+                assert_eq!(e.name, p);
+                assert_eq!(e.msn.starts_with(&format!("+47{p}")), i % 2 == 1, "{}", e.msn);
+            }
+            // Every key id is still a history key of its lock.
+            assert!(events.iter().all(|e| d.history_key(&e.key_id).is_some_and(|k| k.lock_id == *id)));
+        }
+        // The generated locks after them are untouched; too few locks are raised to hold every payload.
+        assert_eq!(d.locks()[fx::FIXTURE_COUNT + n..], plain.locks()[fx::FIXTURE_COUNT + n..]);
+        let small = Dataset::new(DataSpec { payloads: true, ..spec(1, 3) });
+        assert_eq!(small.locks().len(), fx::FIXTURE_COUNT + n);
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod fault;
 pub mod fixtures;
 mod http;
 mod keys;
+pub mod payloads;
 mod rng;
 mod server;
 
@@ -77,6 +78,9 @@ pub struct SimConfig {
     pub key_provisioning: Duration,
     /// What `GET /keys/{id}` reports for a key on an opt-in lock the owner has not approved yet.
     pub pending_approval_state: PendingApprovalState,
+    /// Injection payloads (see [`payloads`]) on the locks right after the fixtures, one lock each. Raises
+    /// `locks` to at least `FIXTURE_COUNT + PAYLOADS.len()` when it is smaller.
+    pub payloads: bool,
 }
 
 impl Default for SimConfig {
@@ -98,6 +102,7 @@ impl Default for SimConfig {
             hmac_secret: default_hmac_secret(1),
             key_provisioning: Duration::from_secs(2),
             pending_approval_state: PendingApprovalState::Creating,
+            payloads: false,
         }
     }
 }
@@ -127,6 +132,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         events_per_lock: config.events_per_lock,
         busy_lock_events: config.busy_lock_events,
         partner_name: config.partner_name.clone(),
+        payloads: config.payloads,
         anchor: config.anchor.unwrap_or_else(Utc::now),
     });
     let mut faults = fault::FaultTable::default();
@@ -183,6 +189,12 @@ impl Simulator {
     /// The locks exactly as `GET /locks` serves them.
     pub fn locks(&self) -> Vec<Lock> {
         self.state.data.locks().to_vec()
+    }
+
+    /// (payload short name, lock id) of the locks carrying the injection payloads, in [`payloads::PAYLOADS`]
+    /// order (lock `i` carries payload `i`); empty unless [`SimConfig::payloads`] is on.
+    pub fn payload_locks(&self) -> Vec<(&'static str, String)> {
+        self.state.data.payload_locks()
     }
 
     /// The events `GET /locks/{lock_id}/events` would serve now (retention applied, simulated key use

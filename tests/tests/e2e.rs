@@ -1303,3 +1303,83 @@ async fn damaged_settings_and_database_are_set_aside_and_rebuilt() -> TestResult
     );
     Ok(())
 }
+
+// ---- faults in the real app ---------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fault_gets_its_own_message_and_the_list_stays() -> TestResult {
+    if !e2e_enabled() {
+        return Ok(());
+    }
+    let _serial = SERIAL.lock().await;
+    let scenario = Scenario::new("faults", SimConfig { lockout_after: 0, locks: 15, ..SimConfig::default() }).await?;
+    scenario
+        .run(|client, scenario| {
+            Box::pin(async move {
+                let sim = &scenario.sim;
+                sign_in(client, sim.token()).await?;
+                wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
+                let count_before = text_of(client, "#locks-count").await?;
+                // (fault, words the notice must contain)
+                let cases: [(&str, &str); 10] = [
+                    ("status:500", "Unloc had a problem"),
+                    ("status:502", "Unloc had a problem"),
+                    ("status:503", "maintenance"),
+                    ("status:400", "went wrong"),
+                    ("malformed", "unexpected"),
+                    ("html", "unexpected"),
+                    ("empty", "unexpected"),
+                    ("wrong-types", "unexpected"),
+                    ("reset", "Offline"),
+                    ("drop", "Offline"),
+                ];
+                let mut table = Vec::new();
+                for (spec, words) in cases {
+                    sim.add_fault(FaultRule::parse(&format!("locks={spec}"))?);
+                    click(client, "#locks-refresh").await?;
+                    let banner = wait_for_js(
+                        client,
+                        &format!("the notice for {spec}"),
+                        &format!("const b = document.querySelector('#status-banner')?.textContent ?? ''; return b.includes({words:?}) && b"),
+                    )
+                    .await?;
+                    ensure_eq!(text_of(client, "#locks-count").await?, count_before, "the list must stay under {spec}");
+                    ensure!(!banner.as_str().unwrap_or_default().contains(sim.token()), "the token in a notice");
+                    table.push(format!("{spec:<28} {}", banner.as_str().unwrap_or_default().chars().take(90).collect::<String>()));
+                    sim.clear_faults();
+                    click(client, "#locks-refresh").await?;
+                    wait_for_js(client, "the notice to clear", &format!("return !(document.querySelector('#status-banner')?.textContent ?? '').includes({words:?})")).await?;
+                }
+
+                // Unloc's lock-out: said plainly, and nothing more is sent until the user acts.
+                sim.add_fault(FaultRule::parse("*=status:403")?);
+                click(client, "#locks-refresh").await?;
+                wait_for_js(client, "the lock-out notice", "return (document.querySelector('#status-banner')?.textContent ?? '').includes('temporarily blocked')").await?;
+                let retry_buttons = client.execute("return document.querySelectorAll('#status-banner button').length", vec![]).await?;
+                let sent = sim.requests().len();
+                tokio::time::sleep(Duration::from_secs(3)).await; // a window in which nothing may be sent
+                ensure_eq!(sim.requests().len(), sent, "requests were sent during the lock-out without the user acting");
+                table.push(format!("{:<28} lock-out notice, {} banner buttons, no requests for 3 s", "status:403", retry_buttons));
+                screenshot(client, "view-lockout").await?;
+                sim.clear_faults();
+
+                // Too many requests, come back in two minutes: until then nothing is sent, even on Refresh.
+                sim.add_fault(FaultRule::parse("locks=status:429:retry-after=120*1")?);
+                click(client, "#locks-refresh").await?;
+                wait_for_js(client, "the rate-limit notice", "return (document.querySelector('#status-banner')?.textContent ?? '').includes('Wait 2 minutes')").await?;
+                let sent = sim.requests().len();
+                click(client, "#locks-refresh").await?;
+                wait_for_js(client, "the refresh to end", "return document.querySelector('#locks-refresh')?.getAttribute('aria-disabled') !== 'true'").await?;
+                ensure_eq!(sim.requests().len(), sent, "a request was sent before Retry-After expired");
+                ensure_eq!(text_of(client, "#locks-count").await?, count_before, "the list must stay while rate limited");
+                table.push(format!("{:<28} wait notice; a second Refresh sent nothing", "status:429:retry-after=120"));
+                assert_nothing_executed(client).await?;
+                #[allow(clippy::print_stderr)] // the table is the report of this test
+                {
+                    eprintln!("faults in the app:\n  {}", table.join("\n  "));
+                }
+                Ok(())
+            })
+        })
+        .await
+}

@@ -63,6 +63,8 @@ pub struct ApiClient {
     api_base: ApiBase,
     token: SecretString,
     retry: RetryPolicy,
+    /// Unloc asked (Retry-After on 429/503) not to be called before this moment: nothing is sent until then.
+    not_before: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -93,6 +95,7 @@ impl ApiClient {
             api_base: config.api_base,
             token: config.token,
             retry: config.retry,
+            not_before: std::sync::Mutex::new(None),
         })
     }
 
@@ -180,6 +183,33 @@ impl ApiClient {
 
     /// Sends one request; the body of a 2xx answer, or the typed error for any other status.
     async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
+        if let Some(wait) = self.still_asked_to_wait() {
+            return Err(ApiError::RateLimited { retry_after: Some(wait) });
+        }
+        let result = self.send_unchecked(method, url, body).await;
+        if let Err(error) = &result {
+            // Only long waits are remembered: short ones the retry loop has already waited out.
+            if let Some(wait) = error.retry_after().filter(|wait| *wait > self.retry.max_wait) {
+                *self.not_before.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(std::time::Instant::now() + wait);
+            }
+        }
+        result
+    }
+
+    fn still_asked_to_wait(&self) -> Option<Duration> {
+        let mut not_before = self.not_before.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *not_before {
+            Some(moment) if moment > std::time::Instant::now() => Some(moment - std::time::Instant::now()),
+            Some(_) => {
+                *not_before = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    async fn send_unchecked(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
         let is_read = method == Method::GET;
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
