@@ -20,6 +20,9 @@ mkdir -p tests/artifacts
 export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
 tests/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2
 
+echo "== the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
+tests/hostile-report.sh
+
 echo "== installers: build the .deb and .rpm, install the .deb, run it, uninstall"
 tests/build-installers.sh
 tests/install-test.sh

@@ -15,8 +15,6 @@ use super::url_rules::{encode_segment, ApiBase, PartnerId};
 /// Bodies larger than this are refused rather than read into memory; the largest real
 /// answer (100,000 events) is about 20 MB.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// Error details shown to people are cut to this length.
-const MAX_DETAIL_CHARS: usize = 200;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -176,9 +174,7 @@ impl ApiClient {
         body: Option<Vec<u8>>,
     ) -> Result<T, ApiError> {
         let bytes = self.send_raw(method, url, body).await?;
-        serde_json::from_slice(&bytes).map_err(|error| ApiError::InvalidResponse {
-            detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { error.to_string() },
-        })
+        super::decode::json(&bytes)
     }
 
     /// Sends one request; the body of a 2xx answer, or the typed error for any other status.
@@ -229,19 +225,9 @@ impl ApiClient {
         Err(status_error(status, is_read, retry_after, detail))
     }
 
-    /// The human part of an error body, if any. Unloc's v1 error bodies are undocumented,
-    /// so the usual field names are tried.
+    /// The human part of an error body, if any (hardened in `decode::error_detail`).
     fn error_detail(&self, bytes: &[u8]) -> Option<String> {
-        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-        let text = ["message", "detail", "error_description", "title", "error"]
-            .iter()
-            .find_map(|field| value.get(field).and_then(|v| v.as_str()))?;
-        let mut text: String = self.redact(text).chars().filter(|c| !c.is_control()).take(MAX_DETAIL_CHARS).collect();
-        if text.trim().is_empty() {
-            return None;
-        }
-        text.truncate(text.trim_end().len());
-        Some(text)
+        super::decode::error_detail(bytes, self.token.expose_secret())
     }
 
     /// Whatever text leaves this client, the token is not in it.
@@ -413,7 +399,7 @@ mod tests {
         let client = client_with_token("t");
         let long = format!(r#"{{"error":"{}\nline"}}"#, "x".repeat(500));
         let detail = client.error_detail(long.as_bytes()).unwrap();
-        assert_eq!(detail.chars().count(), MAX_DETAIL_CHARS);
+        assert_eq!(detail.chars().count(), 200);
         assert!(!detail.contains('\n'));
         assert_eq!(client.error_detail(b"<html>oops</html>"), None);
     }

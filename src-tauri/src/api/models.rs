@@ -205,7 +205,8 @@ pub struct Key {
     /// Null or absent for a key that never expires.
     #[serde(default, with = "optional_millis_utc")]
     pub end: Option<DateTime<Utc>>,
-    #[serde(default)]
+    /// Null or absent reads as none: one odd field must not hide the key's state.
+    #[serde(default, deserialize_with = "null_as_empty_list")]
     pub events: Vec<KeyUse>,
 }
 
@@ -230,6 +231,10 @@ pub struct CreatedKey {
     pub id: String,
     #[serde(default)]
     pub app_switch_url: Option<String>,
+}
+
+fn null_as_empty_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
