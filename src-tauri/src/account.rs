@@ -39,6 +39,20 @@ impl Account {
         self.with_store(|store| store.save_locks(locks, fetched_at))
     }
 
+    /// Unloc answered 404 for this lock: it is no longer granted. Drop it from the cached list so
+    /// an offline start does not show it again (its keys stay known).
+    pub fn forget_lock(&self, lock_id: &str) -> StoreResult<()> {
+        let Some((mut locks, fetched_at)) = self.with_store(|store| store.cached_locks())? else {
+            return Ok(());
+        };
+        let before = locks.len();
+        locks.retain(|lock| lock.id != lock_id);
+        if locks.len() != before {
+            self.remember_locks(&locks, fetched_at)?;
+        }
+        Ok(())
+    }
+
     fn index_locks(&self, locks: &[Lock]) {
         let index = locks
             .iter()
@@ -69,5 +83,31 @@ impl Account {
 
     pub fn key_view(&self, key_id: &str) -> StoreResult<Option<KeyView>> {
         Ok(self.with_store(|store| store.key(key_id))?.map(|key| self.view(&key)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(id: &str, auth: Grant) -> Lock {
+        serde_json::from_value(
+            serde_json::json!({"id": id, "name": format!("Lås {id}"), "auth": auth.as_str(), "data": "k"}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_vanished_lock_leaves_the_cache_and_the_index() {
+        let account = Account::new(Store::in_memory().unwrap());
+        let at = Utc::now();
+        account.remember_locks(&[lock("a", Grant::OptIn), lock("b", Grant::OptOut)], at).unwrap();
+        assert_eq!(account.lock_info("a").opt_in, Some(true));
+        account.forget_lock("a").unwrap();
+        let (cached, fetched) = account.with_store(|store| store.cached_locks()).unwrap().unwrap();
+        assert_eq!(cached.iter().map(|lock| lock.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(fetched.timestamp_millis(), at.timestamp_millis(), "the list keeps its time");
+        assert_eq!(account.lock_info("a").opt_in, None);
+        account.forget_lock("not-there").unwrap();
     }
 }

@@ -264,6 +264,25 @@ async fn click(client: &Client, css: &str) -> TestResult {
     }
 }
 
+/// Clicks a lock's row and waits for its view. A row clicked just as the virtualized list
+/// re-renders (a search settling) can be replaced under the click: then click again.
+async fn open_lock_row(client: &Client, row_css: &str) -> TestResult {
+    for _ in 0..4 {
+        click(client, row_css).await?;
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while Instant::now() < deadline {
+            let shown = client
+                .execute("const v = document.querySelector('#lock-view'); return !!v && !v.closest('[hidden]') && v.getClientRects().length > 0;", vec![])
+                .await?;
+            if shown == json!(true) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Err(format!("clicking `{row_css}` never opened the lock").into())
+}
+
 /// Waits until a script returns a truthy value; returns that value.
 async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Value> {
     let deadline = Instant::now() + WAIT;
@@ -492,7 +511,7 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
 
                 // Open a lock: its history, newest first, in local time with the zone.
                 search_locks(client, fixtures::HJEMME_NAME).await?;
-                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?;
+                open_lock_row(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?;
                 wait_visible(client, "#lock-view").await?;
                 ensure_eq!(text_of(client, "#lock-title").await?.trim(), fixtures::HJEMME_NAME);
                 wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
@@ -517,7 +536,7 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
                 // A lock without events explains the two-month retention.
                 click(client, "#lock-back").await?;
                 search_locks(client, fixtures::EMPTY_EVENTS_NAME).await?;
-                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::EMPTY_EVENTS_LOCK_ID)).await?;
+                open_lock_row(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::EMPTY_EVENTS_LOCK_ID)).await?;
                 let empty = visible_text(client, "#events-empty").await?;
                 ensure!(empty.contains("two months"), "empty state: {empty}");
                 click(client, "#lock-back").await?;
@@ -680,7 +699,7 @@ async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestRe
                 // Its reference is (nearly) unique among 10,000 locks, unlike its name, so it is found without scrolling.
                 let busy = scenario.sim.locks().into_iter().find(|lock| lock.id == fixtures::BUSY_LOCK_ID).ok_or("no busy lock")?;
                 search_locks(client, &busy.data).await?;
-                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID)).await?;
+                open_lock_row(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID)).await?;
                 wait_visible(client, "#lock-view").await?;
                 let counts = wait_for_js(
                     client,
@@ -745,7 +764,7 @@ async fn open_lock(client: &Client, lock_id: &str, search: &str) -> TestResult {
     click(client, "#nav-locks").await?;
     wait_visible(client, "#locks-view").await?;
     search_locks(client, search).await?;
-    click(client, &format!("tr[data-lock-id=\"{lock_id}\"] .lock-name")).await?;
+    open_lock_row(client, &format!("tr[data-lock-id=\"{lock_id}\"] .lock-name")).await?;
     wait_visible(client, "#lock-view").await?;
     Ok(())
 }
@@ -1351,6 +1370,30 @@ async fn each_fault_gets_its_own_message_and_the_list_stays() -> TestResult {
                     wait_for_js(client, "the notice to clear", &format!("return !(document.querySelector('#status-banner')?.textContent ?? '').includes({words:?})")).await?;
                 }
 
+                // A lock that is no longer granted (404): off the list, with a notice.
+                sim.add_fault(FaultRule::parse("events=status:404")?);
+                search_locks(client, fixtures::HJEMME_NAME).await?;
+                click(client, &format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::HJEMME_LOCK_ID)).await?;
+                wait_for_js(client, "the lock-gone notice", "return (document.querySelector('#status-banner')?.textContent ?? '').includes('no longer available')").await?;
+                wait_visible(client, "#locks-view").await?;
+                wait_for_js(client, "the lock to leave the list", &format!(
+                    "return !document.querySelector('tr[data-lock-id=\"{}\"]')", fixtures::HJEMME_LOCK_ID
+                )).await?;
+                screenshot(client, "view-lock-gone").await?;
+                table.push(format!("{:<28} lock taken off the list with a notice", "events=status:404"));
+                sim.clear_faults();
+                search_locks(client, "").await?;
+                // One lock fewer now; wait for the cleared search to show them all again.
+                let count_before = wait_for_js(
+                    client,
+                    "the whole list again",
+                    "const t = document.querySelector('#locks-count')?.textContent ?? ''; const m = t.match(/(\\d+) of (\\d+)/); return m && m[1] === m[2] && t",
+                )
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+
                 // Unloc's lock-out: said plainly, and nothing more is sent until the user acts.
                 sim.add_fault(FaultRule::parse("*=status:403")?);
                 click(client, "#locks-refresh").await?;
@@ -1441,7 +1484,7 @@ async fn hostile_text_stays_text_in_every_field() -> TestResult {
                     let data_ok = text_at(format!("{row} .lock-data")).await? == payload;
                     let list_layout = layout_holds(client).await?;
 
-                    click(client, &format!("{row} .lock-name")).await?;
+                    open_lock_row(client, &format!("{row} .lock-name")).await?;
                     wait_visible(client, "#lock-view").await?;
                     let title_ok = text_of(client, "#lock-title").await? == payload;
                     wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;

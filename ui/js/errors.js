@@ -18,6 +18,7 @@ const CONTEXT_TEXT = {
   events: { notFound: 'error.notFound.lock' },
   // Signed in, but the keychain refused the token: this run works, the next start asks again.
   tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
+  lockGone: { notFound: 'error.notFound.lockGone' },
   update: { offline: 'error.offline.update', notFound: 'error.notFound.update', internal: 'error.internal.update' },
   // A POST that timed out may still have made the key: say so, so nobody gets two keys.
   createKey: {

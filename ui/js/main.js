@@ -62,6 +62,12 @@ const shell = {
   setBanner,
   clearBanner,
   updateTitle,
+  /** Unloc answered 404 for a lock: drop it from the list and say so there. */
+  lockGone(lock, error) {
+    state.views.locks?.removeLock?.(lock.id);
+    navigate('locks');
+    setBanner({ source: 'locks', error, context: 'lockGone', dismissible: true });
+  },
   /** If err means "sign in again", go to sign-in (partner id kept) and return true. */
   handleSignInError(err) {
     if (!needsSignIn(err)) return false;

@@ -48,7 +48,18 @@ pub async fn list_locks(state: State<'_, AppState>) -> Result<LocksPage> {
 #[tauri::command]
 pub async fn list_events(state: State<'_, AppState>, lock_id: String) -> Result<EventsPage> {
     let id = lock_id.clone();
-    let events = state.sessions.call(|client| async move { client.list_events(&id).await }).await?;
+    let result = state.sessions.call(|client| async move { client.list_events(&id).await }).await;
+    let events = match result {
+        Err(error) if error.kind == crate::error::ErrorKind::NotFound => {
+            if let Ok(account) = state.sessions.account().await {
+                if let Err(store_error) = account.forget_lock(&lock_id) {
+                    log::warn!("could not drop the vanished lock from the cache: {store_error}");
+                }
+            }
+            return Err(error);
+        }
+        other => other?,
+    };
     let fetched_at = Utc::now();
     let account = state.sessions.account().await?;
     match account.with_store(|store| store.save_events(&lock_id, &events, fetched_at)) {

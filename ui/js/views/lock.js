@@ -253,6 +253,11 @@ export function createLockView(shell) {
     loading = false;
     if (error) {
       if (shell.handleSignInError(error)) return;
+      // 404: the owner no longer grants this lock (or it was removed). Off the list, with a notice.
+      if (error?.kind === 'notFound') {
+        shell.lockGone(lock, error);
+        return;
+      }
       loadError = error;
       if (loaded) shell.setBanner({ source: 'events', error, since: fetchedAt, context: 'events', onRetry: () => load() });
       renderStatus();

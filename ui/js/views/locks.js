@@ -310,6 +310,11 @@ export function createLocksView(shell) {
       savedScroll = ui.scroller.scrollTop;
     },
     refresh: () => load(),
+    /** Unloc said this lock is gone (404): take it off the list without asking Unloc again. */
+    removeLock(lockId) {
+      if (!loaded || !locks.some((lock) => lock.id === lockId)) return;
+      setData({ locks: locks.filter((lock) => lock.id !== lockId), fetchedAt });
+    },
     focusSearch() {
       ui.search.focus();
       ui.search.select();
