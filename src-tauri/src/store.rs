@@ -217,16 +217,24 @@ impl Store {
             params![lock_id, timestamp(fetched_at), body],
         )?;
         {
+            // The API does not say whom a key was for; the person who used it does (an empty phone
+            // is the partner's own staff through Unloc Work, so it tells nothing).
             let mut remember = transaction.prepare_cached(
-                "INSERT INTO keys (id, lock_id, origin, first_seen, state_since, next_check_at)
-                 VALUES (?1, ?2, 'events', ?3, ?3, ?3) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO keys (id, lock_id, origin, msn, first_seen, state_since, next_check_at)
+                 VALUES (?1, ?2, 'events', ?4, ?3, ?3, ?3)
+                 ON CONFLICT (id) DO UPDATE SET msn = COALESCE(keys.msn, excluded.msn)",
             )?;
             let now = timestamp(fetched_at);
-            let mut seen = std::collections::HashSet::new();
-            for event in events {
-                if !event.key_id.is_empty() && seen.insert(event.key_id.as_str()) {
-                    remember.execute(params![event.key_id, lock_id, now])?;
+            let mut recipients: std::collections::HashMap<&str, Option<&str>> = std::collections::HashMap::new();
+            for event in events.iter().filter(|event| !event.key_id.is_empty()) {
+                let phone = Some(event.msn.as_str()).filter(|msn| !msn.is_empty());
+                let known = recipients.entry(event.key_id.as_str()).or_insert(None);
+                if known.is_none() {
+                    *known = phone;
                 }
+            }
+            for (key_id, msn) in recipients {
+                remember.execute(params![key_id, lock_id, now, msn])?;
             }
         }
         transaction.commit()?;
@@ -487,7 +495,26 @@ mod tests {
         let keys = store.keys(Some("a")).unwrap();
         assert_eq!(keys.len(), 2);
         assert!(keys.iter().all(|key| key.origin == KeyOrigin::Events && key.api_state.is_none()));
+        assert!(
+            keys.iter().all(|key| key.msn.as_deref() == Some("+4790000000")),
+            "the recipient comes from the events"
+        );
         assert_eq!(store.due_keys(at).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_partners_own_use_does_not_name_a_recipient_and_a_created_key_keeps_its_own() {
+        let mut store = Store::in_memory().unwrap();
+        let at = moment("2026-11-26T10:00:00Z");
+        let mut own_use = event("e1", "k1");
+        own_use.msn = String::new();
+        store.save_events("a", &[own_use], at).unwrap();
+        assert_eq!(store.key("k1").unwrap().unwrap().msn, None);
+        let record =
+            CreatedKeyRecord { id: "k2", lock_id: "a", msn: Some("+4791111111"), route: None, start: at, end: None };
+        store.remember_created_key(&record, at).unwrap();
+        store.save_events("a", &[event("e2", "k2")], at).unwrap();
+        assert_eq!(store.key("k2").unwrap().unwrap().msn.as_deref(), Some("+4791111111"));
     }
 
     #[test]
