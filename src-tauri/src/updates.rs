@@ -4,7 +4,7 @@
 //! update is offered in the UI (`update-available`); nothing is downloaded or installed until the
 //! user presses "Install and restart", so work in progress is never interrupted. An update whose
 //! signature does not match the public key in tauri.conf.json is refused. A failed or offline
-//! check is only logged: it is no error of the user's.
+//! check is only logged: it is no error of the user's, and it does not count as the day's check.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,6 +21,30 @@ pub const UPDATE_AVAILABLE: &str = "update-available";
 const FIRST_CHECK_AFTER: Duration = Duration::from_secs(10);
 const CHECK_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
+/// The reqwest the updater plugin builds its clients with: `configure_client` hands us its builder.
+type UpdaterClientBuilder = reqwest_updater::ClientBuilder;
+
+/// Limits on the updater's requests. There is no limit on a whole request: the download may be a
+/// large bundle on a slow office line, and a cut-off download starts again from nothing. Only a
+/// connection that cannot be made, or goes silent, is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    pub connect: Duration,
+    /// The longest wait for the next bytes of an answer.
+    pub silence: Duration,
+}
+
+pub const REQUEST_LIMITS: RequestLimits =
+    RequestLimits { connect: Duration::from_secs(30), silence: Duration::from_secs(60) };
+
+impl RequestLimits {
+    /// Sets these limits on a client the updater is building, for the check and the download alike.
+    /// (The plugin's own `timeout` would limit the whole download, so it is never set.)
+    pub fn apply(self, client: UpdaterClientBuilder) -> UpdaterClientBuilder {
+        client.connect_timeout(self.connect).read_timeout(self.silence)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateInfo {
@@ -32,6 +56,12 @@ pub struct UpdateInfo {
 /// The update found by the last check, kept until the user installs it.
 #[derive(Default)]
 pub struct PendingUpdate(Mutex<Option<Update>>);
+
+/// The time to remember as the last check: only a check that got an answer counts, so a failed one
+/// (offline, server down) is tried again at the next hourly look instead of a day later.
+pub fn time_to_remember<T, E>(outcome: &std::result::Result<T, E>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    outcome.as_ref().ok().map(|_| now)
+}
 
 /// Whether a check is due: none ever made, or the last one a day ago or more.
 pub fn check_due(last_check: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
@@ -48,7 +78,7 @@ fn test_overrides() -> (Option<String>, Option<String>) {
 }
 
 async fn find_update<R: Runtime>(app: &AppHandle<R>) -> std::result::Result<Option<Update>, String> {
-    let mut builder = app.updater_builder().timeout(Duration::from_secs(30));
+    let mut builder = app.updater_builder().configure_client(|client| REQUEST_LIMITS.apply(client));
     let (endpoint, pubkey) = test_overrides();
     if let Some(endpoint) = endpoint {
         let url = endpoint.parse().map_err(|error| format!("bad test endpoint: {error}"))?;
@@ -73,8 +103,10 @@ fn info_of(update: &Update) -> UpdateInfo {
 async fn check_quietly(app: &AppHandle) {
     let state = app.state::<AppState>();
     let result = find_update(app).await;
-    if let Err(error) = state.update_settings(|settings| settings.last_update_check = Some(Utc::now())) {
-        log::warn!("could not remember the update check: {error}");
+    if let Some(checked) = time_to_remember(&result, Utc::now()) {
+        if let Err(error) = state.update_settings(|settings| settings.last_update_check = Some(checked)) {
+            log::warn!("could not remember the update check: {error}");
+        }
     }
     match result {
         Ok(Some(update)) => {
@@ -116,12 +148,14 @@ pub async fn check_for_update(app: AppHandle, pending: State<'_, PendingUpdate>)
 /// Downloads the offered update, checks its signature, installs it and restarts.
 #[tauri::command]
 pub async fn install_update(app: AppHandle, pending: State<'_, PendingUpdate>) -> Result<()> {
-    let update = pending
+    let mut update = pending
         .0
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
         .ok_or_else(|| AppError::new(ErrorKind::NotFound, "no update is waiting to be installed"))?;
+    // No limit on the whole download (see `RequestLimits`): a slow line must be able to fetch it all.
+    update.timeout = None;
     let bytes = update.download(|_, _| {}, || {}).await.map_err(|error| match error {
         tauri_plugin_updater::Error::Minisign(_) | tauri_plugin_updater::Error::SignatureUtf8(_) => {
             AppError::new(ErrorKind::UpdateRejected, format!("the update's signature is not valid: {error}"))
@@ -144,6 +178,70 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_failed_check_is_not_remembered_so_the_next_hourly_look_tries_again() {
+        let yesterday = Some(at("2026-11-25T11:00:00Z"));
+        let now = at("2026-11-26T12:00:00Z");
+        let failed: std::result::Result<Option<()>, String> = Err("offline".into());
+        let answered: std::result::Result<Option<()>, String> = Ok(None);
+        assert_eq!(time_to_remember(&failed, now), None);
+        assert_eq!(time_to_remember(&answered, now), Some(now));
+        let after_failure = time_to_remember(&failed, now).or(yesterday);
+        assert!(check_due(after_failure, now + chrono::Duration::hours(1)));
+        let after_answer = time_to_remember(&answered, now).or(yesterday);
+        assert!(!check_due(after_answer, now + chrono::Duration::hours(1)));
+    }
+
+    /// Serves one request: promises `promised` bytes of body, sends `sent` of them one at a time,
+    /// `pause` apart, then keeps the connection open and silent until the test ends. Returns the URL.
+    async fn serve_slowly(promised: usize, sent: usize, pause: Duration) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {promised}\r\n\r\n");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            for _ in 0..sent {
+                tokio::time::sleep(pause).await;
+                if stream.write_all(b"x").await.is_err() {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        });
+        format!("http://{address}/bundle")
+    }
+
+    async fn download(url: &str, limits: RequestLimits) -> std::result::Result<usize, reqwest_updater::Error> {
+        // As the plugin does before its requests (its reqwest brings no TLS provider of its own);
+        // an error only means another test installed it first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = limits.apply(reqwest_updater::ClientBuilder::new()).build()?;
+        Ok(client.get(url).send().await?.bytes().await?.len())
+    }
+
+    #[tokio::test]
+    async fn a_download_that_keeps_arriving_is_never_cut_off_however_long_it_takes() {
+        // 40 pauses of 75 ms: three times the (shortened) silence limit in all, never silent for long.
+        let limits = RequestLimits { silence: Duration::from_secs(1), ..REQUEST_LIMITS };
+        let url = serve_slowly(40, 40, Duration::from_millis(75)).await;
+        assert_eq!(download(&url, limits).await.unwrap(), 40);
+    }
+
+    #[tokio::test]
+    async fn a_download_that_goes_silent_is_given_up() {
+        let limits = RequestLimits { silence: Duration::from_secs(1), ..REQUEST_LIMITS };
+        // One byte of the two promised arrives, then nothing.
+        let url = serve_slowly(2, 1, Duration::ZERO).await;
+        let outcome = tokio::time::timeout(Duration::from_secs(10), download(&url, limits))
+            .await
+            .expect("a silent download must be given up, not waited for forever");
+        assert!(outcome.is_err_and(|error| error.is_timeout()));
     }
 
     #[test]
