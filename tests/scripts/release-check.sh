@@ -28,7 +28,7 @@ if [[ ${1:-} == self-test ]]; then
 fi
 
 exec python3 - "$@" <<'PY'
-import base64, hashlib, json, os, re, struct, subprocess, sys, tempfile
+import base64, contextlib, hashlib, io, json, os, re, struct, subprocess, sys, tempfile
 
 ROOT = os.environ["RELEASE_CHECK_ROOT"]
 SCRIPT = os.environ["RELEASE_CHECK_SCRIPT"]
@@ -390,7 +390,8 @@ def self_test():
                    '[workspace.dependencies]\ntokio = { version = "1" }\n')
     for tag, good in [("v1.4.2", True), ("v1.4.3", False), ("main", False), ("v1.4.2-rc1", False)]:
         try:
-            tag_version(tag, cargo)
+            with contextlib.redirect_stdout(io.StringIO()):
+                tag_version(tag, cargo)
             passed, output = True, ""
         except Refused as refusal:
             passed, output = False, str(refusal)
