@@ -1,14 +1,22 @@
 //! One signed-in partner account's local data: its store, and what it knows of its locks.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
 use crate::api::{Grant, Lock};
-use crate::keys::status::LockInfo;
-use crate::keys::KeyView;
-use crate::store::{Store, StoreResult, StoredKey};
+use crate::error::{AppError, ErrorKind};
+use crate::store::{Opened, Store, StoreResult};
+use crate::sync::lock;
+
+/// What the app knows of a key's lock.
+#[derive(Debug, Clone, Default)]
+pub struct LockInfo {
+    pub name: Option<String>,
+    pub opt_in: Option<bool>,
+}
 
 pub struct Account {
     store: Mutex<Store>,
@@ -27,11 +35,42 @@ impl Account {
         account
     }
 
+    /// Opens the database of this partner at this API base, in `dir` (`None`: in memory, for
+    /// tests). Whatever happens, the user keeps working: a damaged file is replaced, and if no
+    /// file can be used at all the data stays in memory this run. Either is returned as a notice.
+    pub fn open(dir: Option<&Path>, partner_id: &str, api_base: &str) -> (Account, Option<AppError>) {
+        let (store, notice) = match dir {
+            None => (Store::in_memory(), None),
+            Some(dir) => {
+                match Store::open(&Store::path_for(dir, partner_id, api_base)) {
+                    Ok((store, Opened::Ready)) => (Ok(store), None),
+                    Ok((store, Opened::Recovered { set_aside, reason })) => {
+                        let notice = AppError::new(
+                        ErrorKind::StoreReset,
+                        format!("the local database was damaged ({reason}); it was moved to {} and is rebuilt from Unloc", set_aside.display()),
+                    );
+                        (Ok(store), Some(notice))
+                    }
+                    Err(error) => {
+                        log::error!("local database unusable: {error}");
+                        let notice = AppError::new(
+                            ErrorKind::StoreReset,
+                            format!("{error}; this session keeps its data in memory only"),
+                        );
+                        (Store::in_memory(), Some(notice))
+                    }
+                }
+            }
+        };
+        // An in-memory SQLite database only fails to open when memory is exhausted.
+        let store = store.unwrap_or_else(|error| panic!("no local store possible: {error}"));
+        (Account::new(store), notice)
+    }
+
     /// Runs `work` with the store. Store calls are short; a poisoned lock (a panic elsewhere)
     /// still holds a consistent SQLite connection, so it is used on.
     pub fn with_store<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
-        let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        work(&mut store)
+        work(&mut lock(&self.store))
     }
 
     pub fn remember_locks(&self, locks: &[Lock], fetched_at: DateTime<Utc>) -> StoreResult<()> {
@@ -65,24 +104,11 @@ impl Account {
                 (lock.id.clone(), LockInfo { name: Some(lock.name.clone()), opt_in })
             })
             .collect();
-        *self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+        *lock(&self.locks) = index;
     }
 
     pub fn lock_info(&self, lock_id: &str) -> LockInfo {
-        self.locks.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(lock_id).cloned().unwrap_or_default()
-    }
-
-    pub fn view(&self, key: &StoredKey) -> KeyView {
-        KeyView::new(key, &self.lock_info(&key.lock_id))
-    }
-
-    pub fn key_views(&self, lock_id: Option<&str>) -> StoreResult<Vec<KeyView>> {
-        let keys = self.with_store(|store| store.keys(lock_id))?;
-        Ok(keys.iter().map(|key| self.view(key)).collect())
-    }
-
-    pub fn key_view(&self, key_id: &str) -> StoreResult<Option<KeyView>> {
-        Ok(self.with_store(|store| store.key(key_id))?.map(|key| self.view(&key)))
+        lock(&self.locks).get(lock_id).cloned().unwrap_or_default()
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::api::{ApiError, UrlRuleError};
 use crate::secrets::SecretError;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -132,7 +133,18 @@ impl From<ApiError> for AppError {
 
 impl From<SecretError> for AppError {
     fn from(error: SecretError) -> Self {
-        AppError::new(ErrorKind::KeychainUnavailable, error.to_string())
+        let kind = match error {
+            SecretError::Unavailable(_) => ErrorKind::KeychainUnavailable,
+            SecretError::TaskFailed(_) => ErrorKind::Internal,
+        };
+        AppError::new(kind, error.to_string())
+    }
+}
+
+/// The local database failing is no fault of the user's and nothing they can fix from the form.
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        AppError::internal(error.to_string())
     }
 }
 
@@ -184,5 +196,11 @@ mod tests {
     fn keychain_failures_become_keychain_unavailable() {
         let error = AppError::from(SecretError::Unavailable("ServiceUnknown".into()));
         assert_eq!(error.kind, ErrorKind::KeychainUnavailable);
+    }
+
+    #[test]
+    fn store_failures_are_internal() {
+        let error = AppError::from(StoreError::TooNew(99));
+        assert_eq!(error.kind, ErrorKind::Internal);
     }
 }

@@ -1,29 +1,35 @@
 //! Unloc Desk: a desktop app for Unloc partners' office staff — locks, opt-in grants and event history.
 
+pub mod access;
 pub mod account;
 pub mod api;
 mod catalog;
 mod commands;
+pub mod environment;
 pub mod error;
 pub mod keys;
+pub mod locks;
 mod notify;
 pub mod secrets;
 pub mod session;
 pub mod settings;
 mod state;
 pub mod store;
+pub mod sync;
 mod updates;
+pub mod views;
 
 use std::sync::Arc;
 
 use tauri::Manager;
 
+use crate::access::Access;
+use crate::environment::EnvDefaults;
 use crate::keys::follow::FollowPolicy;
 use crate::notify::ShellObserver;
 use crate::secrets::{KeyringStore, KEYCHAIN_SERVICE};
-use crate::session::{EnvDefaults, Sessions};
 use crate::settings::SettingsFile;
-use crate::state::AppState;
+use crate::state::{AppState, UpdateCheckLog};
 
 /// Starts the app: plugins, state, commands.
 pub fn run() {
@@ -37,11 +43,11 @@ pub fn run() {
         .setup(|app| {
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
             let accounts_dir = app.path().app_data_dir()?.join("accounts");
-            let sessions = Sessions::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env())
+            let access = Access::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env())
                 .with_store_dir(accounts_dir)
                 .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default());
-            app.manage(AppState::new(sessions, settings_file, settings, problem));
-            updates::spawn_background_checks(app.handle().clone());
+            app.manage(AppState::new(access, settings_file, settings, problem));
+            updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -58,8 +64,8 @@ pub fn run() {
             commands::keys::refresh_keys,
             commands::keys::add_key,
             commands::settings::set_language,
-            updates::check_for_update,
-            updates::install_update,
+            commands::updates::check_for_update,
+            commands::updates::install_update,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

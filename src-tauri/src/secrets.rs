@@ -4,7 +4,7 @@
 //! told so, and the token is simply not kept.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -16,6 +16,9 @@ pub enum SecretError {
     /// No keychain service, a locked keychain, or the platform refused access.
     #[error("the system keychain is not available: {0}")]
     Unavailable(String),
+    /// The blocking keychain call itself failed (it panicked or was cancelled).
+    #[error("the keychain task failed: {0}")]
+    TaskFailed(String),
 }
 
 pub trait SecretStore: Send + Sync {
@@ -23,6 +26,41 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, account: &str, token: &SecretString) -> Result<(), SecretError>;
     /// Removing a token that is not there is not an error.
     fn delete(&self, account: &str) -> Result<(), SecretError>;
+}
+
+/// The keychain as async code uses it. Keychain calls block (D-Bus on Linux), so they run off
+/// the async workers.
+#[derive(Clone)]
+pub struct Keychain {
+    store: Arc<dyn SecretStore>,
+}
+
+impl Keychain {
+    pub fn new(store: Arc<dyn SecretStore>) -> Self {
+        Keychain { store }
+    }
+
+    pub async fn get(&self, account: String) -> Result<Option<SecretString>, SecretError> {
+        self.off_thread(move |store| store.get(&account)).await
+    }
+
+    pub async fn set(&self, account: String, token: SecretString) -> Result<(), SecretError> {
+        self.off_thread(move |store| store.set(&account, &token)).await
+    }
+
+    pub async fn delete(&self, account: String) -> Result<(), SecretError> {
+        self.off_thread(move |store| store.delete(&account)).await
+    }
+
+    async fn off_thread<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn SecretStore) -> Result<T, SecretError> + Send + 'static,
+    ) -> Result<T, SecretError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(store.as_ref()))
+            .await
+            .map_err(|error| SecretError::TaskFailed(error.to_string()))?
+    }
 }
 
 /// The native store of each OS: Secret Service on Linux, Keychain on macOS, Credential Manager on Windows.
@@ -82,7 +120,7 @@ impl MemoryStore {
         if self.unavailable {
             return Err(SecretError::Unavailable("no keychain in this test".into()));
         }
-        Ok(self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Ok(crate::sync::lock(&self.tokens))
     }
 }
 

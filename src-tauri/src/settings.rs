@@ -52,6 +52,13 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// After a sign-in: the partner is offered at the next start, and the API base is kept only
+    /// when it is not the default (so a changed default is followed).
+    pub fn remember_sign_in(&mut self, partner_id: &str, api_base: &str, default_api_base: &str) {
+        self.partner_id = Some(partner_id.to_owned());
+        self.api_base = (api_base != default_api_base).then(|| api_base.to_owned());
+    }
+
     /// Reads what the store holds; `Err` when it holds something that is not settings.
     pub fn from_stored(value: Option<serde_json::Value>) -> Result<Self, serde_json::Error> {
         match value {
@@ -131,6 +138,15 @@ fn damaged_notice(path: &Path) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sign_in_keeps_the_partner_and_only_a_non_default_base() {
+        let mut settings = Settings { api_base: Some("https://old.example/v1".into()), ..Settings::default() };
+        settings.remember_sign_in("demo", "https://api.unloc.app/v1", "https://api.unloc.app/v1");
+        assert_eq!((settings.partner_id.as_deref(), settings.api_base.as_deref()), (Some("demo"), None));
+        settings.remember_sign_in("demo", "https://staging.example/v1", "https://api.unloc.app/v1");
+        assert_eq!(settings.api_base.as_deref(), Some("https://staging.example/v1"));
+    }
 
     #[test]
     fn missing_settings_are_defaults() {

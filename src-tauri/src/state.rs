@@ -1,13 +1,18 @@
-//! What the commands share: the session, the settings file and the current settings.
+//! What the commands share: access to the session, the settings file and the current settings.
 
 use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
+use tauri::{AppHandle, Manager};
+
+use crate::access::Access;
 use crate::error::{AppError, Result};
-use crate::session::Sessions;
 use crate::settings::{Settings, SettingsFile};
+use crate::sync::lock;
+use crate::updates::CheckLog;
 
 pub struct AppState {
-    pub sessions: Sessions,
+    pub access: Access,
     settings_file: SettingsFile<tauri::Wry>,
     settings: Mutex<Settings>,
     /// A problem found while starting (damaged settings), told to the UI once.
@@ -16,26 +21,21 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        sessions: Sessions,
+        access: Access,
         settings_file: SettingsFile<tauri::Wry>,
         settings: Settings,
         startup_problem: Option<AppError>,
     ) -> Self {
-        AppState {
-            sessions,
-            settings_file,
-            settings: Mutex::new(settings),
-            startup_problem: Mutex::new(startup_problem),
-        }
+        AppState { access, settings_file, settings: Mutex::new(settings), startup_problem: Mutex::new(startup_problem) }
     }
 
     pub fn settings(&self) -> Settings {
-        self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        lock(&self.settings).clone()
     }
 
     /// Changes the settings and writes them to disk; on a write failure the change is not kept.
     pub fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<Settings> {
-        let mut guard = self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = lock(&self.settings);
         let mut next = guard.clone();
         change(&mut next);
         self.settings_file.save(&next)?;
@@ -44,6 +44,21 @@ impl AppState {
     }
 
     pub fn take_startup_problem(&self) -> Option<AppError> {
-        self.startup_problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        lock(&self.startup_problem).take()
+    }
+}
+
+/// The update checks' log is the `lastUpdateCheck` setting.
+pub struct UpdateCheckLog;
+
+impl CheckLog for UpdateCheckLog {
+    fn last_check(&self, app: &AppHandle) -> Option<DateTime<Utc>> {
+        app.state::<AppState>().settings().last_update_check
+    }
+
+    fn record_check(&self, app: &AppHandle, at: DateTime<Utc>) {
+        if let Err(error) = app.state::<AppState>().update_settings(|settings| settings.last_update_check = Some(at)) {
+            log::warn!("could not remember the update check: {error}");
+        }
     }
 }

@@ -10,12 +10,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_updater::{Update, UpdaterExt};
 
 use crate::error::{AppError, ErrorKind, Result};
-use crate::state::AppState;
+use crate::sync::lock;
+use crate::views::UpdateInfo;
 
 pub const UPDATE_AVAILABLE: &str = "update-available";
 const FIRST_CHECK_AFTER: Duration = Duration::from_secs(10);
@@ -45,17 +45,15 @@ impl RequestLimits {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateInfo {
-    pub version: String,
-    pub current_version: String,
-    pub notes: Option<String>,
-}
-
 /// The update found by the last check, kept until the user installs it.
 #[derive(Default)]
 pub struct PendingUpdate(Mutex<Option<Update>>);
+
+/// When the app last looked for an update; kept by the app shell in the settings.
+pub trait CheckLog: Send + Sync + 'static {
+    fn last_check(&self, app: &AppHandle) -> Option<DateTime<Utc>>;
+    fn record_check(&self, app: &AppHandle, at: DateTime<Utc>);
+}
 
 /// The time to remember as the last check: only a check that got an answer counts, so a failed one
 /// (offline, server down) is tried again at the next hourly look instead of a day later.
@@ -100,19 +98,16 @@ fn info_of(update: &Update) -> UpdateInfo {
 }
 
 /// Looks for an update and, if there is one, tells the UI. Never fails loudly.
-async fn check_quietly(app: &AppHandle) {
-    let state = app.state::<AppState>();
+async fn check_quietly(app: &AppHandle, log: &dyn CheckLog) {
     let result = find_update(app).await;
     if let Some(checked) = time_to_remember(&result, Utc::now()) {
-        if let Err(error) = state.update_settings(|settings| settings.last_update_check = Some(checked)) {
-            log::warn!("could not remember the update check: {error}");
-        }
+        log.record_check(app, checked);
     }
     match result {
         Ok(Some(update)) => {
             let info = info_of(&update);
             log::info!("update {} available", info.version);
-            *app.state::<PendingUpdate>().0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(update);
+            *lock(&app.state::<PendingUpdate>().0) = Some(update);
             if let Err(error) = app.emit(UPDATE_AVAILABLE, &info) {
                 log::warn!("could not offer the update: {error}");
             }
@@ -123,35 +118,30 @@ async fn check_quietly(app: &AppHandle) {
 }
 
 /// At start (after a short while, so start-up stays fast) and then daily, while the app runs.
-pub fn spawn_background_checks(app: AppHandle) {
+pub fn spawn_background_checks(app: AppHandle, log: impl CheckLog) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(FIRST_CHECK_AFTER).await;
         loop {
-            let last = app.state::<AppState>().settings().last_update_check;
-            if check_due(last, Utc::now()) {
-                check_quietly(&app).await;
+            if check_due(log.last_check(&app), Utc::now()) {
+                check_quietly(&app, &log).await;
             }
             tokio::time::sleep(Duration::from_secs(60 * 60)).await;
         }
     });
 }
 
-/// "Check for updates" in Settings: the answer is shown, and failures are said plainly there.
-#[tauri::command]
-pub async fn check_for_update(app: AppHandle, pending: State<'_, PendingUpdate>) -> Result<Option<UpdateInfo>> {
-    let found = find_update(&app).await.map_err(|error| AppError::new(ErrorKind::Offline, error))?;
+/// Looks for an update now ("Check for updates" in Settings) and keeps it for `install`.
+/// Failures are errors here: the user asked, so they are said plainly.
+pub async fn check_now<R: Runtime>(app: &AppHandle<R>, pending: &PendingUpdate) -> Result<Option<UpdateInfo>> {
+    let found = find_update(app).await.map_err(|error| AppError::new(ErrorKind::Offline, error))?;
     let info = found.as_ref().map(info_of);
-    *pending.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = found;
+    *lock(&pending.0) = found;
     Ok(info)
 }
 
-/// Downloads the offered update, checks its signature, installs it and restarts.
-#[tauri::command]
-pub async fn install_update(app: AppHandle, pending: State<'_, PendingUpdate>) -> Result<()> {
-    let mut update = pending
-        .0
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+/// Downloads the offered update, checks its signature and installs it (the caller restarts).
+pub async fn install(pending: &PendingUpdate) -> Result<()> {
+    let mut update = lock(&pending.0)
         .take()
         .ok_or_else(|| AppError::new(ErrorKind::NotFound, "no update is waiting to be installed"))?;
     // No limit on the whole download (see `RequestLimits`): a slow line must be able to fetch it all.
@@ -166,10 +156,7 @@ pub async fn install_update(app: AppHandle, pending: State<'_, PendingUpdate>) -
     update.verify(&bytes).map_err(|error| {
         AppError::new(ErrorKind::UpdateRejected, format!("the update's signature is not valid: {error}"))
     })?;
-    update
-        .install(&bytes)
-        .map_err(|error| AppError::internal(format!("the update could not be installed: {error}")))?;
-    app.restart();
+    update.install(&bytes).map_err(|error| AppError::internal(format!("the update could not be installed: {error}")))
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use unloc_desk::access::Access;
+use unloc_desk::environment::EnvDefaults;
 use unloc_desk::error::ErrorKind;
 use unloc_desk::keys::follow::{FollowPolicy, KeyObserver};
 use unloc_desk::keys::{actions, KeyStatus, KeyView};
 use unloc_desk::secrets::MemoryStore;
-use unloc_desk::session::{EnvDefaults, Sessions};
 use unloc_sim::{fixtures, Route, SimConfig, Simulator};
 
 #[derive(Default)]
@@ -46,25 +47,25 @@ async fn sim() -> Simulator {
     .unwrap()
 }
 
-async fn signed_in(sim: &Simulator, store_dir: Option<std::path::PathBuf>) -> (Sessions, Arc<Recorder>) {
+async fn signed_in(sim: &Simulator, store_dir: Option<std::path::PathBuf>) -> (Access, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let mut sessions = Sessions::new(Arc::new(MemoryStore::default()), EnvDefaults::default())
+    let mut access = Access::new(Arc::new(MemoryStore::default()), EnvDefaults::default())
         .with_client_tuning(|mut config| {
             config.retry.base_delay = Duration::from_millis(5);
             config
         })
         .with_key_follow_up(recorder.clone(), fast_policy());
     if let Some(dir) = store_dir {
-        sessions = sessions.with_store_dir(dir);
+        access = access.with_store_dir(dir);
     }
-    sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
-    (sessions, recorder)
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    (access, recorder)
 }
 
-async fn wait_for_status(sessions: &Sessions, key_id: &str, status: KeyStatus) -> KeyView {
+async fn wait_for_status(access: &Access, key_id: &str, status: KeyStatus) -> KeyView {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let keys = actions::list(sessions, None).await.unwrap();
+        let keys = actions::list(&access.keys().await.unwrap(), None).await.unwrap();
         let key = keys.into_iter().find(|key| key.id == key_id).expect("the key is known");
         if key.status == status {
             return key;
@@ -77,13 +78,21 @@ async fn wait_for_status(sessions: &Sessions, key_id: &str, status: KeyStatus) -
 #[tokio::test]
 async fn a_key_on_an_opt_out_lock_becomes_active_by_itself() {
     let sim = sim().await;
-    let (sessions, recorder) = signed_in(&sim, None).await;
-    let key =
-        actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000001", None, None, Some("tirsdag")).await.unwrap();
+    let (access, recorder) = signed_in(&sim, None).await;
+    let key = actions::create(
+        &access.keys().await.unwrap(),
+        fixtures::HJEMME_LOCK_ID,
+        "+4790000001",
+        None,
+        None,
+        Some("tirsdag"),
+    )
+    .await
+    .unwrap();
     assert_eq!(key.status, KeyStatus::Creating);
     assert_eq!(key.route.as_deref(), Some("tirsdag"));
     assert_eq!(key.lock_name.as_deref(), Some(fixtures::HJEMME_NAME));
-    let active = wait_for_status(&sessions, &key.id, KeyStatus::Active).await;
+    let active = wait_for_status(&access, &key.id, KeyStatus::Active).await;
     assert!(active.last_checked.is_some());
     assert!(recorder.transitions.lock().unwrap().contains(&(key.id.clone(), KeyStatus::Creating, KeyStatus::Active)));
     assert!(recorder.changed.lock().unwrap().iter().any(|view| view.id == key.id && view.status == KeyStatus::Active));
@@ -92,18 +101,20 @@ async fn a_key_on_an_opt_out_lock_becomes_active_by_itself() {
 #[tokio::test]
 async fn a_key_on_an_opt_in_lock_awaits_the_owner_until_approved() {
     let sim = sim().await;
-    let (sessions, recorder) = signed_in(&sim, None).await;
-    let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000002", None, None, None).await.unwrap();
+    let (access, recorder) = signed_in(&sim, None).await;
+    let key = actions::create(&access.keys().await.unwrap(), fixtures::UUID_LOCK_ID, "+4790000002", None, None, None)
+        .await
+        .unwrap();
     assert_eq!(key.status, KeyStatus::AwaitingApproval);
     assert!(key.waiting_since.is_some());
     // Well past provisioning it still waits: only the owner can move it on.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
-        wait_for_status(&sessions, &key.id, KeyStatus::AwaitingApproval).await.status,
+        wait_for_status(&access, &key.id, KeyStatus::AwaitingApproval).await.status,
         KeyStatus::AwaitingApproval
     );
     assert!(sim.approve_key(&key.id));
-    wait_for_status(&sessions, &key.id, KeyStatus::Active).await;
+    wait_for_status(&access, &key.id, KeyStatus::Active).await;
     assert!(recorder.transitions.lock().unwrap().contains(&(
         key.id.clone(),
         KeyStatus::AwaitingApproval,
@@ -114,10 +125,12 @@ async fn a_key_on_an_opt_in_lock_awaits_the_owner_until_approved() {
 #[tokio::test]
 async fn a_refused_key_ends_revoked() {
     let sim = sim().await;
-    let (sessions, recorder) = signed_in(&sim, None).await;
-    let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000003", None, None, None).await.unwrap();
+    let (access, recorder) = signed_in(&sim, None).await;
+    let key = actions::create(&access.keys().await.unwrap(), fixtures::UUID_LOCK_ID, "+4790000003", None, None, None)
+        .await
+        .unwrap();
     assert!(sim.refuse_key(&key.id));
-    let revoked = wait_for_status(&sessions, &key.id, KeyStatus::Revoked).await;
+    let revoked = wait_for_status(&access, &key.id, KeyStatus::Revoked).await;
     assert!(revoked.settled);
     assert!(recorder.transitions.lock().unwrap().contains(&(key.id, KeyStatus::AwaitingApproval, KeyStatus::Revoked)));
 }
@@ -125,21 +138,25 @@ async fn a_refused_key_ends_revoked() {
 #[tokio::test]
 async fn revoking_twice_is_harmless() {
     let sim = sim().await;
-    let (sessions, _) = signed_in(&sim, None).await;
-    let key = actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000004", None, None, None).await.unwrap();
-    let first = actions::revoke(&sessions, &key.id).await.unwrap();
+    let (access, _) = signed_in(&sim, None).await;
+    let key = actions::create(&access.keys().await.unwrap(), fixtures::HJEMME_LOCK_ID, "+4790000004", None, None, None)
+        .await
+        .unwrap();
+    let first = actions::revoke(&access.keys().await.unwrap(), &key.id).await.unwrap();
     assert_eq!((first.status, first.already_revoked), (KeyStatus::Revoked, Some(false)));
-    let second = actions::revoke(&sessions, &key.id).await.unwrap();
+    let second = actions::revoke(&access.keys().await.unwrap(), &key.id).await.unwrap();
     assert_eq!((second.status, second.already_revoked), (KeyStatus::Revoked, Some(true)));
 }
 
 #[tokio::test]
 async fn a_bad_phone_number_is_refused_before_any_request() {
     let sim = sim().await;
-    let (sessions, _) = signed_in(&sim, None).await;
+    let (access, _) = signed_in(&sim, None).await;
     sim.clear_requests();
     for bad in ["90000000", "+47 900 00 000", "+479000", ""] {
-        let error = actions::create(&sessions, fixtures::HJEMME_LOCK_ID, bad, None, None, None).await.unwrap_err();
+        let error = actions::create(&access.keys().await.unwrap(), fixtures::HJEMME_LOCK_ID, bad, None, None, None)
+            .await
+            .unwrap_err();
         assert_eq!((error.kind, error.field), (ErrorKind::InvalidInput, Some("msn")), "{bad}");
     }
     assert!(sim.requests().iter().all(|request| request.route != Some(Route::KeysCreate)));
@@ -148,25 +165,39 @@ async fn a_bad_phone_number_is_refused_before_any_request() {
 #[tokio::test]
 async fn a_lock_with_a_broken_vendor_connection_is_refused_clearly() {
     let sim = sim().await;
-    let (sessions, _) = signed_in(&sim, None).await;
-    let error =
-        actions::create(&sessions, fixtures::BROKEN_VENDOR_LOCK_ID, "+4790000005", None, None, None).await.unwrap_err();
+    let (access, _) = signed_in(&sim, None).await;
+    let error = actions::create(
+        &access.keys().await.unwrap(),
+        fixtures::BROKEN_VENDOR_LOCK_ID,
+        "+4790000005",
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Forbidden);
-    assert!(actions::list(&sessions, None).await.unwrap().is_empty(), "a refused key is not remembered");
+    assert!(
+        actions::list(&access.keys().await.unwrap(), None).await.unwrap().is_empty(),
+        "a refused key is not remembered"
+    );
 }
 
 #[tokio::test]
 async fn a_key_created_elsewhere_can_be_followed_by_its_id() {
     let sim = sim().await;
     let (elsewhere, _) = signed_in(&sim, None).await;
-    let key = actions::create(&elsewhere, fixtures::HJEMME_LOCK_ID, "+4790000006", None, None, None).await.unwrap();
+    let key =
+        actions::create(&elsewhere.keys().await.unwrap(), fixtures::HJEMME_LOCK_ID, "+4790000006", None, None, None)
+            .await
+            .unwrap();
     let (here, _) = signed_in(&sim, None).await;
-    let added = actions::add(&here, &key.id).await.unwrap();
+    let added = actions::add(&here.keys().await.unwrap(), &key.id).await.unwrap();
     assert_eq!(added.origin, "added");
     wait_for_status(&here, &key.id, KeyStatus::Active).await;
-    let error = actions::add(&here, "no-such-key").await.unwrap_err();
+    let error = actions::add(&here.keys().await.unwrap(), "no-such-key").await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::NotFound);
-    let error = actions::add(&here, "two words").await.unwrap_err();
+    let error = actions::add(&here.keys().await.unwrap(), "two words").await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::InvalidInput);
 }
 
@@ -176,17 +207,20 @@ async fn refresh_asks_now_and_keys_survive_a_restart() {
     let dir = std::env::temp_dir().join(format!("unloc-keys-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let key_id = {
-        let (sessions, _) = signed_in(&sim, Some(dir.clone())).await;
-        let key = actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000007", None, None, None).await.unwrap();
+        let (access, _) = signed_in(&sim, Some(dir.clone())).await;
+        let key =
+            actions::create(&access.keys().await.unwrap(), fixtures::UUID_LOCK_ID, "+4790000007", None, None, None)
+                .await
+                .unwrap();
         sim.approve_key(&key.id);
         key.id
     };
-    let (sessions, _) = signed_in(&sim, Some(dir.clone())).await;
+    let (access, _) = signed_in(&sim, Some(dir.clone())).await;
     // Unloc may still be provisioning the approved key: refresh until it is active.
     let deadline = Instant::now() + Duration::from_secs(10);
     let key = loop {
-        let keys = actions::refresh(&sessions, Some(fixtures::UUID_LOCK_ID)).await.unwrap();
-        let key = keys.into_iter().find(|key| key.id == key_id).expect("remembered across sessions");
+        let keys = actions::refresh(&access.keys().await.unwrap(), Some(fixtures::UUID_LOCK_ID)).await.unwrap();
+        let key = keys.into_iter().find(|key| key.id == key_id).expect("remembered across access");
         if key.status == KeyStatus::Active || Instant::now() > deadline {
             break key;
         }
@@ -206,20 +240,24 @@ async fn two_partner_accounts_are_kept_apart() {
         unloc_sim::start(SimConfig { partner_id: "other-partner".into(), lockout_after: 0, ..SimConfig::default() })
             .await
             .unwrap();
-    let (sessions, _) = signed_in(&first, Some(dir.clone())).await;
-    actions::create(&sessions, fixtures::HJEMME_LOCK_ID, "+4790000008", None, None, None).await.unwrap();
+    let (access, _) = signed_in(&first, Some(dir.clone())).await;
+    actions::create(&access.keys().await.unwrap(), fixtures::HJEMME_LOCK_ID, "+4790000008", None, None, None)
+        .await
+        .unwrap();
     let (other, _) = signed_in(&second, Some(dir.clone())).await;
-    assert!(actions::list(&other, None).await.unwrap().is_empty());
-    assert_eq!(actions::list(&sessions, None).await.unwrap().len(), 1);
+    assert!(actions::list(&other.keys().await.unwrap(), None).await.unwrap().is_empty());
+    assert_eq!(actions::list(&access.keys().await.unwrap(), None).await.unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
 async fn signing_out_stops_the_follow_up() {
     let sim = sim().await;
-    let (sessions, _) = signed_in(&sim, None).await;
-    actions::create(&sessions, fixtures::UUID_LOCK_ID, "+4790000009", None, None, None).await.unwrap();
-    sessions.sign_out().await.unwrap();
+    let (access, _) = signed_in(&sim, None).await;
+    actions::create(&access.keys().await.unwrap(), fixtures::UUID_LOCK_ID, "+4790000009", None, None, None)
+        .await
+        .unwrap();
+    access.sign_out().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     sim.clear_requests();
     tokio::time::sleep(Duration::from_millis(600)).await;

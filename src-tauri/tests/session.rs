@@ -1,20 +1,22 @@
-//! Signing in and out against the simulator, with an in-memory keychain.
+//! Signing in and out (`access`) against the simulator, with an in-memory keychain.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use unloc_desk::error::ErrorKind;
+use unloc_desk::access::Access;
+use unloc_desk::environment::EnvDefaults;
+use unloc_desk::error::{AppError, ErrorKind};
 use unloc_desk::secrets::{MemoryStore, SecretStore};
-use unloc_desk::session::{EnvDefaults, Sessions};
+use unloc_desk::settings::Settings;
 use unloc_sim::{Fault, FaultRule, Route, SimConfig, Simulator};
 
 async fn sim() -> Simulator {
     unloc_sim::start(SimConfig { lockout_after: 0, ..SimConfig::default() }).await.unwrap()
 }
 
-fn sessions(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Sessions {
-    Sessions::new(secrets, env).with_client_tuning(|mut config| {
+fn access_with(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Access {
+    Access::new(secrets, env).with_client_tuning(|mut config| {
         config.retry.base_delay = Duration::from_millis(5);
         config
     })
@@ -24,46 +26,46 @@ fn sessions(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Sessions {
 async fn a_right_token_is_checked_kept_in_the_keychain_and_opens_a_session() {
     let sim = sim().await;
     let keychain = Arc::new(MemoryStore::default());
-    let sessions = sessions(keychain.clone(), EnvDefaults::default());
-    let (info, locks) = sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    let (info, locks) = access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     assert!(info.token_saved);
     assert_eq!(info.partner_id, sim.partner_id());
     assert_eq!(locks.len(), sim.locks().len());
     assert_eq!(keychain.get(sim.partner_id()).unwrap().unwrap().expose_secret(), sim.token());
-    assert!(sessions.client().await.is_ok());
+    assert!(access.session().await.is_ok());
 }
 
 #[tokio::test]
 async fn a_wrong_token_is_refused_and_nothing_is_stored() {
     let sim = sim().await;
     let keychain = Arc::new(MemoryStore::default());
-    let sessions = sessions(keychain.clone(), EnvDefaults::default());
-    let error = sessions.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    let error = access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unauthorized);
     assert!(keychain.get(sim.partner_id()).unwrap().is_none());
-    assert_eq!(sessions.client().await.unwrap_err().kind, ErrorKind::NotSignedIn);
+    assert_eq!(access.session().await.err().unwrap().kind, ErrorKind::NotSignedIn);
 }
 
 #[tokio::test]
 async fn input_is_checked_before_any_request() {
     let sim = sim().await;
-    let sessions = sessions(Arc::new(MemoryStore::default()), EnvDefaults::default());
+    let access = access_with(Arc::new(MemoryStore::default()), EnvDefaults::default());
     let base = sim.api_base();
     let field = |error: unloc_desk::error::AppError| (error.kind, error.field);
     assert_eq!(
-        field(sessions.sign_in("", sim.token(), Some(&base)).await.unwrap_err()),
+        field(access.sign_in("", sim.token(), Some(&base)).await.unwrap_err()),
         (ErrorKind::InvalidInput, Some("partnerId"))
     );
     assert_eq!(
-        field(sessions.sign_in("demo partner", sim.token(), Some(&base)).await.unwrap_err()),
+        field(access.sign_in("demo partner", sim.token(), Some(&base)).await.unwrap_err()),
         (ErrorKind::InvalidInput, Some("partnerId"))
     );
     assert_eq!(
-        field(sessions.sign_in(sim.partner_id(), "  ", Some(&base)).await.unwrap_err()),
+        field(access.sign_in(sim.partner_id(), "  ", Some(&base)).await.unwrap_err()),
         (ErrorKind::InvalidInput, Some("token"))
     );
     assert_eq!(
-        field(sessions.sign_in(sim.partner_id(), sim.token(), Some("http://example.com/v1")).await.unwrap_err()),
+        field(access.sign_in(sim.partner_id(), sim.token(), Some("http://example.com/v1")).await.unwrap_err()),
         (ErrorKind::InvalidInput, Some("apiBase"))
     );
     assert!(sim.requests().is_empty(), "no request may leave before the input is valid");
@@ -81,8 +83,8 @@ async fn the_demo_token_from_the_environment_stands_in_for_an_empty_field() {
     });
     assert_eq!(env.default_api_base().as_str(), sim.api_base());
     let keychain = Arc::new(MemoryStore::default());
-    let sessions = sessions(keychain.clone(), env);
-    let (info, _) = sessions.sign_in(sim.partner_id(), "", None).await.unwrap();
+    let access = access_with(keychain.clone(), env);
+    let (info, _) = access.sign_in(sim.partner_id(), "", None).await.unwrap();
     assert_eq!(info.api_base, sim.api_base());
     assert!(keychain.get(sim.partner_id()).unwrap().is_some());
 }
@@ -97,42 +99,44 @@ async fn an_insecure_base_in_the_environment_is_ignored() {
 async fn a_later_start_signs_in_silently_from_the_keychain() {
     let sim = sim().await;
     let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
-    sessions(keychain.clone(), EnvDefaults::default())
+    access_with(keychain.clone(), EnvDefaults::default())
         .sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base()))
         .await
         .unwrap();
 
-    let next_start = sessions(keychain, EnvDefaults::default());
+    let next_start = access_with(keychain, EnvDefaults::default());
     assert!(next_start.restore(sim.partner_id(), Some(&sim.api_base())).await.unwrap());
-    let locks = next_start.call(|client| async move { client.list_locks().await }).await.unwrap();
+    let locks =
+        next_start.caller().await.unwrap().call(|client| async move { client.list_locks().await }).await.unwrap();
     assert_eq!(locks.len(), sim.locks().len());
 }
 
 #[tokio::test]
 async fn nothing_in_the_keychain_means_no_silent_sign_in() {
-    let sessions = sessions(Arc::new(MemoryStore::default()), EnvDefaults::default());
-    assert!(!sessions.restore("demo-partner", None).await.unwrap());
+    let access = access_with(Arc::new(MemoryStore::default()), EnvDefaults::default());
+    assert!(!access.restore("demo-partner", None).await.unwrap());
 }
 
 #[tokio::test]
 async fn signing_out_removes_the_token() {
     let sim = sim().await;
     let keychain = Arc::new(MemoryStore::default());
-    let sessions = sessions(keychain.clone(), EnvDefaults::default());
-    sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
-    sessions.sign_out().await.unwrap();
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    access.sign_out().await.unwrap();
     assert!(keychain.get(sim.partner_id()).unwrap().is_none());
-    assert_eq!(sessions.client().await.unwrap_err().kind, ErrorKind::NotSignedIn);
+    assert_eq!(access.session().await.err().unwrap().kind, ErrorKind::NotSignedIn);
 }
 
 #[tokio::test]
 async fn a_token_rejected_later_is_forgotten() {
     let sim = sim().await;
     let keychain = Arc::new(MemoryStore::default());
-    let sessions = sessions(keychain.clone(), EnvDefaults::default());
-    sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     sim.add_fault(FaultRule::always(Route::Locks, Fault::Status { code: 401, body: None, retry_after: None }));
-    let error = sessions.call(|client| async move { client.list_locks().await }).await.unwrap_err();
+    let error =
+        access.caller().await.unwrap().call(|client| async move { client.list_locks().await }).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unauthorized);
     assert!(keychain.get(sim.partner_id()).unwrap().is_none());
 }
@@ -140,16 +144,55 @@ async fn a_token_rejected_later_is_forgotten() {
 #[tokio::test]
 async fn a_keychain_that_refuses_still_lets_this_run_work_and_says_so() {
     let sim = sim().await;
-    let sessions = sessions(Arc::new(MemoryStore::unavailable()), EnvDefaults::default());
-    let (info, _) = sessions.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    let access = access_with(Arc::new(MemoryStore::unavailable()), EnvDefaults::default());
+    let (info, _) = access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     assert!(!info.token_saved);
     assert_eq!(info.problem.unwrap().kind, ErrorKind::KeychainUnavailable);
-    assert!(sessions.client().await.is_ok());
+    assert!(access.session().await.is_ok());
 }
 
 #[tokio::test]
 async fn a_keychain_that_refuses_at_start_is_reported() {
-    let sessions = sessions(Arc::new(MemoryStore::unavailable()), EnvDefaults::default());
-    let error = sessions.restore("demo-partner", None).await.unwrap_err();
+    let access = access_with(Arc::new(MemoryStore::unavailable()), EnvDefaults::default());
+    let error = access.restore("demo-partner", None).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::KeychainUnavailable);
+}
+
+#[tokio::test]
+async fn startup_signs_the_saved_partner_in_silently_and_tells_of_a_damaged_settings_file() {
+    let sim = sim().await;
+    let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    access_with(keychain.clone(), EnvDefaults::default())
+        .sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base()))
+        .await
+        .unwrap();
+    let settings = Settings {
+        partner_id: Some(sim.partner_id().to_owned()),
+        api_base: Some(sim.api_base()),
+        ..Settings::default()
+    };
+    let damaged = AppError::new(ErrorKind::SettingsReset, "the settings file was damaged");
+    let startup = access_with(keychain, EnvDefaults::default()).startup(settings, Some(damaged)).await;
+    assert!(startup.signed_in);
+    assert_eq!(startup.problem.unwrap().kind, ErrorKind::SettingsReset);
+}
+
+#[tokio::test]
+async fn startup_uses_the_environments_partner_and_a_refusing_keychain_outranks_other_problems() {
+    let env = EnvDefaults::from_lookup(|name| (name == "UNLOC_PARTNER_ID").then(|| "demo-partner".to_owned()));
+    let access = access_with(Arc::new(MemoryStore::unavailable()), env);
+    let damaged = AppError::new(ErrorKind::SettingsReset, "the settings file was damaged");
+    let startup = access.startup(Settings::default(), Some(damaged)).await;
+    assert!(!startup.signed_in);
+    assert_eq!(startup.settings.partner_id.as_deref(), Some("demo-partner"));
+    assert_eq!(startup.problem.unwrap().kind, ErrorKind::KeychainUnavailable);
+}
+
+#[tokio::test]
+async fn startup_without_a_partner_does_not_touch_the_keychain() {
+    let startup = access_with(Arc::new(MemoryStore::unavailable()), EnvDefaults::default())
+        .startup(Settings::default(), None)
+        .await;
+    assert!(!startup.signed_in);
+    assert!(startup.problem.is_none(), "{:?}", startup.problem);
 }

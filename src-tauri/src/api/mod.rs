@@ -8,6 +8,5 @@ mod url_rules;
 
 pub use client::{ApiClient, ClientConfig, RetryPolicy};
 pub use error::ApiError;
-pub(crate) use models::{millis_utc, optional_millis_utc};
 pub use models::{Action, CreatedKey, Grant, Key, KeyState, KeyUse, Lock, LockEvent, NewKey};
 pub use url_rules::{ApiBase, PartnerId, UrlRuleError, UNLOC_API_BASE};

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use tauri::State;
 
 use crate::error::{AppError, Result};
-use crate::keys::{actions, KeyView};
+use crate::keys::actions;
 use crate::state::AppState;
+use crate::views::KeyView;
 
 fn parse_moment(field: &'static str, text: Option<String>) -> Result<Option<DateTime<Utc>>> {
     match text.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
@@ -18,7 +19,7 @@ fn parse_moment(field: &'static str, text: Option<String>) -> Result<Option<Date
 
 #[tauri::command]
 pub async fn list_keys(state: State<'_, AppState>, lock_id: Option<String>) -> Result<Vec<KeyView>> {
-    actions::list(&state.sessions, lock_id.as_deref()).await
+    actions::list(&state.access.keys().await?, lock_id.as_deref()).await
 }
 
 #[tauri::command]
@@ -31,20 +32,20 @@ pub async fn create_key(
     route: Option<String>,
 ) -> Result<KeyView> {
     let (start, end) = (parse_moment("start", start)?, parse_moment("end", end)?);
-    actions::create(&state.sessions, &lock_id, &msn, start, end, route.as_deref()).await
+    actions::create(&state.access.keys().await?, &lock_id, &msn, start, end, route.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn revoke_key(state: State<'_, AppState>, key_id: String) -> Result<KeyView> {
-    actions::revoke(&state.sessions, &key_id).await
+    actions::revoke(&state.access.keys().await?, &key_id).await
 }
 
 #[tauri::command]
 pub async fn refresh_keys(state: State<'_, AppState>, lock_id: Option<String>) -> Result<Vec<KeyView>> {
-    actions::refresh(&state.sessions, lock_id.as_deref()).await
+    actions::refresh(&state.access.keys().await?, lock_id.as_deref()).await
 }
 
 #[tauri::command]
 pub async fn add_key(state: State<'_, AppState>, key_id: String) -> Result<KeyView> {
-    actions::add(&state.sessions, &key_id).await
+    actions::add(&state.access.keys().await?, &key_id).await
 }

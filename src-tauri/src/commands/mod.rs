@@ -4,3 +4,4 @@ pub mod keys;
 pub mod locks;
 pub mod session;
 pub mod settings;
+pub mod updates;

@@ -3,7 +3,7 @@
 //! The follow-up stops on sign-out (the task is aborted) and after 401/403 (nothing more is sent
 //! until the user acts: retrying a refused token prolongs Unloc's lock-out).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,8 +12,10 @@ use tokio::task::JoinHandle;
 
 use crate::account::Account;
 use crate::api::{ApiClient, ApiError};
+use crate::keys::status;
 use crate::keys::{KeyStatus, KeyView};
 use crate::store::StoredKey;
+use crate::sync::lock;
 
 /// Told about key changes; implemented by the app shell (events to the UI, desktop notifications).
 pub trait KeyObserver: Send + Sync {
@@ -72,6 +74,58 @@ fn until(now: DateTime<Utc>, moment: Option<DateTime<Utc>>) -> Duration {
         .and_then(|moment| (moment - now).to_std().ok())
         .map(|wait| wait + Duration::from_secs(1))
         .unwrap_or(Duration::MAX)
+}
+
+/// The follow-up of the signed-in account's keys and the observer that hears of changes. It runs
+/// from `start` (a session began) to `stop` (it ended); without an observer nothing runs, as no
+/// one would hear of the answers.
+pub struct FollowUp {
+    observer: Option<Arc<dyn KeyObserver>>,
+    policy: FollowPolicy,
+    running: Mutex<Option<Follower>>,
+}
+
+impl FollowUp {
+    pub fn new(observer: Option<Arc<dyn KeyObserver>>, policy: FollowPolicy) -> Self {
+        FollowUp { observer, policy, running: Mutex::new(None) }
+    }
+
+    pub fn policy(&self) -> &FollowPolicy {
+        &self.policy
+    }
+
+    /// Follows this account's keys, instead of any account followed before.
+    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>) {
+        let follower = self
+            .observer
+            .as_ref()
+            .map(|observer| Follower::spawn(client, account, Arc::clone(observer), self.policy.clone()));
+        *lock(&self.running) = follower;
+    }
+
+    pub fn stop(&self) {
+        lock(&self.running).take();
+    }
+
+    /// Lets the follow-up look at due keys now.
+    pub fn wake(&self) {
+        if let Some(follower) = lock(&self.running).as_ref() {
+            follower.wake();
+        }
+    }
+
+    /// Tells the observer (the UI) that these keys changed.
+    pub fn announce(&self, keys: &[KeyView]) {
+        if let (Some(observer), false) = (&self.observer, keys.is_empty()) {
+            observer.keys_changed(keys);
+        }
+    }
+
+    pub fn status_changed(&self, key: &KeyView, before: KeyStatus) {
+        if let Some(observer) = &self.observer {
+            observer.status_changed(key, before);
+        }
+    }
 }
 
 /// The background follow-up of one signed-in account. Dropping it stops it.
@@ -165,7 +219,7 @@ pub async fn check_key(
     policy: &FollowPolicy,
     key_id: &str,
 ) -> Result<Option<(KeyView, KeyStatus)>, ApiError> {
-    let before = account.key_view(key_id).ok().flatten().map(|view| view.status);
+    let before = status::view_by_id(account, key_id).ok().flatten().map(|view| view.status);
     match client.get_key(key_id).await {
         Ok(api_key) => {
             let now = Utc::now();
@@ -176,7 +230,7 @@ pub async fn check_key(
             let Ok(Some(stored)) = stored else {
                 return Ok(None);
             };
-            let view = account.view(&stored);
+            let view = status::view(account, &stored);
             let next = policy.next_check(view.status, &stored, now);
             if let Err(error) = account.with_store(|store| store.schedule_check(key_id, next)) {
                 log::warn!("could not schedule the next check of {key_id}: {error}");

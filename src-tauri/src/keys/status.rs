@@ -6,23 +6,9 @@
 //! an opt-in lock is shown as "Awaiting owner approval". When Unloc documents approval, this file
 //! is what changes.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-use crate::store::StoredKey;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum KeyStatus {
-    Creating,
-    AwaitingApproval,
-    Scheduled,
-    Active,
-    Expired,
-    Failed,
-    Revoked,
-    Unknown,
-}
+use crate::account::{Account, LockInfo};
+use crate::store::{StoreResult, StoredKey};
+pub use crate::views::{KeyStatus, KeyView};
 
 impl KeyStatus {
     /// The status shown for an API state on a lock whose grant is (or is not, or not known to be) opt-in.
@@ -50,43 +36,6 @@ impl KeyStatus {
     }
 }
 
-/// A key as the UI sees it (docs/architecture.md §4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct KeyView {
-    pub id: String,
-    pub lock_id: String,
-    pub lock_name: Option<String>,
-    pub lock_opt_in: Option<bool>,
-    pub msn: Option<String>,
-    pub route: Option<String>,
-    #[serde(with = "crate::api::optional_millis_utc")]
-    pub start: Option<DateTime<Utc>>,
-    #[serde(with = "crate::api::optional_millis_utc")]
-    pub end: Option<DateTime<Utc>>,
-    pub api_state: Option<String>,
-    pub status: KeyStatus,
-    pub origin: &'static str,
-    #[serde(with = "crate::api::optional_millis_utc")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::api::millis_utc")]
-    pub first_seen: DateTime<Utc>,
-    #[serde(with = "crate::api::optional_millis_utc")]
-    pub last_checked: Option<DateTime<Utc>>,
-    #[serde(with = "crate::api::optional_millis_utc")]
-    pub waiting_since: Option<DateTime<Utc>>,
-    pub settled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub already_revoked: Option<bool>,
-}
-
-/// What the app knows of a key's lock.
-#[derive(Debug, Clone, Default)]
-pub struct LockInfo {
-    pub name: Option<String>,
-    pub opt_in: Option<bool>,
-}
-
 impl KeyView {
     pub fn new(key: &StoredKey, lock: &LockInfo) -> Self {
         let status = KeyStatus::from_api(key.api_state.as_deref(), lock.opt_in);
@@ -111,6 +60,22 @@ impl KeyView {
             already_revoked: None,
         }
     }
+}
+
+/// A stored key as the UI sees it, with what the account knows of its lock.
+pub fn view(account: &Account, key: &StoredKey) -> KeyView {
+    KeyView::new(key, &account.lock_info(&key.lock_id))
+}
+
+/// The account's known keys (of one lock, or all) as the UI sees them.
+pub fn views(account: &Account, lock_id: Option<&str>) -> StoreResult<Vec<KeyView>> {
+    let keys = account.with_store(|store| store.keys(lock_id))?;
+    Ok(keys.iter().map(|key| view(account, key)).collect())
+}
+
+/// One known key as the UI sees it; `None` when the account does not know it.
+pub fn view_by_id(account: &Account, key_id: &str) -> StoreResult<Option<KeyView>> {
+    Ok(account.with_store(|store| store.key(key_id))?.map(|key| view(account, &key)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,232 @@
+//! Getting in and out: sign-in, the silent sign-in at start, sign-out, and a token Unloc rejects.
+//!
+//! This is where a session is put together from the pieces below it — the token checked against
+//! the API, the keychain, the environment's defaults, the account's local store, the key
+//! follow-up — and handed to `Sessions`. No Tauri here: tested with a memory keychain.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::account::Account;
+use crate::api::{ApiBase, ApiClient, ClientConfig, Lock, PartnerId};
+use crate::environment::EnvDefaults;
+use crate::error::{AppError, ErrorKind, Result};
+use crate::keys::actions::KeyContext;
+use crate::keys::follow::{FollowPolicy, FollowUp, KeyObserver};
+use crate::secrets::{Keychain, SecretStore};
+use crate::session::{Caller, Session, Sessions, TokenRejected};
+use crate::settings::Settings;
+use crate::sync::lock;
+use crate::views::{SessionInfo, Startup};
+
+pub struct Access {
+    sessions: Sessions,
+    keychain: Keychain,
+    env: EnvDefaults,
+    tune: fn(ClientConfig) -> ClientConfig,
+    /// Where each account's database lives; `None` keeps them in memory (tests).
+    store_dir: Option<PathBuf>,
+    follow_up: FollowUp,
+    /// Something the user should hear about opening the local store (a damaged file was replaced).
+    notice: Mutex<Option<AppError>>,
+}
+
+impl Access {
+    pub fn new(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Self {
+        Access {
+            sessions: Sessions::default(),
+            keychain: Keychain::new(secrets),
+            env,
+            tune: |config| config,
+            store_dir: None,
+            follow_up: FollowUp::new(None, FollowPolicy::default()),
+            notice: Mutex::new(None),
+        }
+    }
+
+    /// Keeps each account's local database in this folder.
+    pub fn with_store_dir(mut self, dir: PathBuf) -> Self {
+        self.store_dir = Some(dir);
+        self
+    }
+
+    /// Follows unsettled keys in the background and tells `observer` about changes.
+    pub fn with_key_follow_up(mut self, observer: Arc<dyn KeyObserver>, policy: FollowPolicy) -> Self {
+        self.follow_up = FollowUp::new(Some(observer), policy);
+        self
+    }
+
+    /// Lets tests shorten timeouts and retry delays.
+    pub fn with_client_tuning(mut self, tune: fn(ClientConfig) -> ClientConfig) -> Self {
+        self.tune = tune;
+        self
+    }
+
+    pub fn env(&self) -> &EnvDefaults {
+        &self.env
+    }
+
+    pub fn take_notice(&self) -> Option<AppError> {
+        lock(&self.notice).take()
+    }
+
+    /// The current session.
+    pub async fn session(&self) -> Result<Session> {
+        self.sessions.current().await
+    }
+
+    /// The current session, ready to call the API (a 401 signs out).
+    pub async fn caller(&self) -> Result<Caller<'_>> {
+        Ok(Caller::new(self.sessions.current().await?, self))
+    }
+
+    /// What the key actions need: the session and the follow-up of its keys.
+    pub async fn keys(&self) -> Result<KeyContext<'_>> {
+        Ok(KeyContext { caller: self.caller().await?, follow_up: &self.follow_up })
+    }
+
+    pub fn follow_up(&self) -> &FollowUp {
+        &self.follow_up
+    }
+
+    /// The API base a settings value stands for (`None`/empty: the default).
+    pub fn effective_base(&self, configured: Option<&str>) -> Result<ApiBase> {
+        match configured.map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => Ok(ApiBase::parse(text)?),
+            None => Ok(self.env.default_api_base()),
+        }
+    }
+
+    /// Checks the token with a real `GET /locks`, keeps it in the keychain, and makes this
+    /// partner the current session. Returns the locks it fetched so they need not be fetched twice.
+    pub async fn sign_in(
+        &self,
+        partner_id: &str,
+        token: &str,
+        api_base: Option<&str>,
+    ) -> Result<(SessionInfo, Vec<Lock>)> {
+        let partner_id = PartnerId::parse(partner_id)?;
+        let api_base = self.effective_base(api_base)?;
+        let token = match token.trim() {
+            "" => self.env.token.clone().ok_or_else(|| AppError::invalid_input("token", "the API token is empty"))?,
+            typed => SecretString::from(typed.to_owned()),
+        };
+        if token.expose_secret().chars().any(char::is_control) {
+            return Err(AppError::invalid_input("token", "the API token contains invisible characters"));
+        }
+        let client = self.build_client(api_base.clone(), partner_id.clone(), token.clone())?;
+        let locks = client.list_locks().await?;
+
+        let (token_saved, problem) = match self.keychain.set(partner_id.to_string(), token).await {
+            Ok(()) => (true, None),
+            Err(error) => {
+                log::warn!("signed in, but the token could not be kept: {error}");
+                (false, Some(AppError::from(error)))
+            }
+        };
+        let account = self.open_account(&client);
+        if let Err(error) = account.remember_locks(&locks, Utc::now()) {
+            log::warn!("could not cache the locks: {error}");
+        }
+        let info = SessionInfo {
+            partner_id: client.partner_id().to_string(),
+            api_base: api_base.to_string(),
+            token_saved,
+            problem: problem.or_else(|| self.take_notice()),
+        };
+        self.begin(client, account).await;
+        Ok((info, locks))
+    }
+
+    /// Signs in silently with the token the keychain holds for this partner, without a
+    /// network call (the first list call checks it). `Ok(false)`: no token kept.
+    pub async fn restore(&self, partner_id: &str, api_base: Option<&str>) -> Result<bool> {
+        let partner_id = PartnerId::parse(partner_id)?;
+        let api_base = self.effective_base(api_base)?;
+        let Some(token) = self.keychain.get(partner_id.to_string()).await? else {
+            return Ok(false);
+        };
+        let client = self.build_client(api_base, partner_id, token)?;
+        let account = self.open_account(&client);
+        self.begin(client, account).await;
+        Ok(true)
+    }
+
+    /// What the UI needs to open. The rules of the silent sign-in: the saved partner (or the
+    /// environment's) is signed in with the kept token; a keychain that refuses is worth telling
+    /// over any other start-up problem, and a damaged local database is told when nothing else is.
+    pub async fn startup(&self, mut settings: Settings, mut problem: Option<AppError>) -> Startup {
+        if settings.partner_id.is_none() {
+            settings.partner_id = self.env.partner_id.clone();
+        }
+        let signed_in = match (self.sessions.is_signed_in().await, &settings.partner_id) {
+            (true, _) => true,
+            (false, Some(partner_id)) => match self.restore(partner_id, settings.api_base.as_deref()).await {
+                Ok(found) => found,
+                Err(error) => {
+                    log::warn!("silent sign-in failed: {error}");
+                    if error.kind == ErrorKind::KeychainUnavailable || problem.is_none() {
+                        problem = Some(error);
+                    }
+                    false
+                }
+            },
+            (false, None) => false,
+        };
+        let problem = problem.or_else(|| self.take_notice());
+        Startup {
+            version: env!("CARGO_PKG_VERSION"),
+            signed_in,
+            token_from_environment: self.env.token.is_some(),
+            default_api_base: self.env.default_api_base().to_string(),
+            system_language: sys_locale::get_locale(),
+            settings,
+            problem,
+        }
+    }
+
+    /// Forgets the session, stops its follow-up, and removes the token from the keychain.
+    pub async fn sign_out(&self) -> Result<()> {
+        let Some(session) = self.sessions.end().await else {
+            return Ok(());
+        };
+        self.follow_up.stop();
+        Ok(self.keychain.delete(session.client.partner_id().to_string()).await?)
+    }
+
+    async fn begin(&self, client: ApiClient, account: Account) {
+        let session = Session { client: Arc::new(client), account: Arc::new(account) };
+        self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account));
+        self.sessions.begin(session).await;
+    }
+
+    fn open_account(&self, client: &ApiClient) -> Account {
+        let (account, notice) =
+            Account::open(self.store_dir.as_deref(), client.partner_id().as_str(), client.api_base().as_str());
+        if let Some(notice) = notice {
+            *lock(&self.notice) = Some(notice);
+        }
+        account
+    }
+
+    fn build_client(&self, api_base: ApiBase, partner_id: PartnerId, token: SecretString) -> Result<ApiClient> {
+        let config = (self.tune)(ClientConfig::new(api_base, partner_id, token));
+        Ok(ApiClient::new(config)?)
+    }
+}
+
+impl TokenRejected for Access {
+    /// The kept token is no good any more: sign out, so the next start does not try it again.
+    fn token_rejected(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let Err(error) = self.sign_out().await {
+                log::warn!("could not remove the rejected token: {error}");
+            }
+        })
+    }
+}

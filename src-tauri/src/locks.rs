@@ -1,0 +1,72 @@
+//! Locks and their event histories: fetched from Unloc, and kept in the account's store so the
+//! app opens with data at once and stays useful offline.
+
+use chrono::Utc;
+
+use crate::account::Account;
+use crate::api::LockEvent;
+use crate::error::{ErrorKind, Result};
+use crate::keys::follow::FollowUp;
+use crate::session::Caller;
+use crate::views::{EventsPage, LocksPage};
+
+/// The partner's locks from Unloc, cached for the next offline start.
+pub async fn list(caller: &Caller<'_>) -> Result<LocksPage> {
+    let locks = caller.call(|client| async move { client.list_locks().await }).await?;
+    let fetched_at = Utc::now();
+    // A cache that cannot be written costs the offline copy, not the answer.
+    if let Err(error) = caller.account().remember_locks(&locks, fetched_at) {
+        log::warn!("could not cache the locks: {error}");
+    }
+    Ok(LocksPage { locks, fetched_at, from_cache: false })
+}
+
+/// A lock's event history from Unloc, cached. Key ids seen in it become known keys, so the
+/// follow-up is woken to look them up. A 404 means Unloc no longer grants the lock: it leaves
+/// the cached list, so an offline start does not show it again.
+pub async fn events(caller: &Caller<'_>, follow_up: &FollowUp, lock_id: &str) -> Result<EventsPage> {
+    let id = lock_id.to_owned();
+    let events = match caller.call(|client| async move { client.list_events(&id).await }).await {
+        Err(error) if error.kind == ErrorKind::NotFound => {
+            if let Err(store_error) = caller.account().forget_lock(lock_id) {
+                log::warn!("could not drop the vanished lock from the cache: {store_error}");
+            }
+            return Err(error);
+        }
+        other => other?,
+    };
+    let fetched_at = Utc::now();
+    match caller.account().with_store(|store| store.save_events(lock_id, &events, fetched_at)) {
+        Ok(()) => follow_up.wake(),
+        Err(error) => log::warn!("could not cache the events of {lock_id}: {error}"),
+    }
+    Ok(EventsPage { lock_id: lock_id.to_owned(), events: newest_first(events), fetched_at, from_cache: false })
+}
+
+/// The last locks fetched, with no network; `None` when nothing is cached (or it is unreadable).
+pub fn cached(account: &Account) -> Option<LocksPage> {
+    let cached = account.with_store(|store| store.cached_locks()).unwrap_or_else(|error| {
+        log::warn!("cached locks unreadable: {error}");
+        None
+    });
+    cached.map(|(locks, fetched_at)| LocksPage { locks, fetched_at, from_cache: true })
+}
+
+/// The last event history fetched for this lock, with no network.
+pub fn cached_events(account: &Account, lock_id: &str) -> Option<EventsPage> {
+    let cached = account.with_store(|store| store.cached_events(lock_id)).unwrap_or_else(|error| {
+        log::warn!("cached events unreadable: {error}");
+        None
+    });
+    cached.map(|(events, fetched_at)| EventsPage {
+        lock_id: lock_id.to_owned(),
+        events: newest_first(events),
+        fetched_at,
+        from_cache: true,
+    })
+}
+
+fn newest_first(mut events: Vec<LockEvent>) -> Vec<LockEvent> {
+    events.sort_by_key(|event| std::cmp::Reverse(event.created));
+    events
+}

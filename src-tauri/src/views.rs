@@ -1,0 +1,151 @@
+//! Every type the UI receives, in one place: what the commands resolve to and the events carry.
+//! docs/architecture.md is the same contract in words; change both together.
+//!
+//! Locks and events go to the UI as the API client decoded them, settings as they are saved,
+//! and errors as `AppError`: they are re-exported here so this module lists the whole contract.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use crate::api::{Lock, LockEvent};
+pub use crate::error::AppError;
+pub use crate::settings::{Language, Settings};
+
+/// What the UI needs to open: `get_startup`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Startup {
+    pub version: &'static str,
+    pub settings: Settings,
+    pub signed_in: bool,
+    pub token_from_environment: bool,
+    pub default_api_base: String,
+    /// The operating system's language as a BCP 47 tag (e.g. "nb-NO"), for the "system" language setting.
+    /// Read in Rust because a webview's `navigator.language` does not follow the OS everywhere.
+    pub system_language: Option<String>,
+    pub problem: Option<AppError>,
+}
+
+/// The signed-in partner, as the UI may see it (no token): `sign_in`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub partner_id: String,
+    pub api_base: String,
+    /// False when the keychain refused the token: this run works, the next one asks again.
+    pub token_saved: bool,
+    pub problem: Option<AppError>,
+}
+
+/// `list_locks`, `cached_locks`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocksPage {
+    pub locks: Vec<Lock>,
+    #[serde(with = "millis_utc")]
+    pub fetched_at: DateTime<Utc>,
+    pub from_cache: bool,
+}
+
+/// `list_events`, `cached_events`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsPage {
+    pub lock_id: String,
+    /// Newest first, the order people read a history in.
+    pub events: Vec<LockEvent>,
+    #[serde(with = "millis_utc")]
+    pub fetched_at: DateTime<Utc>,
+    pub from_cache: bool,
+}
+
+/// What the UI shows for a key; the rule from the API's state is in keys/status.rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KeyStatus {
+    Creating,
+    AwaitingApproval,
+    Scheduled,
+    Active,
+    Expired,
+    Failed,
+    Revoked,
+    Unknown,
+}
+
+/// A key as the UI sees it: the key commands and the `keys-changed` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyView {
+    pub id: String,
+    pub lock_id: String,
+    pub lock_name: Option<String>,
+    pub lock_opt_in: Option<bool>,
+    pub msn: Option<String>,
+    pub route: Option<String>,
+    #[serde(with = "optional_millis_utc")]
+    pub start: Option<DateTime<Utc>>,
+    #[serde(with = "optional_millis_utc")]
+    pub end: Option<DateTime<Utc>>,
+    pub api_state: Option<String>,
+    pub status: KeyStatus,
+    pub origin: &'static str,
+    #[serde(with = "optional_millis_utc")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(with = "millis_utc")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(with = "optional_millis_utc")]
+    pub last_checked: Option<DateTime<Utc>>,
+    #[serde(with = "optional_millis_utc")]
+    pub waiting_since: Option<DateTime<Utc>>,
+    pub settled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_revoked: Option<bool>,
+}
+
+/// An update the user may install: `check_for_update` and the `update-available` event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateInfo {
+    pub version: String,
+    pub current_version: String,
+    pub notes: Option<String>,
+}
+
+/// Times go to the UI as RFC 3339, UTC, with milliseconds (the API's own form).
+mod millis_utc {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(value: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+}
+
+mod optional_millis_utc {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(value: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(moment) => super::millis_utc::serialize(moment, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_statuses_and_times_serialize_as_the_ui_reads_them() {
+        assert_eq!(serde_json::to_value(KeyStatus::AwaitingApproval).unwrap(), "awaitingApproval");
+        let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00.5+01:00").unwrap().with_timezone(&Utc);
+        let page = LocksPage { locks: Vec::new(), fetched_at: at, from_cache: true };
+        assert_eq!(
+            serde_json::to_value(page).unwrap(),
+            serde_json::json!({"locks": [], "fetchedAt": "2026-11-26T09:00:00.500Z", "fromCache": true})
+        );
+    }
+}

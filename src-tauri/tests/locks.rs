@@ -1,0 +1,49 @@
+//! Locks and event histories below the UI (`locks`): what reaches the local store, and what a
+//! 404 does to it — against the simulator over real HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use unloc_desk::access::Access;
+use unloc_desk::environment::EnvDefaults;
+use unloc_desk::error::ErrorKind;
+use unloc_desk::locks;
+use unloc_desk::secrets::MemoryStore;
+use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
+
+async fn signed_in() -> (Simulator, Access) {
+    let sim = unloc_sim::start(SimConfig { lockout_after: 0, ..SimConfig::default() }).await.unwrap();
+    let access =
+        Access::new(Arc::new(MemoryStore::default()), EnvDefaults::default()).with_client_tuning(|mut config| {
+            config.retry.base_delay = Duration::from_millis(5);
+            config
+        });
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    (sim, access)
+}
+
+#[tokio::test]
+async fn a_history_is_kept_newest_first_for_an_offline_start() {
+    let (sim, access) = signed_in().await;
+    let caller = access.caller().await.unwrap();
+    let page = locks::events(&caller, access.follow_up(), fixtures::HJEMME_LOCK_ID).await.unwrap();
+    assert!(!page.events.is_empty() && !page.from_cache);
+    assert!(page.events.windows(2).all(|pair| pair[0].created >= pair[1].created), "newest first");
+    let cached = locks::cached_events(caller.account(), fixtures::HJEMME_LOCK_ID).expect("the history was kept");
+    assert!(cached.from_cache);
+    assert_eq!(cached.events, page.events);
+    drop(sim);
+}
+
+#[tokio::test]
+async fn a_lock_unloc_no_longer_grants_leaves_the_saved_list() {
+    let (sim, access) = signed_in().await;
+    let caller = access.caller().await.unwrap();
+    let before = locks::cached(caller.account()).expect("sign-in keeps the locks").locks.len();
+    sim.add_fault(FaultRule::always(Route::Events, Fault::Status { code: 404, body: None, retry_after: None }));
+    let error = locks::events(&caller, access.follow_up(), fixtures::HJEMME_LOCK_ID).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    let after = locks::cached(caller.account()).unwrap().locks;
+    assert_eq!(after.len(), before - 1);
+    assert!(after.iter().all(|lock| lock.id != fixtures::HJEMME_LOCK_ID));
+}
