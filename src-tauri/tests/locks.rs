@@ -24,7 +24,8 @@ async fn signed_in() -> (Simulator, Access) {
 
 #[tokio::test]
 async fn a_history_is_kept_newest_first_for_an_offline_start() {
-    let (sim, access) = signed_in().await;
+    // The simulator stops when `_sim` is dropped, at the end of the test.
+    let (_sim, access) = signed_in().await;
     let caller = access.caller().await.unwrap();
     let page = locks::events(&caller, access.follow_up(), fixtures::HJEMME_LOCK_ID).await.unwrap();
     assert!(!page.events.is_empty() && !page.from_cache);
@@ -32,7 +33,6 @@ async fn a_history_is_kept_newest_first_for_an_offline_start() {
     let cached = locks::cached_events(caller.account(), fixtures::HJEMME_LOCK_ID).expect("the history was kept");
     assert!(cached.from_cache);
     assert_eq!(cached.events, page.events);
-    drop(sim);
 }
 
 #[tokio::test]
