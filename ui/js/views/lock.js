@@ -1,119 +1,116 @@
 // One lock: its details (the grant in plain words), its keys (lock-keys.js) and its event history,
 // newest first. A busy lock has 100,000 events: they are prepared once per load, the table is
 // virtualized. The saved history (cached_events) shows at once, then Unloc is asked.
+// Markup: <template id="tpl-lock"> in ui/index.html (section #lock-view; the keys part is #lock-keys).
 
 import { cachedEvents, listEvents } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
 import {
-  fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind, matchesAll,
-  searchWords,
+  fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind,
 } from '../format.js';
-import { VirtualTable } from '../virtual-table.js';
-import { createEmptyState, debounceSearch, renderLoadState } from './shared.js';
+import { ListView } from './list-view.js';
+import { CachedThenLive } from './list-loader.js';
 import { createLockKeys } from './lock-keys.js';
 
+const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
 const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
+const BACK_LABEL = { keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', locks: 'lock.back' };
 
 export function createLockView(shell) {
-  const el = fromTemplate('tpl-lock');
-  const q = (sel) => el.querySelector(sel);
-  const ui = {
-    view: el,
-    back: q('#lock-back'),
-    title: q('#lock-title'),
-    details: q('#lock-details'),
-    progress: q('[data-ref="progress"]'),
-    updated: q('[data-ref="updated"]'),
-    refresh: q('[data-ref="refresh"]'),
-    action: q('#events-action'),
-    search: q('#events-search'),
-    count: q('#events-count'),
-    error: q('[data-ref="error"]'),
-    scroller: q('[data-ref="scroller"]'),
-    table: q('.events-table'),
-    caption: q('[data-ref="caption"]'),
-  };
-  const keys = createLockKeys(shell, q('#lock-keys'));
-  const empty = createEmptyState('events-empty', () => {
-    clearFilters();
-    ui.search.focus();
-  });
+  return new LockView(shell);
+}
 
-  let lock = null;
-  let from = 'locks'; // where "Back" goes: locks | keys | awaiting
-  let events = [];
-  let haystacks = []; // folded name + phone forms per event
-  let newestFirst = []; // all event indices, newest first
-  let shownRows = [];
-  let fetchedAt = null;
-  let loaded = false;
-  let loading = false;
-  let loadError = null;
-  let requestSeq = 0;
-  let destroyed = false;
-  let query = '';
-  let action = 'all';
-
-  const table = new VirtualTable({
-    scroller: ui.scroller,
-    table: ui.table,
-    rowHeight: ROW_HEIGHT,
-    createRow,
-    renderRow,
-  });
-
-  function createRow() {
-    const tr = document.createElement('tr');
-    for (const cls of ['event-time', 'event-action', 'event-who', 'event-phone']) {
-      const td = document.createElement('td');
-      td.className = cls;
-      tr.append(td);
-    }
-    return tr;
+class LockView {
+  constructor(shell) {
+    this.shell = shell;
+    this.el = fromTemplate(TEMPLATE);
+    const q = (sel) => this.el.querySelector(sel);
+    this.back = q('#lock-back');
+    this.titleEl = q('#lock-title');
+    this.details = q('#lock-details');
+    this.action = q('#events-action');
+    this.caption = q('[data-ref="caption"]');
+    this.keys = createLockKeys(shell, q('#lock-keys'));
+    this.lock = null;
+    this.from = 'locks'; // where "Back" goes: locks | keys | awaiting
+    this.shownAction = 'all'; // the #events-action filter, read once per filtering, not per event
+    this.list = new ListView({
+      el: this.el,
+      rowHeight: ROW_HEIGHT,
+      columns: EVENT_COLUMNS,
+      row: (tr, ev) => tr.setAttribute('data-event-id', ev.id),
+      searchText: eventSearchText,
+      order: newestFirst,
+      filter: (ev) => this.shownAction === 'all' || ev.action === this.shownAction,
+      search: q('#events-search'),
+      count: { el: q('#events-count'), text: (shown, total) => countText(shown, total) },
+      empty: {
+        id: 'events-empty',
+        none: () => ({ title: t('events.empty.none.title'), text: t('events.empty.none.text') }),
+        noMatch: () => ({ title: t('events.empty.noMatch.title'), text: t('events.empty.noMatch.text') }),
+        onClear: () => this.setAction('all'),
+      },
+    });
+    this.loader = new CachedThenLive({
+      shell,
+      list: this.list,
+      parts: { view: this.el, refresh: q('[data-ref="refresh"]'), progress: q('[data-ref="progress"]'), updated: q('[data-ref="updated"]'), error: q('[data-ref="error"]') },
+      cached: () => cachedEvents(this.lock.id),
+      live: () => listEvents(this.lock.id),
+      rowsOf: (page) => page.events,
+      source: 'events',
+      loadingKey: 'events.loading',
+      refreshingKey: 'events.refreshing',
+      onFailure: (error) => this.onFailure(error),
+    });
+    this.back.addEventListener('click', () => this.goBack());
+    q('[data-ref="refresh"]').addEventListener('click', () => this.load());
+    this.action.addEventListener('change', () => {
+      this.shownAction = this.action.value;
+      this.list.applyFilter(true);
+    });
   }
 
-  function renderRow(tr, i) {
-    const ev = events[i];
-    const [when, what, who, phone] = tr.cells;
-    tr.setAttribute('data-event-id', ev.id);
-    when.textContent = formatDateTime(ev.created);
-    when.setAttribute('title', formatDateTimeLong(ev.created));
-    const known = KNOWN_ACTIONS.has(ev.action);
-    what.textContent = known ? t(`events.action.${ev.action}`) : String(ev.action ?? '');
-    what.dataset.action = known ? ev.action : 'unknown';
-    who.textContent = ev.name ?? '';
-    who.setAttribute('title', ev.name ?? '');
-    const p = formatPhone(ev.msn);
-    phone.textContent = p.text;
-    phone.classList.toggle('is-missing', p.ownUse);
+  setAction(value) {
+    this.shownAction = value;
+    this.action.value = value;
   }
 
-  // ---- details ----------------------------------------------------------------------------------
+  load() {
+    if (this.lock) this.loader.load();
+  }
 
-  function renderDetails() {
-    ui.title.textContent = lock.name || t('locks.unnamed');
-    ui.caption.textContent = t('events.caption', { name: lock.name || t('locks.unnamed') });
+  /** 404: the owner no longer grants this lock (or it was removed). Off the list, with a notice. */
+  onFailure(error) {
+    if (error?.kind !== 'notFound') return false;
+    this.shell.lockGone(this.lock, error);
+    return true;
+  }
+
+  /** Another lock: no events, filters back to "all". */
+  reset() {
+    this.loader.reset();
+    this.list.search.value = '';
+    this.setAction('all');
+    this.list.clear();
+  }
+
+  renderDetails() {
+    const lock = this.lock;
+    this.titleEl.textContent = lock.name || t('locks.unnamed');
+    this.caption.textContent = t('events.caption', { name: lock.name || t('locks.unnamed') });
     const id = document.createElement('code');
     id.textContent = lock.id;
     const address = formatAddress(lock);
     const reference = typeof lock.data === 'string' ? lock.data.trim() : '';
-    const kind = grantKind(lock.auth);
-    const grant = document.createElement('div');
-    grant.className = 'grant';
-    const explain = document.createElement('p');
-    explain.className = 'grant-text';
-    explain.textContent =
-      kind === 'opt-in' ? t('lock.grant.optIn') : kind === 'opt-out' ? t('lock.grant.optOut') : t('lock.grant.unknown', { value: lock.auth ?? '' });
-    grant.append(grantBadge(lock.auth), explain);
-
     const items = [
       ['lock.details.id', id, 'detail-id'],
       ['lock.details.address', address || missing(t('locks.noAddress')), 'detail-address'],
       ['lock.details.reference', reference || missing(t('common.none')), 'detail-reference'],
-      ['lock.details.grant', grant, 'detail-grant'],
+      ['lock.details.grant', grantDetail(lock.auth), 'detail-grant'],
     ];
-    ui.details.replaceChildren(
+    this.details.replaceChildren(
       ...items.map(([key, value, cls]) => {
         const div = document.createElement('div');
         div.className = cls;
@@ -127,233 +124,143 @@ export function createLockView(shell) {
     );
   }
 
-  function missing(text) {
-    const span = document.createElement('span');
-    span.className = 'is-missing';
-    span.textContent = text;
-    return span;
+  goBack() {
+    const target = this.from === 'keys' || this.from === 'awaiting' ? this.from : 'locks';
+    this.shell.navigate(target, this.lock ? { focusLockId: this.lock.id } : {});
   }
 
-  // ---- data -------------------------------------------------------------------------------------
-
-  function reset() {
-    requestSeq += 1; // a late answer for the previous lock is ignored
-    events = [];
-    haystacks = [];
-    newestFirst = [];
-    shownRows = [];
-    fetchedAt = null;
-    loaded = false;
-    loading = false;
-    loadError = null;
-    action = 'all';
-    ui.search.value = '';
-    ui.action.value = 'all';
-    table.setRows([], { reset: true });
+  renderBack() {
+    this.back.textContent = t(BACK_LABEL[this.from] ?? BACK_LABEL.locks);
   }
 
-  function setData(page) {
-    events = Array.isArray(page?.events) ? page.events : [];
-    fetchedAt = page?.fetchedAt ?? new Date().toISOString();
-    loaded = true;
-    const n = events.length;
-    const times = new Float64Array(n);
-    haystacks = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const ev = events[i];
-      const ms = Date.parse(ev.created);
-      times[i] = Number.isNaN(ms) ? -Infinity : ms;
-      const msn = typeof ev.msn === 'string' ? ev.msn : '';
-      const digits = msn.replace(/\D/g, '');
-      haystacks[i] = `${fold(ev.name)}\n${msn}\n${digits}\n${digits.startsWith('47') ? digits.slice(2) : ''}`;
-    }
-    newestFirst = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
-      const d = times[b] - times[a];
-      return d > 0 ? 1 : d < 0 ? -1 : 0;
-    });
-    applyFilter(false);
-    renderStatus();
+  title() {
+    return this.lock ? this.lock.name || t('locks.unnamed') : t('locks.heading');
   }
 
-  function applyFilter(reset) {
-    query = ui.search.value; // the box as it is now, even if its debounced update is still pending
-    const words = searchWords(query);
-    const rows = [];
-    for (const i of newestFirst) {
-      if (action !== 'all' && events[i].action !== action) continue;
-      if (words.length && !matchesAll(haystacks[i], words)) continue;
-      rows.push(i);
-    }
-    shownRows = rows;
-    table.setRows(rows, { reset });
-    renderCounts();
-    renderEmpty();
-  }
-
-  function clearFilters() {
-    action = 'all';
-    ui.search.value = '';
-    ui.action.value = 'all';
-    applyFilter(true);
-  }
-
-  function renderCounts() {
-    ui.count.textContent = loaded
-      ? tn('events.count', events.length, { shown: formatNumber(shownRows.length), total: formatNumber(events.length) })
-      : '';
-  }
-
-  function renderEmpty() {
-    const none = loaded && events.length === 0;
-    const noMatch = loaded && events.length > 0 && shownRows.length === 0;
-    ui.table.hidden = none;
-    if (none) {
-      empty.show(ui.scroller, { title: t('events.empty.none.title'), text: t('events.empty.none.text'), withClear: false });
-    } else if (noMatch) {
-      empty.show(ui.scroller, { title: t('events.empty.noMatch.title'), text: t('events.empty.noMatch.text'), withClear: true });
-    } else {
-      empty.hide();
-    }
-  }
-
-  function renderStatus() {
-    renderLoadState(ui, {
-      loading, loaded, fetchedAt, loadError,
-      loadingKey: 'events.loading',
-      refreshingKey: 'events.refreshing',
-      context: 'events',
-      onRetry: () => load(),
-    });
-  }
-
-  async function load() {
-    if (!lock || loading || destroyed) return;
-    const seq = ++requestSeq;
-    loading = true;
-    renderStatus();
-    if (!loaded) {
-      // The saved history first, at once (also offline); Unloc's answer replaces it.
-      let cached = null;
-      try {
-        cached = await cachedEvents(lock.id);
-      } catch (err) {
-        console.warn('cached_events failed', err);
-      }
-      if (destroyed || seq !== requestSeq) return;
-      if (cached && Array.isArray(cached.events)) setData(cached);
-    }
-    let page = null;
-    let error = null;
-    try {
-      page = await listEvents(lock.id);
-    } catch (err) {
-      error = err;
-    }
-    if (destroyed || seq !== requestSeq) return;
-    loading = false;
-    if (error) {
-      if (shell.handleSignInError(error)) return;
-      // 404: the owner no longer grants this lock (or it was removed). Off the list, with a notice.
-      if (error?.kind === 'notFound') {
-        shell.lockGone(lock, error);
-        return;
-      }
-      loadError = error;
-      if (loaded) shell.setBanner({ source: 'events', error, since: fetchedAt, context: 'events', onRetry: () => load() });
-      renderStatus();
+  show({ lock: next, from = 'locks' } = {}) {
+    if (!next) {
+      this.shell.navigate('locks');
       return;
     }
-    loadError = null;
-    shell.clearBanner('events');
-    setData(page);
+    const same = this.lock && this.lock.id === next.id;
+    this.lock = next;
+    this.from = from;
+    this.renderBack();
+    if (!same) this.reset();
+    this.renderDetails();
+    this.loader.render();
+    this.list.virtual.refresh();
+    this.keys.setLock(next);
+    this.keys.show();
+    this.load(); // same lock again: show what we have and refresh it
+    this.titleEl.focus();
   }
 
-  function back() {
-    if (from === 'keys' || from === 'awaiting') shell.navigate(from, lock ? { focusLockId: lock.id } : {});
-    else shell.navigate('locks', lock ? { focusLockId: lock.id } : {});
+  hide() {
+    this.keys.hide();
   }
 
-  function renderBack() {
-    ui.back.textContent = t(from === 'keys' ? 'lock.backToKeys' : from === 'awaiting' ? 'lock.backToAwaiting' : 'lock.back');
+  refresh() {
+    this.load();
+    this.keys.refresh();
   }
 
-  // ---- events -----------------------------------------------------------------------------------
+  focusSearch() {
+    this.list.focusSearch();
+  }
 
-  ui.back.addEventListener('click', back);
-  ui.refresh.addEventListener('click', () => load());
-  ui.action.addEventListener('change', () => {
-    action = ui.action.value;
-    applyFilter(true);
-  });
-  const cancelSearch = debounceSearch(ui.search, (value) => {
-    if (value !== query) applyFilter(true);
-  });
-  ui.search.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowDown' && table.length) {
-      e.preventDefault();
-      table.focusPosition(0);
-    }
-  });
+  onEscape(e) {
+    e.preventDefault();
+    if (this.keys.onEscape(e) || this.list.clearSearchOnEscape(e)) return;
+    this.goBack();
+  }
 
-  return {
-    el,
-    title: () => (lock ? lock.name || t('locks.unnamed') : t('locks.heading')),
-    /** The nav section to mark: where the lock was opened from. */
-    section: () => from,
-    show({ lock: next, from: origin = 'locks' } = {}) {
-      if (!next) {
-        shell.navigate('locks');
-        return;
-      }
-      const same = lock && lock.id === next.id;
-      lock = next;
-      from = origin;
-      renderBack();
-      if (!same) reset();
-      renderDetails();
-      renderStatus();
-      table.refresh();
-      keys.setLock(lock);
-      keys.show();
-      load(); // same lock again: show what we have and refresh it
-      ui.title.focus();
+  applyLanguage() {
+    if (!this.lock) return;
+    this.renderBack();
+    this.keys.applyLanguage();
+    this.renderDetails();
+    this.list.refresh();
+    this.loader.render();
+  }
+
+  destroy() {
+    this.loader.destroy();
+    this.keys.destroy();
+    this.list.destroy();
+  }
+}
+
+const EVENT_COLUMNS = [
+  {
+    cell: 'event-time',
+    fill: (td, ev) => {
+      td.textContent = formatDateTime(ev.created);
+      td.setAttribute('title', formatDateTimeLong(ev.created));
     },
-    hide() {
-      keys.hide();
+  },
+  {
+    cell: 'event-action',
+    fill: (td, ev) => {
+      const known = KNOWN_ACTIONS.has(ev.action);
+      td.textContent = known ? t(`events.action.${ev.action}`) : String(ev.action ?? '');
+      td.dataset.action = known ? ev.action : 'unknown';
     },
-    refresh: () => {
-      load();
-      keys.refresh();
+  },
+  {
+    cell: 'event-who',
+    fill: (td, ev) => {
+      td.textContent = ev.name ?? '';
+      td.setAttribute('title', ev.name ?? '');
     },
-    focusSearch() {
-      ui.search.focus();
-      ui.search.select();
+  },
+  {
+    cell: 'event-phone',
+    fill: (td, ev) => {
+      const p = formatPhone(ev.msn);
+      td.textContent = p.text;
+      td.classList.toggle('is-missing', p.ownUse);
     },
-    onEscape(e) {
-      e.preventDefault();
-      if (keys.onEscape(e)) return;
-      if (e.target === ui.search && ui.search.value) {
-        ui.search.value = '';
-        applyFilter(true);
-        return;
-      }
-      back();
-    },
-    applyLanguage() {
-      if (!lock) return;
-      renderBack();
-      keys.applyLanguage();
-      renderDetails();
-      table.refresh();
-      renderCounts();
-      renderEmpty();
-      renderStatus();
-    },
-    destroy() {
-      destroyed = true;
-      cancelSearch();
-      keys.destroy();
-      table.destroy();
-    },
-  };
+  },
+];
+
+/** The person's name and the phone number in the forms people type (+47…, 47…, the 8 digits). */
+function eventSearchText(ev) {
+  const msn = typeof ev.msn === 'string' ? ev.msn : '';
+  const digits = msn.replace(/\D/g, '');
+  return `${fold(ev.name)}\n${msn}\n${digits}\n${digits.startsWith('47') ? digits.slice(2) : ''}`;
+}
+
+function newestFirst(events) {
+  const times = events.map((ev) => {
+    const ms = Date.parse(ev.created);
+    return Number.isNaN(ms) ? -Infinity : ms;
+  });
+  return Array.from(times, (_, i) => i).sort((a, b) => {
+    const d = times[b] - times[a];
+    return d > 0 ? 1 : d < 0 ? -1 : 0;
+  });
+}
+
+function countText(shown, total) {
+  return tn('events.count', total, { shown: formatNumber(shown), total: formatNumber(total) });
+}
+
+function grantDetail(auth) {
+  const kind = grantKind(auth);
+  const grant = document.createElement('div');
+  grant.className = 'grant';
+  const explain = document.createElement('p');
+  explain.className = 'grant-text';
+  explain.textContent =
+    kind === 'opt-in' ? t('lock.grant.optIn') : kind === 'opt-out' ? t('lock.grant.optOut') : t('lock.grant.unknown', { value: auth ?? '' });
+  grant.append(grantBadge(auth), explain);
+  return grant;
+}
+
+function missing(text) {
+  const span = document.createElement('span');
+  span.className = 'is-missing';
+  span.textContent = text;
+  return span;
 }

@@ -1,136 +1,101 @@
 // The locks list: every lock the owners granted this partner, with search, the opt-in filter,
 // sorting and a virtualized table (10,000 locks is a normal partner). The saved list (cached_locks)
 // shows at once, also offline; then Unloc is asked.
+// Markup: <template id="tpl-locks"> in ui/index.html (section #locks-view).
 
 import { cachedLocks, listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
-import { compareText, fold, formatAddress, formatNumber, grantBadge, grantKind, matchesAll, searchWords } from '../format.js';
-import { VirtualTable } from '../virtual-table.js';
-import { createEmptyState, debounceSearch, renderLoadState } from './shared.js';
+import { compareText, fold, formatAddress, formatNumber, grantBadge, grantKind } from '../format.js';
+import { ListView } from './list-view.js';
+import { CachedThenLive } from './list-loader.js';
 
+const TEMPLATE = 'tpl-locks';
 const ROW_HEIGHT = 44;
 const GRANT_ORDER = { 'opt-in': 0, 'opt-out': 1, unknown: 2 };
 
 export function createLocksView(shell) {
-  const el = fromTemplate('tpl-locks');
-  const q = (sel) => el.querySelector(sel);
-  const ui = {
-    view: el,
-    heading: q('#locks-heading'),
-    progress: q('[data-ref="progress"]'),
-    updated: q('#locks-updated'),
-    refresh: q('#locks-refresh'),
-    summaryText: q('[data-ref="summaryText"]'),
-    filter: q('#filter-opt-in'),
-    search: q('#locks-search'),
-    count: q('#locks-count'),
-    error: q('[data-ref="error"]'),
-    scroller: q('[data-ref="scroller"]'),
-    table: q('table'),
-    sortButtons: [...el.querySelectorAll('th button[data-sort]')],
-  };
-  const optInCount = document.createElement('span');
-  optInCount.id = 'opt-in-count';
-  optInCount.className = 'count-number';
-  const empty = createEmptyState('locks-empty', () => {
-    clearFilters();
-    ui.search.focus();
-  });
+  return new LocksView(shell);
+}
 
-  // Data, and arrays derived from it once per load (never per keystroke).
-  let locks = [];
-  let fetchedAt = null;
-  let addresses = []; // display address per lock ('' = none)
-  let haystacks = []; // folded name + address + reference per lock
-  let sorted = []; // all lock indices in the current sort order
-  let shownRows = []; // sorted, then filtered: what the table shows
-  let optIns = 0;
+class LocksView {
+  constructor(shell) {
+    this.shell = shell;
+    this.el = fromTemplate(TEMPLATE);
+    const q = (sel) => this.el.querySelector(sel);
+    this.heading = q('#locks-heading');
+    this.summaryText = q('[data-ref="summaryText"]');
+    this.filterButton = q('#filter-opt-in');
+    this.sortButtons = [...this.el.querySelectorAll('th button[data-sort]')];
+    this.optInCount = document.createElement('span');
+    this.optInCount.id = 'opt-in-count';
+    this.optInCount.className = 'count-number';
+    this.addresses = []; // display address per lock ('' = none), derived once per load
+    this.optIns = 0;
+    this.optInOnly = false;
+    this.sort = { key: 'name', dir: 1 };
+    this.savedScroll = 0;
+    this.list = new ListView({
+      el: this.el,
+      rowHeight: ROW_HEIGHT,
+      rowClass: 'row-link',
+      columns: [
+        { cell: 'lock-name', fill: (td, lock) => setText(td, lock.name, 'locks.unnamed') },
+        { cell: 'lock-address', fill: (td, _, i) => setText(td, this.addresses[i], 'locks.noAddress') },
+        { cell: 'lock-data', fill: (td, lock) => setText(td, referenceOf(lock), null) },
+        { cell: 'lock-auth', fill: (td, lock) => td.replaceChildren(grantBadge(lock.auth)) },
+      ],
+      row: (tr, lock) => tr.setAttribute('data-lock-id', lock.id),
+      prepare: (locks) => this.prepare(locks),
+      searchText: (lock, i) => fold(`${lock.name ?? ''}\n${this.addresses[i]}\n${referenceOf(lock)}`),
+      order: (locks) => this.order(locks),
+      filter: (lock) => !this.optInOnly || lock.auth === 'opt-in',
+      search: q('#locks-search'),
+      enterOpensOnlyRow: true,
+      count: { el: q('#locks-count'), text: (shown, total) => countText(shown, total) },
+      empty: { id: 'locks-empty', none: () => this.noLocks(), noMatch: () => this.noMatch(), onClear: () => this.setOptInOnly(false, false) },
+      onOpen: (lock) => shell.navigate('lock', { lock }),
+    });
+    this.loader = new CachedThenLive({
+      shell,
+      list: this.list,
+      parts: { view: this.el, refresh: q('#locks-refresh'), progress: q('[data-ref="progress"]'), updated: q('#locks-updated'), error: q('[data-ref="error"]') },
+      cached: () => cachedLocks(),
+      live: () => listLocks(),
+      rowsOf: (page) => page.locks,
+      onData: () => this.renderSummary(),
+      source: 'locks',
+      loadingKey: 'locks.loading',
+      refreshingKey: 'locks.refreshing',
+    });
+    this.wire(q('#locks-refresh'));
+  }
 
-  let loaded = false;
-  let loading = false;
-  let loadError = null;
-  let destroyed = false;
-  let query = '';
-  let optInOnly = false;
-  let sort = { key: 'name', dir: 1 };
-  let savedScroll = 0;
-
-  const table = new VirtualTable({
-    scroller: ui.scroller,
-    table: ui.table,
-    rowHeight: ROW_HEIGHT,
-    createRow,
-    renderRow,
-    onActivate: (i) => openLock(i),
-  });
-
-  function createRow() {
-    const tr = document.createElement('tr');
-    tr.className = 'row-link';
-    for (const cls of ['lock-name', 'lock-address', 'lock-data', 'lock-auth']) {
-      const td = document.createElement('td');
-      td.className = cls;
-      tr.append(td);
+  wire(refresh) {
+    refresh.addEventListener('click', () => this.loader.load());
+    this.filterButton.addEventListener('click', () => this.setOptInOnly(!this.optInOnly, true));
+    for (const button of this.sortButtons) {
+      button.addEventListener('click', () => {
+        const key = button.dataset.sort;
+        this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
+        this.list.reorder();
+      });
     }
-    return tr;
   }
 
-  function renderRow(tr, i) {
-    const lock = locks[i];
-    const [name, address, data, auth] = tr.cells;
-    tr.setAttribute('data-lock-id', lock.id);
-    setText(name, lock.name, 'locks.unnamed');
-    setText(address, addresses[i], 'locks.noAddress');
-    setText(data, referenceOf(lock), null);
-    auth.replaceChildren(grantBadge(lock.auth));
+  setLocks(locks) {
+    this.list.setItems(Array.isArray(locks) ? locks : []);
+    this.renderSummary();
   }
 
-  // Text that may be missing: the placeholder is muted, and "—" is explained to screen readers.
-  function setText(td, text, missingKey) {
-    if (text) {
-      td.textContent = text;
-      td.setAttribute('title', text);
-      td.classList.remove('is-missing');
-      return;
-    }
-    td.removeAttribute('title');
-    td.classList.add('is-missing');
-    if (missingKey) {
-      td.textContent = t(missingKey);
-      return;
-    }
-    const dash = document.createElement('span');
-    dash.setAttribute('aria-hidden', 'true');
-    dash.textContent = t('common.none.symbol');
-    const said = document.createElement('span');
-    said.className = 'sr-only';
-    said.textContent = t('common.none');
-    td.replaceChildren(dash, said);
+  prepare(locks) {
+    this.addresses = locks.map((lock) => formatAddress(lock)); // country names are in the UI language
+    this.optIns = locks.filter((lock) => lock.auth === 'opt-in').length;
   }
 
-  // ---- data -----------------------------------------------------------------------------------
-
-  function setData(page) {
-    locks = Array.isArray(page?.locks) ? page.locks : [];
-    fetchedAt = page?.fetchedAt ?? new Date().toISOString();
-    loaded = true;
-    optIns = 0;
-    for (const lock of locks) if (lock.auth === 'opt-in') optIns += 1;
-    deriveTexts();
-    sortAll();
-    applyFilter(false);
-    renderStatus();
-  }
-
-  function deriveTexts() {
-    addresses = locks.map((lock) => formatAddress(lock));
-    haystacks = locks.map((lock, i) => fold(`${lock.name ?? ''}\n${addresses[i]}\n${referenceOf(lock)}`));
-  }
-
-  function sortAll() {
-    const dir = sort.dir;
+  /** Lock indices in the chosen column's order; missing values last in both directions, ties by name. */
+  order(locks) {
+    const { key, dir } = this.sort;
     const byName = (a, b) => compareText(locks[a].name ?? '', locks[b].name ?? '');
-    // Missing values go last in both directions; ties fall back to the name.
     const byText = (get) => (a, b) => {
       const x = get(a);
       const y = get(b);
@@ -141,7 +106,7 @@ export function createLocksView(shell) {
       name: (a, b) => dir * byName(a, b),
       address: byText((i) => {
         const l = locks[i];
-        return addresses[i] ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${addresses[i]}` : '';
+        return this.addresses[i] ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${this.addresses[i]}` : '';
       }),
       data: byText((i) => referenceOf(locks[i])),
       auth: (a, b) =>
@@ -149,198 +114,113 @@ export function createLocksView(shell) {
         compareText(locks[a].auth ?? '', locks[b].auth ?? '') ||
         byName(a, b),
     };
-    sorted = Array.from(locks, (_, i) => i).sort(comparators[sort.key]);
-    for (const button of ui.sortButtons) {
+    for (const button of this.sortButtons) {
       const th = button.parentElement;
-      if (button.dataset.sort === sort.key) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
+      if (button.dataset.sort === key) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
     }
+    return Array.from(locks, (_, i) => i).sort(comparators[key]);
   }
 
-  function applyFilter(reset) {
-    query = ui.search.value; // the box as it is now, even if its debounced update is still pending
-    const words = searchWords(query);
-    const rows = [];
-    for (const i of sorted) {
-      if (optInOnly && locks[i].auth !== 'opt-in') continue;
-      if (words.length && !matchesAll(haystacks[i], words)) continue;
-      rows.push(i);
-    }
-    shownRows = rows;
-    table.setRows(rows, { reset });
-    renderCounts();
-    renderEmpty();
+  setOptInOnly(on, apply) {
+    this.optInOnly = on;
+    this.filterButton.setAttribute('aria-pressed', String(on));
+    if (apply) this.list.applyFilter(true);
   }
 
-  function clearFilters() {
-    ui.search.value = '';
-    setOptInOnly(false);
-  }
-
-  function setOptInOnly(on) {
-    optInOnly = on;
-    ui.filter.setAttribute('aria-pressed', String(on));
-    applyFilter(true);
-  }
-
-  // ---- rendering of everything around the table -------------------------------------------------
-
-  function renderCounts() {
-    if (!loaded) {
-      ui.count.textContent = '';
-      ui.summaryText.replaceChildren();
+  renderSummary() {
+    if (!this.list.loaded) {
+      this.summaryText.replaceChildren();
       return;
     }
-    optInCount.textContent = String(optIns);
-    fillNodes(ui.summaryText, 'locks.optInSummary', { count: optInCount }, optIns);
-    ui.count.textContent = tn('locks.count', locks.length, {
-      shown: formatNumber(shownRows.length),
-      total: formatNumber(locks.length),
-    });
+    this.optInCount.textContent = String(this.optIns);
+    fillNodes(this.summaryText, 'locks.optInSummary', { count: this.optInCount }, this.optIns);
   }
 
-  function renderEmpty() {
-    const noLocks = loaded && locks.length === 0;
-    const noMatch = loaded && locks.length > 0 && shownRows.length === 0;
-    ui.table.hidden = noLocks;
-    if (noLocks) {
-      empty.show(ui.scroller, {
-        title: t('locks.empty.none.title'),
-        text: t('locks.empty.none.text', { partner: shell.session?.partnerId ?? '' }),
-        withClear: false,
-      });
-    } else if (noMatch) {
-      const q = query.trim();
-      const key = !q ? 'locks.empty.noMatch.filter' : optInOnly ? 'locks.empty.noMatch.searchAndFilter' : 'locks.empty.noMatch.search';
-      empty.show(ui.scroller, { title: t('locks.empty.noMatch.title'), text: t(key, { query: q }), withClear: true });
-    } else {
-      empty.hide();
-    }
+  noLocks() {
+    return { title: t('locks.empty.none.title'), text: t('locks.empty.none.text', { partner: this.shell.session?.partnerId ?? '' }) };
   }
 
-  function renderStatus() {
-    renderLoadState(ui, {
-      loading, loaded, fetchedAt, loadError,
-      loadingKey: 'locks.loading',
-      refreshingKey: 'locks.refreshing',
-      context: 'locks',
-      onRetry: () => load(),
-    });
+  noMatch() {
+    const q = this.list.query.trim();
+    const key = !q ? 'locks.empty.noMatch.filter' : this.optInOnly ? 'locks.empty.noMatch.searchAndFilter' : 'locks.empty.noMatch.search';
+    return { title: t('locks.empty.noMatch.title'), text: t(key, { query: q }) };
   }
 
-  async function load() {
-    if (loading || destroyed) return;
-    loading = true;
-    renderStatus();
-    if (!loaded) {
-      let cached = null;
-      try {
-        cached = await cachedLocks();
-      } catch (err) {
-        console.warn('cached_locks failed', err);
-      }
-      if (destroyed) return;
-      if (cached && Array.isArray(cached.locks)) setData(cached);
-    }
-    let page = null;
-    let error = null;
-    try {
-      page = await listLocks();
-    } catch (err) {
-      error = err;
-    }
-    if (destroyed) return;
-    loading = false;
-    if (error) {
-      if (shell.handleSignInError(error)) return;
-      loadError = error;
-      if (loaded) shell.setBanner({ source: 'locks', error, since: fetchedAt, context: 'locks', onRetry: () => load() });
-      renderStatus();
-      return;
-    }
-    loadError = null;
-    shell.clearBanner('locks');
-    setData(page);
+  title() {
+    return t('locks.heading');
   }
 
-  function openLock(i) {
-    const lock = locks[i];
-    if (lock) shell.navigate('lock', { lock });
+  show({ focus, focusLockId } = {}) {
+    if (this.savedScroll) this.list.scroller.scrollTop = this.savedScroll;
+    this.list.virtual.refresh();
+    if (!this.list.loaded && !this.loader.loading) this.loader.load();
+    if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
+    if (focus === 'search') this.list.search.focus();
+    else this.heading.focus();
   }
 
-  // ---- events -----------------------------------------------------------------------------------
-
-  ui.refresh.addEventListener('click', () => load());
-  ui.filter.addEventListener('click', () => setOptInOnly(!optInOnly));
-  const cancelSearch = debounceSearch(ui.search, (value) => {
-    if (value !== query) applyFilter(true);
-  });
-  ui.search.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowDown' && table.length) {
-      e.preventDefault();
-      table.focusPosition(0);
-    } else if (e.key === 'Enter' && table.length === 1) {
-      openLock(shownRows[0]);
-    }
-  });
-  for (const button of ui.sortButtons) {
-    button.addEventListener('click', () => {
-      const key = button.dataset.sort;
-      sort = { key, dir: sort.key === key ? -sort.dir : 1 };
-      sortAll();
-      applyFilter(false);
-    });
+  hide() {
+    this.savedScroll = this.list.scroller.scrollTop;
   }
 
-  return {
-    el,
-    title: () => t('locks.heading'),
-    show({ focus, focusLockId } = {}) {
-      if (savedScroll) ui.scroller.scrollTop = savedScroll;
-      table.refresh();
-      if (!loaded && !loading) load();
-      if (focusLockId !== undefined) {
-        const i = locks.findIndex((lock) => lock.id === focusLockId);
-        if (i >= 0 && table.focusDataIndex(i)) return;
-      }
-      if (focus === 'search') ui.search.focus();
-      else ui.heading.focus();
-    },
-    hide() {
-      savedScroll = ui.scroller.scrollTop;
-    },
-    refresh: () => load(),
-    /** Unloc said this lock is gone (404): take it off the list without asking Unloc again. */
-    removeLock(lockId) {
-      if (!loaded || !locks.some((lock) => lock.id === lockId)) return;
-      setData({ locks: locks.filter((lock) => lock.id !== lockId), fetchedAt });
-    },
-    focusSearch() {
-      ui.search.focus();
-      ui.search.select();
-    },
-    onEscape(e) {
-      if (e.target === ui.search && ui.search.value) {
-        e.preventDefault();
-        ui.search.value = '';
-        applyFilter(true);
-      }
-    },
-    applyLanguage() {
-      if (loaded) {
-        deriveTexts(); // country names are in the UI language
-        sortAll(); // collation is per language
-        applyFilter(false);
-      }
-      renderCounts();
-      renderStatus();
-    },
-    destroy() {
-      destroyed = true;
-      cancelSearch();
-      table.destroy();
-    },
-  };
+  refresh() {
+    this.loader.load();
+  }
+
+  /** Unloc said this lock is gone (404): take it off the list without asking Unloc again. */
+  removeLock(lockId) {
+    const locks = this.list.items;
+    if (!this.list.loaded || !locks.some((lock) => lock.id === lockId)) return;
+    this.setLocks(locks.filter((lock) => lock.id !== lockId));
+  }
+
+  focusSearch() {
+    this.list.focusSearch();
+  }
+
+  onEscape(e) {
+    if (this.list.clearSearchOnEscape(e)) e.preventDefault();
+  }
+
+  applyLanguage() {
+    if (this.list.loaded) this.list.setItems(this.list.items); // addresses and collation follow the language
+    this.list.renderCount();
+    this.renderSummary();
+    this.loader.render();
+  }
+
+  destroy() {
+    this.loader.destroy();
+    this.list.destroy();
+  }
+}
+
+function countText(shown, total) {
+  return tn('locks.count', total, { shown: formatNumber(shown), total: formatNumber(total) });
+}
+
+// Text that may be missing: the placeholder is muted, and "—" is explained to screen readers.
+function setText(td, text, missingKey) {
+  if (text) {
+    td.textContent = text;
+    td.setAttribute('title', text);
+    td.classList.remove('is-missing');
+    return;
+  }
+  td.removeAttribute('title');
+  td.classList.add('is-missing');
+  if (missingKey) {
+    td.textContent = t(missingKey);
+    return;
+  }
+  const dash = document.createElement('span');
+  dash.setAttribute('aria-hidden', 'true');
+  dash.textContent = t('common.none.symbol');
+  const said = document.createElement('span');
+  said.className = 'sr-only';
+  said.textContent = t('common.none');
+  td.replaceChildren(dash, said);
 }
 
 function referenceOf(lock) {

@@ -1,9 +1,6 @@
-// Pieces the list views (locks, lock, keys, awaiting) share: the empty-state box, the load status around a
-// table (progress, "Last updated", the error panel) and the debounced search box.
+// Pieces the list views share (through list-view.js): the empty-state box and the debounced search box.
 
 import { t } from '../i18n.js';
-import { renderError } from '../errors.js';
-import { formatClock, formatDateTimeLong } from '../format.js';
 
 const SEARCH_DEBOUNCE_MS = 100;
 
@@ -46,29 +43,6 @@ export function createEmptyState(id, onClear) {
       box.remove();
     },
   };
-}
-
-/**
- * Progress text, refresh button state, "Last updated" and the error panel (only when there is
- * no data to show; with data on screen the shell's banner says it instead).
- */
-export function renderLoadState(ui, s) {
-  ui.view.classList.toggle('is-loading', s.loading && !s.loaded);
-  ui.view.classList.toggle('has-data', s.loaded);
-  ui.refresh.classList.toggle('is-busy', s.loading);
-  // aria-disabled, not disabled: a focused button keeps its focus while it works.
-  if (s.loading) ui.refresh.setAttribute('aria-disabled', 'true');
-  else ui.refresh.removeAttribute('aria-disabled');
-  ui.progress.textContent = s.loading ? t(s.loaded ? s.refreshingKey : s.loadingKey) : '';
-  if (s.fetchedAt) {
-    ui.updated.textContent = t('common.lastUpdated', { time: formatClock(s.fetchedAt) });
-    ui.updated.setAttribute('title', formatDateTimeLong(s.fetchedAt));
-  } else {
-    ui.updated.textContent = '';
-    ui.updated.removeAttribute('title');
-  }
-  if (s.loadError && !s.loaded) renderError(ui.error, s.loadError, { context: s.context, onRetry: s.onRetry });
-  else ui.error.replaceChildren();
 }
 
 /**
