@@ -1,7 +1,8 @@
 // What the three key lists (lock view, keys, awaiting approval) show the same way: the status badge,
-// the recipient, the lock, the waiting time, the order, and a shared once-a-minute tick.
+// the recipient, the lock, the waiting time, the revoke button and its question, the order, and a shared once-a-minute tick.
 
-import { t } from '../i18n.js';
+import { fillNodes, t } from '../i18n.js';
+import { confirmAction } from '../confirm.js';
 import { formatClock, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
 
 export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'unknown'];
@@ -135,6 +136,54 @@ export function fillLockCell(td, key, canOpen) {
   } else {
     td.textContent = label;
   }
+}
+
+/** An empty row with one cell per class. */
+export function createRow(cellClasses) {
+  const tr = document.createElement('tr');
+  for (const cls of cellClasses) {
+    const td = document.createElement('td');
+    td.className = cls;
+    tr.append(td);
+  }
+  return tr;
+}
+
+/** The `.key-revoke` button of a row (hidden when the key cannot be revoked); working: revoking now. */
+export function fillRevokeCell(td, key, working) {
+  let button = td.firstElementChild;
+  if (!button) {
+    button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button button-small key-revoke';
+    const spinner = document.createElement('span');
+    spinner.className = 'spinner';
+    spinner.setAttribute('aria-hidden', 'true');
+    const label = document.createElement('span');
+    label.className = 'button-label';
+    button.append(spinner, label);
+    td.append(button);
+  }
+  button.hidden = !isRevocable(key);
+  button.classList.toggle('is-busy', working);
+  if (working) button.setAttribute('aria-disabled', 'true');
+  else button.removeAttribute('aria-disabled');
+  button.lastElementChild.textContent = t(working ? 'revoke.working' : 'revoke.button');
+  button.setAttribute('aria-label', t(working ? 'revoke.working' : 'revoke.buttonFor', { recipient: recipientInline(key) }));
+}
+
+/** Ask before revoking: who loses the key on which lock, and that it cannot be undone. */
+export function confirmRevoke(key, lockName) {
+  const p = document.createElement('p');
+  const who = document.createElement('strong');
+  who.textContent = recipientInline(key);
+  const where = document.createElement('strong');
+  where.textContent = lockName;
+  fillNodes(p, 'revoke.text', { recipient: who, lock: where });
+  const after = document.createElement('p');
+  after.className = 'hint';
+  after.textContent = t('revoke.final');
+  return confirmAction({ title: t('revoke.title'), body: [p, after], yesLabel: t('revoke.button'), noLabel: t('revoke.keep'), danger: true });
 }
 
 function timeOf(iso) {
