@@ -2,12 +2,12 @@
 // routing between views, global shortcuts.
 
 import * as ipc from './ipc.js';
-import { applyI18n, fillNodes, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
-import { describeError, isConnectionProblem, needsSignIn, normalizeError } from './errors.js';
-import { formatClock, formatDateTime, formatDateTimeLong } from './format.js';
+import { applyI18n, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
+import { needsSignIn } from './errors.js';
 import { isConfirmOpen } from './confirm.js';
-import { awaitingKeys, onKeys, startKeyStore, stopKeyStore } from './key-store.js';
-import { lockLabel, recipientInline, statusOf } from './views/key-cells.js';
+import { startKeyStore, stopKeyStore } from './key-store.js';
+import { bannerSource, clearBanner, renderBanner, setBanner } from './banner.js';
+import { clearKeyNotices, renderAwaitingCount, renderNotices, watchKeyNotices } from './key-notices.js';
 import { createSignInView } from './views/signin.js';
 import { createLocksView } from './views/locks.js';
 import { createLockView } from './views/lock.js';
@@ -19,13 +19,10 @@ import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 const els = {
   header: document.getElementById('app-header'),
   main: document.getElementById('main'),
-  banner: document.getElementById('status-banner'),
   navLocks: document.getElementById('nav-locks'),
   navKeys: document.getElementById('nav-keys'),
   navAwaiting: document.getElementById('nav-awaiting'),
-  awaitingCount: document.getElementById('awaiting-count'),
   navSettings: document.getElementById('nav-settings'),
-  notices: document.getElementById('key-notices'),
   partner: document.getElementById('shell-partner-id'),
   signout: document.getElementById('signout'),
   updateAvailable: document.getElementById('update-available'),
@@ -37,13 +34,8 @@ const state = {
   session: null, // {partnerId, apiBase} while signed in
   views: {}, // name → view; locks/lock views exist only while signed in
   current: null, // {name, view}
-  banner: null,
   signingOut: false,
-  notices: [], // {id, key: KeyView} of keys that stopped awaiting approval, newest first
 };
-
-const NOTICE_LIMIT = 3;
-const NOTICE_MS = 60 * 1000;
 
 /** What views may use of the shell. */
 const shell = {
@@ -106,7 +98,7 @@ function navigate(name, params = {}) {
   if (previous && previous.view !== view) {
     previous.view.hide?.();
     // A notice from the last view does not describe the next one; startup notices stay.
-    if (state.banner?.source !== 'startup') clearBanner();
+    if (bannerSource() !== 'startup') clearBanner();
   }
   state.current = { name, view };
   if (!els.main.contains(view.el) || els.main.childElementCount !== 1) els.main.replaceChildren(view.el);
@@ -133,9 +125,7 @@ function dropSessionViews() {
     state.views[name]?.destroy?.();
     delete state.views[name];
   }
-  state.notices = [];
-  renderNotices();
-  renderAwaitingCount();
+  clearKeyNotices();
 }
 
 /** Show sign-in; the partner id stays, the session and every partner's data on screen go. */
@@ -143,7 +133,7 @@ function showSignIn({ error = null, context = 'signin' }) {
   const partnerId = state.session?.partnerId ?? state.settings.partnerId ?? '';
   state.session = null;
   dropSessionViews();
-  if (state.banner?.source !== 'startup') clearBanner();
+  if (bannerSource() !== 'startup') clearBanner();
   navigate('signin', { partnerId, apiBase: state.settings.apiBase ?? '', error, context });
 }
 
@@ -185,162 +175,6 @@ async function signOut() {
   showSignIn({ error, context: 'signout' });
 }
 
-// ---- status banner ----------------------------------------------------------------------------
-
-/**
- * spec: {source, error, since?, onRetry?, context?, dismissible?}
- * With `since` (the time of the data on screen) the banner says the data is not current.
- */
-function setBanner(spec) {
-  state.banner = spec;
-  renderBanner();
-}
-
-function clearBanner(source) {
-  if (!state.banner || (source && state.banner.source !== source)) return;
-  state.banner = null;
-  renderBanner();
-}
-
-function renderBanner() {
-  const spec = state.banner;
-  const el = els.banner;
-  if (!spec) {
-    el.replaceChildren();
-    el.className = 'status-banner';
-    return;
-  }
-  const err = normalizeError(spec.error);
-  const info = describeError(err, spec.context);
-  const text = document.createElement('div');
-  text.className = 'banner-text';
-  const headline = document.createElement('p');
-  headline.className = 'banner-headline';
-  const next = document.createElement('p');
-  next.className = 'banner-next';
-  let tone = 'warning';
-
-  if (spec.since && isConnectionProblem(err)) {
-    tone = 'offline';
-    fillNodes(headline, 'banner.offline', { time: timeElement(spec.since) });
-    next.textContent = `${info.title}. ${info.action}`;
-  } else if (spec.since && err.kind !== 'lockedOut') {
-    fillNodes(headline, 'banner.stale', { time: timeElement(spec.since) });
-    next.textContent = `${info.title}. ${info.action}`;
-  } else {
-    tone = err.kind === 'settingsReset' ? 'info' : 'warning';
-    headline.textContent = info.title;
-    next.textContent = info.action;
-  }
-  text.append(headline, next);
-  if (info.details) {
-    const details = document.createElement('p');
-    details.className = 'banner-details';
-    details.textContent = info.details;
-    text.append(details);
-  }
-  const actions = document.createElement('div');
-  actions.className = 'banner-actions';
-  // lockedOut: no retry button — trying again before the block ends does not help.
-  if (spec.onRetry && err.kind !== 'lockedOut') {
-    actions.append(bannerButton(t('action.retry'), () => spec.onRetry()));
-  }
-  if (spec.dismissible) {
-    actions.append(bannerButton(t('action.dismiss'), () => clearBanner(spec.source)));
-  }
-  // Pressing Retry re-renders the banner: keep the keyboard focus on its button.
-  const hadFocus = el.contains(document.activeElement);
-  el.className = `status-banner banner-${tone}`;
-  el.replaceChildren(text, ...(actions.childElementCount ? [actions] : []));
-  if (hadFocus) actions.querySelector('button')?.focus();
-}
-
-function timeElement(iso) {
-  const time = document.createElement('time');
-  time.setAttribute('datetime', iso);
-  time.setAttribute('title', formatDateTimeLong(iso));
-  time.textContent = formatClock(iso);
-  return time;
-}
-
-function bannerButton(label, onClick) {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'button button-small';
-  button.textContent = label;
-  button.addEventListener('click', onClick);
-  return button;
-}
-
-// ---- keys: the awaiting count and notices ---------------------------------------------------------
-
-function renderAwaitingCount() {
-  const n = state.session ? awaitingKeys().length : 0;
-  els.awaitingCount.textContent = String(n);
-  els.awaitingCount.hidden = n === 0;
-  // No aria-label: the visible words plus the count are the name (axe: label-content-name-mismatch).
-}
-
-/** A key that stopped awaiting approval: say what became of it (polite; the lists change too). */
-function noticeText(key) {
-  const status = statusOf(key);
-  const params = { recipient: recipientInline(key), lock: lockLabel(key) };
-  switch (status) {
-    case 'active':
-    case 'revoked':
-    case 'failed':
-    case 'expired':
-      return t(`notice.left.${status}`, params);
-    case 'scheduled':
-      return key.start ? t('notice.left.scheduled', { ...params, time: formatDateTime(key.start) }) : t('notice.left.approved', params);
-    default:
-      return t('notice.left.other', params);
-  }
-}
-
-const NOTICE_TONE = { active: 'success', scheduled: 'success', revoked: 'warning', failed: 'warning', expired: 'warning' };
-
-function addNotices(left) {
-  for (const { key } of left) {
-    const id = `${key.id}:${Date.now()}`;
-    state.notices = [{ id, key }, ...state.notices.filter((n) => n.key.id !== key.id)].slice(0, NOTICE_LIMIT);
-    setTimeout(() => {
-      const before = state.notices.length;
-      state.notices = state.notices.filter((n) => n.id !== id);
-      if (state.notices.length !== before) renderNotices();
-    }, NOTICE_MS);
-  }
-  renderNotices();
-}
-
-function renderNotices() {
-  const list = document.createElement('ul');
-  list.className = 'notice-list';
-  for (const { key } of state.notices) {
-    const item = document.createElement('li');
-    item.className = `notice tone-${NOTICE_TONE[statusOf(key)] ?? 'info'}`;
-    item.textContent = noticeText(key);
-    list.append(item);
-  }
-  if (!state.notices.length) {
-    els.notices.replaceChildren();
-    return;
-  }
-  const hadFocus = els.notices.contains(document.activeElement);
-  const dismiss = bannerButton(t('action.dismiss'), () => {
-    state.notices = [];
-    renderNotices();
-    document.getElementById('main')?.focus();
-  });
-  els.notices.replaceChildren(list, dismiss);
-  if (hadFocus) dismiss.focus();
-}
-
-onKeys((change) => {
-  renderAwaitingCount();
-  if (change.left?.length && state.session) addNotices(change.left);
-});
-
 // ---- keyboard ---------------------------------------------------------------------------------
 
 function isEditable(node) {
@@ -375,6 +209,7 @@ function onKeyDown(e) {
 // ---- boot -------------------------------------------------------------------------------------
 
 function wireShell() {
+  watchKeyNotices(() => Boolean(state.session));
   els.navLocks.addEventListener('click', () => navigate('locks'));
   els.navKeys.addEventListener('click', () => navigate('keys'));
   els.navAwaiting.addEventListener('click', () => navigate('awaiting'));

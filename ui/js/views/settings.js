@@ -1,12 +1,15 @@
-// Settings: the language (saved by set_language), the account in use, shortcuts, the version.
+// Settings: the language (saved by set_language), the account in use, shortcuts, the version, updates.
+// Markup: <template id="tpl-settings"> in ui/index.html (section #settings-view).
 
 import * as ipc from '../ipc.js';
 import { fromTemplate, t } from '../i18n.js';
 import { renderError } from '../errors.js';
 import { checkNow, installOffered, offeredUpdate, onUpdateOffer } from '../updates.js';
 
+const TEMPLATE = 'tpl-settings';
+
 export function createSettingsView(shell) {
-  const el = fromTemplate('tpl-settings');
+  const el = fromTemplate(TEMPLATE);
   const q = (sel) => el.querySelector(sel);
   const ui = {
     heading: q('#settings-heading'),
@@ -39,7 +42,7 @@ export function createSettingsView(shell) {
     else ui.languageError.replaceChildren();
   }
 
-  ui.language.addEventListener('change', async () => {
+  async function saveLanguage() {
     const wanted = ui.language.value;
     const before = shell.settings.language ?? 'system';
     saving = true;
@@ -59,11 +62,33 @@ export function createSettingsView(shell) {
       ui.language.removeAttribute('aria-busy');
     }
     renderLanguageState();
-  });
+  }
 
+  ui.language.addEventListener('change', () => saveLanguage());
   ui.signOut.addEventListener('click', () => shell.signOut());
 
-  // ---- updates: only installed when the user presses the button --------------------------------
+  const renderUpdate = wireUpdates(ui);
+
+  return {
+    el,
+    title: () => t('settings.heading'),
+    show() {
+      lastError = null;
+      renderAccount();
+      renderLanguageState();
+      renderUpdate();
+      ui.heading.focus();
+    },
+    applyLanguage() {
+      renderAccount();
+      renderLanguageState();
+      renderUpdate();
+    },
+  };
+}
+
+/** The update part of "About": check on request, install only when the user presses the button. Returns its render. */
+function wireUpdates(ui) {
   let updateBusy = null; // 'checking' | 'installing' | null
   let updateChecked = false;
   let updateError = null;
@@ -111,21 +136,5 @@ export function createSettingsView(shell) {
   });
 
   onUpdateOffer(renderUpdate);
-
-  return {
-    el,
-    title: () => t('settings.heading'),
-    show() {
-      lastError = null;
-      renderAccount();
-      renderLanguageState();
-      renderUpdate();
-      ui.heading.focus();
-    },
-    applyLanguage() {
-      renderAccount();
-      renderLanguageState();
-      renderUpdate();
-    },
-  };
+  return renderUpdate;
 }
