@@ -2,7 +2,9 @@
 //! real API client, as a table of what the client reported, whether it retried, and whether that is the
 //! expected `ErrorKind`. Exits non-zero if any row fails, so it doubles as a check.
 //!
-//! Most faults hit `GET /locks`; 409 and 422 hit `POST /keys`, where they occur. Connection refused, DNS
+//! What is expected, and on which call, comes from the shared table `unloc_sim::expected` (also used by
+//! the client tests and the end-to-end faults scenario): most faults hit `GET /locks`; 409 and 422 hit
+//! `POST /keys`, where they occur. Connection refused, DNS
 //! and TLS failures cannot come from the simulator; those rows point the client at a closed port,
 //! `https://unloc-desk-test.invalid/v1` and `https://` to the plain-HTTP simulator.
 
@@ -16,52 +18,13 @@ use chrono::Utc;
 use secrecy::SecretString;
 use unloc_desk::api::{ApiBase, ApiClient, ApiError, ClientConfig, NewKey, PartnerId, RetryPolicy};
 use unloc_desk::error::{AppError, ErrorKind};
-use unloc_sim::{fixtures, FaultRule, Route, SimConfig, Simulator};
+use unloc_sim::expected::{expected, Call, Report};
+use unloc_sim::{fixtures, FaultRule, SimConfig, Simulator};
 
 /// Short enough that `delay:3000` times out, long enough for `drip` on 9 locks (about 1.2 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// A row that takes longer than this is a hang, reported as a failure.
 const HANG: Duration = Duration::from_secs(30);
-
-/// What a row does.
-#[derive(Clone, Copy)]
-enum Call {
-    ListLocks,
-    CreateKey,
-}
-
-/// What the client should report.
-#[derive(Clone, PartialEq)]
-enum Expected {
-    /// The call succeeds (the fault is one a client must tolerate).
-    Success,
-    Error(ErrorKind),
-}
-
-/// The expectation for a catalogue spec; `None` for a spec this example does not know yet (a failing
-/// row, so a new catalogue entry cannot go unnoticed).
-fn expectation(spec: &str) -> Option<(Call, Expected)> {
-    use ErrorKind as K;
-    let read = |kind| Some((Call::ListLocks, Expected::Error(kind)));
-    match spec {
-        "status:400" => read(K::Internal),
-        "status:401" => read(K::Unauthorized),
-        // On a read, 403 is Unloc's lock-out after wrong tokens.
-        "status:403" => read(K::LockedOut),
-        "status:404" => read(K::NotFound),
-        "status:405" | "status:406" => read(K::InvalidResponse),
-        "status:409" => Some((Call::CreateKey, Expected::Error(K::Conflict))),
-        "status:422" => Some((Call::CreateKey, Expected::Error(K::InvalidInput))),
-        "status:429" | "status:429:retry-after=1" => read(K::RateLimited),
-        "status:500" | "status:502" => read(K::Server),
-        "status:503:retry-after=120" => read(K::Maintenance),
-        "delay:3000" => read(K::Timeout),
-        "drop" | "reset" | "truncated" => read(K::Offline),
-        "malformed" | "wrong-types" | "missing-fields" | "html" | "empty" => read(K::InvalidResponse),
-        "drip" | "extra-fields" | "unknown-enum" | "huge" => Some((Call::ListLocks, Expected::Success)),
-        _ => None,
-    }
-}
 
 struct Row {
     fault: String,
@@ -120,34 +83,31 @@ fn describe(error: ApiError, token: &str) -> (Option<ErrorKind>, String) {
     (Some(app.kind), text)
 }
 
-fn verdict(expected: &Expected, got: &Option<ErrorKind>) -> bool {
+fn verdict(expected: Report, got: Option<ErrorKind>) -> bool {
     match (expected, got) {
-        (Expected::Success, None) => true,
-        (Expected::Error(want), Some(kind)) => want == kind,
+        (Report::Success, None) => true,
+        (Report::Error(want), Some(kind)) => kind.as_str() == want,
         _ => false,
     }
 }
 
-fn expected_text(expected: &Expected) -> &'static str {
+fn expected_text(expected: Report) -> &'static str {
     match expected {
-        Expected::Success => "success",
-        Expected::Error(kind) => kind.as_str(),
+        Report::Success => "success",
+        Report::Error(kind) => kind,
     }
 }
 
 async fn catalogue_row(sim: &Simulator, spec: &str, what: &str) -> Row {
-    let Some((call, expected)) = expectation(spec) else {
+    let Some(expected) = expected(spec) else {
         return Row {
             fault: spec.to_owned(),
-            reported: format!("no expectation in fault_table.rs for this catalogue entry ({what})"),
+            reported: format!("no expected outcome in unloc_sim::expected for this catalogue entry ({what})"),
             retried: "-".to_owned(),
             ok: false,
         };
     };
-    let route = match call {
-        Call::ListLocks => Route::Locks,
-        Call::CreateKey => Route::KeysCreate,
-    };
+    let (call, route) = (expected.call, expected.call.route());
     sim.clear_faults();
     sim.clear_requests();
     let fault = match unloc_sim::Fault::parse(spec) {
@@ -177,18 +137,15 @@ async fn catalogue_row(sim: &Simulator, spec: &str, what: &str) -> Row {
         Ok(described) => described,
         Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
     };
-    let ok = verdict(&expected, &got);
-    let on = match call {
-        Call::ListLocks => "GET /locks",
-        Call::CreateKey => "POST /keys",
-    };
+    let ok = verdict(expected.report, got);
+    let on = call.as_str();
     Row { fault: format!("{spec} ({on})"), reported: format!("{text} ({:.1} s)", elapsed.as_secs_f64()), retried, ok }
-        .with_expected(&expected)
+        .with_expected(expected.report)
 }
 
 impl Row {
     /// A failing row names what was expected.
-    fn with_expected(mut self, expected: &Expected) -> Self {
+    fn with_expected(mut self, expected: Report) -> Self {
         if !self.ok {
             self.reported.push_str(&format!(" — expected {}", expected_text(expected)));
         }
@@ -209,8 +166,8 @@ async fn client_side_row(sim: &Simulator, name: &str, api_base: &str) -> Row {
         Ok(described) => described,
         Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
     };
-    let expected = Expected::Error(ErrorKind::Offline);
-    let ok = verdict(&expected, &got);
+    let expected = Report::Error(ErrorKind::Offline.as_str());
+    let ok = verdict(expected, got);
     Row {
         fault: name.to_owned(),
         reported: format!("{text} ({:.1} s)", started.elapsed().as_secs_f64()),
@@ -218,7 +175,7 @@ async fn client_side_row(sim: &Simulator, name: &str, api_base: &str) -> Row {
         retried: "n/a".to_owned(),
         ok,
     }
-    .with_expected(&expected)
+    .with_expected(expected)
 }
 
 fn print_table(rows: &[Row]) {

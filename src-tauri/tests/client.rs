@@ -3,37 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
-use unloc_desk::api::{Action, ApiBase, ApiClient, ApiError, ClientConfig, Grant, PartnerId, RetryPolicy};
-use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
+use unloc_desk::api::{Action, ApiClient, ApiError, Grant, PartnerId};
+use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
 
-async fn sim() -> Simulator {
-    unloc_sim::start(SimConfig { lockout_after: 0, ..SimConfig::default() }).await.unwrap()
-}
-
-fn fast_config(sim: &Simulator, token: &str) -> ClientConfig {
-    let mut config = ClientConfig::new(
-        ApiBase::parse(&sim.api_base()).unwrap(),
-        PartnerId::parse(sim.partner_id()).unwrap(),
-        SecretString::from(token.to_owned()),
-    );
-    config.request_timeout = Duration::from_millis(800);
-    config.retry =
-        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
-    config
-}
-
-fn client(sim: &Simulator) -> ApiClient {
-    ApiClient::new(fast_config(sim, sim.token())).unwrap()
-}
-
-fn api_requests(sim: &Simulator, route: Route) -> usize {
-    sim.requests().iter().filter(|request| request.route == Some(route)).count()
-}
+mod common;
+use common::{client, client_config, requests_on, spawn_sim, spawn_sim_with};
 
 #[tokio::test]
 async fn lists_every_lock_with_grant_address_and_reference() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let locks = client(&sim).list_locks().await.unwrap();
     assert_eq!(locks.len(), sim.locks().len());
     let hjemme = locks.iter().find(|lock| lock.id == fixtures::HJEMME_LOCK_ID).unwrap();
@@ -50,7 +28,7 @@ async fn lists_every_lock_with_grant_address_and_reference() {
 
 #[tokio::test]
 async fn lists_events_of_a_lock_whose_id_contains_colons_and_slashes() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let client = client(&sim);
     for lock_id in [fixtures::HJEMME_LOCK_ID, fixtures::SLASH_LOCK_ID, fixtures::UUID_LOCK_ID] {
         let events = client.list_events(lock_id).await.unwrap();
@@ -67,41 +45,41 @@ async fn lists_events_of_a_lock_whose_id_contains_colons_and_slashes() {
 
 #[tokio::test]
 async fn a_wrong_token_is_unauthorized_and_never_retried() {
-    let sim = sim().await;
-    let client = ApiClient::new(fast_config(&sim, "wrong-token-000000000000000000")).unwrap();
+    let sim = spawn_sim().await;
+    let client = ApiClient::new(client_config(&sim, "wrong-token-000000000000000000")).unwrap();
     assert_eq!(client.list_locks().await.unwrap_err(), ApiError::Unauthorized);
-    assert_eq!(api_requests(&sim, Route::Locks), 1);
+    assert_eq!(requests_on(&sim, Route::Locks), 1);
 }
 
 #[tokio::test]
 async fn an_unknown_partner_is_unauthorized() {
-    let sim = sim().await;
-    let mut config = fast_config(&sim, sim.token());
+    let sim = spawn_sim().await;
+    let mut config = client_config(&sim, sim.token());
     config.partner_id = PartnerId::parse("someone-else").unwrap();
     assert_eq!(ApiClient::new(config).unwrap().list_locks().await.unwrap_err(), ApiError::Unauthorized);
 }
 
 #[tokio::test]
 async fn the_lock_out_is_reported_and_not_retried() {
-    let sim = unloc_sim::start(SimConfig { lockout_after: 2, ..SimConfig::default() }).await.unwrap();
-    let wrong = ApiClient::new(fast_config(&sim, "wrong-token-000000000000000000")).unwrap();
+    let sim = spawn_sim_with(SimConfig { lockout_after: 2, ..SimConfig::default() }).await;
+    let wrong = ApiClient::new(client_config(&sim, "wrong-token-000000000000000000")).unwrap();
     for _ in 0..2 {
         assert_eq!(wrong.list_locks().await.unwrap_err(), ApiError::Unauthorized);
     }
     sim.clear_requests();
     assert_eq!(client(&sim).list_locks().await.unwrap_err(), ApiError::LockedOut);
-    assert_eq!(api_requests(&sim, Route::Locks), 1, "a lock-out must not be retried");
+    assert_eq!(requests_on(&sim, Route::Locks), 1, "a lock-out must not be retried");
 }
 
 #[tokio::test]
 async fn an_unknown_lock_is_not_found() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     assert_eq!(client(&sim).list_events("danalock-ff:ff:ff:ff:ff:ff").await.unwrap_err(), ApiError::NotFound);
 }
 
 #[tokio::test]
 async fn each_status_maps_to_its_error() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let client = client(&sim);
     let cases = [
         (400, ApiError::BadRequest { detail: Some("injected fault".into()) }),
@@ -122,25 +100,25 @@ async fn each_status_maps_to_its_error() {
 
 #[tokio::test]
 async fn server_errors_are_retried_until_the_server_recovers() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Status { code: 500, body: None, retry_after: None }, 2));
     let locks = client(&sim).list_locks().await.unwrap();
     assert_eq!(locks.len(), sim.locks().len());
-    assert_eq!(api_requests(&sim, Route::Locks), 3);
+    assert_eq!(requests_on(&sim, Route::Locks), 3);
 }
 
 #[tokio::test]
 async fn gives_up_after_three_attempts() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::always(Route::Events, Fault::Status { code: 502, body: None, retry_after: None }));
     let error = client(&sim).list_events(fixtures::HJEMME_LOCK_ID).await.unwrap_err();
     assert_eq!(error, ApiError::Server { status: 502 });
-    assert_eq!(api_requests(&sim, Route::Events), 3);
+    assert_eq!(requests_on(&sim, Route::Events), 3);
 }
 
 #[tokio::test]
 async fn waits_as_long_as_retry_after_asks_before_retrying() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(
         Route::Locks,
         Fault::Status { code: 429, body: None, retry_after: Some("1".into()) },
@@ -153,19 +131,19 @@ async fn waits_as_long_as_retry_after_asks_before_retrying() {
 
 #[tokio::test]
 async fn a_long_retry_after_goes_to_the_user_instead_of_waiting() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::always(
         Route::Locks,
         Fault::Status { code: 429, body: None, retry_after: Some("120".into()) },
     ));
     let error = client(&sim).list_locks().await.unwrap_err();
     assert_eq!(error, ApiError::RateLimited { retry_after: Some(Duration::from_secs(120)) });
-    assert_eq!(api_requests(&sim, Route::Locks), 1);
+    assert_eq!(requests_on(&sim, Route::Locks), 1);
 }
 
 #[tokio::test]
 async fn nothing_is_sent_before_a_long_retry_after_expires() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(
         Route::Locks,
         Fault::Status { code: 429, body: None, retry_after: Some("120".into()) },
@@ -183,9 +161,9 @@ async fn nothing_is_sent_before_a_long_retry_after_expires() {
 
 #[tokio::test]
 async fn times_out_if_the_server_takes_too_long() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::always(Route::Locks, Fault::Delay { ms: 3_000 }));
-    let mut config = fast_config(&sim, sim.token());
+    let mut config = client_config(&sim, sim.token());
     config.retry.max_attempts = 1;
     let error = ApiClient::new(config).unwrap().list_locks().await.unwrap_err();
     assert_eq!(error, ApiError::Timeout);
@@ -193,14 +171,14 @@ async fn times_out_if_the_server_takes_too_long() {
 
 #[tokio::test]
 async fn a_slow_answer_within_the_timeout_is_fine() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Delay { ms: 200 }, 1));
     assert!(!client(&sim).list_locks().await.unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn undecodable_answers_are_invalid_responses() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let client = client(&sim);
     for fault in [Fault::Malformed, Fault::Html, Fault::Empty] {
         sim.clear_faults();
@@ -212,7 +190,7 @@ async fn undecodable_answers_are_invalid_responses() {
 
 #[tokio::test]
 async fn a_truncated_or_dropped_answer_is_retried_then_reported() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let client = client(&sim);
     for fault in [Fault::Truncated, Fault::Drop] {
         sim.clear_faults();
@@ -220,7 +198,7 @@ async fn a_truncated_or_dropped_answer_is_retried_then_reported() {
         sim.add_fault(FaultRule::always(Route::Locks, fault.clone()));
         let error = client.list_locks().await.unwrap_err();
         assert!(matches!(error, ApiError::Offline { .. } | ApiError::InvalidResponse { .. }), "{fault:?}: {error:?}");
-        assert!(api_requests(&sim, Route::Locks) >= 1);
+        assert!(requests_on(&sim, Route::Locks) >= 1);
     }
     sim.clear_faults();
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Drop, 1));
@@ -229,8 +207,8 @@ async fn a_truncated_or_dropped_answer_is_retried_then_reported() {
 
 #[tokio::test]
 async fn nothing_listening_is_offline() {
-    let sim = sim().await;
-    let config = fast_config(&sim, sim.token());
+    let sim = spawn_sim().await;
+    let config = client_config(&sim, sim.token());
     drop(sim);
     let client = ApiClient::new(config).unwrap();
     let error = client.list_locks().await.unwrap_err();
@@ -239,7 +217,7 @@ async fn nothing_listening_is_offline() {
 
 #[tokio::test]
 async fn error_messages_never_contain_the_token() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let token = sim.token().to_owned();
     sim.add_fault(FaultRule::always(
         Route::Locks,

@@ -1,6 +1,6 @@
 //! The real OS keychain (Secret Service on Linux): store, read, delete.
 //!
-//! Needs a D-Bus session with an unlocked keyring, which `tests/with-desktop.sh` provides;
+//! Needs a D-Bus session with an unlocked keyring, which `tests/scripts/with-desktop.sh` provides;
 //! the README's test command sets UNLOC_REAL_KEYCHAIN=1 so that a missing keychain fails the run.
 
 use secrecy::{ExposeSecret, SecretString};
@@ -10,7 +10,7 @@ use unloc_desk::secrets::{KeyringStore, SecretStore};
 #[allow(clippy::print_stderr)] // the skip notice is for a developer running plain `cargo test`
 fn stores_reads_and_deletes_a_token_in_the_real_keychain() {
     if std::env::var("UNLOC_REAL_KEYCHAIN").as_deref() != Ok("1") {
-        eprintln!("skipped: set UNLOC_REAL_KEYCHAIN=1 inside tests/with-desktop.sh to use the real keychain");
+        eprintln!("skipped: set UNLOC_REAL_KEYCHAIN=1 inside tests/scripts/with-desktop.sh to use the real keychain");
         return;
     }
     let store = KeyringStore::new("no.unlocdesk.desktop.test");

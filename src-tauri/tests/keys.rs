@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use unloc_desk::access::Access;
-use unloc_desk::environment::EnvDefaults;
 use unloc_desk::error::ErrorKind;
 use unloc_desk::keys::follow::{FollowPolicy, KeyObserver};
 use unloc_desk::keys::{actions, KeyStatus, KeyView};
-use unloc_desk::secrets::MemoryStore;
 use unloc_sim::{fixtures, Route, SimConfig, Simulator};
+
+mod common;
+use common::{access, sim_config, spawn_sim_with};
 
 #[derive(Default)]
 struct Recorder {
@@ -38,23 +39,12 @@ fn fast_policy() -> FollowPolicy {
 }
 
 async fn sim() -> Simulator {
-    unloc_sim::start(SimConfig {
-        lockout_after: 0,
-        key_provisioning: Duration::from_millis(150),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
+    spawn_sim_with(SimConfig { key_provisioning: Duration::from_millis(150), ..sim_config() }).await
 }
 
 async fn signed_in(sim: &Simulator, store_dir: Option<std::path::PathBuf>) -> (Access, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let mut access = Access::new(Arc::new(MemoryStore::default()), EnvDefaults::default())
-        .with_client_tuning(|mut config| {
-            config.retry.base_delay = Duration::from_millis(5);
-            config
-        })
-        .with_key_follow_up(recorder.clone(), fast_policy());
+    let mut access = access().with_key_follow_up(recorder.clone(), fast_policy());
     if let Some(dir) = store_dir {
         access = access.with_store_dir(dir);
     }
@@ -236,10 +226,7 @@ async fn two_partner_accounts_are_kept_apart() {
     let dir = std::env::temp_dir().join(format!("unloc-keys-apart-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let first = sim().await;
-    let second =
-        unloc_sim::start(SimConfig { partner_id: "other-partner".into(), lockout_after: 0, ..SimConfig::default() })
-            .await
-            .unwrap();
+    let second = spawn_sim_with(SimConfig { partner_id: "other-partner".into(), ..sim_config() }).await;
     let (access, _) = signed_in(&first, Some(dir.clone())).await;
     actions::create(&access.keys().await.unwrap(), fixtures::HJEMME_LOCK_ID, "+4790000008", None, None, None)
         .await

@@ -1,23 +1,17 @@
 //! Locks and event histories below the UI (`locks`): what reaches the local store, and what a
 //! 404 does to it — against the simulator over real HTTP.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use unloc_desk::access::Access;
-use unloc_desk::environment::EnvDefaults;
 use unloc_desk::error::ErrorKind;
 use unloc_desk::locks;
-use unloc_desk::secrets::MemoryStore;
-use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
+use unloc_sim::{fixtures, Fault, FaultRule, Route, Simulator};
+
+mod common;
+use common::{access, spawn_sim};
 
 async fn signed_in() -> (Simulator, Access) {
-    let sim = unloc_sim::start(SimConfig { lockout_after: 0, ..SimConfig::default() }).await.unwrap();
-    let access =
-        Access::new(Arc::new(MemoryStore::default()), EnvDefaults::default()).with_client_tuning(|mut config| {
-            config.retry.base_delay = Duration::from_millis(5);
-            config
-        });
+    let sim = spawn_sim().await;
+    let access = access();
     access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     (sim, access)
 }

@@ -1,30 +1,20 @@
 //! Signing in and out (`access`) against the simulator, with an in-memory keychain.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use unloc_desk::access::Access;
 use unloc_desk::environment::EnvDefaults;
 use unloc_desk::error::{AppError, ErrorKind};
 use unloc_desk::secrets::{MemoryStore, SecretStore};
 use unloc_desk::settings::Settings;
-use unloc_sim::{Fault, FaultRule, Route, SimConfig, Simulator};
+use unloc_sim::{Fault, FaultRule, Route};
 
-async fn sim() -> Simulator {
-    unloc_sim::start(SimConfig { lockout_after: 0, ..SimConfig::default() }).await.unwrap()
-}
-
-fn access_with(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Access {
-    Access::new(secrets, env).with_client_tuning(|mut config| {
-        config.retry.base_delay = Duration::from_millis(5);
-        config
-    })
-}
+mod common;
+use common::{access_with, spawn_sim};
 
 #[tokio::test]
 async fn a_right_token_is_checked_kept_in_the_keychain_and_opens_a_session() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain = Arc::new(MemoryStore::default());
     let access = access_with(keychain.clone(), EnvDefaults::default());
     let (info, locks) = access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
@@ -37,7 +27,7 @@ async fn a_right_token_is_checked_kept_in_the_keychain_and_opens_a_session() {
 
 #[tokio::test]
 async fn a_wrong_token_is_refused_and_nothing_is_stored() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain = Arc::new(MemoryStore::default());
     let access = access_with(keychain.clone(), EnvDefaults::default());
     let error = access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
@@ -48,7 +38,7 @@ async fn a_wrong_token_is_refused_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn input_is_checked_before_any_request() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let access = access_with(Arc::new(MemoryStore::default()), EnvDefaults::default());
     let base = sim.api_base();
     let field = |error: unloc_desk::error::AppError| (error.kind, error.field);
@@ -73,7 +63,7 @@ async fn input_is_checked_before_any_request() {
 
 #[tokio::test]
 async fn the_demo_token_from_the_environment_stands_in_for_an_empty_field() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let (base, partner, token) = (sim.api_base(), sim.partner_id().to_owned(), sim.token().to_owned());
     let env = EnvDefaults::from_lookup(|name| match name {
         "UNLOC_API_BASE" => Some(base.clone()),
@@ -97,7 +87,7 @@ async fn an_insecure_base_in_the_environment_is_ignored() {
 
 #[tokio::test]
 async fn a_later_start_signs_in_silently_from_the_keychain() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
     access_with(keychain.clone(), EnvDefaults::default())
         .sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base()))
@@ -119,7 +109,7 @@ async fn nothing_in_the_keychain_means_no_silent_sign_in() {
 
 #[tokio::test]
 async fn signing_out_removes_the_token() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain = Arc::new(MemoryStore::default());
     let access = access_with(keychain.clone(), EnvDefaults::default());
     access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
@@ -130,7 +120,7 @@ async fn signing_out_removes_the_token() {
 
 #[tokio::test]
 async fn a_token_rejected_later_is_forgotten() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain = Arc::new(MemoryStore::default());
     let access = access_with(keychain.clone(), EnvDefaults::default());
     access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
@@ -143,7 +133,7 @@ async fn a_token_rejected_later_is_forgotten() {
 
 #[tokio::test]
 async fn a_keychain_that_refuses_still_lets_this_run_work_and_says_so() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let access = access_with(Arc::new(MemoryStore::unavailable()), EnvDefaults::default());
     let (info, _) = access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     assert!(!info.token_saved);
@@ -160,7 +150,7 @@ async fn a_keychain_that_refuses_at_start_is_reported() {
 
 #[tokio::test]
 async fn startup_signs_the_saved_partner_in_silently_and_tells_of_a_damaged_settings_file() {
-    let sim = sim().await;
+    let sim = spawn_sim().await;
     let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
     access_with(keychain.clone(), EnvDefaults::default())
         .sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base()))

@@ -3,7 +3,6 @@
 //! connection).
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -14,6 +13,9 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use unloc_sim::{fixtures as fx, Fault, FaultRule, Route, SimConfig, Simulator};
+
+mod common;
+use common::{encode_segment, eventually};
 
 /// A parsed answer. `declared_len` is the Content-Length header, so truncation is visible.
 #[derive(Debug)]
@@ -100,16 +102,6 @@ fn locks_path(sim: &Simulator) -> String {
     format!("/v1/partners/{}/locks", sim.partner_id())
 }
 
-/// Percent-encodes a path segment the way a careful client does (unreserved characters stay).
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 fn events_tail(lock_id: &str) -> String {
     format!("/locks/{}/events", encode_segment(lock_id))
 }
@@ -120,22 +112,6 @@ async fn start(config: SimConfig) -> Simulator {
 
 async fn small() -> Simulator {
     start(SimConfig { locks: 20, ..SimConfig::default() }).await
-}
-
-/// Polls `check` until it is true or `limit` passes (no fixed sleeps).
-async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    false
 }
 
 fn keys(v: &Value) -> BTreeSet<&str> {

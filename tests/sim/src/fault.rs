@@ -9,7 +9,7 @@
 //! To add a fault kind: add a variant to [`Fault`] (serde names it in camelCase under `"kind"`), give
 //! it a CLI spelling in [`Fault::parse`] and [`Fault::spec`], act on it in `server::api` /
 //! `server::fault_response`, and list it in [`CATALOGUE`] (the app's `fault_table` example and
-//! `tests/README.md` follow the catalogue).
+//! `tests/sim/README.md` follow the catalogue; what the client reports for each is in [`crate::expected`]).
 //! To add a route: add a variant to [`Route`] with its name in [`Route::as_str`] / [`Route::parse`],
 //! and recognise its path in `server::classify` / `server::Target::route`.
 

@@ -10,7 +10,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! See `tests/README.md` for the CLI, the admin endpoints and the fault specs.
+//! See `tests/sim/README.md` for the CLI, the admin endpoints and the fault specs.
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 pub mod cli;
 mod data;
+pub mod expected;
 mod fault;
 pub mod fixtures;
 mod http;

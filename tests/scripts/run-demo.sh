@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, starts the Unloc API simulator with sample data
 # and opens Unloc Desk pointed at it. Press "Sign in" — the demo token is already provided.
-# Extra arguments go to the simulator, e.g.: tests/run-demo.sh --locks 10000 --busy-lock-events 100000
+# Extra arguments go to the simulator, e.g.: tests/scripts/run-demo.sh --locks 10000 --busy-lock-events 100000
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-tests/setup.sh
+tests/scripts/setup.sh
 echo "demo: building (the first time takes a few minutes)"
 cargo build --bins --quiet -p unloc-desk -p unloc-sim
 
@@ -34,5 +34,5 @@ if [[ -n ${DISPLAY:-} && -n ${DBUS_SESSION_BUS_ADDRESS:-} ]]; then
   target/debug/unloc-desk
 else
   # No desktop session here: give the app a private one (keychain, and Xvfb without a display).
-  UNLOC_KEEP_XDG=1 tests/with-desktop.sh target/debug/unloc-desk
+  UNLOC_KEEP_XDG=1 tests/scripts/with-desktop.sh target/debug/unloc-desk
 fi

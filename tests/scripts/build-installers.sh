@@ -4,10 +4,10 @@
 # (.github/workflows/release.yml): AppImage's bundler downloads its tools, which this machine cannot.
 # Output: target/release/bundle/{deb,rpm}/
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-tests/setup.sh --packaging
+tests/scripts/setup.sh --packaging
 tools="$PWD/target/tools"
 if [[ ! -x $tools/node_modules/.bin/tauri ]]; then
   command -v npm >/dev/null || { echo "installers: npm is needed (apt-get install nodejs npm)" >&2; exit 1; }

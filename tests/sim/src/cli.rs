@@ -39,7 +39,7 @@ USAGE: unloc-sim [FLAGS]
                                  drip[:MS[:BYTES]] | drop | reset | truncated | malformed |
                                  wrong-types | missing-fields | extra-fields | unknown-enum |
                                  html | empty | huge[:MB];  *N = only the next N requests
-                           (the catalogue, with what each does: tests/README.md)
+                           (the catalogue, with what each does: tests/sim/README.md)
   -h, --help               this text
 
 DUR is seconds (`30`) or with a unit: `500ms`, `30s`, `5m`.

@@ -9,6 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use unloc_sim::{fixtures as fx, payloads, SimConfig, Simulator};
 
+mod common;
+use common::encode_segment;
+
 /// `GET /v1/partners/{id}{tail}` with the right token; (status, raw body bytes).
 async fn api_get(sim: &Simulator, tail: &str) -> (u16, Vec<u8>) {
     let addr: SocketAddr = sim.addr();
@@ -25,15 +28,6 @@ async fn api_get(sim: &Simulator, tail: &str) -> (u16, Vec<u8>) {
     let split = buf.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete head");
     let status = std::str::from_utf8(&buf[9..12]).unwrap().parse().unwrap();
     (status, buf[split + 4..].to_vec())
-}
-
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Checks the raw bytes are escaped JSON (no raw control characters such as the null byte), then decodes.

@@ -2,7 +2,6 @@
 //! machine, the owner's decisions and simulated use through `/__admin/keys`, and faults on the key routes.
 //! Raw HTTP/1.1 written by hand, as in `sim_http.rs`; waits poll with a limit, never sleep a fixed time.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use unloc_sim::{fixtures as fx, Approval, FaultRule, KeyState, PendingApprovalState, Route, SimConfig, Simulator};
+
+mod common;
+use common::{encode_segment, eventually};
 
 /// Short, so the tests see keys leave `creating` quickly.
 const PROVISIONING: Duration = Duration::from_millis(200);
@@ -97,24 +99,8 @@ async fn admin(sim: &Simulator, method: &str, path: &str, body: &str) -> Reply {
     send(sim.addr(), method, path, &[], body).await.expect("an answer")
 }
 
-/// Polls until `check` holds or `LIMIT` passes.
-async fn eventually<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let start = Instant::now();
-    while start.elapsed() < LIMIT {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    false
-}
-
 async fn wait_for_state(sim: &Simulator, id: &str, want: &str) {
-    let reached = eventually(|| async { state_of(sim, id).await == want }).await;
+    let reached = eventually(LIMIT, || async { state_of(sim, id).await == want }).await;
     assert!(reached, "key {id} never became {want}; it is {}", state_of(sim, id).await);
 }
 
@@ -124,15 +110,6 @@ fn ts(t: DateTime<Utc>) -> String {
 
 fn from_now(ms: i64) -> String {
     ts(Utc::now() + TimeDelta::milliseconds(ms))
-}
-
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The tests' base configuration: a small dataset and a short provisioning delay.
@@ -242,9 +219,10 @@ async fn an_opt_in_key_waits_for_the_owner() {
     let sim = sim().await;
     let id = create(&sim, fx::UUID_LOCK_ID, &from_now(-60_000), None).await;
     // Past the provisioning delay it is still creating: the owner has not approved.
-    let provisioned =
-        eventually(|| async { sim.key(&id).is_some_and(|k| Utc::now() > k.created + TimeDelta::milliseconds(250)) })
-            .await;
+    let provisioned = eventually(LIMIT, || async {
+        sim.key(&id).is_some_and(|k| Utc::now() > k.created + TimeDelta::milliseconds(250))
+    })
+    .await;
     assert!(provisioned);
     assert_eq!(state_of(&sim, &id).await, "creating");
     let pending = sim.key(&id).unwrap();

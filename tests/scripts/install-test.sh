@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The install test: installs the .deb that tests/build-installers.sh built into this machine (apt
+# The install test: installs the .deb that tests/scripts/build-installers.sh built into this machine (apt
 # resolves its dependencies), starts the INSTALLED app under Xvfb against the simulator and checks over
 # WebDriver that it opens at sign-in with its name and icon in the window list, checks the desktop
 # entry and icons, uninstalls, and checks that nothing of the app is left in system folders. The .rpm
 # cannot be installed on Debian: its file list and dependencies are checked instead.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 sudo=""
@@ -14,7 +14,7 @@ fail() { echo "install-test: FAILED: $*" >&2; exit 1; }
 
 deb=$(find target/release/bundle/deb -name '*.deb' | head -1)
 rpm=$(find target/release/bundle/rpm -name '*.rpm' | head -1)
-[[ -n $deb && -n $rpm ]] || fail "no installers: run tests/build-installers.sh first"
+[[ -n $deb && -n $rpm ]] || fail "no installers: run tests/scripts/build-installers.sh first"
 package=$(dpkg-deb -f "$deb" Package)
 echo "install-test: $deb (package $package; depends: $(dpkg-deb -f "$deb" Depends))"
 
@@ -38,8 +38,8 @@ done
 sed 's/^/    /' "$desktop"
 
 echo "install-test: starting the installed app ($binary)"
-UNLOC_E2E=1 UNLOC_INSTALLED_APP="$binary" tests/with-desktop.sh \
-  cargo test --quiet -p unloc-sim --test e2e installed_package_opens_at_sign_in_with_its_name_and_icon
+UNLOC_E2E=1 UNLOC_INSTALLED_APP="$binary" tests/scripts/with-desktop.sh \
+  cargo test --quiet -p unloc-e2e installed_package_opens_at_sign_in_with_its_name_and_icon
 
 echo "install-test: uninstalling"
 $sudo apt-get purge -y -qq "$package" >/dev/null

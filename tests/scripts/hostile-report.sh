@@ -2,9 +2,9 @@
 # The "hostile world" report, from one command: the fault catalogue against the real client, then —
 # in the real app under Xvfb — the faults, the injection payloads, the secrets audit and the
 # accessibility check, each printing its table. Exits non-zero if any row fails.
-# Part of tests/run-tests.sh; run it alone after a build: tests/hostile-report.sh
+# Part of tests/scripts/run-tests.sh; run it alone after a build: tests/scripts/hostile-report.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 echo "== fault catalogue (the real API client against the simulator)"
@@ -13,6 +13,6 @@ cargo run --quiet -p unloc-desk --example fault_table
 echo "== the real app: faults, injection payloads, secrets audit, accessibility"
 cargo build --quiet -p unloc-desk
 # Only the report lines and the verdicts: the desktop session's own chatter is dropped.
-UNLOC_E2E=1 tests/with-desktop.sh cargo test --quiet -p unloc-sim --test e2e -- --nocapture --test-threads=1 \
+UNLOC_E2E=1 tests/scripts/with-desktop.sh cargo test --quiet -p unloc-e2e -- --nocapture --test-threads=1 \
   each_fault_gets_its_own_message hostile_text_stays_text_in_every_field sign_in_see_locks_and_events every_view_passes_axe \
   2> >(grep -vE 'dbus-daemon|xdg-desktop-portal|pw\.conf|PipeWire|RealtimeKit|SpiRegistry|max threads|^\s*$|Could not connect' >&2)

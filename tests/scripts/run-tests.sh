@@ -3,10 +3,10 @@
 # lints, builds each binary once, then runs every test — unit, API client against the
 # simulator, the real keychain, and the end-to-end suite driving the real app under Xvfb.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-tests/setup.sh --packaging
+tests/scripts/setup.sh --packaging
 
 echo "== format and lints"
 cargo fmt --all --check
@@ -18,11 +18,11 @@ cargo build --workspace --bins --quiet
 echo "== tests (unit, client, keychain, end to end)"
 mkdir -p tests/artifacts
 export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
-tests/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2
+tests/scripts/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2
 
 echo "== the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
-tests/hostile-report.sh
+tests/scripts/hostile-report.sh
 
 echo "== installers: build the .deb and .rpm, install the .deb, run it, uninstall"
-tests/build-installers.sh
-tests/install-test.sh
+tests/scripts/build-installers.sh
+tests/scripts/install-test.sh

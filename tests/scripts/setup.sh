@@ -2,7 +2,7 @@
 # Installs what building, running and testing Unloc Desk needs on Debian/Ubuntu, and only
 # what is missing: system libraries (apt) and tauri-driver (cargo). Safe to run again.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 packages=(
   libwebkit2gtk-4.1-dev pkg-config build-essential   # build the app (WebKitGTK)

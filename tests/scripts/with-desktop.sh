@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command inside a private desktop session: its own D-Bus session bus with an unlocked
 # gnome-keyring (the Secret Service the app keeps tokens in) and, when there is no display, Xvfb.
-# Usage: tests/with-desktop.sh COMMAND [ARGS...]
+# Usage: tests/scripts/with-desktop.sh COMMAND [ARGS...]
 set -euo pipefail
 
 if [[ ${UNLOC_IN_DESKTOP:-} != 1 ]]; then

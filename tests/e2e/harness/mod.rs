@@ -1,0 +1,312 @@
+//! What every scenario stands on: the `ensure!` macros, starting a scenario (skip unless enabled, one at
+//! a time, its own simulator, app folders and tauri-driver, a screenshot on failure), and the paths.
+//!
+//! A scenario is only its body:
+//! `scenario("name", config).run(async |client, scenario| { ... Ok(()) }).await`
+//! (`.env(..)` adds to the app's environment; `.sessions(..)` for several app starts on one simulator).
+
+mod page;
+mod secrets;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use unloc_sim::{SimConfig, Simulator};
+
+pub use fantoccini::Locator;
+pub use page::*;
+pub use secrets::*;
+
+/// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "GMT+3".
+const TEST_TZ: &str = "Etc/GMT-3";
+/// How long a wait for the page lasts before the scenario fails.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Like assert!, but fails the scenario with an error so its screenshot is kept and the app is closed.
+macro_rules! ensure {
+    ($cond:expr) => {
+        ensure!($cond, "{}", stringify!($cond))
+    };
+    ($cond:expr, $($message:tt)+) => {
+        if !$cond {
+            return Err(format!($($message)+).into());
+        }
+    };
+}
+
+/// Like assert_eq!, but fails the scenario with an error (see `ensure!`).
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr) => {
+        ensure_eq!($left, $right, "values differ")
+    };
+    ($left:expr, $right:expr, $($message:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if left != right {
+                    return Err(format!("{}: {:?} != {:?}", format!($($message)+), left, right).into());
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {ensure, ensure_eq};
+
+pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The scenarios share one display and one keychain: run them one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The repository's root folder (this crate is `tests/e2e`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Files this suite brings along (`tests/e2e/fixtures`).
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Screenshots of each view and of any failure: `tests/artifacts/`.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = workspace_root().join("tests").join("artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts folder");
+    dir
+}
+
+fn app_binary() -> PathBuf {
+    // The install test (tests/scripts/install-test.sh) points this at the binary the .deb installed.
+    if let Some(installed) = std::env::var_os("UNLOC_INSTALLED_APP") {
+        return PathBuf::from(installed);
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let binary = target.join("debug").join("unloc-desk");
+    assert!(binary.exists(), "{} is missing: run `cargo build -p unloc-desk` first", binary.display());
+    binary
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// When a scenario runs at all.
+enum Gate {
+    /// With UNLOC_E2E=1 (the test command); otherwise it says it was skipped.
+    E2e,
+    /// Only after tests/scripts/install-test.sh installed the package (UNLOC_INSTALLED_APP).
+    Installed,
+}
+
+impl Gate {
+    fn open(&self) -> bool {
+        match self {
+            Gate::E2e => {
+                if std::env::var("UNLOC_E2E").as_deref() == Ok("1") {
+                    return true;
+                }
+                #[allow(clippy::print_stderr)] // tells a developer running plain `cargo test` how to run these
+                {
+                    eprintln!("skipped: the end-to-end suite runs with tests/scripts/run-tests.sh (UNLOC_E2E=1)");
+                }
+                false
+            }
+            Gate::Installed => std::env::var_os("UNLOC_INSTALLED_APP").is_some(),
+        }
+    }
+}
+
+/// A scenario about to start: see [`scenario`].
+pub struct Setup {
+    name: &'static str,
+    config: SimConfig,
+    env: Vec<(String, String)>,
+    gate: Gate,
+}
+
+/// A scenario named `name` (its folder and its failure screenshot `tests/artifacts/<name>-failure.png`)
+/// against a simulator started with `config`.
+pub fn scenario(name: &'static str, config: SimConfig) -> Setup {
+    Setup { name, config, env: Vec::new(), gate: Gate::E2e }
+}
+
+impl Setup {
+    /// Sets a variable in the app's environment (after the defaults, so it can replace one).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs only against the installed package (tests/scripts/install-test.sh); silently passes otherwise.
+    pub fn only_when_installed(mut self) -> Self {
+        self.gate = Gate::Installed;
+        self
+    }
+
+    /// One app start: the steps get the WebDriver client and the scenario (its simulator and folder).
+    pub async fn run(self, steps: impl AsyncFnOnce(&Client, &Scenario) -> TestResult) -> TestResult {
+        if !self.gate.open() {
+            return Ok(());
+        }
+        let _serial = SERIAL.lock().await;
+        let scenario = Scenario::start(self.name, self.config, &self.env).await?;
+        scenario.run(steps).await
+    }
+
+    /// Several app starts on one simulator and one app folder (restarts): the steps call
+    /// `scenario.run(..)` for each start and may change the simulator or the files in between.
+    pub async fn sessions(self, steps: impl AsyncFnOnce(&Scenario) -> TestResult) -> TestResult {
+        if !self.gate.open() {
+            return Ok(());
+        }
+        let _serial = SERIAL.lock().await;
+        let scenario = Scenario::start(self.name, self.config, &self.env).await?;
+        steps(&scenario).await
+    }
+}
+
+/// Everything one scenario owns: its simulator, its own app folders, its driver.
+pub struct Scenario {
+    name: &'static str,
+    pub sim: Simulator,
+    /// The app's XDG data, config and cache folders, and its log `app.log`.
+    pub home: PathBuf,
+    driver: Driver,
+}
+
+impl Scenario {
+    async fn start(name: &'static str, config: SimConfig, env: &[(String, String)]) -> TestResult<Self> {
+        let sim = unloc_sim::start(config).await?;
+        let home = std::env::temp_dir().join(format!("unloc-e2e-{}-{}", name, std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home)?;
+        let driver = Driver::start(&home, &sim, env)?;
+        forget_token(sim.partner_id());
+        Ok(Scenario { name, sim, home, driver })
+    }
+
+    /// Runs the steps against a freshly started app; on failure keeps a screenshot.
+    pub async fn run(&self, steps: impl AsyncFnOnce(&Client, &Scenario) -> TestResult) -> TestResult {
+        let client = self.driver.open_app().await?;
+        let outcome = steps(&client, self).await;
+        if outcome.is_err() {
+            if let Ok(png) = client.screenshot().await {
+                let path = artifacts_dir().join(format!("{}-failure.png", self.name));
+                let _ = std::fs::write(&path, png);
+            }
+        }
+        let _ = client.close().await;
+        outcome
+    }
+}
+
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        forget_token(self.sim.partner_id());
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// One tauri-driver (and so one app process per WebDriver session) with the environment a
+/// scenario asks for. Stopped with SIGTERM: SIGKILL would leave WebKitWebDriver running.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(home: &Path, sim: &Simulator, extra_env: &[(String, String)]) -> TestResult<Self> {
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new("tauri-driver");
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("UNLOC_API_BASE", sim.api_base())
+            .env("UNLOC_PARTNER_ID", sim.partner_id())
+            .env_remove("UNLOC_API_TOKEN")
+            .env("TZ", TEST_TZ)
+            .env("LANG", "en_US.UTF-8")
+            .env("LANGUAGE", "en")
+            .env("RUST_LOG", "debug");
+        // Everything the driver and the app print goes to one log, which the secrets audit reads.
+        std::fs::create_dir_all(home)?;
+        let log = std::fs::File::create(home.join("app.log"))?;
+        command.stdout(Stdio::from(log.try_clone()?)).stderr(Stdio::from(log));
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        let child = command
+            .spawn()
+            .map_err(|error| format!("could not start tauri-driver (tests/scripts/setup.sh installs it): {error}"))?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start listening".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// Starts the app in a new WebDriver session (a timeout instead of a hang if it cannot start).
+    /// On a busy machine WebKitWebDriver now and then drops the first session request: try again.
+    async fn open_app(&self) -> TestResult<Client> {
+        let mut last_error = None;
+        for _ in 0..3 {
+            let mut capabilities = serde_json::Map::new();
+            capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
+            let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+            builder.capabilities(capabilities);
+            let url = format!("http://127.0.0.1:{}", self.port);
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                Ok(Ok(client)) => return Ok(client),
+                Ok(Err(error)) => last_error = Some(format!("the app did not start: {error}")),
+                Err(_) => last_error = Some("the app did not start within 60 s".to_owned()),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Err(last_error.unwrap_or_default().into())
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Every file below `dir` (none if it does not exist).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}

@@ -1,0 +1,30 @@
+//! The installed package (run by tests/scripts/install-test.sh after installing the .deb): it opens at
+//! sign-in, with its name and icon in the window list.
+
+use std::process::Command;
+
+use unloc_sim::SimConfig;
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installed_package_opens_at_sign_in_with_its_name_and_icon() -> TestResult {
+    scenario("installed", SimConfig { lockout_after: 0, locks: 5, ..SimConfig::default() })
+        .only_when_installed()
+        .run(async |client, _scenario| {
+            let heading = visible_text(client, "#signin-view h1").await?;
+            ensure!(heading.contains("Sign in"), "sign-in heading: {heading}");
+            screenshot(client, "installed-signin").await?;
+            // The window list shows the app's name and icon.
+            let windows = Command::new("xdotool").args(["search", "--name", "^Unloc Desk"]).output()?;
+            let window = String::from_utf8_lossy(&windows.stdout).lines().next().unwrap_or_default().to_owned();
+            ensure!(!window.is_empty(), "no window named Unloc Desk");
+            let properties =
+                Command::new("xprop").args(["-id", &window, "_NET_WM_NAME", "WM_CLASS", "_NET_WM_ICON"]).output()?;
+            let properties = String::from_utf8_lossy(&properties.stdout);
+            ensure!(properties.contains("\"Unloc Desk\""), "window name: {properties:.300}");
+            ensure!(properties.contains("_NET_WM_ICON(CARDINAL)"), "the window has no icon: {properties:.300}");
+            Ok(())
+        })
+        .await
+}

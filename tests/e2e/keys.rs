@@ -1,0 +1,88 @@
+//! Keys: the opt-in warning, a key waiting for the owner, approved, revoked, and the keys view.
+
+use std::time::Duration;
+
+use unloc_sim::{fixtures, Route, SimConfig};
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
+    let config =
+        SimConfig { lockout_after: 0, locks: 20, key_provisioning: Duration::from_millis(500), ..SimConfig::default() };
+    scenario("keys", config)
+        .run(async |client, scenario| {
+            let sim = &scenario.sim;
+            sign_in(client, sim.token()).await?;
+            wait_visible(client, "#locks-view").await?;
+
+            // An opt-in lock: the form warns before anything is sent.
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            click(client, "#new-key").await?;
+            let warning = visible_text(client, "#key-optin-warning").await?;
+            ensure!(warning.contains("approve"), "opt-in warning: {warning}");
+            screenshot(client, "view-key-form-opt-in").await?;
+
+            // A bad phone number is refused before any request.
+            sim.clear_requests();
+            fill(client, "#key-msn", "12").await?;
+            click(client, "#key-submit").await?;
+            visible_text(client, "#key-form-error").await?;
+            ensure!(sim.requests().iter().all(|request| request.route != Some(Route::KeysCreate)), "a bad number was sent");
+
+            // A good one, typed the way people type it.
+            fill(client, "#key-msn", "900 00 011").await?;
+            click(client, "#key-submit").await?;
+            let waiting_id = wait_for_key(sim, "+4790000011").await?;
+            wait_key_status(client, &waiting_id, "awaitingApproval").await?;
+            wait_for_js(client, "the awaiting count", "return document.querySelector('#awaiting-count')?.textContent.trim() === '1'").await?;
+
+            // The awaiting view lists it, with its waiting time.
+            click(client, "#nav-awaiting").await?;
+            wait_visible(client, "#awaiting-view").await?;
+            wait_visible(client, &format!("#awaiting-view tr[data-key-id=\"{waiting_id}\"] .key-waiting")).await?;
+            screenshot(client, "view-awaiting").await?;
+
+            // The owner approves in the Unloc app: the app notices by itself.
+            ensure!(sim.approve_key(&waiting_id), "the simulator refused to approve");
+            wait_for_js(client, "the key to leave the awaiting list", &format!(
+                "return !document.querySelector('#awaiting-view tr[data-key-id=\"{waiting_id}\"]')"
+            )).await?;
+            wait_for_js(client, "the awaiting count to drop", "const c = document.querySelector('#awaiting-count'); return !c || c.hidden || c.textContent.trim() === '' || c.textContent.trim() === '0'").await?;
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            wait_key_status(client, &waiting_id, "active").await?;
+
+            // An opt-out lock: no warning, and the key becomes active on its own.
+            open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
+            let active_id = create_key(client, sim, "+47 900 00 012", "+4790000012").await?;
+            wait_key_status(client, &active_id, "active").await?;
+            screenshot(client, "view-lock-keys").await?;
+
+            // Revoke, confirmed: revoked.
+            click(client, &format!("tr[data-key-id=\"{active_id}\"] .key-revoke")).await?;
+            wait_visible(client, "#confirm-dialog").await?;
+            click(client, "#confirm-yes").await?;
+            wait_key_status(client, &active_id, "revoked").await?;
+
+            // The owner already revoked the other key: revoking it again is calm, not an error.
+            ensure!(sim.owner_revoke_key(&waiting_id), "owner revoke");
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            if key_status(client, &waiting_id).await?.as_deref() == Some("active") {
+                click(client, &format!("tr[data-key-id=\"{waiting_id}\"] .key-revoke")).await?;
+                wait_visible(client, "#confirm-dialog").await?;
+                click(client, "#confirm-yes").await?;
+            }
+            wait_key_status(client, &waiting_id, "revoked").await?;
+            let alert = client.execute("return document.querySelector('#lock-view [role=alert]')?.textContent.trim() ?? ''", vec![]).await?;
+            ensure!(alert.as_str().unwrap_or_default().is_empty(), "an already revoked key must not show an error: {alert}");
+
+            // The keys view lists both, with filters.
+            click(client, "#nav-keys").await?;
+            wait_visible(client, "#keys-view").await?;
+            wait_visible(client, &format!("#keys-view tr[data-key-id=\"{active_id}\"]")).await?;
+            screenshot(client, "view-keys").await?;
+            assert_nothing_executed(client).await?;
+            Ok(())
+        })
+        .await
+}
