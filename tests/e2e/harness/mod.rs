@@ -63,7 +63,8 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The repository's root folder (this crate is `tests/e2e`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().and_then(Path::parent).expect("tests/e2e sits two folders below the root").to_path_buf()
 }
 
 /// Files this suite brings along (`tests/e2e/fixtures`).
