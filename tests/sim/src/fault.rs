@@ -377,6 +377,7 @@ impl CatalogueEntry {
 /// Every fault the simulator can inject that a client should be tested against, statuses first. Failures
 /// the server cannot cause (connection refused, DNS, TLS) are done by the client tests themselves: a
 /// closed port, `https://unloc-desk-test.invalid/v1`, and `https://` to this plain-HTTP server.
+// One line per fault, all of the same shape on purpose (a duplicate finder lists it): it is a table.
 pub const CATALOGUE: &[CatalogueEntry] = &[
     CatalogueEntry { spec: "status:400", what: "400 Bad Request with our error body" },
     CatalogueEntry { spec: "status:401", what: "401 Unauthorized (with WWW-Authenticate), as for a wrong token" },
