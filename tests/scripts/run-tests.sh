@@ -11,6 +11,10 @@ tests/scripts/setup.sh --packaging
 echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+node tests/scripts/ui-size.mjs
+
+echo "== the release workflow: pinned actions, least privilege, tag = version, updater key pair"
+tests/scripts/release-check.sh self-test
 
 echo "== build (once; the tests reuse these binaries)"
 cargo build --workspace --bins --quiet
