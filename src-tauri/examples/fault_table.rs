@@ -51,7 +51,9 @@ fn config(api_base: &str, sim: &Simulator) -> ClientConfig {
 /// Runs one call and describes the outcome: `(ErrorKind or None for success, text for the table)`.
 async fn run(client: &ApiClient, call: Call, token: &str) -> (Option<ErrorKind>, String) {
     let result = match call {
-        Call::ListLocks => client.list_locks().await.map(|locks| format!("{} locks", locks.len())),
+        Call::ListLocks => {
+            client.list_locks().await.map(|list| format!("{} locks, {} skipped", list.locks.len(), list.skipped))
+        }
         Call::CreateKey => {
             let key = NewKey {
                 lock_id: fixtures::HJEMME_LOCK_ID.to_owned(),

@@ -13,7 +13,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::account::Account;
-use crate::api::{ApiBase, ApiClient, ClientConfig, Lock, PartnerId};
+use crate::api::{ApiBase, ApiClient, ClientConfig, LockList, PartnerId};
 use crate::environment::EnvDefaults;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::actions::KeyContext;
@@ -109,7 +109,7 @@ impl Access {
         partner_id: &str,
         token: &str,
         api_base: Option<&str>,
-    ) -> Result<(SessionInfo, Vec<Lock>)> {
+    ) -> Result<(SessionInfo, LockList)> {
         let partner_id = PartnerId::parse(partner_id)?;
         let api_base = self.effective_base(api_base)?;
         let token = match token.trim() {
@@ -130,7 +130,7 @@ impl Access {
             }
         };
         let account = self.open_account(&client);
-        if let Err(error) = account.remember_locks(&locks, Utc::now()) {
+        if let Err(error) = account.remember_locks(&locks.locks, Utc::now()) {
             log::warn!("could not cache the locks: {error}");
         }
         let info = SessionInfo {

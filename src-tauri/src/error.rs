@@ -24,6 +24,7 @@ pub enum ErrorKind {
     Offline,
     Timeout,
     InvalidResponse,
+    TooLarge,
     InvalidInput,
     KeychainUnavailable,
     NotSignedIn,
@@ -47,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Offline => "offline",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidResponse => "invalidResponse",
+            ErrorKind::TooLarge => "tooLarge",
             ErrorKind::InvalidInput => "invalidInput",
             ErrorKind::KeychainUnavailable => "keychainUnavailable",
             ErrorKind::NotSignedIn => "notSignedIn",
@@ -119,6 +121,7 @@ impl From<ApiError> for AppError {
             | ApiError::UnexpectedStatus { .. }
             | ApiError::MethodNotAllowed
             | ApiError::NotAcceptable => ErrorKind::InvalidResponse,
+            ApiError::TooLarge { .. } => ErrorKind::TooLarge,
             ApiError::Conflict { .. } => ErrorKind::Conflict,
             // Our own checks run first, so Unloc refusing a value means it checks something we do not.
             ApiError::Invalid { .. } => ErrorKind::InvalidInput,
@@ -190,6 +193,8 @@ mod tests {
         assert_eq!(kind(ApiError::Maintenance { retry_after: None }), ErrorKind::Maintenance);
         assert_eq!(kind(ApiError::NotAcceptable), ErrorKind::InvalidResponse);
         assert_eq!(kind(ApiError::InvalidResponse { detail: "x".into() }), ErrorKind::InvalidResponse);
+        // Its own kind, so the UI can say "too large to show at once" instead of "unexpected".
+        assert_eq!(kind(ApiError::TooLarge { limit_mb: 128 }), ErrorKind::TooLarge);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use crate::account::Account;
-use crate::api::LockEvent;
+use crate::api::{LockEvent, LockList};
 use crate::error::{ErrorKind, Result};
 use crate::keys::follow::FollowUp;
 use crate::session::Caller;
@@ -12,13 +12,18 @@ use crate::views::{EventsPage, LocksPage};
 
 /// The partner's locks from Unloc, cached for the next offline start.
 pub async fn list(caller: &Caller<'_>) -> Result<LocksPage> {
-    let locks = caller.call(|client| async move { client.list_locks().await }).await?;
+    let list = caller.call(|client| async move { client.list_locks().await }).await?;
     let fetched_at = Utc::now();
     // A cache that cannot be written costs the offline copy, not the answer.
-    if let Err(error) = caller.account().remember_locks(&locks, fetched_at) {
+    if let Err(error) = caller.account().remember_locks(&list.locks, fetched_at) {
         log::warn!("could not cache the locks: {error}");
     }
-    Ok(LocksPage { locks, fetched_at, from_cache: false })
+    Ok(fetched(list, fetched_at))
+}
+
+/// A page of locks fresh from Unloc (also the one sign-in fetched), with how many could not be read.
+pub fn fetched(list: LockList, fetched_at: chrono::DateTime<Utc>) -> LocksPage {
+    LocksPage { locks: list.locks, fetched_at, from_cache: false, skipped: list.skipped }
 }
 
 /// A lock's event history from Unloc, cached. Key ids seen in it become known keys, so the
@@ -26,7 +31,7 @@ pub async fn list(caller: &Caller<'_>) -> Result<LocksPage> {
 /// the cached list, so an offline start does not show it again.
 pub async fn events(caller: &Caller<'_>, follow_up: &FollowUp, lock_id: &str) -> Result<EventsPage> {
     let id = lock_id.to_owned();
-    let events = match caller.call(|client| async move { client.list_events(&id).await }).await {
+    let list = match caller.call(|client| async move { client.list_events(&id).await }).await {
         Err(error) if error.kind == ErrorKind::NotFound => {
             if let Err(store_error) = caller.account().forget_lock(lock_id) {
                 log::warn!("could not drop the vanished lock from the cache: {store_error}");
@@ -36,11 +41,17 @@ pub async fn events(caller: &Caller<'_>, follow_up: &FollowUp, lock_id: &str) ->
         other => other?,
     };
     let fetched_at = Utc::now();
-    match caller.account().with_store(|store| store.save_events(lock_id, &events, fetched_at)) {
+    match caller.account().with_store(|store| store.save_events(lock_id, &list.events, fetched_at)) {
         Ok(()) => follow_up.wake(),
         Err(error) => log::warn!("could not cache the events of {lock_id}: {error}"),
     }
-    Ok(EventsPage { lock_id: lock_id.to_owned(), events: newest_first(events), fetched_at, from_cache: false })
+    Ok(EventsPage {
+        lock_id: lock_id.to_owned(),
+        events: newest_first(list.events),
+        fetched_at,
+        from_cache: false,
+        skipped: list.skipped,
+    })
 }
 
 /// The last locks fetched, with no network; `None` when nothing is cached (or it is unreadable).
@@ -49,7 +60,7 @@ pub fn cached(account: &Account) -> Option<LocksPage> {
         log::warn!("cached locks unreadable: {error}");
         None
     });
-    cached.map(|(locks, fetched_at)| LocksPage { locks, fetched_at, from_cache: true })
+    cached.map(|(locks, fetched_at)| LocksPage { locks, fetched_at, from_cache: true, skipped: 0 })
 }
 
 /// The last event history fetched for this lock, with no network.
@@ -63,6 +74,7 @@ pub fn cached_events(account: &Account, lock_id: &str) -> Option<EventsPage> {
         events: newest_first(events),
         fetched_at,
         from_cache: true,
+        skipped: 0,
     })
 }
 

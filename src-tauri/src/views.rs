@@ -45,6 +45,18 @@ pub struct LocksPage {
     #[serde(with = "millis_utc")]
     pub fetched_at: DateTime<Utc>,
     pub from_cache: bool,
+    /// Locks Unloc sent that could not be read and are not shown (the UI says how many).
+    pub skipped: usize,
+}
+
+/// `sign_in`: the session, and the locks page the token was checked with (the list is not
+/// fetched a second time).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInReply {
+    #[serde(flatten)]
+    pub session: SessionInfo,
+    pub locks_page: LocksPage,
 }
 
 /// `list_events`, `cached_events`.
@@ -57,6 +69,8 @@ pub struct EventsPage {
     #[serde(with = "millis_utc")]
     pub fetched_at: DateTime<Utc>,
     pub from_cache: bool,
+    /// Events Unloc sent that could not be read and are not shown.
+    pub skipped: usize,
 }
 
 /// What the UI shows for a key; the rule from the API's state is in keys/status.rs.
@@ -142,10 +156,10 @@ mod tests {
     fn key_statuses_and_times_serialize_as_the_ui_reads_them() {
         assert_eq!(serde_json::to_value(KeyStatus::AwaitingApproval).unwrap(), "awaitingApproval");
         let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00.5+01:00").unwrap().with_timezone(&Utc);
-        let page = LocksPage { locks: Vec::new(), fetched_at: at, from_cache: true };
+        let page = LocksPage { locks: Vec::new(), fetched_at: at, from_cache: true, skipped: 2 };
         assert_eq!(
             serde_json::to_value(page).unwrap(),
-            serde_json::json!({"locks": [], "fetchedAt": "2026-11-26T09:00:00.500Z", "fromCache": true})
+            serde_json::json!({"locks": [], "fetchedAt": "2026-11-26T09:00:00.500Z", "fromCache": true, "skipped": 2})
         );
     }
 }

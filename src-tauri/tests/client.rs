@@ -1,10 +1,10 @@
 //! The API client against the simulator over real HTTP: success paths, every status mapping,
-//! transport faults, and the retry policy.
+//! transport faults, the retry policy, the governor's shared pause, and tolerant list decoding.
 
 use std::time::{Duration, Instant};
 
-use unloc_desk::api::{Action, ApiClient, ApiError, Grant, PartnerId};
-use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
+use unloc_desk::api::{Action, ApiClient, ApiError, Grant, PartnerId, RetryPolicy};
+use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 mod common;
 use common::{client, client_config, requests_on, spawn_sim, spawn_sim_with};
@@ -12,7 +12,9 @@ use common::{client, client_config, requests_on, spawn_sim, spawn_sim_with};
 #[tokio::test]
 async fn lists_every_lock_with_grant_address_and_reference() {
     let sim = spawn_sim().await;
-    let locks = client(&sim).list_locks().await.unwrap();
+    let list = client(&sim).list_locks().await.unwrap();
+    assert_eq!(list.skipped, 0);
+    let locks = list.locks;
     assert_eq!(locks.len(), sim.locks().len());
     let hjemme = locks.iter().find(|lock| lock.id == fixtures::HJEMME_LOCK_ID).unwrap();
     assert_eq!(hjemme.name, fixtures::HJEMME_NAME);
@@ -31,7 +33,7 @@ async fn lists_events_of_a_lock_whose_id_contains_colons_and_slashes() {
     let sim = spawn_sim().await;
     let client = client(&sim);
     for lock_id in [fixtures::HJEMME_LOCK_ID, fixtures::SLASH_LOCK_ID, fixtures::UUID_LOCK_ID] {
-        let events = client.list_events(lock_id).await.unwrap();
+        let events = client.list_events(lock_id).await.unwrap().events;
         let expected = sim.events(lock_id).unwrap();
         assert_eq!(events.len(), expected.len(), "{lock_id}");
         assert_eq!(events[0].id, expected[0].id);
@@ -40,7 +42,7 @@ async fn lists_events_of_a_lock_whose_id_contains_colons_and_slashes() {
     }
     let logged: Vec<_> = sim.requests().into_iter().filter_map(|request| request.lock_id).collect();
     assert!(logged.contains(&fixtures::SLASH_LOCK_ID.to_owned()));
-    assert!(client.list_events(fixtures::EMPTY_EVENTS_LOCK_ID).await.unwrap().is_empty());
+    assert!(client.list_events(fixtures::EMPTY_EVENTS_LOCK_ID).await.unwrap().events.is_empty());
 }
 
 #[tokio::test]
@@ -102,7 +104,7 @@ async fn each_status_maps_to_its_error() {
 async fn server_errors_are_retried_until_the_server_recovers() {
     let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Status { code: 500, body: None, retry_after: None }, 2));
-    let locks = client(&sim).list_locks().await.unwrap();
+    let locks = client(&sim).list_locks().await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len());
     assert_eq!(requests_on(&sim, Route::Locks), 3);
 }
@@ -173,7 +175,7 @@ async fn times_out_if_the_server_takes_too_long() {
 async fn a_slow_answer_within_the_timeout_is_fine() {
     let sim = spawn_sim().await;
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Delay { ms: 200 }, 1));
-    assert!(!client(&sim).list_locks().await.unwrap().is_empty());
+    assert!(!client(&sim).list_locks().await.unwrap().locks.is_empty());
 }
 
 #[tokio::test]
@@ -202,7 +204,7 @@ async fn a_truncated_or_dropped_answer_is_retried_then_reported() {
     }
     sim.clear_faults();
     sim.add_fault(FaultRule::times(Route::Locks, Fault::Drop, 1));
-    assert!(!client.list_locks().await.unwrap().is_empty(), "one dropped connection is retried");
+    assert!(!client.list_locks().await.unwrap().locks.is_empty(), "one dropped connection is retried");
 }
 
 #[tokio::test]
@@ -226,4 +228,163 @@ async fn error_messages_never_contain_the_token() {
     let error = client(&sim).list_locks().await.unwrap_err();
     assert!(!error.to_string().contains(&token), "{error}");
     assert!(!format!("{error:?}").contains(&token));
+}
+
+// --- The governor: one pause for every route ----------------------------------------------------
+
+/// Waits (polling the simulator's log, no fixed sleep) until a request with `status` was answered.
+async fn logged_status(sim: &Simulator, status: u16) -> unloc_sim::RecordedRequest {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(request) = sim.requests().into_iter().find(|request| request.status == Some(status)) {
+                return request;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the request was answered")
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_on_one_route_quiets_every_route_until_it_expires() {
+    let sim = spawn_sim().await;
+    let key_id = sim.events(fixtures::HJEMME_LOCK_ID).unwrap()[0].key_id.clone();
+    sim.add_fault(FaultRule::times(
+        Route::Locks,
+        Fault::Status { code: 429, body: None, retry_after: Some("3".into()) },
+        1,
+    ));
+    let mut config = client_config(&sim, sim.token());
+    // The app's own waiting rule (up to 10 s), so the 3 s are waited out rather than reported.
+    config.retry.max_wait = RetryPolicy::default().max_wait;
+    let client = std::sync::Arc::new(ApiClient::new(config).unwrap());
+    let locks = tokio::spawn({
+        let client = std::sync::Arc::clone(&client);
+        async move { client.list_locks().await }
+    });
+    // Once the client has the 429 (its governor is paused), not merely once Unloc sent it.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while client.governor_status().paused.is_none() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the 429 arrived");
+    let refused = logged_status(&sim, 429).await;
+    // Three requests to other routes while the pause is on (the bug: they went out at once).
+    let asked = Instant::now();
+    let (events, key, other_events) = tokio::join!(
+        client.list_events(fixtures::HJEMME_LOCK_ID),
+        client.get_key(&key_id),
+        client.list_events(fixtures::UUID_LOCK_ID),
+    );
+    assert!(asked.elapsed() >= Duration::from_secs(2), "the requests waited for the pause");
+    assert!(events.is_ok() && key.is_ok() && other_events.is_ok());
+    assert_eq!(locks.await.unwrap().unwrap().locks.len(), sim.locks().len(), "the read was retried after the pause");
+    let after: Vec<_> = sim.requests().into_iter().filter(|request| request.at_ms > refused.at_ms).collect();
+    assert_eq!(after.len(), 4, "{after:?}");
+    for request in &after {
+        assert!(
+            request.at_ms >= refused.at_ms + 3_000,
+            "{} {} went out inside Retry-After",
+            request.method,
+            request.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_503_with_a_long_retry_after_is_said_at_once_on_every_route_without_a_request() {
+    let sim = spawn_sim().await;
+    sim.add_fault(FaultRule::times(
+        Route::Events,
+        Fault::Status { code: 503, body: None, retry_after: Some("600".into()) },
+        1,
+    ));
+    let client = client(&sim);
+    let error = client.list_events(fixtures::HJEMME_LOCK_ID).await.unwrap_err();
+    assert_eq!(error, ApiError::Maintenance { retry_after: Some(Duration::from_secs(600)) });
+    sim.clear_requests();
+    let error = client.list_locks().await.unwrap_err();
+    let ApiError::Maintenance { retry_after: Some(wait) } = error else { panic!("{error:?}") };
+    assert!(wait > Duration::from_secs(590) && wait <= Duration::from_secs(600), "{wait:?}");
+    assert!(sim.requests().is_empty(), "nothing is sent during the pause");
+}
+
+#[tokio::test]
+async fn a_lock_out_quiets_the_client_until_a_new_sign_in() {
+    let sim = spawn_sim().await;
+    sim.add_fault(FaultRule::times(Route::Locks, Fault::Status { code: 403, body: None, retry_after: None }, 1));
+    let client = client(&sim);
+    assert_eq!(client.list_locks().await.unwrap_err(), ApiError::LockedOut);
+    sim.clear_requests();
+    // Every further click is told at once, and Unloc hears nothing.
+    for _ in 0..3 {
+        assert_eq!(client.list_events(fixtures::HJEMME_LOCK_ID).await.unwrap_err(), ApiError::LockedOut);
+    }
+    assert!(sim.requests().is_empty(), "{:?}", sim.requests());
+    // A new sign-in makes a new client: it may try again.
+    let signed_in_again = ApiClient::new(client_config(&sim, sim.token())).unwrap();
+    assert!(!signed_in_again.list_locks().await.unwrap().locks.is_empty());
+}
+
+// --- Tolerant lists ------------------------------------------------------------------------------
+
+/// The simulator's locks as JSON, with `change` applied to the lock at `index`.
+fn locks_body(sim: &Simulator, index: usize, change: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut locks = serde_json::to_value(sim.locks()).unwrap();
+    change(&mut locks[index]);
+    serde_json::json!({ "locks": locks }).to_string()
+}
+
+/// Spoils one lock of a list answer.
+type Spoil = fn(&mut serde_json::Value);
+
+fn answer_once(sim: &Simulator, route: Route, body: String) {
+    sim.add_fault(FaultRule::times(route, Fault::Status { code: 200, body: Some(body), retry_after: None }, 1));
+}
+
+#[tokio::test]
+async fn one_unreadable_lock_among_forty_is_skipped_and_counted() {
+    let sim = spawn_sim().await;
+    assert_eq!(sim.locks().len(), 40);
+    let client = client(&sim);
+    let changes: [(&str, Spoil); 4] = [
+        ("a number as its name", |lock| lock["name"] = serde_json::json!(42)),
+        ("no id", |lock| drop(lock.as_object_mut().unwrap().remove("id"))),
+        ("a null name", |lock| lock["name"] = serde_json::Value::Null),
+        ("a list as its id", |lock| lock["id"] = serde_json::json!(["x"])),
+    ];
+    for (what, change) in changes {
+        answer_once(&sim, Route::Locks, locks_body(&sim, 5, change));
+        let list = client.list_locks().await.unwrap_or_else(|error| panic!("{what}: {error:?}"));
+        assert_eq!((list.locks.len(), list.skipped), (39, 1), "{what}");
+        assert!(list.locks.iter().all(|lock| lock.id != sim.locks()[5].id), "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_lock_with_a_null_auth_is_shown_with_an_unknown_rule_never_opt_out() {
+    let sim = spawn_sim().await;
+    let opt_out = sim.locks().iter().position(|lock| lock.auth.as_str() == "opt-out").unwrap();
+    answer_once(&sim, Route::Locks, locks_body(&sim, opt_out, |lock| lock["auth"] = serde_json::Value::Null));
+    let list = client(&sim).list_locks().await.unwrap();
+    assert_eq!((list.locks.len(), list.skipped), (40, 0));
+    let lock = &list.locks[opt_out];
+    assert_eq!(lock.id, sim.locks()[opt_out].id);
+    assert_eq!(lock.auth, Grant::Unknown(String::new()));
+    assert!(!lock.is_opt_in());
+}
+
+#[tokio::test]
+async fn an_unreadable_event_is_skipped_and_counted() {
+    let sim = spawn_sim().await;
+    let mut events = serde_json::to_value(sim.events(fixtures::HJEMME_LOCK_ID).unwrap()).unwrap();
+    let total = events.as_array().unwrap().len();
+    events[0]["created"] = serde_json::json!("yesterday");
+    events[1].as_object_mut().unwrap().remove("id");
+    answer_once(&sim, Route::Events, serde_json::json!({ "events": events }).to_string());
+    let list = client(&sim).list_events(fixtures::HJEMME_LOCK_ID).await.unwrap();
+    assert_eq!((list.events.len(), list.skipped), (total - 2, 2));
 }

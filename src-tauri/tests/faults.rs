@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use unloc_desk::api::{Action, ApiClient, ApiError, Grant, KeyState, NewKey};
+use unloc_desk::api::{Action, ApiClient, ApiError, Grant, KeyState, NewKey, MAX_HISTORY_BYTES};
 use unloc_desk::error::{AppError, ErrorKind};
 use unloc_sim::expected::expected_error;
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
@@ -162,7 +162,7 @@ async fn a_429_with_a_short_retry_after_is_waited_out_and_the_read_succeeds() {
     let sim = sim().await;
     sim.add_fault(FaultRule::times(Route::Locks, Fault::parse("status:429:retry-after=1").unwrap(), 1));
     let started = Instant::now();
-    let locks = returns(client(&sim).list_locks()).await.unwrap();
+    let locks = returns(client(&sim).list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len());
     assert!(started.elapsed() >= Duration::from_secs(1), "retried before Retry-After passed");
     assert_eq!(requests_on(&sim, Route::Locks), 2);
@@ -219,7 +219,7 @@ async fn a_body_dripping_in_within_the_timeout_is_read_completely() {
     // 20 locks are about 3 KB: some 12 pieces of 256 bytes, 40 ms apart, well inside the timeout.
     inject(&sim, Route::Locks, "drip:40:256");
     let started = Instant::now();
-    let locks = returns(client(&sim).list_locks()).await.unwrap();
+    let locks = returns(client(&sim).list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len());
     assert_eq!(locks[0].name, fixtures::HJEMME_NAME);
     assert!(started.elapsed() >= Duration::from_millis(400), "it did drip: {:?}", started.elapsed());
@@ -311,34 +311,32 @@ async fn invalid_json_is_an_invalid_response_and_not_retried() {
     assert_eq!(requests, 1);
 }
 
+// Items that cannot be read are skipped and counted (the details go to the log); the envelope is
+// intact, so the answer is too. Here every item is spoilt, so every item is counted.
 #[tokio::test]
-async fn fields_of_the_wrong_type_are_an_invalid_response_naming_the_problem() {
+async fn items_with_fields_of_the_wrong_type_are_skipped_and_counted() {
     let sim = sim().await;
+    let history = sim.events(fixtures::HJEMME_LOCK_ID).unwrap().len();
     inject(&sim, Route::Events, "wrong-types");
-    let error = returns(client(&sim).list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap_err();
-    let ApiError::InvalidResponse { detail } = &error else { panic!("{error:?}") };
-    assert!(detail.contains("invalid type"), "{detail}");
-    reported(&error, expected_error("wrong-types"), sim.token());
+    let events = returns(client(&sim).list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap();
+    assert_eq!((events.events.len(), events.skipped), (0, history));
     assert_eq!(requests_on(&sim, Route::Events), 1);
     // The same on the lock list.
     inject(&sim, Route::Locks, "wrong-types");
-    let error = returns(client(&sim).list_locks()).await.unwrap_err();
-    assert!(matches!(error, ApiError::InvalidResponse { .. }), "{error:?}");
-    reported(&error, expected_error("wrong-types"), sim.token());
+    let locks = returns(client(&sim).list_locks()).await.unwrap();
+    assert_eq!((locks.locks.len(), locks.skipped), (0, sim.locks().len()));
 }
 
 #[tokio::test]
-async fn missing_required_fields_are_an_invalid_response_naming_the_field() {
+async fn items_missing_required_fields_are_skipped_and_counted() {
     let sim = sim().await;
+    let history = sim.events(fixtures::HJEMME_LOCK_ID).unwrap().len();
     inject(&sim, Route::Events, "missing-fields");
-    let error = returns(client(&sim).list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap_err();
-    let ApiError::InvalidResponse { detail } = &error else { panic!("{error:?}") };
-    assert!(detail.contains("missing field"), "{detail}");
-    reported(&error, expected_error("missing-fields"), sim.token());
+    let events = returns(client(&sim).list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap();
+    assert_eq!((events.events.len(), events.skipped), (0, history));
     inject(&sim, Route::Locks, "missing-fields");
-    let error = returns(client(&sim).list_locks()).await.unwrap_err();
-    assert!(matches!(error, ApiError::InvalidResponse { .. }), "{error:?}");
-    reported(&error, expected_error("missing-fields"), sim.token());
+    let locks = returns(client(&sim).list_locks()).await.unwrap();
+    assert_eq!((locks.locks.len(), locks.skipped), (0, sim.locks().len()));
 }
 
 #[tokio::test]
@@ -346,10 +344,10 @@ async fn unknown_extra_fields_are_ignored() {
     let sim = sim().await;
     inject(&sim, Route::Any, "extra-fields");
     let client = client(&sim);
-    let locks = returns(client.list_locks()).await.unwrap();
+    let locks = returns(client.list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len());
     assert_eq!((locks[0].id.as_str(), locks[0].auth.clone()), (fixtures::HJEMME_LOCK_ID, Grant::OptOut));
-    let events = returns(client.list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap();
+    let events = returns(client.list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap().events;
     assert_eq!(events.len(), sim.events(fixtures::HJEMME_LOCK_ID).unwrap().len());
     let key = returns(client.get_key(&events[0].key_id)).await.unwrap();
     assert_eq!(key.lock_id, fixtures::HJEMME_LOCK_ID);
@@ -360,11 +358,11 @@ async fn unknown_enum_values_decode_and_are_kept() {
     let sim = sim().await;
     inject(&sim, Route::Any, "unknown-enum");
     let client = client(&sim);
-    let locks = returns(client.list_locks()).await.unwrap();
+    let locks = returns(client.list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len());
     assert!(locks.iter().all(|lock| lock.auth == Grant::Unknown("deny".into())), "{:?}", locks[0].auth);
     assert!(!locks[0].is_opt_in());
-    let events = returns(client.list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap();
+    let events = returns(client.list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap().events;
     assert!(events.iter().all(|event| event.action == Action::Unknown("opened".into())));
     // The keys behind the history are real keys: their state comes back unknown too.
     let key = returns(client.get_key(&events[0].key_id)).await.unwrap();
@@ -392,7 +390,7 @@ async fn a_50_mib_answer_is_read_and_decoded() {
     let sim = sim().await;
     inject(&sim, Route::Locks, "huge");
     let started = Instant::now();
-    let locks = returns(client_with_time_for_50_mib(&sim).list_locks()).await.unwrap();
+    let locks = returns(client_with_time_for_50_mib(&sim).list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len(), "the padding is whitespace around the real answer");
     assert_eq!(requests_on(&sim, Route::Locks), 1);
     assert!(started.elapsed() < NEVER_HANGS);
@@ -404,7 +402,7 @@ async fn an_answer_over_64_mib_is_refused_without_reading_it() {
     inject(&sim, Route::Locks, "huge:80");
     let started = Instant::now();
     let error = returns(client(&sim).list_locks()).await.unwrap_err();
-    assert_eq!(error, ApiError::InvalidResponse { detail: "the answer was larger than 64 MB".into() });
+    assert_eq!(error, ApiError::TooLarge { limit_mb: 64 });
     assert!(reported(&error, expected_error("huge:80"), sim.token()).contains("64 MB"));
     assert_eq!(requests_on(&sim, Route::Locks), 1);
     // Refused on its Content-Length: 80 MiB were never read.
@@ -416,4 +414,17 @@ fn client_with_time_for_50_mib(sim: &Simulator) -> ApiClient {
     let mut config = client_config(sim, sim.token());
     config.request_timeout = Duration::from_secs(15);
     ApiClient::new(config).unwrap()
+}
+
+#[tokio::test]
+async fn a_history_over_its_size_cap_has_its_own_error_not_an_unexpected_answer() {
+    let sim = sim().await;
+    let limit_mb = MAX_HISTORY_BYTES / 1024 / 1024;
+    inject(&sim, Route::Events, &format!("huge:{}", limit_mb + 2));
+    let started = Instant::now();
+    let error = returns(client(&sim).list_events(fixtures::HJEMME_LOCK_ID)).await.unwrap_err();
+    assert_eq!(error, ApiError::TooLarge { limit_mb });
+    assert!(reported(&error, ErrorKind::TooLarge.as_str(), sim.token()).contains(&format!("{limit_mb} MB")));
+    assert_eq!(requests_on(&sim, Route::Events), 1, "too large is not retried");
+    assert!(started.elapsed() < Duration::from_secs(2), "refused on its Content-Length: {:?}", started.elapsed());
 }

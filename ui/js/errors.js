@@ -6,7 +6,7 @@ import { t, tn } from './i18n.js';
 
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
-  'offline', 'timeout', 'invalidResponse', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
+  'offline', 'timeout', 'invalidResponse', 'tooLarge', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
   'settingsReset', 'storeReset', 'conflict', 'updateRejected', 'internal',
 ];
 
@@ -15,7 +15,7 @@ const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start
 // Where the same kind means something more specific (catalog prefix per context and kind).
 const CONTEXT_TEXT = {
   signin: { notFound: 'error.notFound.signin', forbidden: 'error.forbidden.signin' },
-  events: { notFound: 'error.notFound.lock' },
+  events: { notFound: 'error.notFound.lock', tooLarge: 'error.tooLarge.history' },
   // Signed in, but the keychain refused the token: this run works, the next start asks again.
   tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
   lockGone: { notFound: 'error.notFound.lockGone' },

@@ -127,7 +127,11 @@ export function grantBadge(auth) {
   badge.className = `badge badge-${kind}`;
   if (kind === 'opt-in') badge.textContent = t('grant.optIn');
   else if (kind === 'opt-out') badge.textContent = t('grant.optOut');
-  else badge.textContent = auth ? String(auth) : t('grant.empty');
+  else {
+    // Null, missing or a value this app does not know: never shown as if it were opt-out.
+    badge.textContent = t('grant.unknown');
+    if (auth) badge.setAttribute('title', String(auth));
+  }
   return badge;
 }
 

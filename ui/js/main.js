@@ -137,7 +137,9 @@ function showSignIn({ error = null, context = 'signin' }) {
   navigate('signin', { partnerId, apiBase: state.settings.apiBase ?? '', error, context });
 }
 
-function signedIn(session) {
+function signedIn(reply) {
+  // The locks page that checked the token fills the list; the session keeps the rest.
+  const { locksPage, ...session } = reply;
   state.session = session;
   const defaultBase = state.startup?.defaultApiBase;
   state.settings = {
@@ -152,7 +154,7 @@ function signedIn(session) {
     if (needsSignIn(err)) showSignIn({ error: err });
     else console.warn('list_keys failed', err);
   });
-  navigate('locks', { focus: 'search' });
+  navigate('locks', { focus: 'search', page: locksPage });
   if (session.problem) {
     setBanner({ source: 'startup', error: session.problem, context: 'tokenNotSaved', dismissible: true });
   }

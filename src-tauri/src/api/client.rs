@@ -1,5 +1,6 @@
-//! One HTTP client for the Unloc Partner API: built once, authenticated, with timeouts,
-//! typed errors and a careful retry policy for idempotent reads.
+//! One HTTP client for the Unloc Partner API: built once, authenticated, with timeouts, typed
+//! errors, and every request through one [`Governor`] (concurrency, budget, shared pauses) with a
+//! careful retry policy for idempotent reads.
 
 use std::time::Duration;
 
@@ -9,19 +10,28 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use super::models::{CreatedKey, EventsBody, Key, Lock, LockEvent, LocksBody, NewKey};
+use super::governor::{Governor, GovernorConfig, GovernorStatus, PauseCause, Paused, Priority, Verdict};
+use super::models::{CreatedKey, EventList, Key, LockList, NewKey};
 use super::url_rules::{encode_segment, ApiBase, PartnerId};
 
-/// Bodies larger than this are refused rather than read into memory; the largest real
-/// answer (100,000 events) is about 20 MB.
+/// Bodies larger than this are refused rather than read into memory; the largest lock list
+/// (10,000 locks) is about 2 MB.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Only the human text of an error body is used; a huge one is not worth reading.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+/// A lock's event history may be larger: two months of a very busy door. 128 MiB is some 600,000
+/// events; a larger history is refused with its own error ([`ApiError::TooLarge`]).
+pub const MAX_HISTORY_BYTES: usize = 128 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts in total, the first one included.
     pub max_attempts: u32,
+    /// The first back-off after a server error, timeout or broken connection (429/503 wait for the
+    /// governor's shared pause instead).
     pub base_delay: Duration,
-    /// A `Retry-After` longer than this is not waited for: the error goes to the user instead.
+    /// The longest a request waits for a pause (Retry-After, lock-out): longer pauses go to the
+    /// user at once instead.
     pub max_wait: Duration,
 }
 
@@ -38,6 +48,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Concurrency, budget and pauses of every request this client sends.
+    pub governor: GovernorConfig,
 }
 
 impl ClientConfig {
@@ -49,6 +61,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            governor: GovernorConfig::default(),
         }
     }
 }
@@ -61,8 +74,8 @@ pub struct ApiClient {
     api_base: ApiBase,
     token: SecretString,
     retry: RetryPolicy,
-    /// Unloc asked (Retry-After on 429/503) not to be called before this moment: nothing is sent until then.
-    not_before: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Every request of this client passes here; a new client (a new sign-in) starts without pauses.
+    governor: Governor,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -70,6 +83,13 @@ impl std::fmt::Debug for ApiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiClient").field("partner_root", &self.partner_root).finish_non_exhaustive()
     }
+}
+
+/// The client's requests at one priority: `client.with_priority(Priority::Background).get_key(id)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Prioritized<'a> {
+    client: &'a ApiClient,
+    priority: Priority,
 }
 
 impl ApiClient {
@@ -93,7 +113,7 @@ impl ApiClient {
             api_base: config.api_base,
             token: config.token,
             retry: config.retry,
-            not_before: std::sync::Mutex::new(None),
+            governor: Governor::new(config.governor),
         })
     }
 
@@ -105,124 +125,106 @@ impl ApiClient {
         &self.api_base
     }
 
-    /// `GET /locks`: every lock the owners granted this partner.
-    pub async fn list_locks(&self) -> Result<Vec<Lock>, ApiError> {
-        let body: LocksBody = self.get_json(&format!("{}/locks", self.partner_root)).await?;
-        Ok(body.into_locks())
+    /// What the governor is doing now (in flight, queued, paused).
+    pub fn governor_status(&self) -> GovernorStatus {
+        self.governor.status()
+    }
+
+    /// This client's requests at `priority`; the plain methods below are `Priority::User`.
+    pub fn with_priority(&self, priority: Priority) -> Prioritized<'_> {
+        Prioritized { client: self, priority }
+    }
+
+    /// `GET /locks`: every lock the owners granted this partner (unreadable ones counted, not shown).
+    pub async fn list_locks(&self) -> Result<LockList, ApiError> {
+        self.with_priority(Priority::User).list_locks().await
     }
 
     /// `GET /locks/{lockId}/events`: every use of this partner's keys on one lock (two months at most).
-    pub async fn list_events(&self, lock_id: &str) -> Result<Vec<LockEvent>, ApiError> {
-        let url = format!("{}/locks/{}/events", self.partner_root, encode_segment(lock_id));
-        let body: EventsBody = self.get_json(&url).await?;
-        Ok(body.events)
+    pub async fn list_events(&self, lock_id: &str) -> Result<EventList, ApiError> {
+        self.with_priority(Priority::User).list_events(lock_id).await
     }
 
-    /// `POST /keys`: asks Unloc to create a key. Asynchronous on Unloc's side: the key starts
-    /// as `creating`. Never retried: a retry after a lost answer could create a second key.
+    /// `POST /keys`: asks Unloc to create a key. See [`Prioritized::create_key`].
     pub async fn create_key(&self, key: &NewKey) -> Result<CreatedKey, ApiError> {
-        let body = serde_json::to_vec(key).map_err(|error| ApiError::InvalidResponse { detail: error.to_string() })?;
-        self.send_once(Method::POST, &format!("{}/keys", self.partner_root), Some(body)).await
+        self.with_priority(Priority::User).create_key(key).await
     }
 
     /// `GET /keys/{keyId}`: a key's state, validity and uses.
     pub async fn get_key(&self, key_id: &str) -> Result<Key, ApiError> {
-        self.get_json(&format!("{}/keys/{}", self.partner_root, encode_segment(key_id))).await
+        self.with_priority(Priority::User).get_key(key_id).await
     }
 
     /// `DELETE /keys/{keyId}`: revokes a key at once. A second revoke answers 409 (`Conflict`).
     pub async fn revoke_key(&self, key_id: &str) -> Result<(), ApiError> {
-        let url = format!("{}/keys/{}", self.partner_root, encode_segment(key_id));
-        // Only the status matters: the documented body is `{"response":"OK"}`, but any 2xx will do.
-        self.send_raw(Method::DELETE, &url, None).await.map(drop)
+        self.with_priority(Priority::User).revoke_key(key_id).await
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, ApiError> {
+    /// Sends one request through the governor, retrying an idempotent one after transient failures:
+    /// 429/503 wait for the shared pause, other failures back off exponentially with jitter.
+    async fn send(&self, priority: Priority, request: Request<'_>, max_body: usize) -> Result<Vec<u8>, ApiError> {
         let mut attempt = 1;
+        let mut not_before = None;
+        let mut last_error: Option<ApiError> = None;
         loop {
-            match self.send_once(Method::GET, url, None).await {
-                Ok(body) => return Ok(body),
-                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
-                    let Some(wait) = self.wait_before_retry(&error, attempt) else {
-                        return Err(error);
-                    };
-                    log::info!("GET {} failed ({error}); attempt {} in {:?}", self.redact(url), attempt + 1, wait);
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(error) => return Err(error),
+            let permit = match self.governor.admit(priority, self.retry.max_wait, not_before).await {
+                Ok(permit) => permit,
+                // A retry that would wait too long reports what Unloc last said.
+                Err(paused) => return Err(last_error.unwrap_or_else(|| paused_error(paused))),
+            };
+            let result = self.send_unchecked(&request, max_body).await;
+            self.governor.observe(verdict_of(&result));
+            drop(permit);
+            let error = match result {
+                Ok(bytes) => return Ok(bytes),
+                Err(error) => error,
+            };
+            if !(request.idempotent() && error.is_transient() && attempt < self.retry.max_attempts) {
+                return Err(error);
             }
+            if error.retry_after().is_some_and(|asked| asked > self.retry.max_wait) {
+                // Longer than we keep anyone waiting: said at once; the pause keeps everyone quiet.
+                return Err(error);
+            }
+            not_before = match error {
+                // The governor's shared pause is the wait.
+                ApiError::RateLimited { .. } | ApiError::Maintenance { .. } => None,
+                _ => {
+                    let now = tokio::time::Instant::now();
+                    Some(now.checked_add(self.back_off(attempt)).unwrap_or(now))
+                }
+            };
+            log::info!("{} {} failed ({error}); attempt {}", request.method, self.redact(request.url), attempt + 1);
+            last_error = Some(error);
+            attempt += 1;
         }
     }
 
-    /// How long to wait before the next attempt, or `None` when the server asked for
-    /// longer than we are willing to keep the user waiting.
-    fn wait_before_retry(&self, error: &ApiError, attempt: u32) -> Option<Duration> {
-        if let Some(asked) = error.retry_after() {
-            return (asked <= self.retry.max_wait).then_some(asked);
-        }
-        let exponential = self.retry.base_delay.saturating_mul(1 << (attempt - 1).min(8));
+    /// The wait before attempt `attempt + 1` after a server error, timeout or broken connection.
+    fn back_off(&self, attempt: u32) -> Duration {
+        let exponential = self.retry.base_delay.saturating_mul(1 << attempt.saturating_sub(1).min(8));
         // Full jitter keeps many desktops that lost the network together from coming back in step.
         let jitter = exponential.mul_f64(fastrand::f64() * 0.5);
-        Some((exponential + jitter).min(self.retry.max_wait))
+        exponential.saturating_add(jitter).min(self.retry.max_wait)
     }
 
-    async fn send_once<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<T, ApiError> {
-        let bytes = self.send_raw(method, url, body).await?;
-        super::decode::json(&bytes)
-    }
-
-    /// Sends one request; the body of a 2xx answer, or the typed error for any other status.
-    async fn send_raw(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
-        if let Some(wait) = self.still_asked_to_wait() {
-            return Err(ApiError::RateLimited { retry_after: Some(wait) });
-        }
-        let result = self.send_unchecked(method, url, body).await;
-        if let Err(error) = &result {
-            // Only long waits are remembered: short ones the retry loop has already waited out.
-            if let Some(wait) = error.retry_after().filter(|wait| *wait > self.retry.max_wait) {
-                *self.not_before.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some(std::time::Instant::now() + wait);
-            }
-        }
-        result
-    }
-
-    fn still_asked_to_wait(&self) -> Option<Duration> {
-        let mut not_before = self.not_before.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match *not_before {
-            Some(moment) if moment > std::time::Instant::now() => Some(moment - std::time::Instant::now()),
-            Some(_) => {
-                *not_before = None;
-                None
-            }
-            None => None,
-        }
-    }
-
-    async fn send_unchecked(&self, method: Method, url: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
-        let is_read = method == Method::GET;
-        let mut request = self.http.request(method, url);
-        if let Some(body) = body {
-            request = request.header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    async fn send_unchecked(&self, request: &Request<'_>, max_body: usize) -> Result<Vec<u8>, ApiError> {
+        let mut builder = self.http.request(request.method.clone(), request.url);
+        if let Some(body) = &request.body {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
         }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
             .map_err(|_| ApiError::Unauthorized)?;
         auth.set_sensitive(true);
-        request = request.header(AUTHORIZATION, auth);
-        let response = request.send().await.map_err(transport_error)?;
+        builder = builder.header(AUTHORIZATION, auth);
+        let response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
         if status.is_success() {
-            return read_body(response).await;
+            return read_body(response, max_body).await;
         }
-        let retry_after = parse_retry_after(response.headers());
-        let detail = read_body(response).await.ok().and_then(|bytes| self.error_detail(&bytes));
-        Err(status_error(status, is_read, retry_after, detail))
+        let retry_after = parse_retry_after(response.headers(), chrono::Utc::now());
+        let detail = read_body(response, MAX_ERROR_BODY_BYTES).await.ok().and_then(|bytes| self.error_detail(&bytes));
+        Err(status_error(status, request.method == Method::GET, retry_after, detail))
     }
 
     /// The human part of an error body, if any (hardened in `decode::error_detail`).
@@ -239,6 +241,98 @@ impl ApiClient {
         } else {
             text.replace(token, "[token]")
         }
+    }
+}
+
+impl Prioritized<'_> {
+    /// `GET /locks`: every lock the owners granted this partner; a lock that cannot be read is
+    /// skipped and counted (`LockList::skipped`), only a broken envelope fails the answer.
+    pub async fn list_locks(self) -> Result<LockList, ApiError> {
+        let url = format!("{}/locks", self.client.partner_root);
+        let bytes = self.client.send(self.priority, Request::get(&url), MAX_BODY_BYTES).await?;
+        super::decode::locks(&bytes)
+    }
+
+    /// `GET /locks/{lockId}/events`: every use of this partner's keys on one lock (two months at
+    /// most), unreadable events skipped and counted. Up to [`MAX_HISTORY_BYTES`].
+    pub async fn list_events(self, lock_id: &str) -> Result<EventList, ApiError> {
+        let url = format!("{}/locks/{}/events", self.client.partner_root, encode_segment(lock_id));
+        let bytes = self.client.send(self.priority, Request::get(&url), MAX_HISTORY_BYTES).await?;
+        super::decode::events(&bytes)
+    }
+
+    /// `POST /keys`: asks Unloc to create a key. Asynchronous on Unloc's side: the key starts
+    /// as `creating`. Never retried: a retry after a lost answer could create a second key.
+    pub async fn create_key(self, key: &NewKey) -> Result<CreatedKey, ApiError> {
+        let body = serde_json::to_vec(key).map_err(|error| ApiError::InvalidResponse { detail: error.to_string() })?;
+        let url = format!("{}/keys", self.client.partner_root);
+        let request = Request { method: Method::POST, url: &url, body: Some(body) };
+        let bytes = self.client.send(self.priority, request, MAX_BODY_BYTES).await?;
+        json(&bytes)
+    }
+
+    /// `GET /keys/{keyId}`: a key's state, validity and uses.
+    pub async fn get_key(self, key_id: &str) -> Result<Key, ApiError> {
+        let url = format!("{}/keys/{}", self.client.partner_root, encode_segment(key_id));
+        let bytes = self.client.send(self.priority, Request::get(&url), MAX_BODY_BYTES).await?;
+        json(&bytes)
+    }
+
+    /// `DELETE /keys/{keyId}`: revokes a key at once. A second revoke answers 409 (`Conflict`).
+    pub async fn revoke_key(self, key_id: &str) -> Result<(), ApiError> {
+        let url = format!("{}/keys/{}", self.client.partner_root, encode_segment(key_id));
+        // Only the status matters: the documented body is `{"response":"OK"}`, but any 2xx will do.
+        let request = Request { method: Method::DELETE, url: &url, body: None };
+        self.client.send(self.priority, request, MAX_BODY_BYTES).await.map(drop)
+    }
+}
+
+fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    super::decode::json(bytes)
+}
+
+/// One HTTP request, kept so that it can be sent again.
+struct Request<'a> {
+    method: Method,
+    url: &'a str,
+    body: Option<Vec<u8>>,
+}
+
+impl<'a> Request<'a> {
+    fn get(url: &'a str) -> Self {
+        Request { method: Method::GET, url, body: None }
+    }
+
+    /// Only reads are sent again: a repeated POST could make a second key, a repeated DELETE
+    /// would answer 409 for a revoke that worked.
+    fn idempotent(&self) -> bool {
+        self.method == Method::GET
+    }
+}
+
+/// What an answer means for every other request of the client.
+fn verdict_of(result: &Result<Vec<u8>, ApiError>) -> Verdict {
+    match result {
+        Err(ApiError::RateLimited { retry_after }) => {
+            Verdict::SlowDown { cause: PauseCause::RateLimited, retry_after: *retry_after }
+        }
+        Err(ApiError::Maintenance { retry_after }) => {
+            Verdict::SlowDown { cause: PauseCause::Unavailable, retry_after: *retry_after }
+        }
+        Err(ApiError::LockedOut) => Verdict::LockedOut,
+        _ => Verdict::Answered,
+    }
+}
+
+/// The error a request gets when it was not sent because of a pause: what caused the pause,
+/// with the time left rounded up to whole seconds (the UI says "wait N seconds").
+fn paused_error(paused: Paused) -> ApiError {
+    let whole_seconds = paused.remaining.as_secs().saturating_add(u64::from(paused.remaining.subsec_nanos() > 0));
+    let remaining = Some(Duration::from_secs(whole_seconds));
+    match paused.cause {
+        PauseCause::RateLimited => ApiError::RateLimited { retry_after: remaining },
+        PauseCause::Unavailable => ApiError::Maintenance { retry_after: remaining },
+        PauseCause::LockedOut => ApiError::LockedOut,
     }
 }
 
@@ -261,24 +355,43 @@ fn status_error(status: StatusCode, is_read: bool, retry_after: Option<Duration>
     }
 }
 
-fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// The longest `Retry-After` taken at its word; the governor caps its pauses the same way.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// `Retry-After` as delay-seconds or an HTTP-date (IMF-fixdate, RFC 850 or asctime), at most an hour.
+/// Whatever the header holds, this never panics: a number too large for any clock is an hour, a date
+/// in the past is no wait, and anything else (negative, fractional, garbage) is as if not sent.
+fn parse_retry_after(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()) {
+        // All digits: only its size can be wrong, and a huge wait is the longest wait.
+        let seconds = text.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(text).ok()?;
-    let seconds = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
-    Some(Duration::from_secs(seconds.unsigned_abs()))
+    let when = http_date(text)?;
+    let seconds = when.timestamp().checked_sub(now.timestamp())?.max(0);
+    Some(Duration::from_secs(seconds.unsigned_abs()).min(MAX_RETRY_AFTER))
 }
 
-async fn read_body(mut response: Response) -> Result<Vec<u8>, ApiError> {
-    if response.content_length().is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(too_large());
+fn http_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(moment) = chrono::DateTime::parse_from_rfc2822(text) {
+        return Some(moment.with_timezone(&chrono::Utc));
+    }
+    // The two obsolete forms RFC 9110 still asks recipients to accept.
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|naive| naive.and_utc())
+}
+
+async fn read_body(mut response: Response, max_body: usize) -> Result<Vec<u8>, ApiError> {
+    if response.content_length().is_some_and(|length| length > max_body as u64) {
+        return Err(too_large(max_body));
     }
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+        if bytes.len().saturating_add(chunk.len()) > max_body {
+            return Err(too_large(max_body));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -309,8 +422,8 @@ fn connection_broke(error: &reqwest::Error) -> bool {
     false
 }
 
-fn too_large() -> ApiError {
-    ApiError::InvalidResponse { detail: format!("the answer was larger than {} MB", MAX_BODY_BYTES / 1024 / 1024) }
+fn too_large(max_body: usize) -> ApiError {
+    ApiError::TooLarge { limit_mb: max_body / 1024 / 1024 }
 }
 
 fn transport_error(error: reqwest::Error) -> ApiError {
@@ -368,13 +481,49 @@ mod tests {
         assert!(!ApiError::NotFound.is_transient());
     }
 
-    #[test]
-    fn reads_retry_after_in_seconds() {
+    fn retry_after(value: &str) -> Option<Duration> {
         let mut headers = HeaderMap::new();
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("30"));
-        assert_eq!(parse_retry_after(&headers), Some(Duration::from_secs(30)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
-        assert_eq!(parse_retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        parse_retry_after(&headers, now)
+    }
+
+    #[test]
+    fn reads_retry_after_in_seconds_and_as_an_http_date() {
+        assert_eq!(retry_after("30"), Some(Duration::from_secs(30)));
+        assert_eq!(retry_after(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after("0"), Some(Duration::ZERO));
+        assert_eq!(retry_after("Sun, 01 Mar 2026 12:00:45 GMT"), Some(Duration::from_secs(45)));
+        assert_eq!(retry_after("Sunday, 01-Mar-26 12:01:00 GMT"), Some(Duration::from_secs(60)));
+        assert_eq!(retry_after("Sun Mar  1 12:00:10 2026"), Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_never_panic_and_wait_at_most_an_hour() {
+        let hour = Some(Duration::from_secs(60 * 60));
+        assert_eq!(retry_after("7200"), hour);
+        assert_eq!(retry_after("18446744073709551615"), hour);
+        assert_eq!(retry_after("99999999999999999999999999999999999999"), hour);
+        assert_eq!(retry_after("Fri, 31 Dec 9999 23:59:59 GMT"), hour);
+        // A date in the past is no wait at all.
+        assert_eq!(retry_after("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO));
+        for garbage in ["-5", "-99999999999999999999", "1.5", "soon", "", "+3", "3s", "Sun, 99 Foo 2026 99:99:99 GMT"] {
+            assert_eq!(retry_after(garbage), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn a_pause_says_what_caused_it_and_the_seconds_left_rounded_up() {
+        let paused = |cause, millis| paused_error(Paused { cause, remaining: Duration::from_millis(millis) });
+        assert_eq!(
+            paused(PauseCause::RateLimited, 2_100),
+            ApiError::RateLimited { retry_after: Some(Duration::from_secs(3)) }
+        );
+        assert_eq!(
+            paused(PauseCause::Unavailable, 120_000),
+            ApiError::Maintenance { retry_after: Some(Duration::from_secs(120)) }
+        );
+        assert_eq!(paused(PauseCause::LockedOut, 300_000), ApiError::LockedOut);
     }
 
     fn client_with_token(token: &str) -> ApiClient {

@@ -5,11 +5,20 @@
 //! None of them panics, whatever the bytes: serde_json refuses nesting deeper than 128 levels
 //! instead of overflowing the stack, and the models keep unknown `auth`/`action`/`state`
 //! values instead of failing.
+//!
+//! Lists are read item by item: a lock or event that cannot be read (wrong types, no `id`, a
+//! number as a name...) is skipped and counted, so one odd item never hides the rest. Only a
+//! broken envelope (not JSON, no list where the list belongs) fails the whole answer.
 
-use serde::de::DeserializeOwned;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use super::error::ApiError;
-use super::models::{CreatedKey, EventsBody, Key, Lock, LockEvent, LocksBody};
+use super::models::{CreatedKey, EventList, Key, Lock, LockEvent, LockList};
 
 /// Error details shown to people are cut to this many characters.
 const MAX_DETAIL_CHARS: usize = 200;
@@ -17,14 +26,89 @@ const MAX_DETAIL_CHARS: usize = 200;
 /// bodies are undocumented, so the usual names are tried.
 const DETAIL_FIELDS: [&str; 5] = ["message", "detail", "error_description", "title", "error"];
 
+/// How many reasons for skipped items one answer writes to the log.
+const LOGGED_REASONS: usize = 5;
+
 /// `GET /locks`: the wrapped `{"locks":[...]}` body or the pre-1.0 bare array.
-pub fn locks(bytes: &[u8]) -> Result<Vec<Lock>, ApiError> {
-    json::<LocksBody>(bytes).map(LocksBody::into_locks)
+pub fn locks(bytes: &[u8]) -> Result<LockList, ApiError> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        locks: Tolerant<Lock>,
+    }
+    let list =
+        if first_byte(bytes) == Some(b'[') { json::<Tolerant<Lock>>(bytes)? } else { json::<Wrapped>(bytes)?.locks };
+    list.log_skipped("locks");
+    Ok(LockList { locks: list.items, skipped: list.skipped.len() })
 }
 
 /// `GET /locks/{lockId}/events`: `{"events":[...]}`.
-pub fn events(bytes: &[u8]) -> Result<Vec<LockEvent>, ApiError> {
-    json::<EventsBody>(bytes).map(|body| body.events)
+pub fn events(bytes: &[u8]) -> Result<EventList, ApiError> {
+    #[derive(Deserialize)]
+    struct Wrapped {
+        events: Tolerant<LockEvent>,
+    }
+    let list = json::<Wrapped>(bytes)?.events;
+    list.log_skipped("events");
+    Ok(EventList { events: list.items, skipped: list.skipped.len() })
+}
+
+fn first_byte(bytes: &[u8]) -> Option<u8> {
+    bytes.iter().copied().find(|byte| !byte.is_ascii_whitespace())
+}
+
+/// A JSON array whose items are decoded one at a time: those that read as `T` are kept, the
+/// reasons the others could not be read are collected. Each item is first taken as raw JSON
+/// text (serde_json skips it without recursion, however deep), so a bad item cannot spoil its
+/// neighbours.
+struct Tolerant<T> {
+    items: Vec<T>,
+    /// Why each skipped item could not be read, in order: "item 3: missing field `id`".
+    skipped: Vec<String>,
+}
+
+impl<T> Tolerant<T> {
+    /// The details go to the log; the UI only gets the count.
+    fn log_skipped(&self, what: &str) {
+        if self.skipped.is_empty() {
+            return;
+        }
+        let reasons: Vec<&str> = self.skipped.iter().take(LOGGED_REASONS).map(String::as_str).collect();
+        log::warn!(
+            "{} {what} from Unloc could not be read and are not shown: {}",
+            self.skipped.len(),
+            reasons.join("; ")
+        );
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Tolerant<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(TolerantVisitor(PhantomData))
+    }
+}
+
+struct TolerantVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for TolerantVisitor<T> {
+    type Value = Tolerant<T>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list =
+            Tolerant { items: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096)), skipped: Vec::new() };
+        let mut index = 0usize;
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            match serde_json::from_str::<T>(raw.get()) {
+                Ok(item) => list.items.push(item),
+                Err(error) => list.skipped.push(format!("item {index}: {error}")),
+            }
+            index += 1;
+        }
+        Ok(list)
+    }
 }
 
 /// `GET /keys/{keyId}`.
@@ -93,7 +177,7 @@ fn is_hidden(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{Action, Grant, KeyState};
+    use crate::api::{Action, Grant, KeyState, LockList};
 
     // The seed's examples, completed into valid JSON.
     const SEED_LOCKS: &str = r#"{"locks":[
@@ -120,18 +204,20 @@ mod tests {
     #[test]
     fn decodes_the_seed_locks_wrapped_and_bare() {
         let wrapped = locks(SEED_LOCKS.as_bytes()).unwrap();
+        assert_eq!(wrapped.skipped, 0);
+        let wrapped = wrapped.locks;
         assert_eq!(wrapped.len(), 2);
         assert_eq!(wrapped[0].id, "danalock-00:00:00:00:00:01");
         assert_eq!(wrapped[0].auth, Grant::OptOut);
         assert_eq!(wrapped[0].country_iso.as_deref(), Some("no"));
         assert_eq!(wrapped[1].street, None);
-        let bare = locks(br#"[{"id":"x","name":"n","auth":"opt-in"}]"#).unwrap();
+        let bare = locks(br#"[{"id":"x","name":"n","auth":"opt-in"}]"#).unwrap().locks;
         assert!(bare[0].is_opt_in());
     }
 
     #[test]
     fn decodes_the_seed_events() {
-        let events = events(SEED_EVENTS.as_bytes()).unwrap();
+        let events = events(SEED_EVENTS.as_bytes()).unwrap().events;
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].action, Action::Unlocked);
         assert_eq!(events[0].key_id, "f7d5f434-e8be-4a5b-ab2f-243d68fe7e88");
@@ -166,23 +252,56 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_body_is_an_invalid_response() {
-        assert!(!invalid_detail(locks(br#"{"locks":{}}"#)).is_empty());
-        assert!(invalid_detail(events(br#"{"events":[{"id":"e"}]}"#)).contains("missing field"));
+    fn a_broken_envelope_is_an_invalid_response() {
+        assert!(invalid_detail(locks(br#"{"locks":{}}"#)).contains("expected a list"));
+        assert!(invalid_detail(locks(br#"{"locks":null}"#)).contains("expected a list"));
+        assert!(invalid_detail(locks(br#"{"lock":[]}"#)).contains("missing field `locks`"));
+        assert!(invalid_detail(locks(br#"{"locks":[{"id":"x"},"#)).contains("EOF"));
+        assert!(invalid_detail(events(br#"[]"#)).contains("invalid length 0"));
         assert!(invalid_detail(key(br#"{"id":"k","lockId":"l","state":"active","start":"yesterday"}"#))
             .contains("premature end of input"));
         assert!(invalid_detail(created_key(b"<html>502 Bad Gateway</html>")).contains("expected value"));
     }
 
     #[test]
-    fn very_deep_nesting_is_refused_not_a_stack_overflow() {
+    fn unreadable_locks_are_skipped_and_counted_and_the_rest_shown() {
+        let body = br#"{"locks":[
+            {"id":"a","name":"Good","auth":"opt-in"},
+            {"id":"b","name":42,"auth":"opt-out"},
+            {"name":"No id","auth":"opt-out"},
+            {"id":"d","name":null,"auth":"opt-out"},
+            {"id":4711,"name":"Number id","auth":"opt-out"},
+            null, 17, "text", [],
+            {"id":"e","name":"Null auth","auth":null}]}"#;
+        let list = locks(body).unwrap();
+        let ids: Vec<&str> = list.locks.iter().map(|lock| lock.id.as_str()).collect();
+        assert_eq!(ids, ["a", "e"]);
+        assert_eq!(list.skipped, 8);
+        assert_eq!(list.locks[1].auth, Grant::Unknown(String::new()));
+    }
+
+    #[test]
+    fn unreadable_events_are_skipped_and_counted_and_the_rest_shown() {
+        let good = r#"{"id":"e1","keyId":"k","action":"locked","name":"n","msn":"","created":"2026-01-01T00:00:00Z"}"#;
+        let body = format!(
+            r#"{{"events":[{good},{{"keyId":"k","action":"locked","name":"n","created":"2026-01-01T00:00:00Z"}},
+            {{"id":"e3","keyId":"k","action":"locked","name":"n","created":"yesterday"}},{good}]}}"#
+        );
+        let list = events(body.as_bytes()).unwrap();
+        assert_eq!((list.events.len(), list.skipped), (2, 2));
+    }
+
+    #[test]
+    fn very_deep_nesting_is_refused_or_skipped_never_a_stack_overflow() {
+        let deep = format!("{}{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        invalid_detail(locks(deep.as_bytes()));
+        // Items are skipped without recursion, however deep they go: only that item is lost.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(invalid_detail(locks(deep.as_bytes())).contains("recursion limit"));
-        // Unknown fields are skipped without recursion, however deep they go.
+        assert_eq!(locks(deep.as_bytes()).unwrap(), LockList { locks: Vec::new(), skipped: 1 });
         let deep = format!(r#"{{"events":[{{"id":{}1{}}}]}}"#, r#"[{"a":"#.repeat(50_000), "}]".repeat(50_000));
-        assert!(invalid_detail(events(deep.as_bytes())).contains("invalid type: sequence"));
+        assert_eq!(events(deep.as_bytes()).unwrap().skipped, 1);
         let deep = format!(r#"{{"events":[{{"extra":{}1{}}}]}}"#, r#"[{"a":"#.repeat(50_000), "}]".repeat(50_000));
-        assert!(invalid_detail(events(deep.as_bytes())).contains("missing field `id`"));
+        assert_eq!(events(deep.as_bytes()).unwrap().skipped, 1);
     }
 
     #[test]

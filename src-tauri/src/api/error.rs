@@ -38,6 +38,9 @@ pub enum ApiError {
     Timeout,
     #[error("Unloc's answer could not be understood: {detail}")]
     InvalidResponse { detail: String },
+    /// The answer was larger than the client reads (a lock's history over its size cap).
+    #[error("Unloc's answer was larger than {limit_mb} MB, more than this app reads at once")]
+    TooLarge { limit_mb: usize },
 }
 
 fn detail_suffix(detail: &Option<String>) -> String {

@@ -3,10 +3,12 @@
 mod client;
 pub mod decode;
 mod error;
+mod governor;
 mod models;
 mod url_rules;
 
-pub use client::{ApiClient, ClientConfig, RetryPolicy};
+pub use client::{ApiClient, ClientConfig, Prioritized, RetryPolicy, MAX_HISTORY_BYTES};
 pub use error::ApiError;
-pub use models::{Action, CreatedKey, Grant, Key, KeyState, KeyUse, Lock, LockEvent, NewKey};
+pub use governor::{GovernorConfig, GovernorStatus, PauseCause, Paused, Priority};
+pub use models::{Action, CreatedKey, EventList, Grant, Key, KeyState, KeyUse, Lock, LockEvent, LockList, NewKey};
 pub use url_rules::{ApiBase, PartnerId, UrlRuleError, UNLOC_API_BASE};

@@ -2,7 +2,8 @@
 //!
 //! Decoding is tolerant the way the reference asks: unknown fields are ignored,
 //! optional fields are `Option`, and unknown `auth`/`action` values are kept verbatim
-//! instead of failing the whole list.
+//! instead of failing the whole list. A list item that still cannot be read is skipped and
+//! counted by the list decoders ([`LockList`], [`EventList`] in `decode`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -14,11 +15,16 @@ pub enum Grant {
     OptIn,
     /// Keys are approved automatically; the owner may revoke them later.
     OptOut,
-    /// A value this client does not know yet, kept as sent.
+    /// A value this client does not know yet, kept as sent; "" when `auth` was null, absent or not
+    /// text. Never treated as opt-out: the UI says "Approval rule unknown".
     Unknown(String),
 }
 
 impl Grant {
+    fn unstated() -> Self {
+        Grant::Unknown(String::new())
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Grant::OptIn => "opt-in",
@@ -43,8 +49,18 @@ impl Serialize for Grant {
 }
 
 impl<'de> Deserialize<'de> for Grant {
+    /// Text as sent; anything else (null, a number...) is an unknown rule, not an unreadable lock.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Grant::from_wire)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Text(String),
+            Other(serde::de::IgnoredAny),
+        }
+        Ok(match Wire::deserialize(deserializer)? {
+            Wire::Text(text) => Grant::from_wire(text),
+            Wire::Other(_) => Grant::unstated(),
+        })
     }
 }
 
@@ -92,6 +108,8 @@ impl<'de> Deserialize<'de> for Action {
 pub struct Lock {
     pub id: String,
     pub name: String,
+    /// Absent reads as unknown, like null.
+    #[serde(default = "Grant::unstated")]
     pub auth: Grant,
     /// The partner's own reference (e.g. a customer number). The seed says it is
     /// always there, but only Unloc can set it, so an absent or null value is tolerated.
@@ -272,25 +290,18 @@ pub(crate) mod optional_millis_utc {
     }
 }
 
-/// The `GET /locks` body. The pre-1.0 draft returned a bare array; accept both.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum LocksBody {
-    Wrapped { locks: Vec<Lock> },
-    Bare(Vec<Lock>),
+/// `GET /locks`: the locks that could be read, and how many could not (skipped, details logged).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockList {
+    pub locks: Vec<Lock>,
+    pub skipped: usize,
 }
 
-impl LocksBody {
-    pub(crate) fn into_locks(self) -> Vec<Lock> {
-        match self {
-            LocksBody::Wrapped { locks } | LocksBody::Bare(locks) => locks,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct EventsBody {
-    pub(crate) events: Vec<LockEvent>,
+/// `GET /locks/{lockId}/events`: the events that could be read, and how many could not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventList {
+    pub events: Vec<LockEvent>,
+    pub skipped: usize,
 }
 
 /// Timestamps go to the UI in the API's own form: RFC 3339, UTC, milliseconds.
@@ -336,7 +347,7 @@ mod tests {
 
     #[test]
     fn decodes_the_seed_locks_with_and_without_address() {
-        let locks = serde_json::from_str::<LocksBody>(SEED_LOCKS).unwrap().into_locks();
+        let locks = crate::api::decode::locks(SEED_LOCKS.as_bytes()).unwrap().locks;
         assert_eq!(locks.len(), 2);
         assert_eq!(locks[0].postal_code.as_deref(), Some("0351"));
         assert_eq!(locks[0].auth, Grant::OptOut);
@@ -346,7 +357,7 @@ mod tests {
 
     #[test]
     fn decodes_the_seed_event() {
-        let body: EventsBody = serde_json::from_str(SEED_EVENTS).unwrap();
+        let body = crate::api::decode::events(SEED_EVENTS.as_bytes()).unwrap();
         let event = &body.events[0];
         assert_eq!(event.action, Action::Unlocked);
         assert_eq!(event.msn, "+19175559999");
@@ -366,6 +377,21 @@ mod tests {
     }
 
     #[test]
+    fn a_null_absent_or_odd_auth_is_an_unknown_rule_never_opt_out() {
+        for body in [
+            r#"{"id":"x","name":"n","auth":null}"#,
+            r#"{"id":"x","name":"n"}"#,
+            r#"{"id":"x","name":"n","auth":42}"#,
+            r#"{"id":"x","name":"n","auth":{"mode":"opt-out"}}"#,
+        ] {
+            let lock: Lock = serde_json::from_str(body).unwrap();
+            assert_eq!(lock.auth, Grant::Unknown(String::new()), "{body}");
+            assert!(!lock.is_opt_in());
+            assert_ne!(lock.auth, Grant::OptOut);
+        }
+    }
+
+    #[test]
     fn ignores_unknown_fields_and_tolerates_null_data() {
         let lock: Lock = serde_json::from_str(
             r#"{"id":"x","name":"n","auth":"opt-in","data":null,"lockHolder":{"a":1},"battery":3}"#,
@@ -377,8 +403,7 @@ mod tests {
 
     #[test]
     fn accepts_the_legacy_bare_array() {
-        let locks =
-            serde_json::from_str::<LocksBody>(r#"[{"id":"x","name":"n","auth":"opt-out"}]"#).unwrap().into_locks();
+        let locks = crate::api::decode::locks(br#"[{"id":"x","name":"n","auth":"opt-out"}]"#).unwrap().locks;
         assert_eq!(locks[0].id, "x");
     }
 

@@ -4,7 +4,7 @@ use tauri::State;
 
 use crate::error::Result;
 use crate::state::AppState;
-use crate::views::{SessionInfo, Startup};
+use crate::views::{SignInReply, Startup};
 
 #[tauri::command]
 pub async fn get_startup(state: State<'_, AppState>) -> Result<Startup> {
@@ -18,14 +18,15 @@ pub async fn sign_in(
     partner_id: String,
     token: String,
     api_base: Option<String>,
-) -> Result<SessionInfo> {
-    let (info, _locks) = state.access.sign_in(&partner_id, &token, api_base.as_deref()).await?;
+) -> Result<SignInReply> {
+    let (info, locks) = state.access.sign_in(&partner_id, &token, api_base.as_deref()).await?;
+    let locks_page = crate::locks::fetched(locks, chrono::Utc::now());
     let default_base = state.access.env().default_api_base();
     state.update_settings(|settings| {
         settings.remember_sign_in(&info.partner_id, &info.api_base, default_base.as_str())
     })?;
     log::info!("signed in as partner {}", info.partner_id);
-    Ok(info)
+    Ok(SignInReply { session: info, locks_page })
 }
 
 #[tauri::command]

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Priority};
 use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::follow::{check_key, FollowUp};
 use crate::keys::{new_key, status, KeyView};
@@ -79,7 +79,7 @@ pub async fn refresh(keys: &KeyContext<'_>, lock_id: Option<&str>) -> Result<Vec
         status::views(account, lock_id)?.into_iter().filter(|view| !view.settled).map(|view| view.id).collect();
     let mut changed = Vec::new();
     for key_id in unsettled {
-        match check_key(keys.caller.client(), account, keys.follow_up.policy(), &key_id).await {
+        match check_key(keys.caller.client(), account, keys.follow_up.policy(), &key_id, Priority::User).await {
             Ok(Some((view, before))) => {
                 keys.follow_up.status_changed(&view, before);
                 changed.push(view);

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::account::Account;
-use crate::api::{ApiClient, ApiError};
+use crate::api::{ApiClient, ApiError, Priority};
 use crate::keys::status;
 use crate::keys::{KeyStatus, KeyView};
 use crate::store::StoredKey;
@@ -175,7 +175,8 @@ async fn follow(
         };
         let mut changed = Vec::new();
         for key in due {
-            match check_key(&client, &account, &policy, &key.id).await {
+            // Nobody is waiting for these answers: clicks go first.
+            match check_key(&client, &account, &policy, &key.id, Priority::Background).await {
                 Ok(Some((view, before))) => {
                     observer.status_changed(&view, before);
                     changed.push(view);
@@ -212,15 +213,17 @@ async fn follow(
 }
 
 /// Asks the API about one key now and records the answer. Returns the new view and the status
-/// before, when the status changed. Failures are scheduled for a later try.
+/// before, when the status changed. Failures are scheduled for a later try. `priority`: whether
+/// someone is waiting (a refresh they asked for) or not (the follow-up).
 pub async fn check_key(
     client: &ApiClient,
     account: &Account,
     policy: &FollowPolicy,
     key_id: &str,
+    priority: Priority,
 ) -> Result<Option<(KeyView, KeyStatus)>, ApiError> {
     let before = status::view_by_id(account, key_id).ok().flatten().map(|view| view.status);
-    match client.get_key(key_id).await {
+    match client.with_priority(priority).get_key(key_id).await {
         Ok(api_key) => {
             let now = Utc::now();
             let stored = account.with_store(|store| {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use unloc_desk::access::Access;
-use unloc_desk::api::{ApiBase, ApiClient, ClientConfig, PartnerId, RetryPolicy};
+use unloc_desk::api::{ApiBase, ApiClient, ClientConfig, GovernorConfig, PartnerId, RetryPolicy};
 use unloc_desk::environment::EnvDefaults;
 use unloc_desk::secrets::{MemoryStore, SecretStore};
 use unloc_sim::{Route, SimConfig, Simulator};
@@ -32,7 +32,8 @@ pub async fn spawn_sim_with(config: SimConfig) -> Simulator {
 }
 
 /// A client configuration for `api_base` with the simulator's partner id and `token`: the app's retry
-/// policy (3 attempts) with short waits, and short timeouts.
+/// policy (3 attempts) and the governor's rules with short waits and a budget for many requests, and
+/// short timeouts.
 pub fn client_config_at(api_base: &str, sim: &Simulator, token: &str) -> ClientConfig {
     let mut config = ClientConfig::new(
         ApiBase::parse(api_base).unwrap(),
@@ -43,6 +44,11 @@ pub fn client_config_at(api_base: &str, sim: &Simulator, token: &str) -> ClientC
     config.request_timeout = REQUEST_TIMEOUT;
     config.retry =
         RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
+    config.governor = GovernorConfig {
+        interval: Duration::from_millis(1),
+        first_pause: Duration::from_millis(10),
+        ..GovernorConfig::default()
+    };
     config
 }
 
@@ -65,6 +71,8 @@ pub fn requests_on(sim: &Simulator, route: Route) -> usize {
 pub fn access_with(secrets: Arc<dyn SecretStore>, env: EnvDefaults) -> Access {
     Access::new(secrets, env).with_client_tuning(|mut config| {
         config.retry.base_delay = Duration::from_millis(5);
+        config.governor.interval = Duration::from_millis(1);
+        config.governor.first_pause = Duration::from_millis(10);
         config
     })
 }

@@ -159,6 +159,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         requests: Mutex::new(VecDeque::new()),
         hmac_secret: config.hmac_secret,
         keys: Mutex::new(keys),
+        started: std::time::Instant::now(),
     });
     let task = tokio::spawn(server::serve(listener, Arc::clone(&state)));
     Ok(Simulator { state, addr, task })

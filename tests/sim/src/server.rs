@@ -53,6 +53,9 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// The injected fault that was applied, in its CLI spelling.
     pub fault: Option<String>,
+    /// When the request arrived, in milliseconds since the simulator started (to check a client's
+    /// pacing: nothing inside a `Retry-After`, no bursts over its budget).
+    pub at_ms: u64,
 }
 
 /// Lock-out settings; `after == 0` disables the lock-out.
@@ -115,6 +118,8 @@ pub(crate) struct State {
     /// Signs app-switch links.
     pub hmac_secret: String,
     pub keys: Mutex<KeyStore>,
+    /// The simulator's start, the zero of `RecordedRequest::at_ms`.
+    pub started: Instant,
 }
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent, so a
@@ -294,7 +299,9 @@ async fn api(state: &State, req: &Request, stream: &mut TcpStream) -> std::io::R
     let token = bearer(req);
     let authorized = token == Some(state.token.as_str()) && target.partner() == Some(state.partner_id.as_str());
     let fault = lock(&state.faults).take(route);
+    let at_ms = u64::try_from(state.started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let mut record = RecordedRequest {
+        at_ms,
         method: req.method.clone(),
         path: req.path.clone(),
         route,
