@@ -528,8 +528,13 @@ async fn admin_endpoints() {
     let log = request(a, "GET", "/__admin/requests", &[], "").await.unwrap().json();
     let log = log["requests"].as_array().unwrap();
     assert_eq!(log.len(), 3, "admin calls are not logged: {log:?}");
+    // Arrival times in ms since the start: in order, and not far in the future.
+    let times: Vec<u64> = log.iter().map(|entry| entry["atMs"].as_u64().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]) && times[2] < 60_000, "{times:?}");
+    let mut first = log[0].clone();
+    first.as_object_mut().unwrap().remove("atMs");
     assert_eq!(
-        log[0],
+        first,
         serde_json::json!({
             "method": "GET", "path": "/v1/partners/demo-partner/locks", "route": "locks",
             "lockId": null, "keyId": null, "authorized": true, "status": 503, "fault": "status:503"
