@@ -1,8 +1,8 @@
 // Loading for a list Unloc serves (locks, a lock's events) into a ListView: the saved copy first, then Unloc.
 
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { renderError } from '../errors.js';
-import { formatClock, formatDateTimeLong } from '../format.js';
+import { formatClock, formatDateTimeLong, formatNumber } from '../format.js';
 
 /**
  * Loading for a list Unloc serves (locks, events): the saved copy (cached_*) at once, also offline,
@@ -22,6 +22,7 @@ export class CachedThenLive {
    * @param {string} o.source  banner source and error context ("locks", "events")
    * @param {string} o.loadingKey  progress text while nothing is shown yet
    * @param {string} o.refreshingKey  progress text while rows are on screen
+   * @param {string} [o.skippedKey]  plural key for "N items could not be read" (the page's `skipped`)
    * @param {(error: object) => boolean} [o.onFailure]  handles an error itself (true) before the banner
    */
   constructor(o) {
@@ -31,6 +32,13 @@ export class CachedThenLive {
     this.fetchedAt = null;
     this.seq = 0;
     this.destroyed = false;
+    this.skipped = 0; // items Unloc sent that could not be read (not shown; details in the log)
+    if (o.skippedKey) {
+      this.skippedNotice = document.createElement('p');
+      this.skippedNotice.className = 'skipped-notice';
+      this.skippedNotice.setAttribute('role', 'status');
+      o.parts.updated.after(this.skippedNotice);
+    }
   }
 
   destroy() {
@@ -43,10 +51,12 @@ export class CachedThenLive {
     this.loading = false;
     this.error = null;
     this.fetchedAt = null;
+    this.skipped = 0;
   }
 
   accept(page) {
     this.fetchedAt = page?.fetchedAt ?? new Date().toISOString();
+    this.skipped = Number.isFinite(page?.skipped) ? page.skipped : 0;
     const rows = this.o.rowsOf(page ?? {});
     this.o.list.setItems(Array.isArray(rows) ? rows : []);
     this.o.onData?.();
@@ -108,6 +118,10 @@ export class CachedThenLive {
     } else {
       updated.textContent = '';
       updated.removeAttribute('title');
+    }
+    if (this.skippedNotice) {
+      const n = this.skipped;
+      this.skippedNotice.textContent = n > 0 ? tn(this.o.skippedKey, n, { count: formatNumber(n) }) : '';
     }
     if (this.error && !loaded) renderError(error, this.error, { context: this.o.source, onRetry: () => this.load() });
     else error.replaceChildren();

@@ -62,6 +62,7 @@ class LockView {
       source: 'events',
       loadingKey: 'events.loading',
       refreshingKey: 'events.refreshing',
+      skippedKey: 'events.skipped',
       onFailure: (error) => this.onFailure(error),
     });
     this.back.addEventListener('click', () => this.goBack());
@@ -253,7 +254,7 @@ function grantDetail(auth) {
   const explain = document.createElement('p');
   explain.className = 'grant-text';
   explain.textContent =
-    kind === 'opt-in' ? t('lock.grant.optIn') : kind === 'opt-out' ? t('lock.grant.optOut') : t('lock.grant.unknown', { value: auth ?? '' });
+    kind === 'opt-in' ? t('lock.grant.optIn') : kind === 'opt-out' ? t('lock.grant.optOut') : auth ? t('lock.grant.unknown', { value: String(auth) }) : t('lock.grant.unstated');
   grant.append(grantBadge(auth), explain);
   return grant;
 }

@@ -66,6 +66,7 @@ class LocksView {
       source: 'locks',
       loadingKey: 'locks.loading',
       refreshingKey: 'locks.refreshing',
+      skippedKey: 'locks.skipped',
     });
     this.wire(q('#locks-refresh'));
   }
@@ -151,9 +152,11 @@ class LocksView {
     return t('locks.heading');
   }
 
-  show({ focus, focusLockId } = {}) {
+  show({ focus, focusLockId, page } = {}) {
     if (this.savedScroll) this.list.scroller.scrollTop = this.savedScroll;
     this.list.virtual.refresh();
+    // Sign-in already fetched the list (that is how the token was checked): no second request.
+    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) this.loader.accept(page);
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
     if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
     if (focus === 'search') this.list.search.focus();
