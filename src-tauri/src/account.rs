@@ -36,8 +36,9 @@ impl Account {
     }
 
     /// Opens the database of this partner at this API base, in `dir` (`None`: in memory, for
-    /// tests). Whatever happens, the user keeps working: a damaged file is replaced, and if no
-    /// file can be used at all the data stays in memory this run. Either is returned as a notice.
+    /// tests). Whatever happens, the user keeps working: a damaged file is replaced, and if the file
+    /// cannot be used (a full, read-only, busy or failing disk) it is left alone and the data stays
+    /// in memory this run. Either is returned as a notice whose kind says which.
     pub fn open(dir: Option<&Path>, partner_id: &str, api_base: &str) -> (Account, Option<AppError>) {
         let (store, notice) = match dir {
             None => (Store::in_memory(), None),
@@ -53,10 +54,13 @@ impl Account {
                     }
                     Err(error) => {
                         log::error!("local database unusable: {error}");
-                        let notice = AppError::new(
-                            ErrorKind::StoreReset,
-                            format!("{error}; this session keeps its data in memory only"),
-                        );
+                        // A full, read-only, busy or failing disk is named as such; the file stays.
+                        let message = format!("{error}; this session keeps its data in memory only");
+                        let kind = match AppError::from(error).kind {
+                            ErrorKind::Internal => ErrorKind::StoreReset,
+                            kind => kind,
+                        };
+                        let notice = AppError::new(kind, message);
                         (Store::in_memory(), Some(notice))
                     }
                 }

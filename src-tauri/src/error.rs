@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::api::{ApiError, UrlRuleError};
 use crate::secrets::SecretError;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreProblem};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -30,6 +30,11 @@ pub enum ErrorKind {
     NotSignedIn,
     SettingsReset,
     StoreReset,
+    StoreDamaged,
+    StoreBusy,
+    StoreFull,
+    StoreReadOnly,
+    StoreIo,
     UpdateRejected,
     Internal,
 }
@@ -54,6 +59,11 @@ impl ErrorKind {
             ErrorKind::NotSignedIn => "notSignedIn",
             ErrorKind::SettingsReset => "settingsReset",
             ErrorKind::StoreReset => "storeReset",
+            ErrorKind::StoreDamaged => "storeDamaged",
+            ErrorKind::StoreBusy => "storeBusy",
+            ErrorKind::StoreFull => "storeFull",
+            ErrorKind::StoreReadOnly => "storeReadOnly",
+            ErrorKind::StoreIo => "storeIo",
             ErrorKind::UpdateRejected => "updateRejected",
             ErrorKind::Internal => "internal",
         }
@@ -144,10 +154,19 @@ impl From<SecretError> for AppError {
     }
 }
 
-/// The local database failing is no fault of the user's and nothing they can fix from the form.
+/// Each way the local database can fail says what it is: a full disk is something the user (or
+/// their IT support) can fix, a damaged file is repaired at the next start.
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
-        AppError::internal(error.to_string())
+        let kind = match error.problem() {
+            StoreProblem::Damaged => ErrorKind::StoreDamaged,
+            StoreProblem::Busy => ErrorKind::StoreBusy,
+            StoreProblem::Full => ErrorKind::StoreFull,
+            StoreProblem::ReadOnly => ErrorKind::StoreReadOnly,
+            StoreProblem::Io => ErrorKind::StoreIo,
+            StoreProblem::TooNew | StoreProblem::Other => ErrorKind::Internal,
+        };
+        AppError::new(kind, error.to_string())
     }
 }
 
@@ -204,8 +223,25 @@ mod tests {
     }
 
     #[test]
-    fn store_failures_are_internal() {
-        let error = AppError::from(StoreError::TooNew(99));
-        assert_eq!(error.kind, ErrorKind::Internal);
+    fn each_store_failure_gets_its_own_kind() {
+        let sqlite = |code: std::ffi::c_int| {
+            let error = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+            AppError::from(StoreError::Sqlite(error)).kind
+        };
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_CORRUPT), ErrorKind::StoreDamaged);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_NOTADB), ErrorKind::StoreDamaged);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_BUSY), ErrorKind::StoreBusy);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_LOCKED), ErrorKind::StoreBusy);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_FULL), ErrorKind::StoreFull);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_READONLY), ErrorKind::StoreReadOnly);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_IOERR), ErrorKind::StoreIo);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_IOERR_WRITE), ErrorKind::StoreIo);
+        assert_eq!(sqlite(rusqlite::ffi::SQLITE_CANTOPEN), ErrorKind::StoreIo);
+        let io = |kind: std::io::ErrorKind| AppError::from(StoreError::Io(kind.into())).kind;
+        assert_eq!(io(std::io::ErrorKind::StorageFull), ErrorKind::StoreFull);
+        assert_eq!(io(std::io::ErrorKind::ReadOnlyFilesystem), ErrorKind::StoreReadOnly);
+        assert_eq!(io(std::io::ErrorKind::PermissionDenied), ErrorKind::StoreReadOnly);
+        assert_eq!(io(std::io::ErrorKind::Other), ErrorKind::StoreIo);
+        assert_eq!(AppError::from(StoreError::TooNew(99)).kind, ErrorKind::Internal);
     }
 }

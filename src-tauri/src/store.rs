@@ -2,8 +2,10 @@
 //!
 //! It remembers what the API cannot list — every key this app created, keys first seen in event
 //! histories, keys a user added by id — and caches the last locks and events so the app opens with
-//! data at once and stays useful offline. A damaged file is set aside and a fresh one started: the
-//! cache is rebuilt from the API, and the app never stops over it.
+//! data at once and stays useful offline. A damaged file (and only a damaged one: SQLite says
+//! CORRUPT or NOTADB, or the integrity check fails) is set aside with its WAL files and a fresh one
+//! started: the cache is rebuilt from the API. A busy, full, read-only or failing disk is reported
+//! as what it is ([`StoreProblem`]) and the file is left where it is.
 
 use std::path::{Path, PathBuf};
 
@@ -58,6 +60,48 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a store error means for the file and for the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreProblem {
+    /// The file is not a sound database: the only case in which it is set aside.
+    Damaged,
+    /// Another connection holds the file locked.
+    Busy,
+    /// The disk (or the user's quota) is full.
+    Full,
+    /// The file or its folder may not be written (read-only disk, permissions).
+    ReadOnly,
+    /// The disk failed to read or write, or the file could not be opened at all.
+    Io,
+    /// The schema is from a newer version of the app.
+    TooNew,
+    /// Anything else (a stored value that does not decode, a misuse of SQLite).
+    Other,
+}
+
+impl StoreError {
+    pub fn problem(&self) -> StoreProblem {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => match error.code {
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StoreProblem::Damaged,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreProblem::Busy,
+                ErrorCode::DiskFull => StoreProblem::Full,
+                ErrorCode::ReadOnly => StoreProblem::ReadOnly,
+                ErrorCode::SystemIoFailure | ErrorCode::CannotOpen => StoreProblem::Io,
+                _ => StoreProblem::Other,
+            },
+            StoreError::Sqlite(_) | StoreError::Decode(_) => StoreProblem::Other,
+            StoreError::Io(error) => match error.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => StoreProblem::Full,
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => StoreProblem::ReadOnly,
+                _ => StoreProblem::Io,
+            },
+            StoreError::TooNew(_) => StoreProblem::TooNew,
+        }
+    }
+}
 
 /// Where a key record came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +165,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// How long opening waits for another connection's lock before saying the file is busy.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What opening found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Opened {
@@ -141,20 +188,36 @@ impl Store {
         dir.join(format!("{readable}-{hash:016x}.sqlite3"))
     }
 
-    /// Opens (or creates) the database at `path`, setting a damaged one aside.
+    /// Opens (or creates) the database at `path`, setting a damaged one aside. Any other
+    /// failure is returned and the file left alone: a full or read-only disk is no reason to lose data.
     pub fn open(path: &Path) -> StoreResult<(Store, Opened)> {
+        Self::open_waiting(path, BUSY_TIMEOUT)
+    }
+
+    /// `open`, waiting at most `busy_timeout` for another connection's lock.
+    pub fn open_waiting(path: &Path, busy_timeout: std::time::Duration) -> StoreResult<(Store, Opened)> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        match Self::open_checked(path) {
-            Ok(store) => Ok((store, Opened::Ready)),
-            Err(StoreError::TooNew(version)) => Err(StoreError::TooNew(version)),
+        let conn = Connection::open(path).map_err(|error| explain(path, error.into()))?;
+        match Self::prepare(&conn, busy_timeout) {
+            Ok(()) => Ok((Store { conn }, Opened::Ready)),
+            Err(error) if error.problem() != StoreProblem::Damaged => Err(explain(path, error)),
             Err(error) => {
                 let reason = error.to_string();
-                log::warn!("local database {} unusable ({reason}); starting a fresh one", path.display());
-                let set_aside = set_aside(path)?;
-                let store = Self::open_checked(path)?;
-                Ok((store, Opened::Recovered { set_aside, reason }))
+                log::warn!("local database {} damaged ({reason}); starting a fresh one", path.display());
+                // Moved while the connection is still open: closing it deletes the WAL files it
+                // knows by name. Where an open file cannot be renamed (Windows), it is closed first
+                // and only the main file is kept.
+                let moved = set_aside(path);
+                drop(conn);
+                let set_aside = match moved {
+                    Ok(set_aside) => set_aside,
+                    Err(_) => set_aside(path)?,
+                };
+                let conn = Connection::open(path)?;
+                Self::prepare(&conn, busy_timeout)?;
+                Ok((Store { conn }, Opened::Recovered { set_aside, reason }))
             }
         }
     }
@@ -166,9 +229,9 @@ impl Store {
         Ok(Store { conn })
     }
 
-    fn open_checked(path: &Path) -> StoreResult<Store> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    /// Checks the file is a sound database, then brings its schema up to date.
+    fn prepare(conn: &Connection, busy_timeout: std::time::Duration) -> StoreResult<()> {
+        conn.busy_timeout(busy_timeout)?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
         if check != "ok" {
             return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
@@ -177,8 +240,8 @@ impl Store {
             )));
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(&conn)?;
-        Ok(Store { conn })
+        migrate(conn)?;
+        Ok(())
     }
 
     pub fn schema_version(&self) -> StoreResult<i64> {
@@ -394,7 +457,25 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// Moves a damaged database (and its WAL files) aside; returns where it went.
+/// SQLite says only "unable to open" when a database cannot be opened for writing: where the
+/// folder refuses a new file, that (read-only, full) is the better answer.
+fn explain(path: &Path, error: StoreError) -> StoreError {
+    if error.problem() != StoreProblem::Io {
+        return error;
+    }
+    let probe = with_suffix(path, ".probe");
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            error
+        }
+        Err(refused) if refused.kind() == std::io::ErrorKind::AlreadyExists => error,
+        Err(refused) => StoreError::Io(refused),
+    }
+}
+
+/// Moves a damaged database and its WAL files aside, under names that keep them together (the
+/// WAL may hold the newest pages, so someone recovering the file needs it); returns where it went.
 fn set_aside(path: &Path) -> StoreResult<PathBuf> {
     let stamp = Utc::now().format("%Y%m%dT%H%M%S");
     let aside = path.with_extension(format!("sqlite3.damaged-{stamp}"));
@@ -402,11 +483,18 @@ fn set_aside(path: &Path) -> StoreResult<PathBuf> {
         std::fs::rename(path, &aside)?;
     }
     for suffix in ["-wal", "-shm"] {
-        let mut companion = path.as_os_str().to_owned();
-        companion.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(companion));
+        let companion = with_suffix(path, suffix);
+        if companion.exists() {
+            std::fs::rename(&companion, with_suffix(&aside, suffix))?;
+        }
     }
     Ok(aside)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Stored timestamps sort as text: always UTC with milliseconds.
@@ -586,6 +674,69 @@ mod tests {
         assert!(std::fs::read(&set_aside).unwrap().starts_with(b"this is not"));
         assert!(store.cached_locks().unwrap().is_none());
         store.save_locks(&[lock("a")], Utc::now()).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_file_takes_its_wal_files_along() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        std::fs::write(with_suffix(&path, "-wal"), b"wal pages").unwrap();
+        std::fs::write(with_suffix(&path, "-shm"), b"shared memory").unwrap();
+        let (_store, opened) = Store::open(&path).unwrap();
+        let Opened::Recovered { set_aside, .. } = opened else { panic!("expected recovery, got {opened:?}") };
+        assert_eq!(std::fs::read(with_suffix(&set_aside, "-wal")).unwrap(), b"wal pages");
+        // SQLite rewrites the shared-memory index while it looks at the file; it only has to come along.
+        assert!(with_suffix(&set_aside, "-shm").exists());
+    }
+
+    /// Names in `dir` of files set aside as damaged.
+    fn set_aside_files(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".damaged-"))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_opened_is_an_io_problem_and_stays() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        std::fs::create_dir(&path).unwrap();
+        let error = Store::open(&path).err().expect("a folder is not a database");
+        assert_eq!(error.problem(), StoreProblem::Io, "{error}");
+        assert!(path.is_dir());
+        assert!(set_aside_files(&dir).is_empty());
+    }
+
+    #[test]
+    fn a_busy_database_is_busy_not_damaged() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        drop(Store::open(&path).unwrap());
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;")
+            .unwrap();
+        let error = Store::open_waiting(&path, std::time::Duration::from_millis(50)).err().expect("the file is locked");
+        assert_eq!(error.problem(), StoreProblem::Busy, "{error}");
+        assert!(set_aside_files(&dir).is_empty());
+        drop(holder);
+        let (store, opened) = Store::open(&path).unwrap();
+        assert_eq!(opened, Opened::Ready);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_read_only_connection_refuses_writes_as_read_only() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let store = Store { conn };
+        let error = store.save_locks(&[lock("a")], Utc::now()).unwrap_err();
+        assert_eq!(error.problem(), StoreProblem::ReadOnly, "{error}");
     }
 
     #[test]

@@ -7,7 +7,8 @@ import { t, tn } from './i18n.js';
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
   'offline', 'timeout', 'invalidResponse', 'tooLarge', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
-  'settingsReset', 'storeReset', 'conflict', 'updateRejected', 'internal',
+  'settingsReset', 'storeReset', 'storeDamaged', 'storeBusy', 'storeFull', 'storeReadOnly', 'storeIo',
+  'conflict', 'updateRejected', 'internal',
 ];
 
 const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId'];
