@@ -18,7 +18,7 @@ use crate::environment::EnvDefaults;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::actions::KeyContext;
 use crate::keys::follow::{FollowPolicy, FollowUp, KeyObserver};
-use crate::secrets::{Keychain, SecretStore};
+use crate::secrets::{legacy_token_account, token_account, Keychain, SecretStore};
 use crate::session::{Caller, Session, Sessions, TokenRejected};
 use crate::settings::Settings;
 use crate::sync::lock;
@@ -122,8 +122,12 @@ impl Access {
         let client = self.build_client(api_base.clone(), partner_id.clone(), token.clone())?;
         let locks = client.list_locks().await?;
 
-        let (token_saved, problem) = match self.keychain.set(partner_id.to_string(), token).await {
-            Ok(()) => (true, None),
+        let (token_saved, problem) = match self.keychain.set(token_account(&partner_id, &api_base), token).await {
+            Ok(()) => {
+                // A token kept the old way is superseded by the one just checked and kept.
+                self.forget_legacy_token(&partner_id).await;
+                (true, None)
+            }
             Err(error) => {
                 log::warn!("signed in, but the token could not be kept: {error}");
                 (false, Some(AppError::from(error)))
@@ -143,13 +147,17 @@ impl Access {
         Ok((info, locks))
     }
 
-    /// Signs in silently with the token the keychain holds for this partner, without a
-    /// network call (the first list call checks it). `Ok(false)`: no token kept.
+    /// Signs in silently with the token the keychain holds for this partner at this address,
+    /// without a network call (the first list call checks it). `Ok(false)`: no token kept.
     pub async fn restore(&self, partner_id: &str, api_base: Option<&str>) -> Result<bool> {
         let partner_id = PartnerId::parse(partner_id)?;
         let api_base = self.effective_base(api_base)?;
-        let Some(token) = self.keychain.get(partner_id.to_string()).await? else {
-            return Ok(false);
+        let token = match self.keychain.get(token_account(&partner_id, &api_base)).await? {
+            Some(token) => token,
+            None => match self.migrate_legacy_token(&partner_id, &api_base).await? {
+                Some(token) => token,
+                None => return Ok(false),
+            },
         };
         let client = self.build_client(api_base, partner_id, token)?;
         let account = self.open_account(&client);
@@ -195,8 +203,41 @@ impl Access {
         let Some(session) = self.sessions.end().await else {
             return Ok(());
         };
+        self.forget(&session).await
+    }
+
+    /// Stops the ended session's follow-up and removes its token (and any kept the old way).
+    async fn forget(&self, session: &Session) -> Result<()> {
         self.follow_up.stop();
-        Ok(self.keychain.delete(session.client.partner_id().to_string()).await?)
+        let (partner_id, api_base) = (session.client.partner_id(), session.client.api_base());
+        self.keychain.delete(token_account(partner_id, api_base)).await?;
+        self.forget_legacy_token(partner_id).await;
+        Ok(())
+    }
+
+    /// A token kept under the partner id alone (before 1.0) is used only for Unloc's production
+    /// address: the only address a release build could have sent it to without the user typing
+    /// another one, and Unloc's own, so no one learns it who did not issue it. It is moved under
+    /// the new account on the way. For any other address it is not used: the user signs in once
+    /// more, and that sign-in (or a sign-out) removes it.
+    async fn migrate_legacy_token(&self, partner_id: &PartnerId, api_base: &ApiBase) -> Result<Option<SecretString>> {
+        if *api_base != ApiBase::production() {
+            return Ok(None);
+        }
+        let Some(token) = self.keychain.get(legacy_token_account(partner_id.as_str())).await? else {
+            return Ok(None);
+        };
+        match self.keychain.set(token_account(partner_id, api_base), token.clone()).await {
+            Ok(()) => self.forget_legacy_token(partner_id).await,
+            Err(error) => log::warn!("could not move the kept token to its address: {error}"),
+        }
+        Ok(Some(token))
+    }
+
+    async fn forget_legacy_token(&self, partner_id: &PartnerId) {
+        if let Err(error) = self.keychain.delete(legacy_token_account(partner_id.as_str())).await {
+            log::warn!("could not remove a token kept the old way: {error}");
+        }
     }
 
     async fn begin(&self, client: ApiClient, account: Account) {
@@ -221,10 +262,16 @@ impl Access {
 }
 
 impl TokenRejected for Access {
-    /// The kept token is no good any more: sign out, so the next start does not try it again.
-    fn token_rejected(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    /// The kept token is no good any more: sign out, so the next start does not try it again —
+    /// but only if the rejected session is still the current one. A 401 arriving late for a
+    /// partner signed out since (or replaced by another) leaves the current session alone.
+    fn token_rejected<'a>(&'a self, session: &'a Session) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
-            if let Err(error) = self.sign_out().await {
+            let Some(ended) = self.sessions.end_if_current(session).await else {
+                log::info!("a rejected token of a session that is no longer current was ignored");
+                return;
+            };
+            if let Err(error) = self.forget(&ended).await {
                 log::warn!("could not remove the rejected token: {error}");
             }
         })

@@ -1,4 +1,6 @@
 //! What the environment offers the demo and the tests: default API base, partner id and token.
+//! Debug builds only: a release build never takes an address or a token from its environment, so
+//! nothing started around the installed app can point it (and a kept token) at another server.
 
 use secrecy::SecretString;
 
@@ -13,9 +15,21 @@ pub struct EnvDefaults {
     pub token: Option<SecretString>,
 }
 
+/// Whether this build reads `UNLOC_*` defaults at all: debug builds (the demo, the end-to-end suite) do.
+pub const HONOURED: bool = cfg!(debug_assertions);
+
 impl EnvDefaults {
     pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::for_build(HONOURED, |name| std::env::var(name).ok())
+    }
+
+    /// The defaults a build takes: none at all unless `honoured`.
+    pub fn for_build(honoured: bool, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        if honoured {
+            Self::from_lookup(lookup)
+        } else {
+            EnvDefaults::default()
+        }
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
@@ -37,5 +51,38 @@ impl EnvDefaults {
 
     pub fn default_api_base(&self) -> ApiBase {
         self.api_base.clone().unwrap_or_else(ApiBase::production)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn everything(name: &str) -> Option<String> {
+        match name {
+            "UNLOC_API_BASE" => Some("https://elsewhere.example/v1".to_owned()),
+            "UNLOC_PARTNER_ID" => Some("partner-from-env".to_owned()),
+            "UNLOC_API_TOKEN" => Some("token-from-the-environment".to_owned()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_release_build_takes_nothing_from_the_environment() {
+        let defaults = EnvDefaults::for_build(false, everything);
+        assert!(defaults.api_base.is_none() && defaults.partner_id.is_none() && defaults.token.is_none());
+        assert_eq!(defaults.default_api_base(), ApiBase::production());
+    }
+
+    #[test]
+    fn a_debug_build_takes_the_demos_defaults() {
+        let defaults = EnvDefaults::for_build(true, everything);
+        assert_eq!(defaults.default_api_base().as_str(), "https://elsewhere.example/v1");
+        assert_eq!(defaults.partner_id.as_deref(), Some("partner-from-env"));
+        assert_eq!(
+            defaults.token.as_ref().map(|token| token.expose_secret().to_owned()).as_deref(),
+            Some("token-from-the-environment")
+        );
     }
 }

@@ -47,6 +47,44 @@ pub fn notification_for(before: KeyStatus, after: KeyStatus) -> Option<&'static 
     }
 }
 
+/// Many Linux notification daemons read a body as markup (the spec's `body-markup`: `<b>`,
+/// `<a href>`, `<img>`); macOS and Windows show it as it is.
+const BODY_IS_MARKUP: bool = cfg!(all(unix, not(target_os = "macos")));
+
+/// Title and body of a notification about `key`. Lock names and phone numbers come from Unloc
+/// (lock owners write the names): where the body is markup it is escaped, so they stay text.
+pub fn notification_text(
+    catalog: &crate::catalog::Catalog,
+    message: &str,
+    key: &KeyView,
+    body_is_markup: bool,
+) -> (String, String) {
+    let recipient = key.msn.as_deref().unwrap_or("—");
+    let lock = key.lock_name.as_deref().unwrap_or(&key.lock_id);
+    let title = catalog.text(&format!("{message}.title"), &[]);
+    let body = catalog.text(&format!("{message}.body"), &[("recipient", recipient), ("lock", lock)]);
+    if body_is_markup {
+        (title, escape_markup(&body))
+    } else {
+        (title, body)
+    }
+}
+
+fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 impl KeyObserver for ShellObserver {
     fn keys_changed(&self, keys: &[KeyView]) {
         if let Err(error) = self.app.emit(KEYS_CHANGED, keys) {
@@ -59,10 +97,7 @@ impl KeyObserver for ShellObserver {
             return;
         };
         let catalog = crate::catalog::Catalog::for_language(self.language());
-        let recipient = key.msn.as_deref().unwrap_or("—");
-        let lock = key.lock_name.as_deref().unwrap_or(&key.lock_id);
-        let title = catalog.text(&format!("{message}.title"), &[]);
-        let body = catalog.text(&format!("{message}.body"), &[("recipient", recipient), ("lock", lock)]);
+        let (title, body) = notification_text(&catalog, message, key, BODY_IS_MARKUP);
         // Desktops without a notification service just do not show it; the UI still updates.
         if let Err(error) = self.app.notification().builder().title(title).body(body).show() {
             log::info!("desktop notification not shown: {error}");
@@ -83,5 +118,41 @@ mod tests {
         assert_eq!(notification_for(KeyStatus::Active, KeyStatus::Revoked), None);
         assert_eq!(notification_for(KeyStatus::Scheduled, KeyStatus::Active), None);
         assert_eq!(notification_for(KeyStatus::Unknown, KeyStatus::Active), None);
+    }
+
+    fn hostile_key() -> KeyView {
+        KeyView {
+            id: "k".into(),
+            lock_id: "l".into(),
+            lock_name: Some(r#"<a href="https://evil.example">Bod</a> & <img src=x>"#.into()),
+            lock_opt_in: None,
+            msn: Some("+47<b>1</b>".into()),
+            route: None,
+            start: None,
+            end: None,
+            api_state: None,
+            status: KeyStatus::Active,
+            origin: "created",
+            created_at: None,
+            first_seen: chrono::Utc::now(),
+            last_checked: None,
+            waiting_since: None,
+            settled: true,
+            already_revoked: None,
+        }
+    }
+
+    #[test]
+    fn text_from_unloc_is_escaped_where_the_body_is_markup() {
+        let catalog = crate::catalog::Catalog::for_language("en");
+        let (_, body) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), true);
+        assert!(!body.contains('<') && !body.contains('>'), "{body}");
+        assert!(
+            body.contains("&lt;a href=&quot;https://evil.example&quot;&gt;Bod&lt;/a&gt; &amp; &lt;img src=x&gt;"),
+            "{body}"
+        );
+        assert!(body.contains("+47&lt;b&gt;1&lt;/b&gt;"), "{body}");
+        let (_, plain) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), false);
+        assert!(plain.contains(r#"<a href="https://evil.example">Bod</a> & <img src=x>"#), "{plain}");
     }
 }

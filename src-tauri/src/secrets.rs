@@ -8,8 +8,22 @@ use std::sync::{Arc, Mutex};
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// The keychain "service" under which tokens are filed; the account is the partner id.
+/// The keychain "service" under which tokens are filed; the account is [`token_account`].
 pub const KEYCHAIN_SERVICE: &str = "no.unlocdesk.desktop";
+
+/// The keychain account of a token: the partner id **and** the API address it was saved for, so
+/// a token is only ever read back for the address it belongs to. Partner ids hold no white space,
+/// so the space between the two cannot be part of either.
+pub fn token_account(partner_id: impl std::fmt::Display, api_base: impl std::fmt::Display) -> String {
+    format!("{partner_id} {api_base}")
+}
+
+/// Before 1.0 the account was the partner id alone. Such an entry is read only for Unloc's own
+/// production address (the only one a release build could default to) and then moved under
+/// [`token_account`]; see `access`.
+pub fn legacy_token_account(partner_id: &str) -> String {
+    partner_id.to_owned()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {

@@ -44,12 +44,22 @@ impl Sessions {
     pub async fn end(&self) -> Option<Session> {
         self.current.write().await.take()
     }
+
+    /// Ends the current session only if it is `session` (the same client, not merely the same
+    /// partner): a late answer to a session that is already gone must not end its successor.
+    pub async fn end_if_current(&self, session: &Session) -> Option<Session> {
+        let mut current = self.current.write().await;
+        match &*current {
+            Some(now) if Arc::ptr_eq(&now.client, &session.client) => current.take(),
+            _ => None,
+        }
+    }
 }
 
-/// Told when Unloc rejects the token during a session (401): the kept token is no good any more.
+/// Told when Unloc rejects the token of `session` (401): its kept token is no good any more.
 /// The layer that owns the keychain passes it down; the modules below only call it.
 pub trait TokenRejected: Send + Sync {
-    fn token_rejected(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    fn token_rejected<'a>(&'a self, session: &'a Session) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
 /// A session and whom to tell when Unloc rejects its token: what a domain action needs to call the API.
@@ -73,7 +83,7 @@ impl<'a> Caller<'a> {
 
     /// Unloc answered 401 to a call made outside `call`.
     pub async fn token_rejected(&self) {
-        self.on_rejected.token_rejected().await;
+        self.on_rejected.token_rejected(&self.session).await;
     }
 
     /// Runs an API call with the session's client. A 401 means the kept token is no longer

@@ -5,12 +5,17 @@ use std::sync::Arc;
 use secrecy::ExposeSecret;
 use unloc_desk::environment::EnvDefaults;
 use unloc_desk::error::{AppError, ErrorKind};
-use unloc_desk::secrets::{MemoryStore, SecretStore};
+use unloc_desk::secrets::{legacy_token_account, token_account, MemoryStore, SecretStore};
 use unloc_desk::settings::Settings;
 use unloc_sim::{Fault, FaultRule, Route};
 
 mod common;
 use common::{access_with, spawn_sim};
+
+/// The keychain account of the simulator's partner at the simulator's address.
+fn account(sim: &unloc_sim::Simulator) -> String {
+    token_account(sim.partner_id(), sim.api_base())
+}
 
 #[tokio::test]
 async fn a_right_token_is_checked_kept_in_the_keychain_and_opens_a_session() {
@@ -21,7 +26,7 @@ async fn a_right_token_is_checked_kept_in_the_keychain_and_opens_a_session() {
     assert!(info.token_saved);
     assert_eq!(info.partner_id, sim.partner_id());
     assert_eq!((locks.locks.len(), locks.skipped), (sim.locks().len(), 0));
-    assert_eq!(keychain.get(sim.partner_id()).unwrap().unwrap().expose_secret(), sim.token());
+    assert_eq!(keychain.get(&account(&sim)).unwrap().unwrap().expose_secret(), sim.token());
     assert!(access.session().await.is_ok());
 }
 
@@ -32,7 +37,7 @@ async fn a_wrong_token_is_refused_and_nothing_is_stored() {
     let access = access_with(keychain.clone(), EnvDefaults::default());
     let error = access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unauthorized);
-    assert!(keychain.get(sim.partner_id()).unwrap().is_none());
+    assert!(keychain.get(&account(&sim)).unwrap().is_none());
     assert_eq!(access.session().await.err().unwrap().kind, ErrorKind::NotSignedIn);
 }
 
@@ -76,7 +81,7 @@ async fn the_demo_token_from_the_environment_stands_in_for_an_empty_field() {
     let access = access_with(keychain.clone(), env);
     let (info, _) = access.sign_in(sim.partner_id(), "", None).await.unwrap();
     assert_eq!(info.api_base, sim.api_base());
-    assert!(keychain.get(sim.partner_id()).unwrap().is_some());
+    assert!(keychain.get(&account(&sim)).unwrap().is_some());
 }
 
 #[tokio::test]
@@ -114,7 +119,7 @@ async fn signing_out_removes_the_token() {
     let access = access_with(keychain.clone(), EnvDefaults::default());
     access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
     access.sign_out().await.unwrap();
-    assert!(keychain.get(sim.partner_id()).unwrap().is_none());
+    assert!(keychain.get(&account(&sim)).unwrap().is_none());
     assert_eq!(access.session().await.err().unwrap().kind, ErrorKind::NotSignedIn);
 }
 
@@ -128,7 +133,7 @@ async fn a_token_rejected_later_is_forgotten() {
     let error =
         access.caller().await.unwrap().call(|client| async move { client.list_locks().await }).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unauthorized);
-    assert!(keychain.get(sim.partner_id()).unwrap().is_none());
+    assert!(keychain.get(&account(&sim)).unwrap().is_none());
 }
 
 #[tokio::test]
@@ -185,4 +190,74 @@ async fn startup_without_a_partner_does_not_touch_the_keychain() {
         .await;
     assert!(!startup.signed_in);
     assert!(startup.problem.is_none(), "{:?}", startup.problem);
+}
+
+#[tokio::test]
+async fn a_token_is_read_back_only_for_the_address_it_was_saved_for() {
+    let (here, elsewhere) = (spawn_sim().await, spawn_sim().await);
+    assert_eq!(here.partner_id(), elsewhere.partner_id(), "one partner id at two addresses");
+    let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    access_with(keychain.clone(), EnvDefaults::default())
+        .sign_in(here.partner_id(), here.token(), Some(&here.api_base()))
+        .await
+        .unwrap();
+
+    let next_start = access_with(keychain.clone(), EnvDefaults::default());
+    assert!(!next_start.restore(here.partner_id(), Some(&elsewhere.api_base())).await.unwrap());
+    assert!(next_start.caller().await.is_err(), "no session, so nothing can be sent anywhere");
+    assert!(next_start.restore(here.partner_id(), Some(&here.api_base())).await.unwrap());
+    assert!(keychain.get(&token_account(here.partner_id(), elsewhere.api_base())).unwrap().is_none());
+    assert!(elsewhere.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_token_kept_the_old_way_is_used_only_for_unlocs_own_address_and_moved() {
+    let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    let old_token = secrecy::SecretString::from("a-token-kept-by-an-older-version".to_owned());
+    keychain.set(&legacy_token_account("partner-old"), &old_token).unwrap();
+
+    // Another address (here a simulator's): the old entry is not used.
+    let sim = spawn_sim().await;
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    assert!(!access.restore("partner-old", Some(&sim.api_base())).await.unwrap());
+    assert!(sim.requests().is_empty());
+
+    // Unloc's production address: used, and moved under the partner id and the address.
+    assert!(access.restore("partner-old", None).await.unwrap());
+    let moved = keychain.get(&token_account("partner-old", "https://api.unloc.app/v1")).unwrap();
+    assert_eq!(moved.unwrap().expose_secret(), "a-token-kept-by-an-older-version");
+    assert!(keychain.get(&legacy_token_account("partner-old")).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_sign_in_replaces_a_token_kept_the_old_way() {
+    let sim = spawn_sim().await;
+    let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+    keychain.set(&legacy_token_account(sim.partner_id()), &secrecy::SecretString::from("old".to_owned())).unwrap();
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    assert!(keychain.get(&legacy_token_account(sim.partner_id())).unwrap().is_none());
+    assert!(keychain.get(&account(&sim)).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_late_401_for_a_previous_partner_leaves_the_current_session_alone() {
+    let first = spawn_sim().await;
+    let second =
+        common::spawn_sim_with(unloc_sim::SimConfig { partner_id: "second-partner".into(), ..common::sim_config() })
+            .await;
+    let keychain = Arc::new(MemoryStore::default());
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    access.sign_in(first.partner_id(), first.token(), Some(&first.api_base())).await.unwrap();
+    let first_caller = access.caller().await.unwrap();
+
+    // The user signs in as another partner while a call of the first is still under way.
+    access.sign_in(second.partner_id(), second.token(), Some(&second.api_base())).await.unwrap();
+    first.add_fault(FaultRule::always(Route::Locks, Fault::Status { code: 401, body: None, retry_after: None }));
+    let error = first_caller.call(|client| async move { client.list_locks().await }).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unauthorized);
+
+    let current = access.session().await.expect("still signed in");
+    assert_eq!(current.client.partner_id().as_str(), "second-partner");
+    assert!(keychain.get(&account(&second)).unwrap().is_some(), "the current token is kept");
 }

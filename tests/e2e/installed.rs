@@ -14,6 +14,13 @@ async fn installed_package_opens_at_sign_in_with_its_name_and_icon() -> TestResu
         .run(async |client, _scenario| {
             let heading = visible_text(client, "#signin-view h1").await?;
             ensure!(heading.contains("Sign in"), "sign-in heading: {heading}");
+            // The harness offers UNLOC_PARTNER_ID and UNLOC_API_BASE: a release build takes neither.
+            let offered = client.execute("return document.querySelector('#partner-id').value", vec![]).await?;
+            ensure_eq!(
+                offered,
+                serde_json::json!(""),
+                "a release build must not take the partner id from the environment"
+            );
             screenshot(client, "installed-signin").await?;
             // The window list shows the app's name and icon.
             let windows = Command::new("xdotool").args(["search", "--name", "^Unloc Desk"]).output()?;

@@ -66,7 +66,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                     let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
                     ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                     wait_visible(client, "#signin-error").await?;
-                    ensure_eq!(keychain_token(sim.partner_id()), None, "a rejected token is forgotten");
+                    ensure_eq!(keychain_token(sim), None, "a rejected token is forgotten");
                     Ok(())
                 })
                 .await

@@ -23,13 +23,13 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
             let error = visible_text(client, "#signin-error").await?;
             ensure!(error.to_lowercase().contains("token"), "sign-in error should name the token: {error}");
             ensure!(!error.contains(sim.token()));
-            ensure_eq!(keychain_token(sim.partner_id()), None, "a wrong token must not be stored");
+            ensure_eq!(keychain_token(sim), None, "a wrong token must not be stored");
 
             // The right token: the locks view with every lock.
             sign_in(client, sim.token()).await?;
             wait_visible(client, "#locks-view").await?;
             wait_lock_rows(client).await?;
-            ensure_eq!(keychain_token(sim.partner_id()).as_deref(), Some(sim.token()), "the token is kept in the keychain");
+            ensure_eq!(keychain_token(sim).as_deref(), Some(sim.token()), "the token is kept in the keychain");
             let token_field = client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
             ensure_eq!(token_field, json!(""), "the token must not linger in the form");
 
@@ -114,7 +114,7 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
             wait_visible(client, "#signin-view").await?;
             let partner = client.find(Locator::Css("#partner-id")).await?.prop("value").await?;
             ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
-            ensure_eq!(keychain_token(sim.partner_id()), None, "sign-out must remove the token");
+            ensure_eq!(keychain_token(sim), None, "sign-out must remove the token");
             assert_nothing_executed(client).await?;
             audit_secrets(client, &scenario.home, sim.token()).await?;
             Ok(())

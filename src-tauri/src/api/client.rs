@@ -250,7 +250,7 @@ impl Prioritized<'_> {
     pub async fn list_locks(self) -> Result<LockList, ApiError> {
         let url = format!("{}/locks", self.client.partner_root);
         let bytes = self.client.send(self.priority, Request::get(&url), MAX_BODY_BYTES).await?;
-        super::decode::locks(&bytes)
+        super::decode::locks_redacting(&bytes, self.client.token.expose_secret())
     }
 
     /// `GET /locks/{lockId}/events`: every use of this partner's keys on one lock (two months at
@@ -258,7 +258,7 @@ impl Prioritized<'_> {
     pub async fn list_events(self, lock_id: &str) -> Result<EventList, ApiError> {
         let url = format!("{}/locks/{}/events", self.client.partner_root, encode_segment(lock_id));
         let bytes = self.client.send(self.priority, Request::get(&url), MAX_HISTORY_BYTES).await?;
-        super::decode::events(&bytes)
+        super::decode::events_redacting(&bytes, self.client.token.expose_secret())
     }
 
     /// `POST /keys`: asks Unloc to create a key. Asynchronous on Unloc's side: the key starts
@@ -268,14 +268,14 @@ impl Prioritized<'_> {
         let url = format!("{}/keys", self.client.partner_root);
         let request = Request { method: Method::POST, url: &url, body: Some(body) };
         let bytes = self.client.send(self.priority, request, MAX_BODY_BYTES).await?;
-        json(&bytes)
+        json(&bytes, self.client.token.expose_secret())
     }
 
     /// `GET /keys/{keyId}`: a key's state, validity and uses.
     pub async fn get_key(self, key_id: &str) -> Result<Key, ApiError> {
         let url = format!("{}/keys/{}", self.client.partner_root, encode_segment(key_id));
         let bytes = self.client.send(self.priority, Request::get(&url), MAX_BODY_BYTES).await?;
-        json(&bytes)
+        json(&bytes, self.client.token.expose_secret())
     }
 
     /// `DELETE /keys/{keyId}`: revokes a key at once. A second revoke answers 409 (`Conflict`).
@@ -287,8 +287,8 @@ impl Prioritized<'_> {
     }
 }
 
-fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    super::decode::json(bytes)
+fn json<T: DeserializeOwned>(bytes: &[u8], token: &str) -> Result<T, ApiError> {
+    super::decode::json_redacting(bytes, token)
 }
 
 /// One HTTP request, kept so that it can be sent again.

@@ -31,24 +31,37 @@ const LOGGED_REASONS: usize = 5;
 
 /// `GET /locks`: the wrapped `{"locks":[...]}` body or the pre-1.0 bare array.
 pub fn locks(bytes: &[u8]) -> Result<LockList, ApiError> {
+    locks_redacting(bytes, "")
+}
+
+/// [`locks`], with every parser detail cleaned as [`json_redacting`] does.
+pub(crate) fn locks_redacting(bytes: &[u8], token: &str) -> Result<LockList, ApiError> {
     #[derive(Deserialize)]
     struct Wrapped {
         locks: Tolerant<Lock>,
     }
-    let list =
-        if first_byte(bytes) == Some(b'[') { json::<Tolerant<Lock>>(bytes)? } else { json::<Wrapped>(bytes)?.locks };
-    list.log_skipped("locks");
+    let list = if first_byte(bytes) == Some(b'[') {
+        json_redacting::<Tolerant<Lock>>(bytes, token)?
+    } else {
+        json_redacting::<Wrapped>(bytes, token)?.locks
+    };
+    list.log_skipped("locks", token);
     Ok(LockList { locks: list.items, skipped: list.skipped.len() })
 }
 
 /// `GET /locks/{lockId}/events`: `{"events":[...]}`.
 pub fn events(bytes: &[u8]) -> Result<EventList, ApiError> {
+    events_redacting(bytes, "")
+}
+
+/// [`events`], with every parser detail cleaned as [`json_redacting`] does.
+pub(crate) fn events_redacting(bytes: &[u8], token: &str) -> Result<EventList, ApiError> {
     #[derive(Deserialize)]
     struct Wrapped {
         events: Tolerant<LockEvent>,
     }
-    let list = json::<Wrapped>(bytes)?.events;
-    list.log_skipped("events");
+    let list = json_redacting::<Wrapped>(bytes, token)?.events;
+    list.log_skipped("events", token);
     Ok(EventList { events: list.items, skipped: list.skipped.len() })
 }
 
@@ -67,12 +80,13 @@ struct Tolerant<T> {
 }
 
 impl<T> Tolerant<T> {
-    /// The details go to the log; the UI only gets the count.
-    fn log_skipped(&self, what: &str) {
+    /// The details go to the log, cleaned like any parser detail; the UI only gets the count.
+    fn log_skipped(&self, what: &str, token: &str) {
         if self.skipped.is_empty() {
             return;
         }
-        let reasons: Vec<&str> = self.skipped.iter().take(LOGGED_REASONS).map(String::as_str).collect();
+        let reasons: Vec<String> =
+            self.skipped.iter().take(LOGGED_REASONS).map(|reason| clean(reason, token)).collect();
         log::warn!(
             "{} {what} from Unloc could not be read and are not shown: {}",
             self.skipped.len(),
@@ -124,8 +138,15 @@ pub fn created_key(bytes: &[u8]) -> Result<CreatedKey, ApiError> {
 /// Any JSON answer body, with the client's error mapping: every failure is
 /// `InvalidResponse`, and an empty body says so in plain words.
 pub(crate) fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    json_redacting(bytes, "")
+}
+
+/// [`json`], with the parser's detail cleaned like an error body's ([`error_detail`]): serde_json
+/// quotes pieces of the body in its messages ("invalid type: string \"…\""), so the detail is
+/// cut to single-line visible text of at most 200 characters and never contains `token`.
+pub(crate) fn json_redacting<T: DeserializeOwned>(bytes: &[u8], token: &str) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| ApiError::InvalidResponse {
-        detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { error.to_string() },
+        detail: if bytes.is_empty() { "the answer was empty".to_owned() } else { clean(&error.to_string(), token) },
     })
 }
 
@@ -141,13 +162,16 @@ pub(crate) fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 pub fn error_detail(bytes: &[u8], token: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     let text = DETAIL_FIELDS.iter().find_map(|field| value.get(field).and_then(|v| v.as_str()))?;
+    let text = clean(text, token);
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// Visible single-line text without `token`, at most 200 characters, no trailing white space.
+fn clean(text: &str, token: &str) -> String {
     let visible: String = text.chars().filter(|&c| !is_hidden(c)).collect();
     let mut text: String = redact(visible, token).chars().take(MAX_DETAIL_CHARS).collect();
-    if text.trim().is_empty() {
-        return None;
-    }
     text.truncate(text.trim_end().len());
-    Some(text)
+    text
 }
 
 /// Replaces every occurrence of `token`, again until none is left: one pass can leave a new
@@ -321,6 +345,24 @@ mod tests {
         assert_eq!(error_detail(br#"{"message":" \t "}"#, token), None);
         assert_eq!(error_detail(br#"{"message":42,"error":"boom"}"#, token).as_deref(), Some("boom"));
         assert_eq!(error_detail(b"<html>oops</html>", token), None);
+    }
+
+    #[test]
+    fn parser_details_are_redacted_like_error_details() {
+        let token = "s3cret-token-value";
+        // A string where a number belongs: serde_json quotes the string in its message.
+        let body = r#"["s3cret-token-value \u202e\n\u0007 trailing"]"#;
+        let plain = invalid_detail(
+            serde_json::from_slice::<Vec<u8>>(body.as_bytes())
+                .map_err(|error| ApiError::InvalidResponse { detail: error.to_string() }),
+        );
+        assert!(plain.contains(token), "the raw message quotes the body: {plain}");
+        let detail = invalid_detail(json_redacting::<Vec<u8>>(body.as_bytes(), token));
+        assert!(!detail.contains(token), "{detail}");
+        assert!(detail.contains("[token]"), "{detail}");
+        assert!(!detail.chars().any(is_hidden), "{detail:?}");
+        let long = format!("[{}]", serde_json::to_string(&"y".repeat(500)).unwrap());
+        assert_eq!(invalid_detail(json::<Vec<u8>>(long.as_bytes())).chars().count(), MAX_DETAIL_CHARS);
     }
 
     #[test]

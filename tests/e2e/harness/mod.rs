@@ -189,7 +189,7 @@ impl Scenario {
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)?;
         let driver = Driver::start(&home, &sim, env)?;
-        forget_token(sim.partner_id());
+        forget_token(&sim);
         Ok(Scenario { name, sim, home, driver })
     }
 
@@ -210,7 +210,7 @@ impl Scenario {
 
 impl Drop for Scenario {
     fn drop(&mut self) {
-        forget_token(self.sim.partner_id());
+        forget_token(&self.sim);
         let _ = std::fs::remove_dir_all(&self.home);
     }
 }

@@ -10,12 +10,17 @@ use super::{ensure, ensure_eq, files_under, TestResult};
 /// The keychain service the app files tokens under (src-tauri/src/secrets.rs).
 const KEYCHAIN_SERVICE: &str = "no.unlocdesk.desktop";
 
-pub fn keychain_token(partner_id: &str) -> Option<String> {
-    keyring::Entry::new(KEYCHAIN_SERVICE, partner_id).ok()?.get_password().ok()
+/// The keychain account of the simulator's partner at the simulator's address (`secrets::token_account`).
+fn token_account(sim: &unloc_sim::Simulator) -> String {
+    format!("{} {}", sim.partner_id(), sim.api_base())
 }
 
-pub fn forget_token(partner_id: &str) {
-    if let Ok(entry) = keyring::Entry::new(KEYCHAIN_SERVICE, partner_id) {
+pub fn keychain_token(sim: &unloc_sim::Simulator) -> Option<String> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, &token_account(sim)).ok()?.get_password().ok()
+}
+
+pub fn forget_token(sim: &unloc_sim::Simulator) {
+    if let Ok(entry) = keyring::Entry::new(KEYCHAIN_SERVICE, &token_account(sim)) {
         let _ = entry.delete_credential();
     }
 }
