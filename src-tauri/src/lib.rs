@@ -18,6 +18,7 @@ pub mod store;
 pub mod sync;
 mod updates;
 pub mod views;
+mod window;
 
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub fn run() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
 
     let result = tauri::Builder::default()
+        .plugin(window::single_instance())
+        .plugin(window::remembered_place())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
@@ -48,6 +51,7 @@ pub fn run() {
                 .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default());
             app.manage(AppState::new(access, settings_file, settings, problem));
             updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
+            window::exit_on_terminate(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -24,6 +24,9 @@ mkdir -p tests/artifacts
 export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
 tests/scripts/with-desktop.sh cargo test --workspace --no-fail-fast -- --test-threads=2
 
+echo "== one app, one window: a second start, the window's place after a restart"
+tests/scripts/one-window.sh
+
 echo "== the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
 tests/scripts/hostile-report.sh
 

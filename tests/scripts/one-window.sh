@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# One app, one window: a second start with the same folders exits at once and leaves one window
+# (the first is brought forward), and a moved and resized window comes back at its place after a
+# restart. Runs the debug binary (cargo build -p unloc-desk --bins) inside tests/scripts/with-desktop.sh:
+# Xvfb without a window manager, a private D-Bus session, its own XDG folders.
+# Usage: tests/scripts/one-window.sh [APP_BINARY]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [[ ${UNLOC_IN_DESKTOP:-} != 1 ]]; then
+  exec tests/scripts/with-desktop.sh "$0" "$@"
+fi
+
+app=$(realpath "${1:-target/debug/unloc-desk}")
+[[ -x $app ]] || { echo "one-window: $app is missing: run cargo build -p unloc-desk --bins" >&2; exit 1; }
+work=$(mktemp -d -t unloc-one-window.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "one-window: FAILED: $*" >&2
+  for log in "$work"/*.log; do tail -5 "$log" | sed "s|^|  $(basename "$log"): |" >&2 || true; done
+  exit 1
+}
+
+windows() { xdotool search --onlyvisible --name '^Unloc Desk$' 2>/dev/null || true; }
+
+# Starts the app in the background; waits (60 s at most) until its window is mapped.
+start() {
+  "$app" >"$work/$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 600); do
+    [[ -n $(windows) ]] && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || fail "the app ($1) ended before it showed a window"
+    sleep 0.1
+  done
+  fail "no window within 60 s ($1)"
+}
+
+# Stops the app the way a log-out does (SIGTERM) and waits until it has exited.
+stop() {
+  kill -TERM "$1"
+  for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  fail "the app did not stop within 20 s of SIGTERM"
+}
+
+geometry() { # x y width height of the app's window
+  local window
+  window=$(windows | head -1)
+  [[ -n $window ]] || { echo "no window"; return 0; }
+  xwininfo -id "$window" 2>/dev/null | awk '/Absolute upper-left X/ {x=$4} /Absolute upper-left Y/ {y=$4}
+    /^ *Width:/ {w=$2} /^ *Height:/ {h=$2} END {print x, y, w, h}'
+}
+
+wait_geometry() { # wanted geometry, what it is about
+  local now=""
+  for _ in $(seq 200); do
+    now=$(geometry)
+    [[ $now == "$1" ]] && return 0
+    sleep 0.1
+  done
+  fail "$2: the window is at '$now', expected '$1'"
+}
+
+echo "one-window: first start"
+start first
+first=${pids[-1]}
+count=$(windows | wc -l)
+[[ $count == 1 ]] || fail "one start shows $count windows"
+
+echo "one-window: a second start with the same folders"
+started=$(date +%s%N)
+status=0
+timeout 30 "$app" >"$work/second.log" 2>&1 || status=$?
+took=$(( ($(date +%s%N) - started) / 1000000 ))
+[[ $status == 0 ]] || fail "the second start ended with status $status (124: it did not end within 30 s)"
+count=$(windows | wc -l)
+[[ $count == 1 ]] || fail "after a second start there are $count windows"
+kill -0 "$first" 2>/dev/null || fail "the first instance is gone"
+echo "one-window: the second start ended in ${took} ms and left 1 window"
+
+echo "one-window: move and resize, then restart"
+window=$(windows | head -1)
+xdotool windowsize "$window" 1000 700
+xdotool windowmove "$window" 123 77
+wait_geometry "123 77 1000 700" "after moving"
+stop "$first"
+start again
+wait_geometry "123 77 1000 700" "after the restart"
+echo "one-window: the window came back at 123,77 at 1000x700"
+echo "one-window: 2 passed, 0 failed"
