@@ -65,6 +65,9 @@ impl<'de> Deserialize<'de> for Grant {
 }
 
 /// What happened at a lock (`action`).
+///
+/// Shaped like `Grant` on purpose (known values, anything else kept verbatim): the two differ in
+/// what a non-text value means, so each spells out its own wire rules rather than share a macro.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Locked,
