@@ -21,7 +21,7 @@ use unloc_desk::error::{AppError, ErrorKind};
 use unloc_sim::expected::{expected, Call, Report};
 use unloc_sim::{fixtures, FaultRule, SimConfig, Simulator};
 
-/// Short enough that `delay:3000` times out, long enough for `drip` on 9 locks (about 1.2 s).
+/// The client's longest silence: short enough that `delay:3000` times out (`drip` keeps arriving).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// A row that takes longer than this is a hang, reported as a failure.
 const HANG: Duration = Duration::from_secs(30);
@@ -41,7 +41,7 @@ fn config(api_base: &str, sim: &Simulator) -> ClientConfig {
         SecretString::from(sim.token().to_owned()),
     );
     config.connect_timeout = REQUEST_TIMEOUT;
-    config.request_timeout = REQUEST_TIMEOUT;
+    config.read_timeout = REQUEST_TIMEOUT;
     // The app's policy (3 attempts, Retry-After honoured up to a limit), with short back-off.
     config.retry =
         RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(10), max_wait: Duration::from_secs(2) };
@@ -209,7 +209,7 @@ fn print_table(rows: &[Row]) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // 9 locks (the fixtures) keep `drip` inside the timeout; no lock-out, so 401 rows do not trip it.
+    // 9 locks (the fixtures) keep the table quick; no lock-out, so 401 rows do not trip it.
     let sim = match unloc_sim::start(SimConfig { locks: 9, lockout_after: 0, ..SimConfig::default() }).await {
         Ok(sim) => sim,
         Err(error) => {
@@ -218,7 +218,7 @@ async fn main() -> ExitCode {
         }
     };
     println!(
-        "Unloc API client vs. the simulator's fault catalogue ({} faults); client timeout {} s, \
+        "Unloc API client vs. the simulator's fault catalogue ({} faults); client read timeout {} s, \
          3 attempts for reads, Retry-After honoured up to 2 s, POST never retried.\n",
         unloc_sim::CATALOGUE.len(),
         REQUEST_TIMEOUT.as_secs()

@@ -3,11 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use unloc_desk::api::{Action, ApiClient, ApiError, Grant, PartnerId, RetryPolicy};
+use chrono::Utc;
+use unloc_desk::api::{Action, ApiClient, ApiError, Grant, NewKey, PartnerId, RetryPolicy};
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 mod common;
-use common::{client, client_config, requests_on, spawn_sim, spawn_sim_with};
+use common::{client, client_config, requests_on, spawn_sim, spawn_sim_with, test_client_config, Answer, RawServer};
 
 #[tokio::test]
 async fn lists_every_lock_with_grant_address_and_reference() {
@@ -387,4 +388,69 @@ async fn an_unreadable_event_is_skipped_and_counted() {
     answer_once(&sim, Route::Events, serde_json::json!({ "events": events }).to_string());
     let list = client(&sim).list_events(fixtures::HJEMME_LOCK_ID).await.unwrap();
     assert_eq!((list.events.len(), list.skipped), (total - 2, 2));
+}
+
+// --- The token goes to the configured address only ------------------------------------------------
+
+#[tokio::test]
+async fn a_redirect_to_another_server_is_an_error_and_nothing_reaches_that_server() {
+    let sim = spawn_sim().await;
+    let elsewhere = RawServer::start(Answer::Nothing).await;
+    let client = client(&sim);
+    let new_key = NewKey {
+        lock_id: fixtures::HJEMME_LOCK_ID.to_owned(),
+        msn: Some("+4790000000".to_owned()),
+        start: Utc::now(),
+        end: None,
+        route: None,
+    };
+    for code in [301, 302, 303, 307, 308] {
+        sim.clear_faults();
+        sim.clear_requests();
+        // The same path on the other server, so a client that followed would find what it asked for.
+        let fault = |path: &str| Fault::Redirect { code, location: Some(format!("{}{path}", elsewhere.url())) };
+        let partner_path = format!("/v1/partners/{}", sim.partner_id());
+        sim.add_fault(FaultRule::always(Route::Locks, fault(&format!("{partner_path}/locks"))));
+        sim.add_fault(FaultRule::always(Route::KeysCreate, fault(&format!("{partner_path}/keys"))));
+        let expected = ApiError::InvalidResponse {
+            detail: format!("Unloc answered with a redirect ({code}), which this app does not follow"),
+        };
+        assert_eq!(client.list_locks().await.unwrap_err(), expected, "GET, {code}");
+        // 307 and 308 ask for the same method and body again: the key would be created over there.
+        assert_eq!(client.create_key(&new_key).await.unwrap_err(), expected, "POST, {code}");
+        assert_eq!((requests_on(&sim, Route::Locks), requests_on(&sim, Route::KeysCreate)), (1, 1), "not retried");
+    }
+    assert_eq!(elsewhere.accepted(), 0, "the other server got a connection: {:?}", elsewhere.connections());
+}
+
+/// A 404 whose body is 50 MiB of JSON white space, announced with its length or sent in chunks.
+fn huge_error_answer(chunked: bool) -> Answer {
+    const PIECE: usize = 64 * 1024;
+    const PIECES: usize = 800;
+    let (framing, chunk) = if chunked {
+        let mut chunk = format!("{PIECE:x}\r\n").into_bytes();
+        chunk.extend(std::iter::repeat_n(b' ', PIECE));
+        chunk.extend_from_slice(b"\r\n");
+        ("Transfer-Encoding: chunked".to_owned(), chunk)
+    } else {
+        (format!("Content-Length: {}", PIECE * PIECES), vec![b' '; PIECE])
+    };
+    let head = format!("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n{framing}\r\n\r\n");
+    Answer::Stream { head, chunk, times: Some(PIECES) }
+}
+
+#[tokio::test]
+async fn a_50_mib_error_body_is_not_read_whole_with_or_without_its_length() {
+    for chunked in [false, true] {
+        let server = RawServer::start(huge_error_answer(chunked)).await;
+        let client =
+            ApiClient::new(test_client_config(&format!("{}/v1", server.url()), "partner", "a-token-of-some-length"))
+                .unwrap();
+        assert_eq!(client.list_locks().await.unwrap_err(), ApiError::NotFound, "chunked: {chunked}");
+        // The client stopped reading (at 64 KiB, or at once on the announced length) and hung up; what
+        // the server got rid of is at most what the two sockets' buffers hold, far below 50 MiB.
+        let served = server.served(1).await;
+        assert_eq!(served.len(), 1, "not retried");
+        assert!(served[0].written < 16 * 1024 * 1024, "chunked: {chunked}, {} bytes were taken", served[0].written);
+    }
 }

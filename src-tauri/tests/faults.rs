@@ -14,7 +14,7 @@ use unloc_sim::expected::expected_error;
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 mod common;
-use common::{client, client_config, client_config_at, requests_on, sim_config, spawn_sim_with, REQUEST_TIMEOUT};
+use common::{client, client_config, client_config_at, requests_on, sim_config, spawn_sim_with, READ_TIMEOUT};
 
 /// No test may take longer than this: a fault must end in an error, never in a hang.
 const NEVER_HANGS: Duration = Duration::from_secs(20);
@@ -210,7 +210,7 @@ async fn an_answer_slower_than_the_timeout_is_a_timeout_after_three_tries() {
     assert_eq!(error, ApiError::Timeout);
     assert!(message.contains("in time"));
     assert_eq!(requests, 3);
-    assert!(started.elapsed() < REQUEST_TIMEOUT * 3 + Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(started.elapsed() < READ_TIMEOUT * 3 + Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -227,15 +227,30 @@ async fn a_body_dripping_in_within_the_timeout_is_read_completely() {
 }
 
 #[tokio::test]
-async fn a_body_dripping_slower_than_the_timeout_is_a_timeout_not_a_hang() {
+async fn a_body_that_keeps_arriving_longer_than_the_read_timeout_is_read_completely() {
     // The catalogue's `drip` (64 bytes every 50 ms) needs about 2.5 s for 20 locks: longer than these
-    // tests' timeout, so here it is a timeout (the fault table's 9 locks arrive in time: success).
+    // tests' read timeout, but never silent for long. The timeout is for silence, not for a whole answer.
     let sim = sim().await;
     inject(&sim, Route::Locks, "drip");
+    let started = Instant::now();
+    let locks = returns(client(&sim).list_locks()).await.unwrap().locks;
+    assert_eq!(locks.len(), sim.locks().len());
+    assert!(started.elapsed() > READ_TIMEOUT, "the answer took longer than the read timeout: {:?}", started.elapsed());
+    assert_eq!(requests_on(&sim, Route::Locks), 1);
+}
+
+#[tokio::test]
+async fn a_body_that_goes_silent_longer_than_the_read_timeout_is_a_timeout_after_three_tries() {
+    // The head at once, then 2.5 s of silence before each kilobyte: more than the 1.5 s read timeout.
+    let sim = sim().await;
+    inject(&sim, Route::Locks, "drip:2500:1024");
+    let started = Instant::now();
     let error = returns(client(&sim).list_locks()).await.unwrap_err();
     assert_eq!(error, ApiError::Timeout);
     reported(&error, ErrorKind::Timeout.as_str(), sim.token());
     assert_eq!(requests_on(&sim, Route::Locks), 3);
+    // Each try gave up after one silence, not after the 7.5 s the whole answer would take.
+    assert!(started.elapsed() < READ_TIMEOUT * 3 + Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -377,6 +392,20 @@ async fn an_html_page_with_status_200_is_an_invalid_response() {
     assert_eq!(requests, 1);
 }
 
+// Never followed: the request and its token would go to whatever address the redirect names.
+#[tokio::test]
+async fn a_redirect_is_an_invalid_response_saying_so_and_never_followed() {
+    let (error, requests, message) = locks_under("redirect:307").await;
+    assert_eq!(
+        error,
+        ApiError::InvalidResponse {
+            detail: "Unloc answered with a redirect (307), which this app does not follow".into()
+        }
+    );
+    assert!(message.contains("redirect"), "{message}");
+    assert_eq!(requests, 1, "a redirect is not retried");
+}
+
 #[tokio::test]
 async fn an_empty_body_is_an_invalid_response_saying_so() {
     let (error, requests, message) = locks_under("empty").await;
@@ -390,7 +419,8 @@ async fn a_50_mib_answer_is_read_and_decoded() {
     let sim = sim().await;
     inject(&sim, Route::Locks, "huge");
     let started = Instant::now();
-    let locks = returns(client_with_time_for_50_mib(&sim).list_locks()).await.unwrap().locks;
+    // The tests' read timeout of 1.5 s: however long the whole answer takes, it keeps arriving.
+    let locks = returns(client(&sim).list_locks()).await.unwrap().locks;
     assert_eq!(locks.len(), sim.locks().len(), "the padding is whitespace around the real answer");
     assert_eq!(requests_on(&sim, Route::Locks), 1);
     assert!(started.elapsed() < NEVER_HANGS);
@@ -407,13 +437,6 @@ async fn an_answer_over_64_mib_is_refused_without_reading_it() {
     assert_eq!(requests_on(&sim, Route::Locks), 1);
     // Refused on its Content-Length: 80 MiB were never read.
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
-}
-
-/// 50 MiB through a debug build on a busy 2-core machine can take longer than `REQUEST_TIMEOUT`.
-fn client_with_time_for_50_mib(sim: &Simulator) -> ApiClient {
-    let mut config = client_config(sim, sim.token());
-    config.request_timeout = Duration::from_secs(15);
-    ApiClient::new(config).unwrap()
 }
 
 #[tokio::test]

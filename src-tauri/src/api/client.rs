@@ -1,11 +1,16 @@
 //! One HTTP client for the Unloc Partner API: built once, authenticated, with timeouts, typed
 //! errors, and every request through one [`Governor`] (concurrency, budget, shared pauses) with a
 //! careful retry policy for idempotent reads.
+//!
+//! The token goes to the configured API address and nowhere else: redirects are never followed (a
+//! 3xx is an error), and a loopback address (the simulator) is reached directly, never through a
+//! proxy from the environment.
 
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
@@ -46,7 +51,10 @@ pub struct ClientConfig {
     pub partner_id: PartnerId,
     pub token: SecretString,
     pub connect_timeout: Duration,
-    pub request_timeout: Duration,
+    /// The longest silence while waiting for an answer: for its head, then between two pieces of its
+    /// body. There is no limit on a whole answer: a 100 MiB history on a slow office line takes
+    /// minutes but keeps arriving; only an answer that stops arriving is given up.
+    pub read_timeout: Duration,
     pub retry: RetryPolicy,
     /// Concurrency, budget and pauses of every request this client sends.
     pub governor: GovernorConfig,
@@ -59,7 +67,7 @@ impl ClientConfig {
             partner_id,
             token,
             connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             governor: GovernorConfig::default(),
         }
@@ -73,6 +81,9 @@ pub struct ApiClient {
     partner_id: PartnerId,
     api_base: ApiBase,
     token: SecretString,
+    /// `Bearer {token}`, built once and shared by every request (see [`bearer`]); `None` when the
+    /// token cannot be a header value, and every request is then `Unauthorized`.
+    authorization: Option<HeaderValue>,
     retry: RetryPolicy,
     /// Every request of this client passes here; a new client (a new sign-in) starts without pauses.
     governor: Governor,
@@ -96,12 +107,21 @@ impl ApiClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("UnlocDesk/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .https_only(false) // ApiBase already allows plain http only on loopback.
+            .read_timeout(config.read_timeout)
+            // A redirect would take the request elsewhere; it is reported instead (`status_error`).
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(false); // ApiBase already allows plain http only on loopback.
+        if config.api_base.is_loopback() {
+            // HTTP(S)_PROXY/ALL_PROXY (and a system proxy) are for reaching the world; a proxy would
+            // see this plain-http loopback traffic, token included. Anything else keeps the proxy
+            // an office may need to reach Unloc (https through it is a tunnel the proxy cannot read).
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .build()
             .map_err(|error| ApiError::Offline { reason: format!("could not set up the connection: {error}") })?;
         let partner_root =
@@ -111,6 +131,7 @@ impl ApiClient {
             partner_root,
             partner_id: config.partner_id,
             api_base: config.api_base,
+            authorization: bearer(&config.token),
             token: config.token,
             retry: config.retry,
             governor: Governor::new(config.governor),
@@ -213,10 +234,9 @@ impl ApiClient {
         if let Some(body) = &request.body {
             builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.clone());
         }
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.token.expose_secret()))
-            .map_err(|_| ApiError::Unauthorized)?;
-        auth.set_sensitive(true);
-        builder = builder.header(AUTHORIZATION, auth);
+        // A clone shares the one zeroizing buffer (no new copy of the token per request).
+        let authorization = self.authorization.clone().ok_or(ApiError::Unauthorized)?;
+        builder = builder.header(AUTHORIZATION, authorization);
         let response = builder.send().await.map_err(transport_error)?;
         let status = response.status();
         if status.is_success() {
@@ -287,6 +307,29 @@ impl Prioritized<'_> {
     }
 }
 
+/// The `Authorization` header for `token`, marked sensitive: its `Debug` shows no token, and HTTP/2
+/// never puts it in the header compression table. `None` if the token holds characters a header
+/// cannot carry.
+///
+/// Where the token lives, and for how long: the `SecretString` is zeroized when the client is dropped,
+/// and this header's bytes, built in place (capacity reserved up front, so no reallocation leaves a
+/// stale copy), sit in a `Zeroizing` buffer shared by every request, wiped when the client and the last
+/// request holding a clone are gone. What remains beyond our reach: the copies hyper and rustls make
+/// while writing a request (their buffers are reused and freed, not wiped). The Unloc token is one
+/// long-lived credential the app keeps for the whole session anyway, so that window is what it costs
+/// to send it at all.
+fn bearer(token: &SecretString) -> Option<HeaderValue> {
+    const PREFIX: &[u8] = b"Bearer ";
+    let token = token.expose_secret().as_bytes();
+    let mut value = Zeroizing::new(Vec::with_capacity(PREFIX.len() + token.len()));
+    value.extend_from_slice(PREFIX);
+    value.extend_from_slice(token);
+    // `from_maybe_shared` keeps a `Bytes` as it is, so the header owns the zeroizing buffer itself.
+    let mut header = HeaderValue::from_maybe_shared(hyper::body::Bytes::from_owner(value)).ok()?;
+    header.set_sensitive(true);
+    Some(header)
+}
+
 fn json<T: DeserializeOwned>(bytes: &[u8], token: &str) -> Result<T, ApiError> {
     super::decode::json_redacting(bytes, token)
 }
@@ -338,6 +381,11 @@ fn paused_error(paused: Paused) -> ApiError {
 
 fn status_error(status: StatusCode, is_read: bool, retry_after: Option<Duration>, detail: Option<String>) -> ApiError {
     match status.as_u16() {
+        // Unloc's API never redirects; a redirect comes from something between (a proxy, a captive
+        // portal, a hijacked DNS name). Following it would send the request, token and all, elsewhere.
+        code @ 300..=399 => ApiError::InvalidResponse {
+            detail: format!("Unloc answered with a redirect ({code}), which this app does not follow"),
+        },
         400 => ApiError::BadRequest { detail },
         401 => ApiError::Unauthorized,
         // Reads are only refused with 403 during Unloc's lock-out after wrong tokens.
@@ -470,6 +518,10 @@ mod tests {
         assert_eq!(map(502, true), ApiError::Server { status: 502 });
         assert_eq!(map(503, true), ApiError::Maintenance { retry_after: None });
         assert_eq!(map(418, true), ApiError::UnexpectedStatus { status: 418 });
+        for code in [301, 302, 303, 307, 308] {
+            let ApiError::InvalidResponse { detail } = map(code, true) else { panic!("{code}") };
+            assert!(detail.contains("redirect") && detail.contains(&code.to_string()), "{detail}");
+        }
     }
 
     #[test]
@@ -533,6 +585,18 @@ mod tests {
             SecretString::from(token.to_owned()),
         ))
         .unwrap()
+    }
+
+    #[test]
+    fn the_authorization_header_is_sensitive_and_built_once() {
+        let client = client_with_token("s3cret-token-value");
+        let header = client.authorization.as_ref().unwrap();
+        assert_eq!(header.as_bytes(), b"Bearer s3cret-token-value");
+        assert!(header.is_sensitive());
+        // Debug prints of the request (reqwest's, a log line) show `Sensitive`, not the token.
+        assert!(!format!("{header:?}").contains("s3cret"), "{header:?}");
+        // A token a header cannot carry: every request is refused before it is sent.
+        assert!(client_with_token("line\nbreak").authorization.is_none());
     }
 
     #[test]

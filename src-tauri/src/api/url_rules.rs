@@ -62,6 +62,11 @@ impl ApiBase {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the base is on this machine (`localhost`, 127.0.0.0/8, `::1`): the simulator.
+    pub fn is_loopback(&self) -> bool {
+        Url::parse(&self.0).is_ok_and(|url| url.host().as_ref().is_some_and(is_loopback))
+    }
 }
 
 impl fmt::Display for ApiBase {
@@ -127,6 +132,19 @@ mod tests {
         assert_eq!(ApiBase::parse("http://api.unloc.app/v1"), Err(UrlRuleError::InsecureScheme));
         assert_eq!(ApiBase::parse("http://192.168.1.10/v1"), Err(UrlRuleError::InsecureScheme));
         assert_eq!(ApiBase::parse("http://localhost.evil.com/v1"), Err(UrlRuleError::InsecureScheme));
+    }
+
+    #[test]
+    fn knows_a_loopback_base_from_any_other() {
+        for base in ["http://127.0.0.1:8080/v1", "http://127.5.6.7/v1", "http://localhost:3000/v1", "http://[::1]:3/v1"]
+        {
+            assert!(ApiBase::parse(base).unwrap().is_loopback(), "{base}");
+        }
+        assert!(ApiBase::parse("https://localhost/v1").unwrap().is_loopback());
+        for base in ["https://api.unloc.app/v1", "https://127.0.0.1.nip.io/v1", "https://localhost.evil.com/v1"] {
+            assert!(!ApiBase::parse(base).unwrap().is_loopback(), "{base}");
+        }
+        assert!(!ApiBase::production().is_loopback());
     }
 
     #[test]

@@ -38,7 +38,8 @@ USAGE: unloc-sim [FLAGS]
                            SPEC: status:CODE[:retry-after=V][:body=TEXT] | delay:MS |
                                  drip[:MS[:BYTES]] | drop | reset | truncated | malformed |
                                  wrong-types | missing-fields | extra-fields | unknown-enum |
-                                 html | empty | huge[:MB];  *N = only the next N requests
+                                 html | empty | huge[:MB] | redirect:CODE[:LOCATION];
+                                 *N = only the next N requests
                            (the catalogue, with what each does: tests/sim/README.md)
   -h, --help               this text
 

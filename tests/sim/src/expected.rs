@@ -67,6 +67,8 @@ pub fn expected(spec: &str) -> Option<Expected> {
         "delay:3000" => read("timeout"),
         "drop" | "reset" | "truncated" => read("offline"),
         "malformed" | "html" | "empty" => read("invalidResponse"),
+        // Never followed: the token stays with the configured address, and the answer is unusable.
+        "redirect:307" => read("invalidResponse"),
         // Over the client's size cap for a lock list (64 MiB): its own kind, not "unexpected".
         "huge:80" => read("tooLarge"),
         // Every item is unreadable, but the envelope is intact: the answer succeeds with every item

@@ -132,19 +132,30 @@ pub enum Fault {
     /// The normal answer padded with JSON whitespace to `mb` MiB (still valid JSON), streamed from a small
     /// buffer so the simulator never holds it.
     Huge { mb: u64 },
+    /// A redirect (`code` 300–399) to `location`, or without one to [`DEFAULT_REDIRECT_LOCATION`]: a
+    /// client that follows it would take its request, and its token, somewhere else.
+    Redirect {
+        code: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
 }
 
 /// `drip` without arguments: 64 bytes every 50 ms, about 1.3 KB/s.
 pub const DEFAULT_DRIP: (u64, usize) = (50, 64);
 /// `huge` without a size: 50 MiB, below the app's 64 MiB limit on answers.
 pub const DEFAULT_HUGE_MB: u64 = 50;
+/// Where `redirect:CODE` sends a client: another host, one that never resolves (`.invalid`), so a
+/// client that follows the redirect fails there and says so.
+pub const DEFAULT_REDIRECT_LOCATION: &str = "https://unloc-desk-test.invalid/v1/elsewhere";
 /// The largest `huge` accepted (the simulator streams it, but a client may not).
 const MAX_HUGE_MB: u64 = 4096;
 
 impl Fault {
     /// Parses the CLI form: `status:503`, `status:429:retry-after=30`, `status:500:body=oops` (`body=`
     /// must come last and takes the rest, colons included), `delay:2000`, `drip[:MS[:BYTES]]`,
-    /// `huge[:MB]`, and without arguments `malformed`, `truncated`, `drop`, `reset`, `html`, `empty`,
+    /// `huge[:MB]`, `redirect:CODE[:LOCATION]` (the location takes the rest, colons included), and
+    /// without arguments `malformed`, `truncated`, `drop`, `reset`, `html`, `empty`,
     /// `wrong-types`, `missing-fields`, `extra-fields`, `unknown-enum`.
     pub fn parse(spec: &str) -> Result<Self, FaultParseError> {
         let spec = spec.trim();
@@ -222,6 +233,20 @@ impl Fault {
                     };
                 Ok(Self::Huge { mb })
             }
+            "redirect" => {
+                let rest = rest.ok_or(FaultParseError::Invalid(spec.to_owned(), "missing redirect status"))?;
+                let (code, location) = match rest.split_once(':') {
+                    Some((code, location)) => (code, Some(location.to_owned())),
+                    None => (rest, None),
+                };
+                let code = code.parse().ok().filter(|code| (300..=399).contains(code)).ok_or(
+                    FaultParseError::Invalid(spec.to_owned(), "redirect takes a status 300-399, e.g. redirect:302"),
+                )?;
+                if location.as_deref().is_some_and(str::is_empty) {
+                    return Err(FaultParseError::Invalid(spec.to_owned(), "the redirect location is empty"));
+                }
+                Ok(Self::Redirect { code, location })
+            }
             "malformed" => no_args(Self::Malformed),
             "truncated" => no_args(Self::Truncated),
             "drop" => no_args(Self::Drop),
@@ -264,6 +289,8 @@ impl Fault {
             Self::UnknownEnum => "unknown-enum".to_owned(),
             Self::Huge { mb } if *mb == DEFAULT_HUGE_MB => "huge".to_owned(),
             Self::Huge { mb } => format!("huge:{mb}"),
+            Self::Redirect { code, location: None } => format!("redirect:{code}"),
+            Self::Redirect { code, location: Some(location) } => format!("redirect:{code}:{location}"),
         }
     }
 
@@ -350,7 +377,7 @@ pub enum FaultParseError {
     UnknownRoute(String),
     #[error(
         "unknown fault {0:?} (expected status, delay, drip, drop, reset, truncated, malformed, wrong-types, \
-         missing-fields, extra-fields, unknown-enum, html, empty or huge)"
+         missing-fields, extra-fields, unknown-enum, html, empty, huge or redirect)"
     )]
     UnknownFault(String),
     #[error("invalid fault {0:?}: {1}")]
@@ -405,6 +432,7 @@ pub const CATALOGUE: &[CatalogueEntry] = &[
     CatalogueEntry { spec: "html", what: "200 with an HTML page (a captive portal)" },
     CatalogueEntry { spec: "empty", what: "200 with an empty body" },
     CatalogueEntry { spec: "huge", what: "the normal answer padded with whitespace to 50 MiB, streamed" },
+    CatalogueEntry { spec: "redirect:307", what: "307 Temporary Redirect to another host (never to be followed)" },
 ];
 
 /// The catalogue (see [`CATALOGUE`]).
@@ -481,6 +509,11 @@ mod tests {
         assert_eq!(Fault::parse("unknown-enum").unwrap(), Fault::UnknownEnum);
         assert_eq!(Fault::parse("huge").unwrap(), Fault::Huge { mb: 50 });
         assert_eq!(Fault::parse("huge:70").unwrap(), Fault::Huge { mb: 70 });
+        assert_eq!(Fault::parse("redirect:302").unwrap(), Fault::Redirect { code: 302, location: None });
+        assert_eq!(
+            Fault::parse("redirect:301:http://127.0.0.1:9/v1/x").unwrap(),
+            Fault::Redirect { code: 301, location: Some("http://127.0.0.1:9/v1/x".into()) }
+        );
     }
 
     #[test]
@@ -524,6 +557,7 @@ mod tests {
             Fault::ExtraFields,
             Fault::UnknownEnum,
             Fault::Huge { mb: 1 },
+            Fault::Redirect { code: 307, location: None },
         ];
         for f in &every_kind {
             assert!(kinds.contains(&kind(f)), "{f:?} is not in the catalogue");
@@ -536,6 +570,7 @@ mod tests {
             ["status", "status:abc", "status:99", "status:503:foo=1", "delay", "delay:soon", "drop:1", "explode", ""]
                 .into_iter()
                 .chain(["drip:0", "drip:5:0", "drip:x", "drip:1:2:3", "huge:0", "huge:5000", "huge:lots", "reset:1"])
+                .chain(["redirect", "redirect:200", "redirect:400", "redirect:abc", "redirect:302:"])
         {
             assert!(Fault::parse(bad).is_err(), "{bad:?} should fail");
         }
@@ -565,6 +600,8 @@ mod tests {
             "unknown-enum",
             "huge",
             "huge:70",
+            "redirect:307",
+            "redirect:308:http://127.0.0.1:9/v1/partners/p/locks",
         ] {
             assert_eq!(Fault::parse(s).unwrap().spec(), s);
         }
@@ -614,6 +651,11 @@ mod tests {
             (r#"{"kind":"wrong-types"}"#, Fault::WrongTypes),
             (r#"{"kind":"unknown-enum"}"#, Fault::UnknownEnum),
             (r#""missing-fields""#, Fault::MissingFields),
+            (r#"{"kind":"redirect","code":302}"#, Fault::Redirect { code: 302, location: None }),
+            (
+                r#"{"kind":"redirect","code":301,"location":"http://127.0.0.1:9/"}"#,
+                Fault::Redirect { code: 301, location: Some("http://127.0.0.1:9/".into()) },
+            ),
         ] {
             let r: FaultRule = serde_json::from_str(&format!(r#"{{"route":"locks","fault":{json}}}"#)).unwrap();
             assert_eq!(r.fault, fault, "{json}");

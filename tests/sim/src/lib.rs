@@ -37,6 +37,7 @@ pub use data::{
 };
 pub use fault::{
     catalogue, CatalogueEntry, Fault, FaultParseError, FaultRule, Route, CATALOGUE, DEFAULT_DRIP, DEFAULT_HUGE_MB,
+    DEFAULT_REDIRECT_LOCATION,
 };
 pub use keys::{
     app_switch_signature, app_switch_url, Approval, KeyState, PendingApprovalState, SimKey, DEFAULT_KEY_USER_NAME,

@@ -397,6 +397,8 @@ fn fault_response(fault: &Fault, target: &Target) -> Option<Response> {
                 .to_vec(),
         },
         Fault::Empty => Response::json_bytes(200, Vec::new()),
+        Fault::Redirect { code, location } => Response::error(*code, "moved")
+            .with_header("Location", location.as_deref().unwrap_or(crate::fault::DEFAULT_REDIRECT_LOCATION)),
         Fault::Delay { .. }
         | Fault::Truncated
         | Fault::Drop
