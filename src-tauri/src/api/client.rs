@@ -588,7 +588,7 @@ mod tests {
     }
 
     #[test]
-    fn the_authorization_header_is_sensitive_and_built_once() {
+    fn the_authorization_header_is_sensitive_and_never_holds_a_broken_token() {
         let client = client_with_token("s3cret-token-value");
         let header = client.authorization.as_ref().unwrap();
         assert_eq!(header.as_bytes(), b"Bearer s3cret-token-value");
