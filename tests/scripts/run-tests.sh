@@ -12,6 +12,7 @@ echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 node tests/scripts/ui-size.mjs
+node tests/scripts/locale-words.mjs --self-test
 
 echo "== the release workflow: pinned actions, least privilege, tag = version, updater key pair"
 tests/scripts/release-check.sh self-test

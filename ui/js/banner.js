@@ -2,7 +2,7 @@
 // a retry or a dismiss button. One banner at a time; `source` says which part of the app set it.
 
 import { fillNodes, t } from './i18n.js';
-import { describeError, isConnectionProblem, normalizeError } from './errors.js';
+import { describeError, isConnectionProblem, normalizeError, supportCopy } from './errors.js';
 import { formatClock, formatDateTimeLong } from './format.js';
 
 const bannerEl = document.getElementById('status-banner');
@@ -59,12 +59,6 @@ export function renderBanner() {
     next.textContent = info.action;
   }
   text.append(headline, next);
-  if (info.details) {
-    const details = document.createElement('p');
-    details.className = 'banner-details';
-    details.textContent = info.details;
-    text.append(details);
-  }
   const actions = document.createElement('div');
   actions.className = 'banner-actions';
   // lockedOut: no retry button — trying again before the block ends does not help.
@@ -74,6 +68,7 @@ export function renderBanner() {
   if (spec.dismissible) {
     actions.append(bannerButton(t('action.dismiss'), () => clearBanner(spec.source)));
   }
+  actions.append(...supportCopy(info));
   // Pressing Retry re-renders the banner: keep the keyboard focus on its button.
   const hadFocus = el.contains(document.activeElement);
   el.className = `status-banner banner-${tone}`;

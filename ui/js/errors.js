@@ -1,8 +1,9 @@
 // The one place that turns an AppError ({kind, message, field?, retryAfterSecs?}) — or anything
-// else that was thrown — into words for people: a title, what to do next, and a small details line.
-// The Rust `message` is never the main text; it only goes into the details line.
+// else that was thrown — into words for people: a title and what to do next. The Rust `message` is
+// developer text: it never shows on screen, only behind "Copy details for support".
 
 import { t, tn } from './i18n.js';
+import { copyButton } from './clipboard.js';
 
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
@@ -15,7 +16,8 @@ const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start
 
 // Where the same kind means something more specific (catalog prefix per context and kind).
 const CONTEXT_TEXT = {
-  signin: { notFound: 'error.notFound.signin', forbidden: 'error.forbidden.signin' },
+  // At sign-in a lock-out follows wrong tokens typed here; signed in, it says what happens next.
+  signin: { notFound: 'error.notFound.signin', forbidden: 'error.forbidden.signin', lockedOut: 'error.lockedOut.signin' },
   events: { notFound: 'error.notFound.lock', tooLarge: 'error.tooLarge.history' },
   // Signed in, but the keychain refused the token: this run works, the next start asks again.
   tokenNotSaved: { keychainUnavailable: 'error.keychainUnavailable.tokenNotSaved' },
@@ -85,12 +87,19 @@ export function describeError(raw, context) {
     field,
     title: t(`${prefix}.title`),
     action,
-    details: message ? t('error.details', { message }) : '',
+    // For support only (copied, never shown): what happened in the words of the code.
+    details: message ? `${kind}${context ? ` (${context})` : ''}: ${message}` : '',
   };
 }
 
+/** The "Copy details for support" button and its status line, or [] when there is nothing to copy. */
+export function supportCopy(info) {
+  if (!info.details) return [];
+  return copyButton({ label: t('error.copyDetails'), text: () => info.details, className: 'error-copy' });
+}
+
 /**
- * Fill container with the described error (title, next step, details) as text nodes.
+ * Fill container with the described error (title, next step, "Copy details for support") as text nodes.
  * With onRetry a "Try again" button is added (never for lockedOut: retrying too soon does not help).
  * Returns the description.
  */
@@ -103,20 +112,18 @@ export function renderError(container, raw, { context, onRetry } = {}) {
   action.className = 'error-action';
   action.textContent = info.action;
   const nodes = [title, action];
-  if (info.details) {
-    const details = document.createElement('p');
-    details.className = 'error-details';
-    details.textContent = info.details;
-    nodes.push(details);
-  }
+  const buttons = document.createElement('p');
+  buttons.className = 'error-buttons';
   if (onRetry && info.kind !== 'lockedOut') {
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'button';
     button.textContent = t('action.retry');
     button.addEventListener('click', onRetry);
-    nodes.push(button);
+    buttons.append(button);
   }
+  buttons.append(...supportCopy(info));
+  if (buttons.childElementCount) nodes.push(buttons);
   container.replaceChildren(...nodes);
   return info;
 }
