@@ -13,6 +13,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 node tests/scripts/ui-size.mjs
 node tests/scripts/locale-words.mjs --self-test
+node tests/scripts/ui-units.mjs
 
 echo "== the release workflow: pinned actions, least privilege, tag = version, updater key pair"
 tests/scripts/release-check.sh self-test

@@ -1,8 +1,9 @@
 // Display formats in the current UI language: dates (OS time zone, zone visible), phone numbers,
 // addresses, the grant (opt-in / opt-out), numbers, the folding used by every search box, and for keys:
-// durations, validity windows, the recipient number typed by people, local date-time input.
+// durations, validity windows, the recipient number typed by people, local date-time input (date-field.js).
 
 import { getLanguage, intlLocales, t, tn } from './i18n.js';
+import { datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue } from './date-field.js';
 
 let cache = null;
 
@@ -43,7 +44,7 @@ function joinParts(format, date) {
     .map((p, i) => {
       const next = parts[i + 1]?.type;
       if (p.type === 'literal' && (next === 'hour' || next === 'timeZoneName')) return ' ';
-      return p.value;
+      return p.type === 'timeZoneName' ? shortZoneText(p.value) : p.value;
     })
     .join('');
 }
@@ -175,7 +176,7 @@ export function formatDuration(ms) {
 }
 
 function zoneOf(d) {
-  return formats().dateTimeZone.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  return shortZoneText(formats().dateTimeZone.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '');
 }
 
 function sameDay(a, b) {
@@ -204,16 +205,18 @@ export function formatWindow(start, end) {
   return zs ? `${text}\u00a0${keep(zs)}` : text;
 }
 
-/** The OS time zone for hints, e.g. "Europe/Oslo (CET)". */
+/** The OS time zone for hints, as people know it: "Europe/Oslo (CET)", or "UTC+3" for Etc/GMT-3. */
 export function timeZoneLabel() {
-  let name = '';
+  let iana = '';
   try {
-    name = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+    iana = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
   } catch {
-    // Unknown zone: the short name alone will do.
+    // Unknown zone: the offset will do.
   }
-  const short = zoneOf(new Date());
-  return name && short && name !== short ? `${name} (${short})` : name || short;
+  const now = new Date();
+  const name = knownZoneName(iana, -now.getTimezoneOffset());
+  const short = zoneOf(now);
+  return short && short !== name ? `${name} (${short})` : name;
 }
 
 const PHONE_SEPARATORS = /[\s().\-/\u00a0]/g;
@@ -238,38 +241,15 @@ export function normalizePhone(input) {
   return { e164 };
 }
 
-const pad = (n, width = 2) => String(n).padStart(width, '0');
-
-/**
- * A Date as the value of a date-time field: "2026-11-26T14:05" for type=datetime-local, or
- * "26.11.2026 14:05" where the webview has no date-time field and shows a text box instead.
- */
-export function toDateTimeInputValue(date, inputType = 'datetime-local') {
-  const d = toDate(date);
-  if (!d) return '';
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  return inputType === 'datetime-local'
-    ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${time}`
-    : `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()} ${time}`;
+/** The key form's date-time text, in the app's language: value, parsed value and placeholder. */
+export function toDateTimeInputValue(date) {
+  return toDateFieldValue(date, intlLocales());
 }
 
-/**
- * A local date and time typed or picked by the user → Date (local time), or null when it is not one.
- * Accepts "2026-11-26T14:05", "2026-11-26 14:05" and "26.11.2026 14:05" (also "/" and "14.05").
- */
 export function parseDateTimeInput(text) {
-  const s = String(text ?? '').trim();
-  let y, mo, d, h = 0, mi = 0, sec = 0;
-  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2})[:.](\d{2})(?::(\d{2})(?:\.\d+)?)?)?$/.exec(s);
-  if (m) [, y, mo, d, h = 0, mi = 0, sec = 0] = m;
-  else {
-    m = /^(\d{1,2})[./](\d{1,2})[./](\d{4})(?:[,\s]+(?:kl\.?\s*)?(\d{1,2})[:.](\d{2}))?$/i.exec(s);
-    if (!m) return null;
-    [, d, mo, y, h = 0, mi = 0] = m;
-  }
-  const date = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec));
-  // new Date(2026, 1, 31) rolls over into March: such a day does not exist.
-  if (date.getFullYear() !== Number(y) || date.getMonth() !== Number(mo) - 1 || date.getDate() !== Number(d)) return null;
-  if (Number(h) > 23 || Number(mi) > 59) return null;
-  return date;
+  return parseDateField(text, intlLocales());
+}
+
+export function dateTimePlaceholder() {
+  return datePlaceholder(t('keyForm.dateLetters'), intlLocales());
 }

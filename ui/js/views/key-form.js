@@ -6,7 +6,9 @@
 import { createKey } from '../ipc.js';
 import { t } from '../i18n.js';
 import { describeError, renderError } from '../errors.js';
-import { formatPhone, normalizePhone, parseDateTimeInput, timeZoneLabel, toDateTimeInputValue } from '../format.js';
+import {
+  dateTimePlaceholder, formatPhone, normalizePhone, parseDateTimeInput, timeZoneLabel, toDateTimeInputValue,
+} from '../format.js';
 
 const FIELDS = ['msn', 'start', 'end', 'route'];
 // A start this close to now (or earlier) is sent as "now" (null): the clock moves while the form is open.
@@ -33,7 +35,6 @@ export class KeyForm {
     this.progress = q('#key-form-progress');
     this.zoneHint = q('[data-ref="zoneHint"]');
     this.inputs = { msn: q('#key-msn'), start: q('#key-start'), end: q('#key-end'), route: q('#key-route') };
-    this.dateInputType = this.inputs.start.type; // "text" where the webview has no date-time field
     this.lock = null;
     this.busy = false;
     this.shown = null; // what #key-form-error shows: {error} or {key}
@@ -83,7 +84,7 @@ export class KeyForm {
     }
     this.form.reset();
     this.clearErrors();
-    this.inputs.start.value = toDateTimeInputValue(new Date(), this.dateInputType);
+    this.inputs.start.value = toDateTimeInputValue(new Date());
     this.warning.hidden = !this.isOptIn();
     this.form.hidden = false;
     this.newKey.setAttribute('aria-expanded', 'true');
@@ -108,11 +109,8 @@ export class KeyForm {
 
   renderStatic() {
     this.zoneHint.textContent = t('keyForm.zone', { zone: timeZoneLabel() });
-    const placeholder = this.dateInputType === 'datetime-local' ? '' : t('keyForm.datePlaceholder');
-    for (const field of ['start', 'end']) {
-      if (placeholder) this.inputs[field].setAttribute('placeholder', placeholder);
-      else this.inputs[field].removeAttribute('placeholder');
-    }
+    // Text fields in the app's language (date-field.js says why): the placeholder shows the format.
+    for (const field of ['start', 'end']) this.inputs[field].setAttribute('placeholder', dateTimePlaceholder());
   }
 
   setFieldError(field, key) {
@@ -232,15 +230,8 @@ export class KeyForm {
   }
 }
 
-/**
- * A date-time field's value as a Date, null when empty; a problem is added when it cannot be read.
- * A half-typed date in a date-time field reads as "": that must not quietly mean "now" or "no end".
- */
+/** A date-time field's value as a Date, null when empty; a problem is added when it cannot be read. */
 function readDate(input, field, problems) {
-  if (input.validity?.badInput) {
-    problems.push([field, `keyForm.${field}.invalid`]);
-    return null;
-  }
   const text = input.value.trim();
   if (!text) return null;
   const d = parseDateTimeInput(text);

@@ -1,0 +1,69 @@
+//! Unit tests of the UI's pure modules, run by node without a browser: the key form's date-time text
+//! in the app's language (ui/js/date-field.js) and the time zone as people know it.
+//! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
+
+import assert from 'node:assert/strict';
+import {
+  datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue, utcOffsetText,
+} from '../../ui/js/date-field.js';
+
+const NB = ['nb-NO', 'nb', 'no'];
+const EN = ['en-GB'];
+const tests = [];
+const test = (name, fn) => tests.push([name, fn]);
+
+test('norwegian dates are written dd.mm.åååå with 24-hour time', () => {
+  assert.equal(toDateFieldValue(new Date(2026, 10, 26, 14, 5), NB), '26.11.2026 14:05');
+  assert.equal(toDateFieldValue(new Date(2026, 0, 2, 0, 0), NB), '02.01.2026 00:00');
+  assert.equal(datePlaceholder('dd mm åååå tt mm', NB), 'dd.mm.åååå tt:mm');
+});
+
+test('english dates are day first with slashes, never a 12-hour clock', () => {
+  assert.equal(toDateFieldValue(new Date(2026, 10, 26, 21, 30), EN), '26/11/2026 21:30');
+  assert.equal(datePlaceholder('dd mm yyyy hh mm', EN), 'dd/mm/yyyy hh:mm');
+});
+
+test('a typed date is read in the language order, and back to the same text', () => {
+  const date = parseDateField('26.11.2026 14:05', NB);
+  assert.deepEqual([date.getFullYear(), date.getMonth(), date.getDate(), date.getHours(), date.getMinutes()], [2026, 10, 26, 14, 5]);
+  assert.equal(toDateFieldValue(parseDateField('3.2.2027 kl. 7.45', NB), NB), '03.02.2027 07:45');
+  assert.equal(toDateFieldValue(parseDateField('26/11/2026 14:05', EN), EN), '26/11/2026 14:05');
+  assert.equal(toDateFieldValue(parseDateField('2026-11-26T14:05', NB), NB), '26.11.2026 14:05');
+  assert.equal(toDateFieldValue(parseDateField('26.11.2026', NB), NB), '26.11.2026 00:00');
+});
+
+test('month-first languages read month first', () => {
+  assert.equal(toDateFieldValue(parseDateField('11/26/2026 14:05', ['en-US']), NB), '26.11.2026 14:05');
+});
+
+test('days and times that do not exist are refused', () => {
+  for (const text of ['31.02.2026 10:00', '26.11.2026 24:00', '26.11.2026 14:60', '26.13.2026', '26.11.26 14:05', 'i morgen', '', '14:05']) {
+    assert.equal(parseDateField(text, NB), null, text);
+  }
+});
+
+test('a city zone keeps its name, a fixed offset is shown as UTC±h', () => {
+  assert.equal(knownZoneName('Europe/Oslo', 60), 'Europe/Oslo');
+  assert.equal(knownZoneName('Etc/GMT-3', 180), 'UTC+3');
+  assert.equal(knownZoneName('Etc/GMT+4', -240), 'UTC\u22124');
+  assert.equal(knownZoneName('UTC', 0), 'UTC');
+  assert.equal(utcOffsetText(330), 'UTC+5:30');
+  assert.equal(shortZoneText('GMT+3'), 'UTC+3');
+  assert.equal(shortZoneText('CET'), 'CET');
+  assert.equal(shortZoneText('GMT'), 'GMT');
+});
+
+let failed = 0;
+for (const [name, fn] of tests) {
+  try {
+    fn();
+  } catch (error) {
+    failed += 1;
+    console.error(`FAILED ${name}\n  ${error.message.split('\n').join('\n  ')}`);
+  }
+}
+if (failed) {
+  console.error(`ui-units: ${failed} of ${tests.length} failed`);
+  process.exit(1);
+}
+console.log(`ui-units: ${tests.length} passed`);
