@@ -1,5 +1,6 @@
-// Every key the app knows (created here, seen in event histories, added by id): status filter,
-// search, "check with Unloc now", add a key by its id. Virtualized like the locks list.
+// Every key the app knows (created here, seen in event histories, added by id): status filter (ended
+// keys hidden until asked for), sortable columns, search, revoke, "check with Unloc now", add a key by
+// its id. Virtualized like the locks list.
 // Markup: <template id="tpl-keys"> in ui/index.html (section #keys-view; the add form is [data-ref="addForm"]).
 
 import { addKey } from '../ipc.js';
@@ -8,9 +9,10 @@ import { describeError, renderError } from '../errors.js';
 import { fold, formatNumber } from '../format.js';
 import { allKeys, hasKey, mergeKeys } from '../key-store.js';
 import {
-  KEY_STATUSES, fillLockCell, fillRecipientCell, fillRouteCell, fillStatusCell, fillTimeCell, fillWindowCell, lockLabel,
-  newestFirst, recipientInline, recipientText, statusOf,
+  KEY_STATUSES, fillLockCell, fillRecipientCell, fillRevokeCell, fillRouteCell, fillStatusCell, fillTimeCell, fillWindowCell,
+  lockLabel, newestFirst, recipientInline, recipientText, statusOf,
 } from './key-cells.js';
+import { ALL, CURRENT, KeyRevoker, KeySort, statusFilter } from './key-actions.js';
 import { KeyListView } from './key-list.js';
 
 const TEMPLATE = 'tpl-keys';
@@ -25,7 +27,7 @@ class KeysView extends KeyListView {
     super(shell, {
       template: TEMPLATE,
       name: 'keys',
-      keys: () => allKeys().sort(newestFirst),
+      keys: () => allKeys(),
       bannerSince: true,
       list: (view) => ({
         rowHeight: ROW_HEIGHT,
@@ -36,10 +38,13 @@ class KeysView extends KeyListView {
           { cell: 'key-window', fill: fillWindowCell },
           { cell: 'key-route', fill: fillRouteCell },
           { cell: 'key-checked', fill: (td, key) => fillTimeCell(td, key.lastChecked, 'keys.neverChecked', { short: true }) },
+          { cell: 'key-actions', fill: (td, key) => fillRevokeCell(td, key, Boolean(view.revoker?.working.has(key.id))) },
         ],
         row: (tr, key) => view.markRow(tr, key),
         searchText: keySearchText,
-        filter: (key) => view.state.value === 'all' || statusOf(key) === view.state.value,
+        // Built before this constructor's body runs: newest first until a column is chosen.
+        order: (items) => (view.sorter ? view.sorter.order(items) : items.map((_, i) => i).sort((a, b) => newestFirst(items[a], items[b]))),
+        filter: (key) => statusFilter(view.state.value, key),
         search: view.el.querySelector('#keys-search'),
         count: { el: view.el.querySelector('#keys-count'), text: countText },
         empty: {
@@ -51,12 +56,23 @@ class KeysView extends KeyListView {
           }),
           noMatch: () => ({ title: t('keys.empty.noMatch.title'), text: t('keys.empty.noMatch.text') }),
           onClear: () => {
-            view.state.value = 'all';
+            view.state.value = ALL;
           },
         },
       }),
     });
     this.addForm = new AddKeyForm(this);
+    this.sorter = new KeySort(this.list.table, newestFirst, () => this.list.reorder());
+    const q = (sel) => this.el.querySelector(sel);
+    this.revoker = new KeyRevoker({
+      shell,
+      table: this.list.table,
+      find: (id) => this.list.items.find((k) => k.id === id),
+      notice: q('[data-ref="revokeStatus"]'),
+      error: q('[data-ref="revokeError"]'),
+      changed: () => this.list.virtual.refresh(),
+    });
+    this.state.value = CURRENT;
     for (const status of KEY_STATUSES) {
       const option = document.createElement('option');
       option.value = status;
@@ -101,6 +117,7 @@ class KeysView extends KeyListView {
   applyLanguage() {
     super.applyLanguage();
     this.addForm.render();
+    this.revoker.render();
   }
 }
 

@@ -2,16 +2,17 @@
 // revoking with confirmation. The "New key" form is key-form.js; this section hears of its keys.
 // Markup: <section id="lock-keys"> inside <template id="tpl-lock"> in ui/index.html.
 
-import { refreshKeys, revokeKey } from '../ipc.js';
+import { refreshKeys } from '../ipc.js';
 import { t, tn } from '../i18n.js';
 import { describeError, renderError } from '../errors.js';
 import { formatNumber, formatPhone } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
-import { beginOwnAction, keysOfLock, mergeKeys, onKeys, reloadLockKeys } from '../key-store.js';
+import { keysOfLock, mergeKeys, onKeys, reloadLockKeys } from '../key-store.js';
 import {
-  confirmRevoke, createRow, everyMinute, fillRecipientCell, fillRevokeCell, fillRouteCell, fillStatusCell, fillWindowCell,
-  isRevocable, lockLabel, newestFirst, recipientInline,
+  createRow, everyMinute, fillRecipientCell, fillRevokeCell, fillRouteCell, fillStatusCell, fillWindowCell, isRevocable,
+  newestFirst, recipientInline,
 } from './key-cells.js';
+import { revokeAsked } from './key-actions.js';
 import { KeyForm } from './key-form.js';
 
 const ROW_HEIGHT = 44;
@@ -183,29 +184,19 @@ class LockKeys {
   async revoke(keyId) {
     const key = this.rows.find((k) => k.id === keyId);
     if (!key || this.revoking.has(keyId) || !isRevocable(key)) return;
-    const ok = await confirmRevoke(key, this.lock?.name || lockLabel(key));
-    if (!ok || this.destroyed) return;
     const recipient = recipientInline(key);
-    this.revoking.add(keyId);
-    this.setError(null);
-    this.setNotice({ key: 'revoke.progress', params: { recipient }, tone: 'progress' });
-    this.table.refresh();
-    const done = beginOwnAction(keyId);
-    let answer = null;
-    let error = null;
-    try {
-      answer = await revokeKey(keyId);
-      mergeKeys([answer]);
-    } catch (err) {
-      error = err;
-    } finally {
-      done();
-      this.revoking.delete(keyId);
-    }
+    const outcome = await revokeAsked(key, this.lock?.name, () => {
+      this.revoking.add(keyId);
+      this.setError(null);
+      this.setNotice({ key: 'revoke.progress', params: { recipient }, tone: 'progress' });
+      this.table.refresh();
+    });
+    if (!outcome) return;
+    this.revoking.delete(keyId);
     if (this.destroyed) return;
     this.table.refresh();
-    if (error) this.revokeFailed(error);
-    else this.revoked(keyId, answer, recipient);
+    if (outcome.error) this.revokeFailed(outcome.error);
+    else this.revoked(keyId, outcome.answer, recipient);
   }
 
   revokeFailed(error) {
