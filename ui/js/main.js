@@ -5,6 +5,7 @@ import * as ipc from './ipc.js';
 import { applyI18n, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
 import { needsSignIn } from './errors.js';
 import { isConfirmOpen } from './confirm.js';
+import { isShortcutsOpen, openShortcuts } from './shortcuts.js';
 import { startKeyStore, stopKeyStore } from './key-store.js';
 import { bannerSource, clearBanner, renderBanner, setBanner } from './banner.js';
 import { clearKeyNotices, renderAwaitingCount, renderNotices, watchKeyNotices } from './key-notices.js';
@@ -187,8 +188,8 @@ function onKeyDown(e) {
   const view = state.current?.view;
   const mod = e.ctrlKey || e.metaKey;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
-  // The confirmation dialog is modal: Esc is its own "no", and nothing underneath should move.
-  if (isConfirmOpen()) {
+  // The dialogs are modal: Esc is their own "no"/"close", and nothing underneath should move.
+  if (isConfirmOpen() || isShortcutsOpen()) {
     if (key === 'F5' || (mod && !e.altKey && key === 'r')) e.preventDefault();
     return;
   }
@@ -203,6 +204,11 @@ function onKeyDown(e) {
       e.preventDefault();
       view.focusSearch();
     }
+    return;
+  }
+  if (key === '?' && !mod && !e.altKey && !isEditable(e.target)) {
+    e.preventDefault();
+    openShortcuts();
     return;
   }
   if (key === 'Escape' && !e.defaultPrevented) view?.onEscape?.(e);
@@ -226,6 +232,7 @@ function wireShell() {
   document.addEventListener('keydown', onKeyDown);
   onLanguageChange(() => {
     applyI18n(els.header);
+    applyI18n(document.getElementById('shortcuts-dialog'));
     for (const view of Object.values(state.views)) {
       applyI18n(view.el);
       view.applyLanguage?.();

@@ -4,6 +4,7 @@
 import * as ipc from '../ipc.js';
 import { fromTemplate, t } from '../i18n.js';
 import { renderError } from '../errors.js';
+import { openShortcuts } from '../shortcuts.js';
 import { checkNow, installOffered, offeredUpdate, onUpdateOffer } from '../updates.js';
 
 const TEMPLATE = 'tpl-settings';
@@ -20,6 +21,7 @@ export function createSettingsView(shell) {
     apiBase: q('[data-ref="apiBase"]'),
     version: q('#app-version'),
     signOut: q('#settings-signout'),
+    shortcuts: q('#settings-shortcuts'),
     updateStatus: q('#update-status'),
     updateError: q('#update-error'),
     updateCheck: q('#update-check'),
@@ -66,6 +68,7 @@ export function createSettingsView(shell) {
 
   ui.language.addEventListener('change', () => saveLanguage());
   ui.signOut.addEventListener('click', () => shell.signOut());
+  ui.shortcuts.addEventListener('click', () => openShortcuts());
 
   const renderUpdate = wireUpdates(ui);
 
