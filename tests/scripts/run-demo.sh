@@ -11,7 +11,7 @@ echo "demo: building (the first time takes a few minutes)"
 cargo build --bins --quiet -p unloc-desk -p unloc-sim
 
 workdir=$(mktemp -d -t unloc-demo.XXXXXX)
-target/debug/unloc-sim --locks 60 --events-per-lock 80 "$@" >"$workdir/sim.out" 2>"$workdir/sim.err" &
+target/debug/unloc-sim --locks 60 --events-per-lock 80 --no-hostile-lock "$@" >"$workdir/sim.out" 2>"$workdir/sim.err" &
 sim_pid=$!
 trap 'kill $sim_pid 2>/dev/null || true; rm -rf "$workdir"' EXIT
 

@@ -21,6 +21,7 @@ USAGE: unloc-sim [FLAGS]
   --busy-lock-events N     give \"Hovedinngang Storgata 1\" N events instead (default 0 = off)
   --payloads               put injection payloads on the locks right after the fixtures (one lock
                            each; raises --locks to hold them all)
+  --no-hostile-lock        give the hostile test lock plain sample texts (the demo's clean data)
   --partner-id ID          partner id in the path (default demo-partner)
   --partner-name NAME      name on the partner's own events (default \"Renhold Nord AS\")
   --token TOKEN            bearer token (default: 32 alphanumerics derived from the seed)
@@ -83,6 +84,10 @@ where
         }
         if arg == "--payloads" {
             config.payloads = true;
+            continue;
+        }
+        if arg == "--no-hostile-lock" {
+            config.hostile_lock = false;
             continue;
         }
         let (flag, inline) = match arg.split_once('=') {
@@ -237,6 +242,8 @@ mod tests {
         assert_eq!(c.pending_approval_state, PendingApprovalState::Creating);
         assert!(!c.payloads);
         assert!(run(&["--payloads", "--locks", "12"]).payloads);
+        assert!(c.hostile_lock);
+        assert!(!run(&["--no-hostile-lock"]).hostile_lock);
     }
 
     #[test]

@@ -114,6 +114,8 @@ pub(crate) struct DataSpec {
     pub partner_name: String,
     /// Injection payloads on the locks after the fixtures (see `crate::payloads`).
     pub payloads: bool,
+    /// The hostile fixture keeps its hostile texts (off: plain sample texts, for the demo).
+    pub hostile_lock: bool,
     /// Sample events lie in the `SPREAD_DAYS` days before this instant (whole milliseconds).
     pub anchor: DateTime<Utc>,
 }
@@ -137,8 +139,8 @@ impl Dataset {
             // Every payload gets its lock, whatever `--locks` says.
             spec.locks = spec.locks.max(payloads::lock_index(payloads::PAYLOADS.len()));
         }
-        let payloads = spec.payloads;
-        let locks: Vec<Lock> = (0..spec.locks).map(|i| make_lock(spec.seed, i, payloads)).collect();
+        let (payloads, hostile) = (spec.payloads, spec.hostile_lock);
+        let locks: Vec<Lock> = (0..spec.locks).map(|i| make_lock(spec.seed, i, payloads, hostile)).collect();
         let index = locks.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
         let locks_json = serde_json::to_vec(&LocksBody { locks: locks.clone() })
             // Serializing plain strings and enums into a Vec cannot fail.
@@ -215,7 +217,7 @@ impl Dataset {
 
     /// Whose names the people holding keys to lock `idx` have.
     fn people_kind(&self, idx: usize) -> People {
-        if self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID) {
+        if self.spec.hostile_lock && self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::HOSTILE_LOCK_ID) {
             People::Hostile
         } else if let Some(i) = self.payload_of(idx) {
             People::Payload(i)
@@ -498,8 +500,14 @@ fn payload_of(payloads_on: bool, idx: usize) -> Option<usize> {
     (payloads_on && i < payloads::PAYLOADS.len()).then_some(i)
 }
 
-fn make_lock(seed: u64, i: usize, payloads_on: bool) -> Lock {
-    if let Some(l) = fixture_lock(i) {
+fn make_lock(seed: u64, i: usize, payloads_on: bool, hostile_lock: bool) -> Lock {
+    if let Some(mut l) = fixture_lock(i) {
+        // The demo shows a plain lock where the tests keep the hostile one (same id, grant and holders).
+        if l.id == fx::HOSTILE_LOCK_ID && !hostile_lock {
+            l.name = fx::PLAIN_BACK_DOOR_NAME.to_owned();
+            l.street = Some(fx::PLAIN_BACK_DOOR_STREET.to_owned());
+            l.data = "kunde-10006".to_owned();
+        }
         return l;
     }
     let mut l = generated_lock(seed, i);
@@ -756,8 +764,28 @@ mod tests {
             busy_lock_events: 0,
             partner_name: fx::DEFAULT_PARTNER_NAME.to_owned(),
             payloads: false,
+            hostile_lock: true,
             anchor: "2025-03-10T12:34:56.789Z".parse().unwrap(),
         }
+    }
+
+    #[test]
+    fn without_the_hostile_lock_no_lock_or_event_text_carries_markup() {
+        let d = Dataset::new(DataSpec { hostile_lock: false, ..spec(1, 40) });
+        let plain = &d.locks()[3];
+        assert_eq!(
+            (plain.id.as_str(), plain.name.as_str(), plain.auth.clone()),
+            (fx::HOSTILE_LOCK_ID, fx::PLAIN_BACK_DOOR_NAME, Auth::OptIn)
+        );
+        for l in d.locks() {
+            let texts = [Some(&l.name), Some(&l.data), l.street.as_ref(), l.city.as_ref()];
+            assert!(texts.into_iter().flatten().all(|t| !t.contains(['<', '>', '"'])), "{l:?}");
+            let events = d.all_events(&l.id).unwrap();
+            assert!(events.iter().all(|e| !e.name.contains(['<', '>'])), "{}", l.id);
+        }
+        // Everything else is as with it: the same locks after the fixture.
+        let with = Dataset::new(spec(1, 40));
+        assert_eq!(d.locks()[4..], with.locks()[4..]);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub const HOSTILE_NAME: &str = r#"<img src=x onerror="window.__pwned=1">Bakdør 
 pub const HOSTILE_STREET: &str = r#""><svg onload=window.__pwned=1>"#;
 /// Partner data of [`HOSTILE_LOCK_ID`] (looks like already-escaped HTML; must be shown verbatim).
 pub const HOSTILE_DATA: &str = "<b>kunde</b>&amp;";
+/// Name of [`HOSTILE_LOCK_ID`] when the simulator runs without the hostile lock (`--no-hostile-lock`, the demo).
+pub const PLAIN_BACK_DOOR_NAME: &str = "Bakdør";
+/// Street of [`HOSTILE_LOCK_ID`] without the hostile lock.
+pub const PLAIN_BACK_DOOR_STREET: &str = "Sannergata 2";
 /// Person name used by some events of [`HOSTILE_LOCK_ID`] (event names are user-written too).
 pub const HOSTILE_PERSON_NAME: &str = r#"<script>window.__pwned=1</script>Ola "Nordmann""#;
 

@@ -83,6 +83,10 @@ pub struct SimConfig {
     /// Injection payloads (see [`payloads`]) on the locks right after the fixtures, one lock each. Raises
     /// `locks` to at least `FIXTURE_COUNT + PAYLOADS.len()` when it is smaller.
     pub payloads: bool,
+    /// The hostile fixture ([`fixtures::HOSTILE_LOCK_ID`]) with its markup and script texts (the default);
+    /// `false` gives that lock plain sample texts instead ([`fixtures::PLAIN_BACK_DOOR_NAME`]), for the demo
+    /// and the README's screenshots. Same id, same grant, same key holders.
+    pub hostile_lock: bool,
 }
 
 impl Default for SimConfig {
@@ -105,6 +109,7 @@ impl Default for SimConfig {
             key_provisioning: Duration::from_secs(2),
             pending_approval_state: PendingApprovalState::Creating,
             payloads: false,
+            hostile_lock: true,
         }
     }
 }
@@ -135,6 +140,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         busy_lock_events: config.busy_lock_events,
         partner_name: config.partner_name.clone(),
         payloads: config.payloads,
+        hostile_lock: config.hostile_lock,
         anchor: config.anchor.unwrap_or_else(Utc::now),
     });
     let mut faults = fault::FaultTable::default();
