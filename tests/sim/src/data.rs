@@ -774,7 +774,7 @@ mod tests {
         let d = Dataset::new(DataSpec { hostile_lock: false, ..spec(1, 40) });
         let plain = &d.locks()[3];
         assert_eq!(
-            (plain.id.as_str(), plain.name.as_str(), plain.auth.clone()),
+            (plain.id.as_str(), plain.name.as_str(), plain.auth),
             (fx::HOSTILE_LOCK_ID, fx::PLAIN_BACK_DOOR_NAME, Auth::OptIn)
         );
         for l in d.locks() {
