@@ -1,11 +1,11 @@
-//! Accessibility: axe-core in the app's own webview on every view, and a visible focus ring at every
-//! tab stop.
+//! Accessibility: axe-core in the app's own webview on every view, in the light and the dark colour
+//! scheme, a visible focus ring at every tab stop, and the keyboard shortcuts overlay.
 
 use std::time::Duration;
 
 use fantoccini::Client;
 use serde_json::json;
-use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
+use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 use crate::harness::*;
 
@@ -55,90 +55,140 @@ async fn focus_is_always_visible(client: &Client) -> TestResult<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_view_passes_axe_and_shows_focus() -> TestResult {
-    let config =
-        SimConfig { lockout_after: 0, locks: 15, key_provisioning: Duration::from_millis(300), ..SimConfig::default() };
-    scenario("accessibility", config)
-        .run(async |client, scenario| {
-            let axe = axe_source()?;
-            let sim = &scenario.sim;
-            let mut report = Vec::new();
-            let mut check = |view: &'static str, violations: Vec<String>, unfocused: Vec<String>| {
-                report.push(format!(
-                    "{view:<22} {} serious/critical, {} without visible focus",
-                    violations.len(),
-                    unfocused.len()
-                ));
-                (view, violations, unfocused)
-            };
-            let mut failures = Vec::new();
-            let mut audit = |result: (&'static str, Vec<String>, Vec<String>)| {
-                if !result.1.is_empty() || !result.2.is_empty() {
-                    failures.push(format!("{}: {:?} / no focus ring: {:?}", result.0, result.1, result.2));
-                }
-            };
-
-            wait_visible(client, "#signin-view").await?;
-            audit(check("sign-in", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
-            sign_in(client, "wrong-token-wrong-token-wrong-tok").await?;
-            wait_visible(client, "#signin-error").await?;
-            audit(check("sign-in error", axe_violations(client, &axe).await?, Vec::new()));
-
-            sign_in(client, sim.token()).await?;
-            wait_visible(client, "#locks-view").await?;
-            wait_lock_rows(client).await?;
-            audit(check("locks", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
-
-            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
-            wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
-            click(client, "#new-key").await?;
-            wait_visible(client, "#key-form").await?;
-            audit(check(
-                "lock + key form",
-                axe_violations(client, &axe).await?,
-                focus_is_always_visible(client).await?,
-            ));
-            fill(client, "#key-msn", "+4790000031").await?;
-            click(client, "#key-submit").await?;
-            wait_for_js(client, "the new key", "return document.querySelectorAll('tr[data-key-id]').length").await?;
-
-            click(client, "#nav-keys").await?;
-            wait_visible(client, "#keys-view").await?;
-            audit(check("keys", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
-
-            click(client, "#nav-awaiting").await?;
-            wait_visible(client, "#awaiting-view").await?;
-            audit(check(
-                "awaiting approval",
-                axe_violations(client, &axe).await?,
-                focus_is_always_visible(client).await?,
-            ));
-
-            click(client, "#nav-settings").await?;
-            wait_visible(client, "#settings-view").await?;
-            audit(check("settings", axe_violations(client, &axe).await?, focus_is_always_visible(client).await?));
-
-            // An error state: offline with data on screen.
-            sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
-            click(client, "#nav-locks").await?;
-            click(client, "#locks-refresh").await?;
-            wait_for_js(
-                client,
-                "the offline notice",
-                "return document.querySelector('#status-banner')?.textContent.includes('Offline')",
-            )
+    let axe = axe_source()?;
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    // Light, then dark: WebKitGTK's prefers-color-scheme follows the GTK theme, which GTK_THEME sets.
+    for scheme in ["light", "dark"] {
+        let config = SimConfig {
+            lockout_after: 0,
+            hostile_lock: false,
+            locks: 15,
+            key_provisioning: Duration::from_millis(300),
+            ..SimConfig::default()
+        };
+        let setup = if scheme == "dark" {
+            scenario("accessibility-dark", config).env("GTK_THEME", "Adwaita:dark")
+        } else {
+            scenario("accessibility", config)
+        };
+        setup
+            .run(async |client, scenario| {
+                let dark = client.execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await?;
+                ensure_eq!(dark, json!(scheme == "dark"), "the app's colour scheme under {scheme}");
+                audit_every_view(client, &scenario.sim, &axe, scheme, &mut report, &mut failures).await
+            })
             .await?;
-            audit(check(
-                "offline error state",
-                axe_violations(client, &axe).await?,
-                focus_is_always_visible(client).await?,
-            ));
+    }
+    #[allow(clippy::print_stderr)] // the report is the point of this test
+    {
+        eprintln!("accessibility (axe-core in the app's webview, light and dark):\n  {}", report.join("\n  "));
+    }
+    ensure!(failures.is_empty(), "accessibility problems:\n{}", failures.join("\n"));
+    Ok(())
+}
 
-            #[allow(clippy::print_stderr)] // the report is the point of this test
-            {
-                eprintln!("accessibility (axe-core in the app's webview):\n  {}", report.join("\n  "));
-            }
-            ensure!(failures.is_empty(), "accessibility problems:\n{}", failures.join("\n"));
-            Ok(())
-        })
-        .await
+/// Every view once: axe's serious and critical violations, and controls without a visible focus ring.
+/// In dark mode each view is also kept as a screenshot (`view-*-dark.png`).
+async fn audit_every_view(
+    client: &Client,
+    sim: &Simulator,
+    axe: &str,
+    scheme: &str,
+    report: &mut Vec<String>,
+    failures: &mut Vec<String>,
+) -> TestResult {
+    let dark = scheme == "dark";
+    let mut look = async |view: &str, focus: bool| -> TestResult {
+        let violations = axe_violations(client, axe).await?;
+        let unfocused = if focus { focus_is_always_visible(client).await? } else { Vec::new() };
+        report.push(format!(
+            "{:<28} {} serious/critical, {} without visible focus",
+            format!("{view} ({scheme})"),
+            violations.len(),
+            unfocused.len()
+        ));
+        if !violations.is_empty() || !unfocused.is_empty() {
+            failures.push(format!("{view} ({scheme}): {violations:?} / no focus ring: {unfocused:?}"));
+        }
+        if dark {
+            screenshot(client, &format!("view-{}-dark", view.replace(" + ", "-").replace(' ', "-"))).await?;
+        }
+        Ok(())
+    };
+
+    wait_visible(client, "#signin-view").await?;
+    look("sign-in", true).await?;
+    sign_in(client, "wrong-token-wrong-token-wrong-tok").await?;
+    wait_visible(client, "#signin-error").await?;
+    look("sign-in error", false).await?;
+
+    sign_in(client, sim.token()).await?;
+    wait_visible(client, "#locks-view").await?;
+    wait_for_js(client, "lock rows", "return document.querySelectorAll('tr[data-lock-id]').length").await?;
+    look("locks", true).await?;
+
+    open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+    wait_for_js(client, "event rows", "return document.querySelectorAll('tr[data-event-id]').length").await?;
+    click(client, "#new-key").await?;
+    wait_visible(client, "#key-form").await?;
+    look("lock + key form", true).await?;
+    fill(client, "#key-msn", "+4790000031").await?;
+    click(client, "#key-submit").await?;
+    wait_for_js(client, "the new key", "return document.querySelectorAll('tr[data-key-id]').length").await?;
+
+    click(client, "#nav-keys").await?;
+    wait_visible(client, "#keys-view").await?;
+    look("keys", true).await?;
+
+    click(client, "#nav-awaiting").await?;
+    wait_visible(client, "#awaiting-view").await?;
+    wait_visible(client, "#awaiting-view tr[data-key-id]").await?;
+    look("awaiting approval", true).await?;
+
+    // The keyboard shortcuts overlay: "?" opens it with the focus inside, Tab stays inside, Esc closes
+    // it and the focus goes back to where it was.
+    client.execute("document.querySelector('#awaiting-heading').focus(); return true", vec![]).await?;
+    client.find(Locator::Css("#awaiting-heading")).await?.send_keys("?").await?;
+    wait_for_js(
+        client,
+        "the shortcuts overlay",
+        "const d = document.querySelector('#shortcuts-dialog'); return d.open && d.contains(document.activeElement)",
+    )
+    .await?;
+    let listed = text_of(client, "#shortcuts-dialog").await?;
+    ensure!(
+        listed.contains("F5") && listed.contains("Esc") && listed.contains('?'),
+        "the overlay lists the shortcuts: {listed}"
+    );
+    look("shortcuts", false).await?;
+    client.find(Locator::Css("#shortcuts-close")).await?.send_keys("\u{e004}").await?;
+    let inside = client
+        .execute("return document.querySelector('#shortcuts-dialog').contains(document.activeElement)", vec![])
+        .await?;
+    ensure_eq!(inside, json!(true), "Tab left the shortcuts overlay");
+    client.find(Locator::Css("#shortcuts-close")).await?.send_keys("\u{e00c}").await?;
+    wait_for_js(
+        client,
+        "the overlay to close with the focus back",
+        "return !document.querySelector('#shortcuts-dialog').open && document.activeElement?.id === 'awaiting-heading'",
+    )
+    .await?;
+
+    click(client, "#nav-settings").await?;
+    wait_visible(client, "#settings-view").await?;
+    look("settings", true).await?;
+
+    // An error state: offline with data on screen.
+    sim.add_fault(FaultRule::always(Route::Any, Fault::Drop));
+    click(client, "#nav-locks").await?;
+    click(client, "#locks-refresh").await?;
+    wait_for_js(
+        client,
+        "the offline notice",
+        "return document.querySelector('#status-banner')?.textContent.includes('Offline')",
+    )
+    .await?;
+    look("offline error state", true).await?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damaged_settings_and_database_are_set_aside_and_rebuilt() -> TestResult {
-    scenario("damage", SimConfig { lockout_after: 0, locks: 12, ..SimConfig::default() })
+    scenario("damage", SimConfig { lockout_after: 0, hostile_lock: false, locks: 12, ..SimConfig::default() })
         .sessions(async |scenario| {
             scenario
                 .run(async |client, scenario| {

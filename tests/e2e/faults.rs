@@ -10,7 +10,7 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_gets_its_own_message_and_the_list_stays() -> TestResult {
-    scenario("faults", SimConfig { lockout_after: 0, locks: 15, ..SimConfig::default() })
+    scenario("faults", SimConfig { lockout_after: 0, hostile_lock: false, locks: 15, ..SimConfig::default() })
         .run(async |client, scenario| {
             let sim = &scenario.sim;
             sign_in(client, sim.token()).await?;

@@ -3,7 +3,7 @@
 
 use fantoccini::Client;
 use serde_json::json;
-use unloc_sim::{SimConfig, Simulator};
+use unloc_sim::{fixtures, SimConfig, Simulator};
 
 use crate::harness::*;
 
@@ -41,6 +41,20 @@ async fn hostile_text_stays_text_in_every_field() -> TestResult {
             let sim = &scenario.sim;
             sign_in(client, sim.token()).await?;
             wait_lock_rows(client).await?;
+            // The hostile fixture lock: its markup shows as text, nothing runs.
+            let hostile_row = format!("tr[data-lock-id=\"{}\"]", fixtures::HOSTILE_LOCK_ID);
+            search_locks(client, "Bakdør").await?;
+            let name = visible_text(client, &format!("{hostile_row} .lock-name")).await?;
+            ensure_eq!(name.trim(), fixtures::HOSTILE_NAME.trim());
+            let data = text_of(client, &format!("{hostile_row} .lock-data")).await?;
+            ensure_eq!(data.trim(), fixtures::HOSTILE_DATA);
+            let injected = client
+                .execute("return document.querySelectorAll('#locks-view img, #locks-view svg script, #locks-view tbody script').length", vec![])
+                .await?;
+            ensure_eq!(injected, json!(0), "hostile markup became elements");
+            assert_nothing_executed(client).await?;
+            search_locks(client, "").await?;
+
             let text_at = |css: String| async move { text_of(client, &css).await };
             let mut table = vec![format!("{:<18} {:<6} {:<6} {:<6} {:<6} {:<6} {:<6} {:<7} {}", "payload", "name", "addr", "data", "title", "who", "phone", "route", "layout")];
             let mut failures = Vec::new();

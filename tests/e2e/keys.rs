@@ -2,14 +2,22 @@
 
 use std::time::Duration;
 
+use fantoccini::Client;
+use serde_json::{json, Value};
+
 use unloc_sim::{fixtures, Route, SimConfig};
 
 use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
-    let config =
-        SimConfig { lockout_after: 0, locks: 20, key_provisioning: Duration::from_millis(500), ..SimConfig::default() };
+    let config = SimConfig {
+        lockout_after: 0,
+        hostile_lock: false,
+        locks: 20,
+        key_provisioning: Duration::from_millis(500),
+        ..SimConfig::default()
+    };
     scenario("keys", config)
         .run(async |client, scenario| {
             let sim = &scenario.sim;
@@ -76,13 +84,58 @@ async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
             let alert = client.execute("return document.querySelector('#lock-view [role=alert]')?.textContent.trim() ?? ''", vec![]).await?;
             ensure!(alert.as_str().unwrap_or_default().is_empty(), "an already revoked key must not show an error: {alert}");
 
-            // The keys view lists both, with filters.
+            // The keys view: ended keys are hidden until asked for; columns sort; revoke from the list.
             click(client, "#nav-keys").await?;
             wait_visible(client, "#keys-view").await?;
+            wait_for_js(client, "the current keys", "return document.querySelectorAll('#keys-view tr[data-key-id]').length").await?;
+            let listed = |id: &str| format!("return !!document.querySelector('#keys-view tr[data-key-id=\"{id}\"]')");
+            ensure_eq!(client.execute(&listed(&active_id), vec![]).await?, json!(false), "a revoked key is listed by default");
+            let ended_shown = client
+                .execute("return [...document.querySelectorAll('#keys-view td.key-status')].map(td => td.dataset.status).filter(s => ['revoked', 'expired', 'failed'].includes(s))", vec![])
+                .await?;
+            ensure_eq!(ended_shown, json!([]), "ended keys are listed by default");
+            choose_key_filter(client, "all").await?;
             wait_visible(client, &format!("#keys-view tr[data-key-id=\"{active_id}\"]")).await?;
             screenshot(client, "view-keys").await?;
+            for direction in ["ascending", "descending"] {
+                click(client, "#keys-view th button[data-sort=\"status\"]").await?;
+                let order = wait_for_js(client, "the keys sorted by status", &format!(
+                    "const th = document.querySelector('#keys-view th button[data-sort=\"status\"]').parentElement; \
+                     if (th.getAttribute('aria-sort') !== '{direction}') return null; \
+                     const rows = [...document.querySelectorAll('#keys-view tr[data-pos]')].sort((a, b) => a.dataset.pos - b.dataset.pos); \
+                     return rows.map(r => r.querySelector('td.key-status').dataset.status);"
+                )).await?;
+                let rank = |status: &Value| ["creating", "awaitingApproval", "scheduled", "active", "expired", "failed", "revoked", "unknown"]
+                    .iter().position(|s| Some(*s) == status.as_str()).unwrap_or(99);
+                let ranks: Vec<usize> = order.as_array().map(|rows| rows.iter().map(rank).collect()).unwrap_or_default();
+                ensure!(ranks.len() > 2, "too few keys to see an order: {order}");
+                let sorted = ranks.windows(2).all(|w| if direction == "ascending" { w[0] <= w[1] } else { w[0] >= w[1] });
+                ensure!(sorted && ranks.first() != ranks.last(), "not sorted {direction} by status: {order}");
+            }
+            choose_key_filter(client, "current").await?;
+            let target = wait_for_js(client, "a key to revoke in the list", "const b = [...document.querySelectorAll('#keys-view .key-revoke')].find(b => !b.hidden); return b && b.closest('tr').dataset.keyId").await?;
+            let target = target.as_str().unwrap_or_default().to_owned();
+            click(client, &format!("#keys-view tr[data-key-id=\"{target}\"] .key-revoke")).await?;
+            wait_visible(client, "#confirm-dialog").await?;
+            click(client, "#confirm-yes").await?;
+            wait_for_js(client, "the revoked key to leave the current keys", &listed(&target).replace("return !!", "return !")).await?;
+            let notice = visible_text(client, "#keys-view [data-ref=\"revokeStatus\"]").await?;
+            ensure!(notice.contains("revoked"), "the list says what happened: {notice}");
+            ensure!(sim.key(&target).is_some_and(|key| key.state == unloc_sim::KeyState::Revoked), "Unloc did not revoke the key");
             assert_nothing_executed(client).await?;
             Ok(())
         })
         .await
+}
+
+/// Chooses a value of the keys view's status filter, as a person picking it would.
+async fn choose_key_filter(client: &Client, value: &str) -> TestResult {
+    let chosen = client
+        .execute(
+            "const s = document.querySelector('#keys-state'); s.value = arguments[0]; s.dispatchEvent(new Event('change')); return s.value",
+            vec![json!(value)],
+        )
+        .await?;
+    ensure_eq!(chosen, json!(value), "the keys filter has no {value}");
+    Ok(())
 }

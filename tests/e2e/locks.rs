@@ -7,7 +7,13 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestResult {
-    let config = SimConfig { lockout_after: 0, locks: 10_000, busy_lock_events: 100_000, ..SimConfig::default() };
+    let config = SimConfig {
+        lockout_after: 0,
+        hostile_lock: false,
+        locks: 10_000,
+        busy_lock_events: 100_000,
+        ..SimConfig::default()
+    };
     scenario("large-partner", config)
         .run(async |client, scenario| {
             sign_in(client, scenario.sim.token()).await?;

@@ -9,7 +9,7 @@ use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult {
-    let config = SimConfig { lockout_after: 0, locks: 25, ..SimConfig::default() };
+    let config = SimConfig { lockout_after: 0, hostile_lock: false, locks: 25, ..SimConfig::default() };
     scenario("restart-offline", config)
         .sessions(async |scenario| {
             scenario
@@ -76,8 +76,13 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> TestResult {
-    let config =
-        SimConfig { lockout_after: 0, locks: 15, key_provisioning: Duration::from_millis(300), ..SimConfig::default() };
+    let config = SimConfig {
+        lockout_after: 0,
+        hostile_lock: false,
+        locks: 15,
+        key_provisioning: Duration::from_millis(300),
+        ..SimConfig::default()
+    };
     scenario("offline-start", config)
         .sessions(async |scenario| {
             scenario

@@ -57,7 +57,7 @@ fn serve_update() -> TestResult<(u16, Arc<AtomicUsize>)> {
 async fn an_update_is_offered_and_a_wrongly_signed_one_is_refused() -> TestResult {
     let (port, hits) = serve_update()?;
     let endpoint = format!("http://127.0.0.1:{port}/latest.json");
-    scenario("update", SimConfig { lockout_after: 0, locks: 10, ..SimConfig::default() })
+    scenario("update", SimConfig { lockout_after: 0, hostile_lock: false, locks: 10, ..SimConfig::default() })
         .env("UNLOC_UPDATER_ENDPOINT", &endpoint)
         .run(async |client, scenario| {
             let sim = &scenario.sim;

@@ -21,7 +21,7 @@ pub use fantoccini::Locator;
 pub use page::*;
 pub use secrets::*;
 
-/// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "GMT+3".
+/// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "UTC+3" (never "Etc/GMT-3").
 const TEST_TZ: &str = "Etc/GMT-3";
 /// How long a wait for the page lasts before the scenario fails.
 pub const WAIT: Duration = Duration::from_secs(20);
