@@ -30,7 +30,8 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
             wait_visible(client, "#locks-view").await?;
             wait_lock_rows(client).await?;
             ensure_eq!(keychain_token(sim).as_deref(), Some(sim.token()), "the token is kept in the keychain");
-            let token_field = client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
+            let token_field =
+                client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
             ensure_eq!(token_field, json!(""), "the token must not linger in the form");
 
             let opt_in_expected = sim.locks().iter().filter(|lock| lock.auth.as_str() == "opt-in").count();
