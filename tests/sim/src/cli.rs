@@ -19,6 +19,7 @@ USAGE: unloc-sim [FLAGS]
   --locks N                number of locks, fixtures included (default 40)
   --events-per-lock N      events per lock (default 30)
   --busy-lock-events N     give \"Hovedinngang Storgata 1\" N events instead (default 0 = off)
+  --busy-lock-keys N       with --busy-lock-events: its history uses N distinct keys (default 0 = 2-5)
   --payloads               put injection payloads on the locks right after the fixtures (one lock
                            each; raises --locks to hold them all)
   --no-hostile-lock        give the hostile test lock plain sample texts (the demo's clean data)
@@ -103,6 +104,7 @@ where
             "--locks",
             "--events-per-lock",
             "--busy-lock-events",
+            "--busy-lock-keys",
             "--partner-id",
             "--partner-name",
             "--token",
@@ -132,6 +134,7 @@ where
             "--busy-lock-events" => {
                 config.busy_lock_events = to_usize(number(&value)?, &invalid)?;
             }
+            "--busy-lock-keys" => config.busy_lock_keys = to_usize(number(&value)?, &invalid)?,
             "--partner-id" | "--partner-name" | "--token" | "--hmac-secret" if value.is_empty() => {
                 return Err(invalid("must not be empty".to_owned()));
             }
@@ -256,6 +259,7 @@ mod tests {
             "3",
             "--busy-lock-events",
             "100000",
+            "--busy-lock-keys=10000",
             "--partner-id",
             "abcpartner",
             "--partner-name=Vask & Co",
@@ -287,6 +291,7 @@ mod tests {
         assert_eq!(c.locks, 10_000);
         assert_eq!(c.events_per_lock, 3);
         assert_eq!(c.busy_lock_events, 100_000);
+        assert_eq!(c.busy_lock_keys, 10_000);
         assert_eq!(c.partner_id, "abcpartner");
         assert_eq!(c.partner_name, "Vask & Co");
         assert_eq!(c.port, 8089);

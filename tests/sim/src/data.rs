@@ -111,6 +111,8 @@ pub(crate) struct DataSpec {
     pub locks: usize,
     pub events_per_lock: usize,
     pub busy_lock_events: usize,
+    /// Distinct keys in the busy lock's history when above one (see `SimConfig::busy_lock_keys`).
+    pub busy_lock_keys: usize,
     pub partner_name: String,
     /// Injection payloads on the locks after the fixtures (see `crate::payloads`).
     pub payloads: bool,
@@ -212,7 +214,15 @@ impl Dataset {
 
     fn generate_events(&self, idx: usize) -> Vec<Event> {
         let people = self.people_kind(idx);
-        generate_events(self.spec.seed, idx, self.event_count(idx), &self.spec.partner_name, self.spec.anchor, people)
+        let holders = (people, self.people_count(idx));
+        generate_events(self.spec.seed, idx, self.event_count(idx), &self.spec.partner_name, self.spec.anchor, holders)
+    }
+
+    /// How many people hold keys to lock `idx` when that is set (the busy lock with `busy_lock_keys`),
+    /// else drawn from the seed.
+    fn people_count(&self, idx: usize) -> Option<usize> {
+        let busy = self.locks.get(idx).map(|l| l.id.as_str()) == Some(fx::BUSY_LOCK_ID);
+        (busy && self.spec.busy_lock_events > 0 && self.spec.busy_lock_keys > 1).then(|| self.spec.busy_lock_keys - 1)
     }
 
     /// Whose names the people holding keys to lock `idx` have.
@@ -263,7 +273,11 @@ impl Dataset {
         let (idx, slot) = decode_history_key_id(self.spec.seed, key_id)?;
         let lock = self.locks.get(idx)?;
         let holders = self.key_holders(idx);
-        let holder = if slot == PARTNER_SLOT { Some(&holders.partner) } else { holders.people.get(slot as usize) }?;
+        let holder = match slot {
+            PARTNER_SLOT => Some(&holders.partner),
+            slot if slot < PARTNER_SLOT => holders.people.get(slot as usize),
+            slot => holders.people.get(slot as usize - 1),
+        }?;
         if holder.key_id != key_id {
             return None;
         }
@@ -283,7 +297,8 @@ impl Dataset {
 
     fn key_holders(&self, idx: usize) -> KeyHolders {
         let mut rng = SplitMix64::stream(self.spec.seed, TAG_EVENTS, idx as u64);
-        key_holders(&mut rng, self.spec.seed, idx, &self.spec.partner_name, self.people_kind(idx))
+        let people = (self.people_kind(idx), self.people_count(idx));
+        key_holders(&mut rng, self.spec.seed, idx, &self.spec.partner_name, people)
     }
 }
 
@@ -331,6 +346,10 @@ const PARTNER_SLOT: u64 = 7;
 /// Bits of a history key id's payload that hold the holder slot; the lock index is above them.
 const SLOT_BITS: u32 = 3;
 const MASK62: u64 = (1 << 62) - 1;
+/// Marks a wide payload: a busy lock's many holders (person `p` from 7 on is slot `p + 1`), with the
+/// lock index above `WIDE_SLOT_BITS`.
+const WIDE: u64 = 1 << 61;
+const WIDE_SLOT_BITS: u32 = 24;
 
 const STREETS: &[&str] = &[
     "Storgata",
@@ -625,7 +644,11 @@ fn history_key_id(rng: &mut SplitMix64, seed: u64, lock_index: usize, slot: u64)
     // Drawn and dropped: these ids used to be fully random UUIDs, and drawing the same number of values
     // keeps every later draw (names, timestamps, event ids) as it was.
     let _ = rng.next_u64();
-    let payload = ((lock_index as u64) << SLOT_BITS) | slot;
+    let payload = if slot > PARTNER_SLOT {
+        WIDE | ((lock_index as u64) << WIDE_SLOT_BITS) | slot
+    } else {
+        ((lock_index as u64) << SLOT_BITS) | slot
+    };
     format_uuid_v4(hi, feistel62(payload & MASK62, mix64(seed ^ TAG_KEY_IDS)))
 }
 
@@ -639,15 +662,31 @@ fn decode_history_key_id(seed: u64, id: &str) -> Option<(usize, u64)> {
     }
     let lo = u64::from_str_radix(&format!("{a}{b}"), 16).ok()?;
     let payload = unfeistel62(lo & MASK62, mix64(seed ^ TAG_KEY_IDS));
+    if payload & WIDE != 0 {
+        let slot = payload & ((1 << WIDE_SLOT_BITS) - 1);
+        let lock_index = (payload & !WIDE) >> WIDE_SLOT_BITS;
+        return (slot > PARTNER_SLOT).then_some((usize::try_from(lock_index).ok()?, slot));
+    }
     let slot = payload & ((1 << SLOT_BITS) - 1);
     Some((usize::try_from(payload >> SLOT_BITS).ok()?, slot))
 }
 
-/// The key holders of a lock: the first draws of its event stream.
-fn key_holders(rng: &mut SplitMix64, seed: u64, lock_index: usize, partner_name: &str, people: People) -> KeyHolders {
-    let people = (0..rng.range(1, 4))
+/// The key holders of a lock: the first draws of its event stream. `(kind, count)`: what the people are
+/// called, and how many there are when that is set (else 1 to 4, drawn).
+fn key_holders(
+    rng: &mut SplitMix64,
+    seed: u64,
+    lock_index: usize,
+    partner_name: &str,
+    (people, count): (People, Option<usize>),
+) -> KeyHolders {
+    let drawn = rng.range(1, 4);
+    let count = count.map_or(drawn, |count| count as u64);
+    let people = (0..count)
         .map(|p| {
-            let key_id = history_key_id(rng, seed, lock_index, p);
+            // Person 7 on (only a busy lock has that many) takes the slot after the partner's.
+            let slot = if p < PARTNER_SLOT { p } else { p + 1 };
+            let key_id = history_key_id(rng, seed, lock_index, slot);
             let name = match people {
                 People::Hostile if p == 0 => fx::HOSTILE_PERSON_NAME.to_owned(),
                 People::Payload(i) => payloads::payload(i).unwrap_or_default().to_owned(),
@@ -710,16 +749,26 @@ fn generate_events(
     count: usize,
     partner_name: &str,
     anchor: DateTime<Utc>,
-    kind: People,
+    holders: (People, Option<usize>),
 ) -> Vec<Event> {
     let mut rng = SplitMix64::stream(seed, TAG_EVENTS, lock_index as u64);
-    let KeyHolders { people, partner } = key_holders(&mut rng, seed, lock_index, partner_name, kind);
+    let many = holders.1.is_some();
+    let KeyHolders { people, partner } = key_holders(&mut rng, seed, lock_index, partner_name, holders);
+    let mut next_person = 0;
     let anchor_ms = anchor.timestamp_millis();
     let midnight = anchor_ms - anchor_ms.rem_euclid(DAY_MS);
     let mut events = Vec::with_capacity(count);
     // Events come in visits: unlocked, then locked again 30 s to 45 min later by the same key.
     while events.len() < count {
-        let who = if rng.chance(1, 6) { &partner } else { rng.pick(&people) };
+        let who = if rng.chance(1, 6) {
+            &partner
+        } else if many {
+            // Every one of a set number of holders uses the lock, in turn.
+            next_person += 1;
+            &people[(next_person - 1) % people.len()]
+        } else {
+            rng.pick(&people)
+        };
         // 70 % of visits in (Norwegian) working hours, the rest at any time of day.
         let hour = if rng.chance(7, 10) { rng.range(5, 16) } else { rng.range(0, 23) } as i64;
         let within_hour = rng.below(HOUR_MS as u64) as i64;
@@ -762,6 +811,7 @@ mod tests {
             locks,
             events_per_lock: 30,
             busy_lock_events: 0,
+            busy_lock_keys: 0,
             partner_name: fx::DEFAULT_PARTNER_NAME.to_owned(),
             payloads: false,
             hostile_lock: true,
@@ -980,6 +1030,24 @@ mod tests {
         let json = d.events_json(fx::BUSY_LOCK_ID, d.anchor(), &[]).unwrap();
         let body: EventsBody = serde_json::from_slice(&json).unwrap();
         assert_eq!(body.events.len(), 100_000);
+    }
+
+    #[test]
+    fn a_busy_lock_can_have_a_set_number_of_distinct_keys_each_a_real_key() {
+        let mut s = spec(1, 40);
+        s.busy_lock_events = 30_000;
+        s.busy_lock_keys = 2_000;
+        let d = Dataset::new(s);
+        let ev = d.all_events(fx::BUSY_LOCK_ID).unwrap();
+        let ids: HashSet<&str> = ev.iter().map(|e| e.key_id.as_str()).collect();
+        assert_eq!(ids.len(), 2_000);
+        for id in ids.iter().step_by(97).chain(ids.iter().take(12)) {
+            let key = d.history_key(id).unwrap_or_else(|| panic!("{id} is a history key"));
+            assert_eq!(key.lock_id, fx::BUSY_LOCK_ID);
+        }
+        // Other locks keep their few holders and their ids.
+        let plain = Dataset::new(spec(1, 40));
+        assert_eq!(d.all_events(fx::HJEMME_LOCK_ID).unwrap(), plain.all_events(fx::HJEMME_LOCK_ID).unwrap());
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct SimConfig {
     pub events_per_lock: usize,
     /// When above zero, the fixture "Hovedinngang Storgata 1" gets this many events instead.
     pub busy_lock_events: usize,
+    /// When above one (with `busy_lock_events`), the busy lock's history uses this many distinct keys,
+    /// the partner's own among them, each at least once when there are enough events.
+    pub busy_lock_keys: usize,
     pub partner_id: String,
     /// Display name shown as `name` on events of the partner's own (Unloc Work) use.
     pub partner_name: String,
@@ -96,6 +99,7 @@ impl Default for SimConfig {
             locks: 40,
             events_per_lock: 30,
             busy_lock_events: 0,
+            busy_lock_keys: 0,
             partner_id: fixtures::DEFAULT_PARTNER_ID.to_owned(),
             partner_name: fixtures::DEFAULT_PARTNER_NAME.to_owned(),
             token: default_token(1),
@@ -138,6 +142,7 @@ pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         locks: config.locks,
         events_per_lock: config.events_per_lock,
         busy_lock_events: config.busy_lock_events,
+        busy_lock_keys: config.busy_lock_keys,
         partner_name: config.partner_name.clone(),
         payloads: config.payloads,
         hostile_lock: config.hostile_lock,
