@@ -45,6 +45,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX keys_by_lock ON keys (lock_id);
     CREATE INDEX keys_by_next_check ON keys (next_check_at);",
+    // 2: what the histories say of a key (first and last use), so a key seen only there is shown
+    // without asking Unloc about it.
+    "ALTER TABLE keys ADD COLUMN first_used TEXT;
+    ALTER TABLE keys ADD COLUMN last_used TEXT;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +153,9 @@ pub struct StoredKey {
     pub next_check_at: Option<DateTime<Utc>>,
     /// Checks in a row that found no change: the follow-up waits longer after each.
     pub quiet_checks: u32,
+    /// The earliest and latest use of the key in the cached histories.
+    pub first_used: Option<DateTime<Utc>>,
+    pub last_used: Option<DateTime<Utc>>,
 }
 
 /// A new key as this app sent it.
@@ -281,23 +288,37 @@ impl Store {
         )?;
         {
             // The API does not say whom a key was for; the person who used it does (an empty phone
-            // is the partner's own staff through Unloc Work, so it tells nothing).
+            // is the partner's own staff through Unloc Work, so it tells nothing). The history also
+            // says when the key was used: shown as is, so these keys need not be asked about.
             let mut remember = transaction.prepare_cached(
-                "INSERT INTO keys (id, lock_id, origin, msn, first_seen, state_since, next_check_at)
-                 VALUES (?1, ?2, 'events', ?4, ?3, ?3, ?3)
-                 ON CONFLICT (id) DO UPDATE SET msn = COALESCE(keys.msn, excluded.msn)",
+                "INSERT INTO keys (id, lock_id, origin, msn, first_seen, state_since, next_check_at, first_used, last_used)
+                 VALUES (?1, ?2, 'events', ?4, ?3, ?3, ?3, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET msn = COALESCE(keys.msn, excluded.msn),
+                     first_used = min(COALESCE(keys.first_used, excluded.first_used), excluded.first_used),
+                     last_used = max(COALESCE(keys.last_used, excluded.last_used), excluded.last_used)",
             )?;
             let now = timestamp(fetched_at);
-            let mut recipients: std::collections::HashMap<&str, Option<&str>> = std::collections::HashMap::new();
+            let mut seen: std::collections::HashMap<&str, SeenInHistory<'_>> = std::collections::HashMap::new();
             for event in events.iter().filter(|event| !event.key_id.is_empty()) {
                 let phone = Some(event.msn.as_str()).filter(|msn| !msn.is_empty());
-                let known = recipients.entry(event.key_id.as_str()).or_insert(None);
-                if known.is_none() {
-                    *known = phone;
-                }
+                let key = seen.entry(event.key_id.as_str()).or_insert(SeenInHistory {
+                    msn: None,
+                    first_used: event.created,
+                    last_used: event.created,
+                });
+                key.msn = key.msn.or(phone);
+                key.first_used = key.first_used.min(event.created);
+                key.last_used = key.last_used.max(event.created);
             }
-            for (key_id, msn) in recipients {
-                remember.execute(params![key_id, lock_id, now, msn])?;
+            for (key_id, key) in seen {
+                remember.execute(params![
+                    key_id,
+                    lock_id,
+                    now,
+                    key.msn,
+                    timestamp(key.first_used),
+                    timestamp(key.last_used)
+                ])?;
             }
         }
         transaction.commit()?;
@@ -330,11 +351,12 @@ impl Store {
     }
 
     /// Remembers a key the user added by id, with what the API said of it.
+    /// A key the user asked for by id; one seen in a history until now is followed from now on.
     pub fn remember_added_key(&self, key: &Key, now: DateTime<Utc>) -> StoreResult<()> {
         let now_text = timestamp(now);
         self.conn.execute(
             "INSERT INTO keys (id, lock_id, origin, first_seen, state_since) VALUES (?1, ?2, 'added', ?3, ?3)
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (id) DO UPDATE SET origin = 'added' WHERE keys.origin = 'events'",
             params![key.id, key.lock_id, now_text],
         )?;
         self.record_check(key, now)?;
@@ -394,10 +416,11 @@ impl Store {
         Ok(keys)
     }
 
-    /// Keys whose next check is due at `now`.
+    /// Keys the follow-up follows (created or added here) whose next check is due at `now`.
     pub fn due_keys(&self, now: DateTime<Utc>) -> StoreResult<Vec<StoredKey>> {
         let mut statement = self.conn.prepare_cached(&format!(
-            "{SELECT_KEY} WHERE next_check_at IS NOT NULL AND next_check_at <= ?1 ORDER BY next_check_at LIMIT 50"
+            "{SELECT_KEY} WHERE origin <> 'events' AND next_check_at IS NOT NULL AND next_check_at <= ?1
+             ORDER BY next_check_at LIMIT 50"
         ))?;
         let mut rows = statement.query([timestamp(now)])?;
         let mut keys = Vec::new();
@@ -407,18 +430,31 @@ impl Store {
         Ok(keys)
     }
 
-    /// When the earliest scheduled check is due.
-    pub fn next_due(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        let next: Option<String> =
-            self.conn.query_row("SELECT MIN(next_check_at) FROM keys WHERE next_check_at IS NOT NULL", [], |row| {
-                row.get(0)
-            })?;
+    /// The one key seen only in histories to check next at `now` (the longest due, the latest used
+    /// first): these are checked one at a time, at the follow-up's slow history pace.
+    pub fn due_history_key(&self, now: DateTime<Utc>) -> StoreResult<Option<StoredKey>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "{SELECT_KEY} WHERE origin = 'events' AND next_check_at IS NOT NULL AND next_check_at <= ?1
+             ORDER BY next_check_at, last_used DESC LIMIT 1"
+        ))?;
+        let mut rows = statement.query([timestamp(now)])?;
+        rows.next()?.map(read_key).transpose()
+    }
+
+    /// When the earliest scheduled check of a followed key (`history: false`) or of a key seen only
+    /// in histories (`history: true`) is due.
+    pub fn next_due(&self, history: bool) -> StoreResult<Option<DateTime<Utc>>> {
+        let next: Option<String> = self.conn.query_row(
+            "SELECT MIN(next_check_at) FROM keys WHERE next_check_at IS NOT NULL AND (origin = 'events') = ?1",
+            [history],
+            |row| row.get(0),
+        )?;
         next.map(|text| parse_timestamp(&text)).transpose()
     }
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
-    last_checked, state_since, next_check_at, quiet_checks FROM keys";
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used FROM keys";
 
 fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
     let optional_time = |index: usize| -> StoreResult<Option<DateTime<Utc>>> {
@@ -439,7 +475,16 @@ fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
         state_since: parse_timestamp(&row.get::<_, String>(11)?)?,
         next_check_at: optional_time(12)?,
         quiet_checks: row.get(13)?,
+        first_used: optional_time(14)?,
+        last_used: optional_time(15)?,
     })
+}
+
+/// What one save of a history says about one key.
+struct SeenInHistory<'a> {
+    msn: Option<&'a str>,
+    first_used: DateTime<Utc>,
+    last_used: DateTime<Utc>,
 }
 
 fn migrate(conn: &Connection) -> StoreResult<()> {
@@ -587,7 +632,23 @@ mod tests {
             keys.iter().all(|key| key.msn.as_deref() == Some("+4790000000")),
             "the recipient comes from the events"
         );
-        assert_eq!(store.due_keys(at).unwrap().len(), 2);
+        // Seen only in a history: not followed, but one at a time at the history pace.
+        assert!(store.due_keys(at).unwrap().is_empty(), "history keys are not followed one by one");
+        assert!(store.due_history_key(at).unwrap().is_some());
+        assert_eq!(store.next_due(false).unwrap(), None);
+        assert_eq!(store.next_due(true).unwrap(), Some(at));
+    }
+
+    #[test]
+    fn a_history_says_when_a_key_was_first_and_last_used_across_saves() {
+        let mut store = Store::in_memory().unwrap();
+        let at = moment("2026-11-26T10:00:00Z");
+        let used = |id: &str, when: &str| LockEvent { created: moment(when), ..event(id, "k1") };
+        store.save_events("a", &[used("e1", "2026-11-20T08:00:00Z"), used("e2", "2026-11-22T09:00:00Z")], at).unwrap();
+        store.save_events("a", &[used("e3", "2026-11-25T07:00:00Z"), used("e4", "2026-11-21T07:00:00Z")], at).unwrap();
+        let key = store.key("k1").unwrap().unwrap();
+        assert_eq!(key.first_used, Some(moment("2026-11-20T08:00:00Z")));
+        assert_eq!(key.last_used, Some(moment("2026-11-25T07:00:00Z")));
     }
 
     #[test]
@@ -643,7 +704,7 @@ mod tests {
         let key = store.key("k1").unwrap().unwrap();
         assert_eq!(key.api_state.as_deref(), Some("revoked"));
         assert_eq!(key.next_check_at, None);
-        assert!(store.next_due().unwrap().is_none());
+        assert!(store.next_due(false).unwrap().is_none());
     }
 
     #[test]

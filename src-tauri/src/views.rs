@@ -85,6 +85,8 @@ pub enum KeyStatus {
     Failed,
     Revoked,
     Unknown,
+    /// Known only from an event history and not asked about (yet): shown from what the history says.
+    SeenInHistory,
 }
 
 /// A key as the UI sees it: the key commands and the `keys-changed` event.
@@ -112,6 +114,11 @@ pub struct KeyView {
     pub last_checked: Option<DateTime<Utc>>,
     #[serde(with = "optional_millis_utc")]
     pub waiting_since: Option<DateTime<Utc>>,
+    /// The first and last use the cached histories show.
+    #[serde(with = "optional_millis_utc")]
+    pub first_used: Option<DateTime<Utc>>,
+    #[serde(with = "optional_millis_utc")]
+    pub last_used: Option<DateTime<Utc>>,
     pub settled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already_revoked: Option<bool>,

@@ -8,10 +8,11 @@ use unloc_desk::access::Access;
 use unloc_desk::error::ErrorKind;
 use unloc_desk::keys::follow::{FollowPolicy, KeyObserver};
 use unloc_desk::keys::{actions, KeyStatus, KeyView};
+use unloc_desk::locks;
 use unloc_sim::{fixtures, Route, SimConfig, Simulator};
 
 mod common;
-use common::{access, sim_config, spawn_sim_with};
+use common::{access, requests_on, sim_config, spawn_sim_with};
 
 #[derive(Default)]
 struct Recorder {
@@ -35,6 +36,7 @@ fn fast_policy() -> FollowPolicy {
         max_awaiting: Duration::from_millis(200),
         max_usable: Duration::from_secs(60),
         after_failure: Duration::from_millis(200),
+        ..FollowPolicy::default()
     }
 }
 
@@ -43,8 +45,16 @@ async fn sim() -> Simulator {
 }
 
 async fn signed_in(sim: &Simulator, store_dir: Option<std::path::PathBuf>) -> (Access, Arc<Recorder>) {
+    signed_in_with(sim, store_dir, fast_policy()).await
+}
+
+async fn signed_in_with(
+    sim: &Simulator,
+    store_dir: Option<std::path::PathBuf>,
+    policy: FollowPolicy,
+) -> (Access, Arc<Recorder>) {
     let recorder = Arc::new(Recorder::default());
-    let mut access = access().with_key_follow_up(recorder.clone(), fast_policy());
+    let mut access = access().with_key_follow_up(recorder.clone(), policy);
     if let Some(dir) = store_dir {
         access = access.with_store_dir(dir);
     }
@@ -249,4 +259,49 @@ async fn signing_out_stops_the_follow_up() {
     sim.clear_requests();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(sim.requests().is_empty(), "requests after sign-out: {:?}", sim.requests());
+}
+
+/// A busy lock: 4,000 events from 400 distinct keys.
+async fn busy_sim() -> Simulator {
+    spawn_sim_with(SimConfig { locks: 12, busy_lock_events: 4_000, busy_lock_keys: 400, ..sim_config() }).await
+}
+
+#[tokio::test]
+async fn keys_seen_only_in_a_busy_history_are_shown_from_it_and_not_checked_one_by_one() {
+    let sim = busy_sim().await;
+    // A history pace longer than the test: only the first key of the trickle may be asked about.
+    let policy = FollowPolicy { history_pace: Duration::from_secs(3600), ..fast_policy() };
+    let (access, _) = signed_in_with(&sim, None, policy).await;
+    sim.clear_requests();
+    let caller = access.caller().await.unwrap();
+    locks::events(&caller, access.follow_up(), fixtures::BUSY_LOCK_ID).await.unwrap();
+    // Opening the lock's keys asks Unloc about the keys that may change: none of these.
+    let keys = actions::refresh(&access.keys().await.unwrap(), Some(fixtures::BUSY_LOCK_ID)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(requests_on(&sim, Route::KeysGet) <= 1, "{} key checks", requests_on(&sim, Route::KeysGet));
+    assert_eq!(keys.len(), 400);
+    let seen: Vec<&KeyView> = keys.iter().filter(|key| key.status == KeyStatus::SeenInHistory).collect();
+    assert!(seen.len() >= 399, "{} of 400 seen in history", seen.len());
+    assert!(seen.iter().all(|key| key.last_used.is_some() && key.first_used <= key.last_used));
+}
+
+#[tokio::test]
+async fn keys_seen_only_in_histories_are_checked_at_the_history_pace() {
+    let sim = busy_sim().await;
+    let policy = FollowPolicy { history_pace: Duration::from_millis(300), ..fast_policy() };
+    let (access, _) = signed_in_with(&sim, None, policy).await;
+    sim.clear_requests();
+    let caller = access.caller().await.unwrap();
+    locks::events(&caller, access.follow_up(), fixtures::BUSY_LOCK_ID).await.unwrap();
+    let opened = Instant::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let checks = requests_on(&sim, Route::KeysGet);
+    // One at once, then one per 300 ms: at most 1 + 1.5 s / 300 ms (plus the time the history took).
+    let allowed = 1 + (opened.elapsed().as_millis() / 300) as usize;
+    assert!((2..=allowed).contains(&checks), "{checks} key checks in {:?}", opened.elapsed());
+    let keys = actions::list(&access.keys().await.unwrap(), Some(fixtures::BUSY_LOCK_ID)).await.unwrap();
+    assert!(
+        keys.iter().filter(|key| key.status != KeyStatus::SeenInHistory).count() >= 2,
+        "checked keys show their state"
+    );
 }

@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::follow::{check_key, FollowUp};
 use crate::keys::{new_key, status, KeyView};
 use crate::session::Caller;
-use crate::store::CreatedKeyRecord;
+use crate::store::{CreatedKeyRecord, KeyOrigin};
 
 /// What the key actions need: the signed-in session (with whom to tell of a rejected token) and
 /// the follow-up that hears of new keys and relays changes to the UI.
@@ -72,11 +72,16 @@ pub async fn revoke(keys: &KeyContext<'_>, key_id: &str) -> Result<KeyView> {
     Ok(view)
 }
 
-/// Asks Unloc now about every unsettled key (of one lock, or all).
+/// Asks Unloc now about every unsettled key this app follows (of one lock, or all).
 pub async fn refresh(keys: &KeyContext<'_>, lock_id: Option<&str>) -> Result<Vec<KeyView>> {
     let account = keys.caller.account();
-    let unsettled: Vec<String> =
-        status::views(account, lock_id)?.into_iter().filter(|view| !view.settled).map(|view| view.id).collect();
+    // Keys seen only in histories are not asked about one by one (a busy lock names thousands):
+    // the follow-up's slow history pace does that.
+    let unsettled: Vec<String> = status::views(account, lock_id)?
+        .into_iter()
+        .filter(|view| !view.settled && view.origin != KeyOrigin::Events.as_str())
+        .map(|view| view.id)
+        .collect();
     let mut changed = Vec::new();
     for key_id in unsettled {
         match check_key(keys.caller.client(), account, keys.follow_up.policy(), &key_id, Priority::User).await {

@@ -1,8 +1,12 @@
 //! Following keys until they settle: each unsettled key is asked about again after a wait that
 //! grows while nothing changes (no tight polling), and the observer hears of every change.
+//! Keys seen only in event histories are not followed one by one: one of them at most is asked
+//! about per `history_pace` (a busy lock names thousands). Every check also leaves a note in memory,
+//! so a store that cannot be written (disk full, read-only) never makes the loop ask again at once.
 //! The follow-up stops on sign-out (the task is aborted) and after 401/403 (nothing more is sent
 //! until the user acts: retrying a refused token prolongs Unloc's lock-out).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +18,7 @@ use crate::account::Account;
 use crate::api::{ApiClient, ApiError, Priority};
 use crate::keys::status;
 use crate::keys::{KeyStatus, KeyView};
-use crate::store::StoredKey;
+use crate::store::{KeyOrigin, StoredKey};
 use crate::sync::lock;
 
 /// Told about key changes; implemented by the app shell (events to the UI, desktop notifications).
@@ -35,8 +39,15 @@ pub struct FollowPolicy {
     pub max_awaiting: Duration,
     /// Longest wait for a usable key (the owner may revoke it at any time).
     pub max_usable: Duration,
-    /// Wait after a failed check (offline, server trouble).
+    /// The wait for an active key without an end: nothing is due to happen to it.
+    pub unending_active: Duration,
+    /// Wait after a failed check (offline, server trouble), and the least wait before a key is
+    /// asked about again when its next check could not be stored.
     pub after_failure: Duration,
+    /// At most one key seen only in histories is asked about per this (the background trickle).
+    pub history_pace: Duration,
+    /// The least wait before a key seen only in histories is asked about again.
+    pub history_recheck: Duration,
 }
 
 impl Default for FollowPolicy {
@@ -46,7 +57,11 @@ impl Default for FollowPolicy {
             max_creating: Duration::from_secs(30),
             max_awaiting: Duration::from_secs(60),
             max_usable: Duration::from_secs(15 * 60),
+            unending_active: Duration::from_secs(6 * 60 * 60),
             after_failure: Duration::from_secs(60),
+            // Well within the budget of one request per 10 s per account for background work.
+            history_pace: Duration::from_secs(30),
+            history_recheck: Duration::from_secs(6 * 60 * 60),
         }
     }
 }
@@ -57,14 +72,17 @@ impl FollowPolicy {
         let grown = self.first_wait.saturating_mul(1 << key.quiet_checks.min(16));
         let wait = match status {
             KeyStatus::Expired | KeyStatus::Failed | KeyStatus::Revoked => return None,
+            KeyStatus::SeenInHistory => Duration::ZERO,
             KeyStatus::Unknown if key.api_state.is_none() => Duration::ZERO,
             KeyStatus::Unknown => grown.min(self.max_usable),
             KeyStatus::Creating => grown.min(self.max_creating),
             KeyStatus::AwaitingApproval => grown.min(self.max_awaiting),
             // A scheduled key turns active at its start, an active one expires at its end: look then.
             KeyStatus::Scheduled => until(now, key.start).min(self.max_usable),
+            KeyStatus::Active if key.end.is_none() => self.unending_active,
             KeyStatus::Active => until(now, key.end).min(self.max_usable),
         };
+        let wait = if key.origin == KeyOrigin::Events { wait.max(self.history_recheck) } else { wait };
         Some(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX))
     }
 }
@@ -165,16 +183,31 @@ async fn follow(
     policy: FollowPolicy,
     wake: Arc<Notify>,
 ) {
+    let mut pace = Pace::default();
     loop {
-        let due = match account.with_store(|store| store.due_keys(Utc::now())) {
+        let now = Utc::now();
+        let mut due = match account.with_store(|store| store.due_keys(now)) {
             Ok(due) => due,
             Err(error) => {
                 log::warn!("key follow-up: store unreadable: {error}");
                 Vec::new()
             }
         };
+        // One key seen only in histories, when the history pace allows one now.
+        if pace.history_allowed(tokio::time::Instant::now()) {
+            if let Some(key) = account.with_store(|store| store.due_history_key(now)).ok().flatten() {
+                if !pace.is_held(&key) {
+                    pace.history_sent(tokio::time::Instant::now(), &policy);
+                    due.push(key);
+                }
+            }
+        }
         let mut changed = Vec::new();
+        let mut asked = false;
+        due.retain(|key| !pace.is_held(key));
         for key in due {
+            pace.hold(&key, &policy);
+            asked = true;
             // Nobody is waiting for these answers: clicks go first.
             match check_key(&client, &account, &policy, &key.id, Priority::Background).await {
                 Ok(Some((view, before))) => {
@@ -199,16 +232,68 @@ async fn follow(
         if !changed.is_empty() {
             observer.keys_changed(&changed);
         }
-        let next = account.with_store(|store| store.next_due()).ok().flatten();
-        let wait = next
-            .and_then(|moment| (moment - Utc::now()).to_std().ok())
-            .unwrap_or(Duration::from_millis(200))
-            .max(Duration::from_millis(200));
-        let wait = if next.is_none() { Duration::from_secs(600) } else { wait.min(Duration::from_secs(600)) };
+        let wait = pace.next_wait(&account, tokio::time::Instant::now(), asked);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = wake.notified() => {}
         }
+    }
+}
+
+/// What the follow-up remembers in memory: when the next key seen only in histories may be asked
+/// about, and which keys it asked about with the schedule they had then (until when not to ask again
+/// while the store still shows that schedule, i.e. when the new one could not be written).
+#[derive(Default)]
+struct Pace {
+    next_history: Option<tokio::time::Instant>,
+    held: HashMap<String, (Option<DateTime<Utc>>, tokio::time::Instant)>,
+}
+
+impl Pace {
+    fn history_allowed(&self, now: tokio::time::Instant) -> bool {
+        self.next_history.is_none_or(|next| next <= now)
+    }
+
+    fn history_sent(&mut self, now: tokio::time::Instant, policy: &FollowPolicy) {
+        self.next_history = Some(now + policy.history_pace);
+    }
+
+    fn hold(&mut self, key: &StoredKey, policy: &FollowPolicy) {
+        let until = tokio::time::Instant::now() + policy.after_failure;
+        self.held.insert(key.id.clone(), (key.next_check_at, until));
+    }
+
+    /// Asked about already, and the store still shows the schedule it had then.
+    fn is_held(&self, key: &StoredKey) -> bool {
+        let now = tokio::time::Instant::now();
+        self.held.get(&key.id).is_some_and(|(schedule, until)| *schedule == key.next_check_at && *until > now)
+    }
+
+    /// How long to sleep: until the next followed key is due, or the next history key (at the
+    /// history pace); a schedule already past is one the store could not move on, so the wait is
+    /// then until the notes in memory expire.
+    /// `asked`: keys were asked about this round, so more may be due behind them (go on soon).
+    fn next_wait(&mut self, account: &Account, now: tokio::time::Instant, asked: bool) -> Duration {
+        self.held.retain(|_, (_, until)| *until > now);
+        let held_until = self.held.values().map(|(_, until)| *until).min().filter(|_| !asked);
+        let wait_for = |moment: DateTime<Utc>| -> Duration {
+            match (moment - Utc::now()).to_std() {
+                Ok(wait) => wait,
+                // Due already: either not asked yet (go soon) or held (wait for the note to expire).
+                Err(_) => held_until.map_or(Duration::ZERO, |until| until.saturating_duration_since(now)),
+            }
+        };
+        let followed = account.with_store(|store| store.next_due(false)).ok().flatten().map(wait_for);
+        let history = account.with_store(|store| store.next_due(true)).ok().flatten().map(|moment| {
+            let pace = self.next_history.map_or(Duration::ZERO, |next| next.saturating_duration_since(now));
+            wait_for(moment).max(pace)
+        });
+        followed
+            .into_iter()
+            .chain(history)
+            .min()
+            .unwrap_or(Duration::from_secs(600))
+            .clamp(Duration::from_millis(200), Duration::from_secs(600))
     }
 }
 
@@ -267,7 +352,6 @@ fn postpone(account: &Account, key_id: &str, wait: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::KeyOrigin;
 
     fn stored(api_state: Option<&str>, quiet_checks: u32) -> StoredKey {
         let now = Utc::now();
@@ -286,6 +370,8 @@ mod tests {
             state_since: now,
             next_check_at: None,
             quiet_checks,
+            first_used: None,
+            last_used: None,
         }
     }
 
@@ -322,5 +408,46 @@ mod tests {
         soon.start = Some(Utc::now() + chrono::Duration::seconds(30));
         let seconds = wait(KeyStatus::Scheduled, &soon).unwrap();
         assert!((29..=31).contains(&seconds), "{seconds}");
+    }
+
+    #[test]
+    fn an_active_key_without_an_end_is_asked_again_after_six_hours() {
+        let mut key = stored(Some("active"), 0);
+        key.end = None;
+        assert_eq!(wait(KeyStatus::Active, &key), Some(6 * 60 * 60));
+    }
+
+    #[test]
+    fn a_key_seen_only_in_histories_is_asked_again_after_six_hours_at_the_soonest() {
+        let mut key = stored(Some("creating"), 0);
+        key.origin = KeyOrigin::Events;
+        assert_eq!(wait(KeyStatus::Creating, &key), Some(6 * 60 * 60));
+        assert_eq!(wait(KeyStatus::Revoked, &key), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_key_whose_next_check_could_not_be_stored_is_not_asked_again_at_once() {
+        let policy = FollowPolicy::default();
+        let mut pace = Pace::default();
+        let key = stored(Some("creating"), 0);
+        pace.hold(&key, &policy);
+        assert!(pace.is_held(&key), "the store still shows the old schedule");
+        let mut moved_on = key.clone();
+        moved_on.next_check_at = Some(Utc::now());
+        assert!(!pace.is_held(&moved_on), "a new schedule in the store is followed");
+        tokio::time::advance(policy.after_failure).await;
+        assert!(!pace.is_held(&key), "the note in memory ends after the failure wait");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_one_history_key_per_history_pace() {
+        let policy = FollowPolicy::default();
+        let mut pace = Pace::default();
+        let start = tokio::time::Instant::now();
+        assert!(pace.history_allowed(start));
+        pace.history_sent(start, &policy);
+        assert!(!pace.history_allowed(start + policy.history_pace - Duration::from_millis(1)));
+        assert!(pace.history_allowed(start + policy.history_pace));
+        assert!(policy.history_pace >= Duration::from_secs(10), "the budget: one per 10 s per account");
     }
 }

@@ -7,7 +7,7 @@
 //! is what changes.
 
 use crate::account::{Account, LockInfo};
-use crate::store::{StoreResult, StoredKey};
+use crate::store::{KeyOrigin, StoreResult, StoredKey};
 pub use crate::views::{KeyStatus, KeyView};
 
 impl KeyStatus {
@@ -38,7 +38,13 @@ impl KeyStatus {
 
 impl KeyView {
     pub fn new(key: &StoredKey, lock: &LockInfo) -> Self {
-        let status = KeyStatus::from_api(key.api_state.as_deref(), lock.opt_in);
+        let status = match KeyStatus::from_api(key.api_state.as_deref(), lock.opt_in) {
+            // Never asked about: what the history says is all there is, and it is shown as such.
+            KeyStatus::Unknown if key.origin == KeyOrigin::Events && key.api_state.is_none() => {
+                KeyStatus::SeenInHistory
+            }
+            status => status,
+        };
         let waiting_since = (status == KeyStatus::AwaitingApproval).then(|| key.created_at.unwrap_or(key.first_seen));
         KeyView {
             id: key.id.clone(),
@@ -56,6 +62,8 @@ impl KeyView {
             first_seen: key.first_seen,
             last_checked: key.last_checked,
             waiting_since,
+            first_used: key.first_used,
+            last_used: key.last_used,
             settled: status.is_settled(),
             already_revoked: None,
         }
