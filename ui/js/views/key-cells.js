@@ -5,7 +5,7 @@ import { fillNodes, t } from '../i18n.js';
 import { confirmAction } from '../confirm.js';
 import { formatClock, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
 
-export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'unknown'];
+export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'seenInHistory', 'unknown'];
 const ENDED = new Set(['revoked', 'expired', 'failed']);
 
 /** The KeyStatus to show: Rust decides it; anything unexpected is "unknown". */
@@ -39,7 +39,7 @@ export function waitedMs(key, now = Date.now()) {
 
 /**
  * Fill a `.key-status` cell: data-status, the badge, and for a key awaiting approval how long it
- * has waited ("for 2 h 5 min").
+ * has waited ("for 2 h 5 min"); for a key seen only in histories when it was last used.
  */
 export function fillStatusCell(td, key, now = Date.now()) {
   const status = statusOf(key);
@@ -55,6 +55,13 @@ export function fillStatusCell(td, key, now = Date.now()) {
     waited.textContent = t('keys.waitingFor', { duration: formatDuration(waitedMs(key, now)) });
     stack.append(' ', waited);
     title = t('keys.waitingSinceTitle', { time: formatDateTimeLong(waitingSince(key)) });
+  } else if (status === 'seenInHistory' && key.lastUsed) {
+    // Known only from a history: what it says is shown ("Seen in history — last used …"), not a blank state.
+    const used = document.createElement('span');
+    used.className = 'key-last-used';
+    used.textContent = t('keys.lastUsed', { time: formatDateTime(key.lastUsed) });
+    stack.append(' ', used);
+    title = `${title} ${t('keys.lastUsed', { time: formatDateTimeLong(key.lastUsed) })}`;
   }
   td.setAttribute('title', title);
   td.replaceChildren(stack);
