@@ -19,6 +19,7 @@
 mod harness;
 
 mod accessibility;
+mod budget;
 mod damage;
 mod faults;
 mod injection;

@@ -183,7 +183,8 @@ async fn follow(
     policy: FollowPolicy,
     wake: Arc<Notify>,
 ) {
-    let mut pace = Pace::default();
+    // The first key seen only in histories waits one pace too: signing in and opening a lock stay quiet.
+    let mut pace = Pace { next_history: Some(tokio::time::Instant::now() + policy.history_pace), ..Pace::default() };
     loop {
         let now = Utc::now();
         let mut due = match account.with_store(|store| store.due_keys(now)) {

@@ -139,6 +139,20 @@ class LockKeys {
     if (this.rows.some((k) => !k.settled)) this.check({ quiet: true });
   }
 
+  /** A history arrived: the keys it named come from the local store, with no request to Unloc. */
+  async historyLoaded() {
+    if (!this.lock) return;
+    const mine = this.seq;
+    try {
+      await reloadLockKeys(this.lock.id);
+    } catch {
+      return; // the list stays as it was; the next load says what went wrong
+    }
+    if (this.destroyed || mine !== this.seq) return;
+    this.loaded = true;
+    this.rebuild();
+  }
+
   /** refresh_keys for this lock. quiet: a connection problem is only noted, not alarmed. */
   async check({ quiet = false } = {}) {
     if (!this.lock || this.checking) return;

@@ -57,7 +57,8 @@ class LockView {
       list: this.list,
       parts: { view: this.el, refresh: q('[data-ref="refresh"]'), progress: q('[data-ref="progress"]'), updated: q('[data-ref="updated"]'), error: q('[data-ref="error"]') },
       cached: () => cachedEvents(this.lock.id),
-      live: () => listEvents(this.lock.id),
+      // A fresh history may name keys not known before: they are shown from it (no request to Unloc).
+      live: () => listEvents(this.lock.id).then((page) => (this.keys.historyLoaded(), page)),
       rowsOf: (page) => page.events,
       source: 'events',
       loadingKey: 'events.loading',
