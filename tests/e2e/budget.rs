@@ -42,11 +42,17 @@ fn requests_between(sim: &Simulator, after: u64, before: u64, except: &RecordedR
 }
 
 fn summary(requests: &[RecordedRequest]) -> String {
-    requests
+    let first: Vec<String> = requests
         .iter()
+        .take(10)
         .map(|request| format!("{} {} at {} ms", request.method, request.path, request.at_ms))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    let more = requests.len().saturating_sub(first.len());
+    if more > 0 {
+        format!("{} and {more} more", first.join(", "))
+    } else {
+        first.join(", ")
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

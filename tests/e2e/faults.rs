@@ -106,7 +106,7 @@ async fn each_fault_gets_its_own_message_and_the_list_stays() -> TestResult {
             // Too many requests, come back in two minutes: until then nothing is sent, even on Refresh.
             sim.add_fault(FaultRule::parse("locks=status:429:retry-after=120*1")?);
             click(client, "#locks-refresh").await?;
-            wait_for_js(client, "the rate-limit notice", "return (document.querySelector('#status-banner')?.textContent ?? '').includes('Wait 2 minutes')").await?;
+            wait_for_js(client, "the rate-limit notice, with when the pause ends", "const b = document.querySelector('#status-banner')?.textContent ?? ''; return b.includes('Wait 2 minutes') && b.includes('sends nothing until')").await?;
             let sent = sim.requests().len();
             click(client, "#locks-refresh").await?;
             wait_for_js(client, "the refresh to end", "return document.querySelector('#locks-refresh')?.getAttribute('aria-disabled') !== 'true'").await?;

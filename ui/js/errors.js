@@ -4,6 +4,7 @@
 
 import { t, tn } from './i18n.js';
 import { copyButton } from './clipboard.js';
+import { formatClock } from './format.js';
 
 const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
@@ -55,6 +56,8 @@ export function needsSignIn(raw) {
   return kind === 'unauthorized' || kind === 'notSignedIn';
 }
 
+const LONG_PAUSE_KINDS = ['rateLimited', 'maintenance', 'lockedOut'];
+
 function waitText(seconds) {
   const secs = Math.ceil(seconds);
   return secs >= 120
@@ -80,6 +83,10 @@ export function describeError(raw, context) {
 
   let action = t(`${prefix}.action`);
   if (kind === 'rateLimited' && err.retryAfterSecs > 0) action = waitText(err.retryAfterSecs);
+  // A long pause (every request waits for it): say when it ends.
+  if (LONG_PAUSE_KINDS.includes(kind) && err.retryAfterSecs > 10) {
+    action = `${action} ${t('error.pausedUntil', { time: formatClock(new Date(Date.now() + err.retryAfterSecs * 1000)) })}`;
+  }
 
   const message = typeof err.message === 'string' ? err.message.trim() : '';
   return {
