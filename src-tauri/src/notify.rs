@@ -137,6 +137,8 @@ mod tests {
             first_seen: chrono::Utc::now(),
             last_checked: None,
             waiting_since: None,
+            first_used: None,
+            last_used: None,
             settled: true,
             already_revoked: None,
         }
