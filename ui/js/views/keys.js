@@ -37,7 +37,7 @@ class KeysView extends KeyListView {
           { cell: 'key-recipient', fill: fillRecipientCell },
           { cell: 'key-window', fill: fillWindowCell },
           { cell: 'key-route', fill: fillRouteCell },
-          { cell: 'key-checked', fill: (td, key) => fillTimeCell(td, key.lastChecked, 'keys.neverChecked', { short: true }) },
+          { cell: 'key-checked', fill: (td, key) => fillTimeCell(td, key.lastChecked, key.status === 'seenInHistory' ? 'keys.fromHistory' : 'keys.neverChecked', { short: true }) },
           { cell: 'key-actions', fill: (td, key) => fillRevokeCell(td, key, Boolean(view.revoker?.working.has(key.id))) },
         ],
         row: (tr, key) => view.markRow(tr, key),
