@@ -19,12 +19,25 @@ function toAppError(raw) {
   return { kind: 'internal', message };
 }
 
+// The first reply of each command is marked on the page's performance timeline (User Timing), so
+// the benchmark (tests/bench) can tell when data reached the page. Only the first: marks are kept
+// for the page's lifetime. A mark holds a command name and a time, nothing from the reply.
+const markedReplies = new Set();
+
+function markFirstReply(command) {
+  if (markedReplies.has(command)) return;
+  markedReplies.add(command);
+  performance.mark(`unloc:reply:${command}`);
+}
+
 async function call(command, args) {
   if (!isTauri()) {
     throw { kind: 'internal', message: 'Not running inside the Unloc Desk app (no Tauri bridge).' };
   }
   try {
-    return await globalThis.__TAURI__.core.invoke(command, args);
+    const reply = await globalThis.__TAURI__.core.invoke(command, args);
+    markFirstReply(command);
+    return reply;
   } catch (raw) {
     throw toAppError(raw);
   }

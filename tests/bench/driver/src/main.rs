@@ -1,0 +1,466 @@
+//! The benchmark: Unloc Desk against a blank Tauri app built the same way, every figure a ratio
+//! against that baseline measured in the same run (the machine is shared, absolute times are not
+//! comparable between runs). Run it through tests/scripts/benchmark.sh, which builds the binaries
+//! and starts the private desktop (Xvfb, D-Bus, keyring) it needs.
+
+mod procs;
+mod report;
+mod web;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use unloc_sim::{fixtures, SimConfig};
+
+use crate::report::{Outcome, Report, Row};
+
+pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// What one run measures, and how much of it.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub quick: bool,
+    pub app: PathBuf,
+    pub blank: PathBuf,
+    pub packages: Option<PathBuf>,
+    pub out: PathBuf,
+    pub runs: usize,
+    pub locks: usize,
+    pub events: usize,
+    pub idle_secs: u64,
+}
+
+impl Plan {
+    fn from_args() -> BenchResult<Self> {
+        let mut args = std::env::args().skip(1);
+        let mut quick = false;
+        let (mut app, mut blank, mut packages, mut out, mut runs) = (None, None, None, None, None);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--quick" => quick = true,
+                "--app" => app = Some(PathBuf::from(value()?)),
+                "--blank" => blank = Some(PathBuf::from(value()?)),
+                "--packages" => packages = Some(PathBuf::from(value()?)),
+                "--out" => out = Some(PathBuf::from(value()?)),
+                "--runs" => runs = Some(value()?.parse()?),
+                other => return Err(format!("unknown argument {other} (see tests/scripts/benchmark.sh)").into()),
+            }
+        }
+        let plan = Plan {
+            quick,
+            app: app.ok_or("--app BINARY is required")?,
+            blank: blank.ok_or("--blank BINARY is required")?,
+            packages,
+            out: out.ok_or("--out FILE is required")?,
+            runs: runs.unwrap_or(if quick { 3 } else { 5 }),
+            locks: if quick { 1_000 } else { 10_000 },
+            events: if quick { 10_000 } else { 100_000 },
+            idle_secs: if quick { 5 } else { 60 },
+        };
+        Ok(plan)
+    }
+}
+
+/// Progress for the person waiting: the run takes minutes.
+#[allow(clippy::print_stderr)]
+pub fn say(text: &str) {
+    eprintln!("bench: {text}");
+}
+
+fn main() -> BenchResult {
+    let plan = Plan::from_args()?;
+    let config =
+        SimConfig { lockout_after: 0, locks: plan.locks, busy_lock_events: plan.events, ..SimConfig::default() };
+    // The simulator gets a runtime of its own: the measuring code blocks its thread while it
+    // waits on processes, and the simulator must answer the app meanwhile.
+    let sim_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let sim = sim_runtime.block_on(unloc_sim::start(config))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let outcome = runtime.block_on(run(&plan, &sim));
+    drop(sim);
+    sim_runtime.shutdown_background();
+    outcome
+}
+
+async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
+    let began = Instant::now();
+    let mut report = Report::new(plan);
+    let work = std::env::temp_dir().join(format!("unloc-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    say(&format!("simulator at {} with {} locks, {} events on the busy lock", sim.api_base(), plan.locks, plan.events));
+
+    let start = cold_start(plan, &work, sim)?;
+    report.rows.push(start.mapped);
+    let signed_in_home = work.join("home-signed-in");
+    let session = sign_in_runs(plan, &work, &signed_in_home, sim).await?;
+    report.rows.extend(session.rows);
+    report.rows.push(cached_start(plan, &work, &signed_in_home, sim).await?);
+    report.rows.push(start.idle_memory);
+    report.rows.push(Row::memory(
+        &format!(
+            "Memory (PSS of the app and its WebKit processes) with {} locks and {} events loaded",
+            n(plan.locks),
+            n(plan.events)
+        ),
+        start.blank_idle_mb,
+        session.loaded_mb,
+    ));
+    report.rows.push(idle_cpu(plan, &work, &signed_in_home, sim)?);
+    report.rows.push(Row::not_measured(
+        "History sync of 1,000 locks × 100 events through the request governor",
+        "≤ 1.3x the ideal time for its concurrency and budget",
+        Outcome::Pending("pending governor: the request governor is not on main yet"),
+    ));
+    report.rows.push(Row::not_measured(
+        "An Activity filter over 1,000,000 archived events",
+        "≤ 100 ms",
+        Outcome::Pending("not built yet"),
+    ));
+    report.rows.push(Row::not_measured("An export of 100,000 rows", "≤ 3 s", Outcome::Pending("not built yet")));
+    report.rows.extend(report::footprint(plan)?);
+
+    report.elapsed = began.elapsed();
+    report.write(&plan.out)?;
+    say(&format!("wrote {} in {:.0} s", plan.out.display(), began.elapsed().as_secs_f64()));
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+/// 10000 → "10,000", as the issue and the docs write numbers.
+pub fn n(value: usize) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    percentile(values, 50.0)
+}
+
+/// Nearest-rank percentile; NaN for no values.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+struct ColdStart {
+    mapped: Row,
+    idle_memory: Row,
+    blank_idle_mb: f64,
+}
+
+/// Starts each app directly (a fresh home each time, so the app opens at sign-in), alternating
+/// blank and app so a change in machine load hits both: time from exec to the window mapped, then
+/// the memory once it has settled.
+fn cold_start(plan: &Plan, work: &Path, sim: &unloc_sim::Simulator) -> BenchResult<ColdStart> {
+    say("cold start to a mapped window, and idle memory");
+    let watcher = procs::MapWatcher::start()?;
+    let (mut mapped_blank, mut mapped_app, mut pss_blank, mut pss_app) = (vec![], vec![], vec![], vec![]);
+    for run in 0..plan.runs {
+        for (name, binary) in [("blank", &plan.blank), ("app", &plan.app)] {
+            let home = work.join(format!("home-cold-{name}-{run}"));
+            procs::prepare_home(&home)?;
+            let env = procs::app_env(&home, &sim.api_base(), sim.partner_id());
+            watcher.drain();
+            let mut launched = procs::launch(binary, &env, &home.join("app.log"))?;
+            let mapped = watcher.next_map(Duration::from_secs(60))?;
+            let ms = mapped.duration_since(launched.started).as_secs_f64() * 1000.0;
+            let pid = launched.child.id();
+            procs::wait_quiet(pid, 0.02, Duration::from_secs(20));
+            let pss = procs::tree_pss_mb(pid);
+            procs::stop_tree(pid, Some(&mut launched.child))?;
+            say(&format!("  {name} run {}: mapped after {ms:.0} ms, {pss:.0} MB", run + 1));
+            if name == "blank" {
+                mapped_blank.push(ms);
+                pss_blank.push(pss);
+            } else {
+                mapped_app.push(ms);
+                pss_app.push(pss);
+            }
+        }
+    }
+    let blank_idle_mb = median(&pss_blank);
+    Ok(ColdStart {
+        mapped: Row::ratio("Cold start to a mapped window", median(&mapped_blank), median(&mapped_app), "ms", 1.3),
+        idle_memory: Row::memory(
+            "Memory (PSS of the app and its WebKit processes) idle at the sign-in screen",
+            blank_idle_mb,
+            median(&pss_app),
+        ),
+        blank_idle_mb,
+    })
+}
+
+struct SignIn {
+    rows: Vec<Row>,
+    loaded_mb: f64,
+}
+
+/// Each run: a fresh home, sign in over WebDriver, then filter the locks, open the busy lock,
+/// filter and scroll its events, and read the memory with all of it loaded. The last run's home
+/// stays signed in (locks in the local database, the token in the keychain) for the cached start.
+async fn sign_in_runs(plan: &Plan, work: &Path, keep: &Path, sim: &unloc_sim::Simulator) -> BenchResult<SignIn> {
+    say("sign-in, filters, scrolling and loaded memory over WebDriver");
+    let (curl_ms, bytes) = curl_and_parse(work, sim)?;
+    let (mut fetch, mut paint, mut lock_keys, mut event_keys, mut frames, mut loaded) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let busy = sim.locks().into_iter().find(|lock| lock.id == fixtures::BUSY_LOCK_ID).ok_or("no busy lock")?;
+    // Someone who used the busy lock: typing their name narrows its events letter by letter.
+    let person = sim
+        .events(fixtures::BUSY_LOCK_ID)
+        .and_then(|events| events.first().map(|e| e.name.clone()))
+        .ok_or("no events")?;
+    let mut curl_runs = vec![curl_ms];
+    for run in 0..plan.runs {
+        if run > 0 {
+            curl_runs.push(curl_and_parse(work, sim)?.0);
+        }
+        let home = if run + 1 == plan.runs { keep.to_path_buf() } else { work.join(format!("home-signin-{run}")) };
+        forget_token(sim.partner_id());
+        procs::prepare_home(&home)?;
+        let env = procs::app_env(&home, &sim.api_base(), sim.partner_id());
+        let driver = web::Driver::start(&env, &home.join("driver.log"))?;
+        let (launcher, record) = procs::write_launcher(&home, "app", &plan.app)?;
+        let client = driver.open(&launcher).await?;
+        let outcome = async {
+            let (pid, _) = procs::read_launch(&record)?;
+            let pressed = web::sign_in(&client, sim.token()).await?;
+            web::wait_mark_epoch_ms(&client, web::LOCK_ROWS_MARK).await?;
+            let rows = web::mark_ms(&client, web::LOCK_ROWS_MARK).await?.ok_or("no rows mark")?;
+            // The data reaches the page with the first reply that carries locks: sign_in keeps them
+            // in the local database, and the locks view shows that copy while it asks Unloc again.
+            // (If the saved copy were empty, the rows would come from list_locks: the latest reply
+            // before the rows is the one that brought them.)
+            let mut data = None;
+            for reply in ["unloc:reply:cached_locks", "unloc:reply:list_locks"] {
+                if let Some(at) = web::mark_ms(&client, reply).await?.filter(|at| *at <= rows) {
+                    data = Some(data.map_or(at, |earlier: f64| earlier.max(at)));
+                }
+            }
+            let data = data.ok_or("no locks reply before the rows")?;
+            fetch.push(data - pressed);
+            paint.push(rows - data);
+
+            // Keystrokes into the locks search: a lock's street typed and erased letter by letter.
+            // The view asks Unloc again after showing the saved copy: let that finish first.
+            web::wait_for(&client, "the locks refreshed", "return !document.querySelector('#locks-refresh[aria-disabled]') || null", vec![]).await?;
+            let typed = typing(&busy.street.clone().unwrap_or_else(|| "Storgata".into()));
+            lock_keys.extend(
+                web::time_keystrokes(&client, "#locks-search", &["#locks-view tbody", "#locks-count"], &typed).await?.into_iter().flatten(),
+            );
+
+            // The busy lock: its reference is nearly unique, so searching for it finds the row at once.
+            web::time_keystrokes(&client, "#locks-search", &["#locks-view tbody", "#locks-count"], std::slice::from_ref(&busy.data)).await?;
+            let row = format!("tr[data-lock-id=\"{}\"] .lock-name", fixtures::BUSY_LOCK_ID);
+            web::wait_visible(&client, &row).await?;
+            client.execute("document.querySelector(arguments[0]).click()", vec![serde_json::json!(row)]).await?;
+            web::wait_visible(&client, "#lock-view").await?;
+            let total = n(plan.events);
+            web::wait_for(
+                &client,
+                "the events loaded",
+                "const t = (document.querySelector('#events-count')?.textContent ?? '').replace(/[^0-9]/g, ''); return t.endsWith(arguments[0]) || null",
+                vec![serde_json::json!(total.replace(',', ""))],
+            )
+            .await?;
+            let typed = typing(&person);
+            event_keys.extend(
+                web::time_keystrokes(&client, "#events-search", &["#lock-view .events-table tbody", "#events-count"], &typed)
+                    .await?
+                    .into_iter()
+                    .flatten(),
+            );
+            // The typing above ended with the search box empty again: all events are listed.
+            let scroller = web::wait_for(
+                &client,
+                "the events scroller",
+                "const el = document.querySelector('#lock-view .events-table')?.closest('.table-scroller'); \
+                 if (!el || el.scrollHeight <= el.clientHeight) return null; el.dataset.benchScroller = '1'; return true;",
+                vec![],
+            )
+            .await
+            .map(|_| "[data-bench-scroller]")?;
+            frames.extend(web::time_scroll(&client, scroller, 120, if plan.quick { 60 } else { 300 }).await?);
+            procs::wait_quiet(pid, 0.05, Duration::from_secs(20));
+            loaded.push(procs::tree_pss_mb(pid));
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        }
+        .await;
+        let _ = client.close().await;
+        outcome?;
+        say(&format!("  run {}: data after {:.0} ms, rows {:.0} ms later", run + 1, fetch[run], paint[run]));
+    }
+    let events = n(plan.events);
+    let locks = n(plan.locks);
+    Ok(SignIn {
+        rows: vec![
+            Row::ratio(
+                &format!(
+                    "Sign-in to the data of {locks} locks in the page ({} KiB), vs `curl` + JSON parse",
+                    bytes / 1024
+                ),
+                median(&curl_runs),
+                median(&fetch),
+                "ms",
+                1.2,
+            ),
+            Row::limit(
+                &format!("Sign-in: first rows painted after the data arrives ({locks} locks)"),
+                median(&paint),
+                "ms",
+                100.0,
+                "≤ 100 ms",
+            ),
+            Row::limit(
+                &format!("Filter keystroke to painted rows, {locks} locks (p95)"),
+                percentile(&lock_keys, 95.0),
+                "ms",
+                16.0,
+                "p95 ≤ 16 ms",
+            ),
+            Row::limit(
+                &format!("Filter keystroke to painted rows, {events} events (p95)"),
+                percentile(&event_keys, 95.0),
+                "ms",
+                16.0,
+                "p95 ≤ 16 ms",
+            ),
+            Row::limit(
+                &format!("Scrolling {events} events: time between frames (p95)"),
+                percentile(&frames, 95.0),
+                "ms",
+                16.0,
+                "p95 ≤ 16 ms",
+            )
+            .with_note(&format!("median {:.1} ms over {} frames", median(&frames), frames.len())),
+        ],
+        loaded_mb: median(&loaded),
+    })
+}
+
+/// The keystrokes of typing `text` and erasing it again: "S", "St", ... "Storgata", ... "S", "".
+fn typing(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut values: Vec<String> = (1..=chars.len()).map(|i| chars[..i].iter().collect()).collect();
+    values.extend((0..chars.len()).rev().map(|i| chars[..i].iter().collect()));
+    values
+}
+
+/// The yardstick for sign-in: `curl` fetching the same locks from the simulator, plus a JSON
+/// parse of the bytes. Returns its time in ms and the size of the answer.
+fn curl_and_parse(work: &Path, sim: &unloc_sim::Simulator) -> BenchResult<(f64, usize)> {
+    let body = work.join("locks.json");
+    let config = work.join("curl.conf");
+    // The simulator's token goes through a config file, not the command line.
+    std::fs::write(&config, format!("header = \"Authorization: Bearer {}\"\n", sim.token()))?;
+    let url = format!("{}/locks", sim.partner_base());
+    let started = Instant::now();
+    let status = std::process::Command::new("curl")
+        .args(["-sS", "--fail", "-K", &config.display().to_string(), "-o", &body.display().to_string(), &url])
+        .status()?;
+    if !status.success() {
+        return Err("curl could not fetch the locks".into());
+    }
+    let bytes = std::fs::read(&body)?;
+    let _: serde_json::Value = serde_json::from_slice(&bytes)?;
+    Ok((started.elapsed().as_secs_f64() * 1000.0, bytes.len()))
+}
+
+fn forget_token(partner_id: &str) {
+    // The app files its token under service no.unlocdesk.desktop, user = the partner id (keyring 3).
+    let _ = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "no.unlocdesk.desktop", "username", partner_id])
+        .status();
+}
+
+/// Starts each app over WebDriver from the same launcher: the blank page's first frame vs the
+/// app's first frame of locks from its local database (signed in, so it starts on the locks view).
+async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -> BenchResult<Row> {
+    say("cold start to cached locks painted");
+    let env = procs::app_env(home, &sim.api_base(), sim.partner_id());
+    let driver = web::Driver::start(&env, &work.join("driver-cached.log"))?;
+    let (mut blank, mut app) = (vec![], vec![]);
+    for run in 0..plan.runs {
+        for (name, binary, mark) in
+            [("blank", &plan.blank, "unloc:blank-painted"), ("app", &plan.app, web::LOCK_ROWS_MARK)]
+        {
+            let (launcher, record) = procs::write_launcher(work, name, binary)?;
+            let _ = std::fs::remove_file(&record);
+            let client = driver.open(&launcher).await?;
+            let outcome = async {
+                let (pid, started_ms) = procs::read_launch(&record)?;
+                let painted = web::wait_mark_epoch_ms(&client, mark).await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pid, painted - started_ms))
+            }
+            .await;
+            let _ = client.close().await;
+            let (pid, ms) = outcome?;
+            procs::stop_tree(pid, None)?;
+            say(&format!("  {name} run {}: painted after {ms:.0} ms", run + 1));
+            if name == "blank" {
+                blank.push(ms)
+            } else {
+                app.push(ms)
+            }
+        }
+    }
+    Ok(Row::ratio(
+        &format!(
+            "Cold start to cached locks painted ({} locks in the local database) vs the blank page painted",
+            n(plan.locks)
+        ),
+        median(&blank),
+        median(&app),
+        "ms",
+        1.5,
+    ))
+}
+
+/// CPU of each app left alone for `idle_secs` after it settled: the app signed in, at the locks
+/// view; the blank app at its page. The text cursor's blink is off (see procs::prepare_home).
+fn idle_cpu(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -> BenchResult<Row> {
+    say(&format!("CPU while idle for {} s", plan.idle_secs));
+    let watcher = procs::MapWatcher::start()?;
+    let mut percent = vec![];
+    for (name, binary) in [("blank", &plan.blank), ("app", &plan.app)] {
+        let own_home = work.join("home-idle-blank");
+        let home = if name == "app" { home.to_path_buf() } else { own_home };
+        procs::prepare_home(&home)?;
+        let env = procs::app_env(&home, &sim.api_base(), sim.partner_id());
+        watcher.drain();
+        let mut launched = procs::launch(binary, &env, &home.join("idle.log"))?;
+        watcher.next_map(Duration::from_secs(60))?;
+        let pid = launched.child.id();
+        if !procs::wait_quiet(pid, 0.02, Duration::from_secs(30)) {
+            say(&format!("  {name} did not settle below 2% of a core within 30 s"));
+        }
+        let before = procs::tree_cpu_seconds(pid);
+        std::thread::sleep(Duration::from_secs(plan.idle_secs));
+        let used = procs::tree_cpu_seconds(pid) - before;
+        procs::stop_tree(pid, Some(&mut launched.child))?;
+        let share = used / plan.idle_secs as f64 * 100.0;
+        say(&format!("  {name}: {share:.2}% of a core"));
+        percent.push(share);
+    }
+    Ok(Row::limit(
+        &format!("CPU while idle for {} s at the locks view (text cursor blink off)", plan.idle_secs),
+        percent[1],
+        "% of a core",
+        1.0,
+        "≤ 1% of one core",
+    )
+    .with_baseline(percent[0]))
+}

@@ -1,0 +1,203 @@
+//! Measuring inside the real webview over WebDriver (tauri-driver + WebKitWebDriver), as the
+//! end-to-end suite drives the app: sessions, page waits, and the scripts that time keystrokes,
+//! scrolling and the app's User Timing marks (`unloc:reply:*`, `unloc:rows:*`).
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::BenchResult;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The table marks the app sets (ui/js/virtual-table.js): the first frame showing rows.
+pub const LOCK_ROWS_MARK: &str = "unloc:rows:data-table locks-table";
+
+fn free_port() -> BenchResult<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One tauri-driver with the environment of one app home. Stopped with SIGTERM: SIGKILL would
+/// leave WebKitWebDriver running.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    pub fn start(env: &[(String, String)], log: &Path) -> BenchResult<Self> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log = std::fs::File::create(log)?;
+        let mut command = Command::new("tauri-driver");
+        command
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log));
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().map_err(|error| format!("could not start tauri-driver: {error}"))?;
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start listening".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    /// Starts `application` in a new session (WebKitWebDriver now and then drops the first one).
+    pub async fn open(&self, application: &Path) -> BenchResult<Client> {
+        let mut last_error = String::new();
+        for _ in 0..3 {
+            let mut capabilities = serde_json::Map::new();
+            capabilities.insert("tauri:options".into(), json!({ "application": application }));
+            let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+            builder.capabilities(capabilities);
+            let url = format!("http://127.0.0.1:{}", self.port);
+            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+                Ok(Ok(client)) => return Ok(client),
+                Ok(Err(error)) => last_error = format!("the app did not start: {error}"),
+                Err(_) => last_error = "the app did not start within 60 s".to_owned(),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Err(last_error.into())
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Waits until a script returns something truthy; returns it.
+pub async fn wait_for(client: &Client, what: &str, script: &str, args: Vec<Value>) -> BenchResult<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let value = client.execute(script, args.clone()).await?;
+        let truthy = !matches!(&value, Value::Null | Value::Bool(false)) && value.as_str() != Some("");
+        if truthy {
+            return Ok(value);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what} (last value {value})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn wait_visible(client: &Client, css: &str) -> BenchResult {
+    const VISIBLE: &str =
+        "const el = document.querySelector(arguments[0]); if (!el || el.closest('[hidden]')) return false; \
+        const box = el.getBoundingClientRect(); return box.width > 0 && box.height > 0;";
+    wait_for(client, css, VISIBLE, vec![json!(css)]).await.map(|_| ())
+}
+
+/// A User Timing mark's wall-clock time in ms since the epoch, once the page has set it.
+pub async fn wait_mark_epoch_ms(client: &Client, name: &str) -> BenchResult<f64> {
+    const MARK: &str = "const m = performance.getEntriesByName(arguments[0], 'mark')[0]; \
+        return m ? performance.timeOrigin + m.startTime : null;";
+    let value = wait_for(client, name, MARK, vec![json!(name)]).await?;
+    value.as_f64().ok_or_else(|| format!("mark {name} is not a number").into())
+}
+
+/// A mark's time on the page clock (`performance.now()` scale), or None if it is not set.
+pub async fn mark_ms(client: &Client, name: &str) -> BenchResult<Option<f64>> {
+    let value = client
+        .execute(
+            "const m = performance.getEntriesByName(arguments[0], 'mark')[0]; return m ? m.startTime : null;",
+            vec![json!(name)],
+        )
+        .await?;
+    Ok(value.as_f64())
+}
+
+/// Types `token` and presses Sign in; returns the page-clock time of the press.
+pub async fn sign_in(client: &Client, token: &str) -> BenchResult<f64> {
+    wait_visible(client, "#api-token").await?;
+    let field = client.find(Locator::Css("#api-token")).await?;
+    field.clear().await?;
+    field.send_keys(token).await?;
+    let pressed = client
+        .execute("const t = performance.now(); document.querySelector('#signin-submit').click(); return t;", vec![])
+        .await?;
+    pressed.as_f64().ok_or_else(|| "no press time".into())
+}
+
+/// Times each value typed into a search box: from the `input` event to the animation frame after
+/// the list (its rows or its count) changed. `None` where nothing changed within two seconds.
+pub async fn time_keystrokes(
+    client: &Client,
+    input: &str,
+    watched: &[&str],
+    values: &[String],
+) -> BenchResult<Vec<Option<f64>>> {
+    const SCRIPT: &str = r#"
+const [inputCss, watchedCss, values] = arguments;
+const done = arguments[arguments.length - 1];
+const input = document.querySelector(inputCss);
+const watched = watchedCss.map((css) => document.querySelector(css)).filter(Boolean);
+const times = [];
+let i = 0;
+function next() {
+  if (i >= values.length) { done(times); return; }
+  const value = values[i++];
+  let t0 = 0;
+  let timer = 0;
+  const observer = new MutationObserver(() => {
+    observer.disconnect();
+    clearTimeout(timer);
+    requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 30); });
+  });
+  for (const el of watched) observer.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
+  timer = setTimeout(() => { observer.disconnect(); times.push(null); next(); }, 2000);
+  t0 = performance.now();
+  input.value = value;
+  input.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: value.slice(-1) }));
+}
+next();
+"#;
+    let result = client.execute_async(SCRIPT, vec![json!(input), json!(watched), json!(values)]).await?;
+    Ok(result.as_array().ok_or("no keystroke times")?.iter().map(Value::as_f64).collect())
+}
+
+/// Scrolls `scroller` by `step` px every animation frame for `frames` frames; returns the time
+/// between consecutive frames (ms).
+pub async fn time_scroll(client: &Client, scroller: &str, step: u32, frames: u32) -> BenchResult<Vec<f64>> {
+    const SCRIPT: &str = r#"
+const [css, step, frames] = arguments;
+const done = arguments[arguments.length - 1];
+const scroller = document.querySelector(css);
+const times = [];
+let last = null;
+let n = 0;
+function frame(ts) {
+  if (last !== null) times.push(ts - last);
+  last = ts;
+  if (n++ >= frames) { done(times); return; }
+  scroller.scrollTop += step;
+  requestAnimationFrame(frame);
+}
+requestAnimationFrame(frame);
+"#;
+    let result = client.execute_async(SCRIPT, vec![json!(scroller), json!(step), json!(frames)]).await?;
+    Ok(result.as_array().ok_or("no frame times")?.iter().filter_map(Value::as_f64).collect())
+}

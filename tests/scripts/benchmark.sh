@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Speed and footprint of Unloc Desk against a blank Tauri app (tests/bench/blank) built the same
+# way, under the project's private desktop (Xvfb, D-Bus, keyring) against the simulator.
+#
+#   tests/scripts/benchmark.sh          full run: release builds of both apps and their .deb/.rpm,
+#                                       10,000 locks, 100,000 events, median of 5 runs; writes
+#                                       docs/benchmarks.md (the table between its markers)
+#   tests/scripts/benchmark.sh --quick  about a minute: the debug builds the test command already
+#                                       made, 1,000 locks, 10,000 events, 3 runs; writes
+#                                       target/bench/quick.md (proves the benchmark still runs)
+#
+# Every figure is a ratio against the blank app measured in the same run: the machine is shared,
+# so absolute times vary from run to run. Run the full mode on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$HOME/.cargo/bin:$PATH"
+root=$PWD
+desktop=tests/scripts/with-desktop.sh
+[[ -x $desktop ]] || desktop=tests/with-desktop.sh
+
+if [[ ${1:-} == --quick ]]; then
+  shift
+  cargo build --quiet -p unloc-desk --bins
+  cargo build --quiet -p unloc-bench-blank -p unloc-bench
+  driver=target/debug/unloc-bench
+  args=(--quick --app "$root/target/debug/unloc-desk" --blank "$root/target/debug/unloc-bench-blank"
+    --out "$root/target/bench/quick.md")
+else
+  tools="$root/target/tools"
+  if [[ ! -x $tools/node_modules/.bin/tauri ]]; then
+    echo "benchmark: installing the Tauri CLI (npm @tauri-apps/cli@^2) into target/tools"
+    npm install --silent --no-audit --no-fund --prefix "$tools" '@tauri-apps/cli@^2' >/dev/null
+  fi
+  # Each release binary is built once, by the bundler, and the benchmark runs that same binary.
+  # One app at a time: built together, Cargo would unify Tauri's features and the blank app
+  # would carry the app's.
+  echo "benchmark: release build and packages of the blank app (minutes)"
+  (cd tests/bench/blank && "$tools/node_modules/.bin/tauri" build --bundles deb,rpm --ci >/dev/null)
+  echo "benchmark: release build and packages of Unloc Desk (minutes)"
+  (cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb,rpm --ci >/dev/null)
+  cargo build --quiet --profile bench-driver -p unloc-bench
+  driver=target/bench-driver/unloc-bench
+  args=(--app "$root/target/release/unloc-desk" --blank "$root/target/release/unloc-bench-blank"
+    --packages "$root/target/release/bundle" --out "$root/docs/benchmarks.md")
+fi
+
+echo "benchmark: load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$desktop" "$driver" "${args[@]}" "$@"
