@@ -28,13 +28,21 @@ pub struct Plan {
     pub locks: usize,
     pub events: usize,
     pub idle_secs: u64,
+    /// Only these phases (start, signin, cached, idle), to look into one measure; None = all.
+    pub only: Option<Vec<String>>,
+}
+
+impl Plan {
+    fn runs_phase(&self, phase: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.iter().any(|p| p == phase))
+    }
 }
 
 impl Plan {
     fn from_args() -> BenchResult<Self> {
         let mut args = std::env::args().skip(1);
         let mut quick = false;
-        let (mut app, mut blank, mut packages, mut out, mut runs) = (None, None, None, None, None);
+        let (mut app, mut blank, mut packages, mut out, mut runs, mut only) = (None, None, None, None, None, None);
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
@@ -44,6 +52,7 @@ impl Plan {
                 "--packages" => packages = Some(PathBuf::from(value()?)),
                 "--out" => out = Some(PathBuf::from(value()?)),
                 "--runs" => runs = Some(value()?.parse()?),
+                "--only" => only = Some(value()?.split(',').map(str::to_owned).collect()),
                 other => return Err(format!("unknown argument {other} (see tests/scripts/benchmark.sh)").into()),
             }
         }
@@ -57,6 +66,7 @@ impl Plan {
             locks: if quick { 1_000 } else { 10_000 },
             events: if quick { 10_000 } else { 100_000 },
             idle_secs: if quick { 5 } else { 60 },
+            only,
         };
         Ok(plan)
     }
@@ -90,24 +100,40 @@ async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     say(&format!("simulator at {} with {} locks, {} events on the busy lock", sim.api_base(), plan.locks, plan.events));
+    let mut blank_idle_mb = None;
 
-    let start = cold_start(plan, &work, sim)?;
-    report.rows.push(start.mapped);
+    if plan.runs_phase("start") {
+        let start = cold_start(plan, &work, sim)?;
+        report.rows.push(start.mapped);
+        report.rows.push(start.idle_memory);
+        blank_idle_mb = Some(start.blank_idle_mb);
+    }
+    // The cached start and the idle CPU need a home that is signed in: a sign-in run makes one.
     let signed_in_home = work.join("home-signed-in");
-    let session = sign_in_runs(plan, &work, &signed_in_home, sim).await?;
-    report.rows.extend(session.rows);
-    report.rows.push(cached_start(plan, &work, &signed_in_home, sim).await?);
-    report.rows.push(start.idle_memory);
-    report.rows.push(Row::memory(
-        &format!(
-            "Memory (PSS of the app and its WebKit processes) with {} locks and {} events loaded",
-            n(plan.locks),
-            n(plan.events)
-        ),
-        start.blank_idle_mb,
-        session.loaded_mb,
-    ));
-    report.rows.push(idle_cpu(plan, &work, &signed_in_home, sim)?);
+    if ["signin", "cached", "idle"].iter().any(|phase| plan.runs_phase(phase)) {
+        let runs = if plan.runs_phase("signin") { plan.runs } else { 1 };
+        let session = sign_in_runs(plan, runs, &work, &signed_in_home, sim).await?;
+        if plan.runs_phase("signin") {
+            report.rows.extend(session.rows);
+            if let Some(blank) = blank_idle_mb {
+                report.rows.push(Row::memory(
+                    &format!(
+                        "Memory (PSS of the app and its WebKit processes) with {} locks and {} events loaded",
+                        n(plan.locks),
+                        n(plan.events)
+                    ),
+                    blank,
+                    session.loaded_mb,
+                ));
+            }
+        }
+    }
+    if plan.runs_phase("cached") {
+        report.rows.extend(cached_start(plan, &work, &signed_in_home, sim).await?);
+    }
+    if plan.runs_phase("idle") {
+        report.rows.push(idle_cpu(plan, &work, &signed_in_home, sim)?);
+    }
     report.rows.push(Row::not_measured(
         "History sync of 1,000 locks × 100 events through the request governor",
         "≤ 1.3x the ideal time for its concurrency and budget",
@@ -212,7 +238,13 @@ struct SignIn {
 /// Each run: a fresh home, sign in over WebDriver, then filter the locks, open the busy lock,
 /// filter and scroll its events, and read the memory with all of it loaded. The last run's home
 /// stays signed in (locks in the local database, the token in the keychain) for the cached start.
-async fn sign_in_runs(plan: &Plan, work: &Path, keep: &Path, sim: &unloc_sim::Simulator) -> BenchResult<SignIn> {
+async fn sign_in_runs(
+    plan: &Plan,
+    runs: usize,
+    work: &Path,
+    keep: &Path,
+    sim: &unloc_sim::Simulator,
+) -> BenchResult<SignIn> {
     say("sign-in, filters, scrolling and loaded memory over WebDriver");
     let (curl_ms, bytes) = curl_and_parse(work, sim)?;
     let (mut fetch, mut paint, mut lock_keys, mut event_keys, mut frames, mut loaded) =
@@ -224,11 +256,11 @@ async fn sign_in_runs(plan: &Plan, work: &Path, keep: &Path, sim: &unloc_sim::Si
         .and_then(|events| events.first().map(|e| e.name.clone()))
         .ok_or("no events")?;
     let mut curl_runs = vec![curl_ms];
-    for run in 0..plan.runs {
+    for run in 0..runs {
         if run > 0 {
             curl_runs.push(curl_and_parse(work, sim)?.0);
         }
-        let home = if run + 1 == plan.runs { keep.to_path_buf() } else { work.join(format!("home-signin-{run}")) };
+        let home = if run + 1 == runs { keep.to_path_buf() } else { work.join(format!("home-signin-{run}")) };
         forget_token(sim.partner_id());
         procs::prepare_home(&home)?;
         let env = procs::app_env(&home, &sim.api_base(), sim.partner_id());
@@ -388,11 +420,11 @@ fn forget_token(partner_id: &str) {
 
 /// Starts each app over WebDriver from the same launcher: the blank page's first frame vs the
 /// app's first frame of locks from its local database (signed in, so it starts on the locks view).
-async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -> BenchResult<Row> {
+async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -> BenchResult<Vec<Row>> {
     say("cold start to cached locks painted");
     let env = procs::app_env(home, &sim.api_base(), sim.partner_id());
     let driver = web::Driver::start(&env, &work.join("driver-cached.log"))?;
-    let (mut blank, mut app) = (vec![], vec![]);
+    let (mut blank, mut app, mut frames) = (vec![], vec![], vec![]);
     for run in 0..plan.runs {
         for (name, binary, mark) in
             [("blank", &plan.blank, "unloc:blank-painted"), ("app", &plan.app, web::LOCK_ROWS_MARK)]
@@ -403,6 +435,11 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             let outcome = async {
                 let (pid, started_ms) = procs::read_launch(&record)?;
                 let painted = web::wait_mark_epoch_ms(&client, mark).await?;
+                if name == "blank" {
+                    // The pace of animation frames on a page doing nothing: the floor under the
+                    // app's keystroke and scrolling figures on this machine.
+                    frames.extend(web::time_scroll(&client, "html", 0, 60).await?);
+                }
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pid, painted - started_ms))
             }
             .await;
@@ -417,16 +454,28 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             }
         }
     }
-    Ok(Row::ratio(
-        &format!(
-            "Cold start to cached locks painted ({} locks in the local database) vs the blank page painted",
-            n(plan.locks)
-        ),
-        median(&blank),
-        median(&app),
+    let mut pace = Row::limit(
+        "The blank page: time between animation frames while idle (p95; the floor under the figures above)",
+        percentile(&frames, 95.0),
         "ms",
-        1.5,
-    ))
+        f64::INFINITY,
+        "—",
+    )
+    .with_note(&format!("median {:.1} ms", median(&frames)));
+    pace.info();
+    Ok(vec![
+        Row::ratio(
+            &format!(
+                "Cold start to cached locks painted ({} locks in the local database) vs the blank page painted",
+                n(plan.locks)
+            ),
+            median(&blank),
+            median(&app),
+            "ms",
+            1.5,
+        ),
+        pace,
+    ])
 }
 
 /// CPU of each app left alone for `idle_secs` after it settled: the app signed in, at the locks
@@ -448,8 +497,11 @@ fn idle_cpu(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -
             say(&format!("  {name} did not settle below 2% of a core within 30 s"));
         }
         let before = procs::tree_cpu_seconds(pid);
+        let threads_before = procs::thread_ticks(pid);
         std::thread::sleep(Duration::from_secs(plan.idle_secs));
         let used = procs::tree_cpu_seconds(pid) - before;
+        let busiest = procs::busiest_threads(&threads_before, &procs::thread_ticks(pid), plan.idle_secs as f64);
+        say(&format!("  {name} busiest threads: {}", busiest.join(", ")));
         procs::stop_tree(pid, Some(&mut launched.child))?;
         let share = used / plan.idle_secs as f64 * 100.0;
         say(&format!("  {name}: {share:.2}% of a core"));

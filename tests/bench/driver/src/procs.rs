@@ -216,16 +216,22 @@ pub fn tree_cpu_seconds(root: u32) -> f64 {
     descendants(root).into_iter().filter_map(read_stat).map(|stat| stat.cpu_ticks as f64 / TICKS_PER_SECOND).sum()
 }
 
-/// Waits until the tree uses less than `fraction` of a core over half a second (it has finished
-/// starting), at most `limit`. Returns whether it became quiet.
+/// Waits until the tree has used less than `fraction` of a core for two seconds in a row (it has
+/// finished starting and loading), at most `limit`. Returns whether it became quiet.
 pub fn wait_quiet(root: u32, fraction: f64, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     let window = Duration::from_millis(500);
+    let mut quiet_windows = 0;
     while Instant::now() < deadline {
         let before = tree_cpu_seconds(root);
         std::thread::sleep(window);
         if tree_cpu_seconds(root) - before <= fraction * window.as_secs_f64() {
-            return true;
+            quiet_windows += 1;
+            if quiet_windows == 4 {
+                return true;
+            }
+        } else {
+            quiet_windows = 0;
         }
     }
     false
@@ -259,4 +265,53 @@ pub fn read_launch(record: &Path) -> BenchResult<(u32, f64)> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// CPU ticks of every thread in the tree, keyed by (process name, thread name, tid): a snapshot
+/// to subtract from a later one, so a busy idle says which thread is busy.
+pub fn thread_ticks(root: u32) -> HashMap<(String, String, u32), u64> {
+    let mut ticks = HashMap::new();
+    for pid in descendants(root) {
+        let process = comm(&format!("/proc/{pid}"));
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        for task in tasks.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else { continue };
+            let path = format!("/proc/{pid}/task/{tid}");
+            if let Some(stat) = std::fs::read_to_string(format!("{path}/stat")).ok().and_then(|text| parse_ticks(&text)) {
+                ticks.insert((process.clone(), comm(&path), tid), stat);
+            }
+        }
+    }
+    ticks
+}
+
+fn comm(path: &str) -> String {
+    std::fs::read_to_string(format!("{path}/comm")).map(|name| name.trim().to_owned()).unwrap_or_default()
+}
+
+fn parse_ticks(text: &str) -> Option<u64> {
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// The busiest threads between two snapshots over `seconds`: "process/thread: x.x%" lines.
+pub fn busiest_threads(
+    before: &HashMap<(String, String, u32), u64>,
+    after: &HashMap<(String, String, u32), u64>,
+    seconds: f64,
+) -> Vec<String> {
+    let mut used: HashMap<(String, String), u64> = HashMap::new();
+    for (key, ticks) in after {
+        let spent = ticks.saturating_sub(before.get(key).copied().unwrap_or(0));
+        *used.entry((key.0.clone(), key.1.clone())).or_default() += spent;
+    }
+    let mut used: Vec<_> = used.into_iter().filter(|(_, ticks)| *ticks > 0).collect();
+    used.sort_by(|a, b| b.1.cmp(&a.1));
+    used.into_iter()
+        .take(8)
+        .map(|((process, thread), ticks)| {
+            format!("{process}/{thread}: {:.2}%", ticks as f64 / TICKS_PER_SECOND / seconds * 100.0)
+        })
+        .collect()
 }

@@ -104,6 +104,11 @@ impl Row {
         self
     }
 
+    /// Shown for context, judged against nothing.
+    pub fn info(&mut self) {
+        self.outcome = Outcome::Info;
+    }
+
     pub fn with_baseline(mut self, baseline: f64) -> Self {
         self.baseline = Some(baseline);
         self
