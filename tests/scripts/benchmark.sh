@@ -15,8 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 root=$PWD
-desktop=tests/scripts/with-desktop.sh
-[[ -x $desktop ]] || desktop=tests/with-desktop.sh
 
 if [[ ${1:-} == --quick ]]; then
   shift
@@ -45,4 +43,4 @@ else
 fi
 
 echo "benchmark: load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$desktop" "$driver" "${args[@]}" "$@"
+tests/scripts/with-desktop.sh "$driver" "${args[@]}" "$@"

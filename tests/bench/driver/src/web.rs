@@ -165,7 +165,7 @@ function next() {
   const observer = new MutationObserver(() => {
     observer.disconnect();
     clearTimeout(timer);
-    requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 30); });
+    requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 150); });
   });
   for (const el of watched) observer.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
   timer = setTimeout(() => { observer.disconnect(); times.push(null); next(); }, 2000);
