@@ -277,7 +277,8 @@ pub fn thread_ticks(root: u32) -> HashMap<(String, String, u32), u64> {
         for task in tasks.flatten() {
             let Some(tid) = task.file_name().to_str().and_then(|name| name.parse::<u32>().ok()) else { continue };
             let path = format!("/proc/{pid}/task/{tid}");
-            if let Some(stat) = std::fs::read_to_string(format!("{path}/stat")).ok().and_then(|text| parse_ticks(&text)) {
+            if let Some(stat) = std::fs::read_to_string(format!("{path}/stat")).ok().and_then(|text| parse_ticks(&text))
+            {
                 ticks.insert((process.clone(), comm(&path), tid), stat);
             }
         }

@@ -179,25 +179,42 @@ next();
     Ok(result.as_array().ok_or("no keystroke times")?.iter().map(Value::as_f64).collect())
 }
 
-/// Scrolls `scroller` by `step` px every animation frame for `frames` frames; returns the time
-/// between consecutive frames (ms).
-pub async fn time_scroll(client: &Client, scroller: &str, step: u32, frames: u32) -> BenchResult<Vec<f64>> {
+/// What scrolling costs, frame by frame.
+pub struct Frames {
+    /// Time between consecutive animation frames (ms): bounded below by the display's pace.
+    pub intervals: Vec<f64>,
+    /// Main-thread work of each frame (ms): from its animation-frame callback to the first task
+    /// after it, i.e. the list's own re-render, style, layout and paint of that frame.
+    pub work: Vec<f64>,
+}
+
+/// Scrolls `scroller` by `step` px every animation frame for `frames` frames.
+pub async fn time_scroll(client: &Client, scroller: &str, step: u32, frames: u32) -> BenchResult<Frames> {
     const SCRIPT: &str = r#"
 const [css, step, frames] = arguments;
 const done = arguments[arguments.length - 1];
 const scroller = document.querySelector(css);
-const times = [];
+const intervals = [];
+const work = [];
+const channel = new MessageChannel();
 let last = null;
+let started = 0;
 let n = 0;
+channel.port1.onmessage = () => work.push(performance.now() - started);
 function frame(ts) {
-  if (last !== null) times.push(ts - last);
+  started = performance.now();
+  if (last !== null) intervals.push(ts - last);
   last = ts;
-  if (n++ >= frames) { done(times); return; }
+  if (n++ >= frames) { done([intervals, work]); return; }
   scroller.scrollTop += step;
+  channel.port2.postMessage(0);
   requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);
 "#;
     let result = client.execute_async(SCRIPT, vec![json!(scroller), json!(step), json!(frames)]).await?;
-    Ok(result.as_array().ok_or("no frame times")?.iter().filter_map(Value::as_f64).collect())
+    let numbers = |value: &Value| -> Vec<f64> {
+        value.as_array().map(|items| items.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()
+    };
+    Ok(Frames { intervals: numbers(&result[0]), work: numbers(&result[1]) })
 }
