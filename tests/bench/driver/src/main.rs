@@ -256,6 +256,7 @@ async fn sign_in_runs(
         .and_then(|events| events.first().map(|e| e.name.clone()))
         .ok_or("no events")?;
     let mut curl_runs = vec![curl_ms];
+    let mut sign_in_reply = vec![];
     for run in 0..runs {
         if run > 0 {
             curl_runs.push(curl_and_parse(work, sim)?.0);
@@ -283,6 +284,9 @@ async fn sign_in_runs(
                 }
             }
             let data = data.ok_or("no locks reply before the rows")?;
+            if let Some(signed_in) = web::mark_ms(&client, "unloc:reply:sign_in").await?.filter(|at| *at <= data) {
+                sign_in_reply.push(signed_in - pressed);
+            }
             fetch.push(data - pressed);
             paint.push(rows - data);
 
@@ -350,7 +354,8 @@ async fn sign_in_runs(
                 median(&fetch),
                 "ms",
                 1.2,
-            ),
+            )
+            .with_note(&format!("the sign_in reply after {:.0} ms", median(&sign_in_reply))),
             Row::limit(
                 &format!("Sign-in: first rows painted after the data arrives ({locks} locks)"),
                 median(&paint),
