@@ -28,7 +28,7 @@ pub struct Plan {
     pub locks: usize,
     pub events: usize,
     pub idle_secs: u64,
-    /// Only these phases (start, signin, cached, idle), to look into one measure; None = all.
+    /// Only these phases (start, signin, cached, idle, sizes), to look into one measure; None = all.
     pub only: Option<Vec<String>>,
 }
 
@@ -145,7 +145,9 @@ async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
         Outcome::Pending("not built yet"),
     ));
     report.rows.push(Row::not_measured("An export of 100,000 rows", "≤ 3 s", Outcome::Pending("not built yet")));
-    report.rows.extend(report::footprint(plan)?);
+    if plan.runs_phase("sizes") {
+        report.rows.extend(report::footprint(plan)?);
+    }
 
     report.elapsed = began.elapsed();
     report.write(&plan.out)?;
@@ -329,7 +331,7 @@ async fn sign_in_runs(
             )
             .await
             .map(|_| "[data-bench-scroller]")?;
-            let frames = web::time_scroll(&client, scroller, 120, if plan.quick { 60 } else { 300 }).await?;
+            let frames = web::time_scroll(&client, scroller, 120, if plan.quick { 60 } else { 120 }).await?;
             frame_work.extend(frames.work);
             intervals.extend(frames.intervals);
             procs::wait_quiet(pid, 0.05, Duration::from_secs(20));

@@ -64,7 +64,12 @@ impl Driver {
             builder.capabilities(capabilities);
             let url = format!("http://127.0.0.1:{}", self.port);
             match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
-                Ok(Ok(client)) => return Ok(client),
+                Ok(Ok(client)) => {
+                    // The timing scripts run for many seconds on a busy machine (WebDriver's default: 30 s).
+                    let script = Some(Duration::from_secs(600));
+                    client.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(script, None, None)).await?;
+                    return Ok(client);
+                }
                 Ok(Err(error)) => last_error = format!("the app did not start: {error}"),
                 Err(_) => last_error = "the app did not start within 60 s".to_owned(),
             }
