@@ -531,3 +531,29 @@ fn idle_cpu(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -
     )
     .with_baseline(percent[0]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let values = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(median(&values), 3.0);
+        assert_eq!(percentile(&values, 95.0), 5.0);
+        assert_eq!(percentile(&values, 20.0), 1.0);
+        assert!(percentile(&[], 50.0).is_nan());
+    }
+
+    #[test]
+    fn typing_types_then_erases_letter_by_letter() {
+        assert_eq!(typing("Ola"), ["O", "Ol", "Ola", "Ol", "O", ""]);
+    }
+
+    #[test]
+    fn counts_are_written_with_thousands_separators() {
+        assert_eq!(n(100_000), "100,000");
+        assert_eq!(n(1_000_000), "1,000,000");
+        assert_eq!(n(999), "999");
+    }
+}
