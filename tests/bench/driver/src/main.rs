@@ -440,6 +440,7 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
     let env = procs::app_env(home, &sim.api_base(), sim.partner_id());
     let driver = web::Driver::start(&env, &work.join("driver-cached.log"))?;
     let (mut blank, mut app, mut frames) = (vec![], vec![], vec![]);
+    let mut steps: [Vec<f64>; 3] = Default::default();
     for run in 0..plan.runs {
         for (name, binary, mark) in
             [("blank", &plan.blank, "unloc:blank-painted"), ("app", &plan.app, web::LOCK_ROWS_MARK)]
@@ -454,6 +455,17 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
                     // The pace of animation frames on a page doing nothing: the floor under the
                     // app's keystroke and scrolling figures on this machine.
                     frames.extend(web::time_scroll(&client, "html", 0, 60).await?.intervals);
+                } else {
+                    // Where the time goes: the page loaded, the start-up reply, the saved locks' reply.
+                    let origin =
+                        client.execute("return performance.timeOrigin", vec![]).await?.as_f64().unwrap_or(f64::NAN);
+                    for (step, reply) in ["unloc:reply:get_startup", "unloc:reply:cached_locks"].into_iter().enumerate()
+                    {
+                        if let Some(at) = web::mark_ms(&client, reply).await? {
+                            steps[step].push(origin + at - started_ms);
+                        }
+                    }
+                    steps[2].push(origin - started_ms);
                 }
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pid, painted - started_ms))
             }
@@ -488,7 +500,13 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             median(&app),
             "ms",
             1.5,
-        ),
+        )
+        .with_note(&format!(
+            "page created after {:.0} ms, get_startup reply {:.0} ms, cached_locks reply {:.0} ms",
+            median(&steps[2]),
+            median(&steps[0]),
+            median(&steps[1])
+        )),
         pace,
     ])
 }

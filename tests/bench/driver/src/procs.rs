@@ -308,7 +308,7 @@ pub fn busiest_threads(
         *used.entry((key.0.clone(), key.1.clone())).or_default() += spent;
     }
     let mut used: Vec<_> = used.into_iter().filter(|(_, ticks)| *ticks > 0).collect();
-    used.sort_by(|a, b| b.1.cmp(&a.1));
+    used.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     used.into_iter()
         .take(8)
         .map(|((process, thread), ticks)| {

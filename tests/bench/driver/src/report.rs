@@ -82,7 +82,7 @@ impl Row {
             ratio: Some(app_mb / blank_mb),
             goal: "≤ blank + 150 MB".to_owned(),
             outcome: judged(app_mb - blank_mb <= 150.0),
-            note: Some(format!("+{:.0} MB", app_mb - blank_mb)),
+            note: Some(format!("{:+.0} MB", app_mb - blank_mb)),
         }
     }
 
