@@ -40,7 +40,6 @@ pub fn run() {
         .plugin(window::single_instance())
         .plugin(window::remembered_place())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(updates::PendingUpdate::default())
         .setup(|app| {

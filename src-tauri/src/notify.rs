@@ -1,8 +1,7 @@
 //! The app shell's side of key follow-up: `keys-changed` events to the UI, and a desktop
-//! notification when a waiting key becomes usable, is refused, or fails.
+//! notification when a waiting key becomes usable, is refused, or fails (notify-rust).
 
 use tauri::{AppHandle, Emitter, Manager};
-use tauri_plugin_notification::NotificationExt;
 
 use crate::keys::follow::KeyObserver;
 use crate::keys::{KeyStatus, KeyView};
@@ -98,11 +97,48 @@ impl KeyObserver for ShellObserver {
         };
         let catalog = crate::catalog::Catalog::for_language(self.language());
         let (title, body) = notification_text(&catalog, message, key, BODY_IS_MARKUP);
-        // Desktops without a notification service just do not show it; the UI still updates.
-        if let Err(error) = self.app.notification().builder().title(title).body(body).show() {
-            log::info!("desktop notification not shown: {error}");
-        }
+        show_notification(&self.app.config().identifier, title, body);
     }
+}
+
+/// Shows a desktop notification on a thread of its own: showing it talks to the desktop (D-Bus on
+/// Linux), and on Linux the thread then waits until the notification is closed, because desktops
+/// such as GNOME withdraw a notification as soon as the connection that sent it goes away.
+/// Desktops without a notification service just do not show it; the UI still updates.
+fn show_notification(identifier: &str, title: String, body: String) {
+    #[cfg(target_os = "macos")]
+    let _ = notify_rust::set_application(if tauri::is_dev() { "com.apple.Terminal" } else { identifier });
+    #[cfg(not(windows))]
+    let _ = identifier;
+    #[cfg(windows)]
+    let app_id = installed().then(|| identifier.to_owned());
+    let shown = std::thread::Builder::new().name("notification".into()).spawn(move || {
+        let mut notification = notify_rust::Notification::new();
+        notification.summary(&title).body(&body).auto_icon();
+        #[cfg(windows)]
+        if let Some(app_id) = &app_id {
+            notification.app_id(app_id);
+        }
+        match notification.show() {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Ok(handle) => handle.wait_for_action(|_| ()),
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            Ok(_) => {}
+            Err(error) => log::info!("desktop notification not shown: {error}"),
+        }
+    });
+    if let Err(error) = shown {
+        log::info!("desktop notification not shown: {error}");
+    }
+}
+
+/// Windows shows a notification under the app's identifier only for an installed app (one not
+/// run from cargo's target folder), whose shortcut registers that identifier.
+#[cfg(windows)]
+fn installed() -> bool {
+    let Ok(exe) = std::env::current_exe() else { return false };
+    let dir = exe.parent().map(|dir| dir.to_string_lossy().to_lowercase()).unwrap_or_default();
+    !(dir.ends_with("target\\debug") || dir.ends_with("target\\release"))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ const FIRST_CHECK_AFTER: Duration = Duration::from_secs(10);
 const CHECK_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
 /// The reqwest the updater plugin builds its clients with: `configure_client` hands us its builder.
-type UpdaterClientBuilder = reqwest_updater::ClientBuilder;
+type UpdaterClientBuilder = reqwest::ClientBuilder;
 
 /// Limits on the updater's requests. There is no limit on a whole request: the download may be a
 /// large bundle on a slow office line, and a cut-off download starts again from nothing. Only a
@@ -204,11 +204,11 @@ mod tests {
         format!("http://{address}/bundle")
     }
 
-    async fn download(url: &str, limits: RequestLimits) -> std::result::Result<usize, reqwest_updater::Error> {
+    async fn download(url: &str, limits: RequestLimits) -> std::result::Result<usize, reqwest::Error> {
         // As the plugin does before its requests (its reqwest brings no TLS provider of its own);
         // an error only means another test installed it first.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = limits.apply(reqwest_updater::ClientBuilder::new()).build()?;
+        let client = limits.apply(reqwest::ClientBuilder::new()).build()?;
         Ok(client.get(url).send().await?.bytes().await?.len())
     }
 

@@ -107,6 +107,9 @@ impl ApiClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // reqwest brings no crypto provider of its own (feature rustls-no-provider): the app uses
+        // ring. Installing it again is a harmless error.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("UnlocDesk/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
