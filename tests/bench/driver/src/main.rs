@@ -266,7 +266,7 @@ async fn sign_in_runs(
             curl_runs.push(curl_and_parse(work, sim)?.0);
         }
         let home = if run + 1 == runs { keep.to_path_buf() } else { work.join(format!("home-signin-{run}")) };
-        forget_token(sim.partner_id());
+        forget_tokens();
         procs::prepare_home(&home)?;
         let env = procs::app_env(&home, &sim.api_base(), sim.partner_id());
         let driver = web::Driver::start(&env, &home.join("driver.log"))?;
@@ -277,12 +277,12 @@ async fn sign_in_runs(
             let pressed = web::sign_in(&client, sim.token()).await?;
             web::wait_mark_epoch_ms(&client, web::LOCK_ROWS_MARK).await?;
             let rows = web::mark_ms(&client, web::LOCK_ROWS_MARK).await?.ok_or("no rows mark")?;
-            // The data reaches the page with the first reply that carries locks: sign_in keeps them
-            // in the local database, and the locks view shows that copy while it asks Unloc again.
+            // The data reaches the page with a reply that carries locks: sign_in's own (it brings the
+            // locks it checked the token with), or the saved copy, or a fresh list.
             // (If the saved copy were empty, the rows would come from list_locks: the latest reply
             // before the rows is the one that brought them.)
             let mut data = None;
-            for reply in ["unloc:reply:cached_locks", "unloc:reply:list_locks"] {
+            for reply in ["unloc:reply:sign_in", "unloc:reply:cached_locks", "unloc:reply:list_locks"] {
                 if let Some(at) = web::mark_ms(&client, reply).await?.filter(|at| *at <= rows) {
                     data = Some(data.map_or(at, |earlier: f64| earlier.max(at)));
                 }
@@ -428,11 +428,11 @@ fn curl_and_parse(work: &Path, sim: &unloc_sim::Simulator) -> BenchResult<(f64, 
     Ok((started.elapsed().as_secs_f64() * 1000.0, bytes.len()))
 }
 
-fn forget_token(partner_id: &str) {
-    // The app files its token under service no.unlocdesk.desktop, user = the partner id (keyring 3).
-    let _ = std::process::Command::new("secret-tool")
-        .args(["clear", "service", "no.unlocdesk.desktop", "username", partner_id])
-        .status();
+/// Removes every token the app keeps (service no.unlocdesk.desktop), whatever account name it was
+/// filed under (the app files tokens per partner and API address), so the next start is signed out.
+/// The keyring is this run's own (tests/scripts/with-desktop.sh).
+fn forget_tokens() {
+    let _ = std::process::Command::new("secret-tool").args(["clear", "service", "no.unlocdesk.desktop"]).status();
 }
 
 /// Starts each app over WebDriver from the same launcher: the blank page's first frame vs the
