@@ -35,6 +35,9 @@ use crate::state::{AppState, UpdateCheckLog};
 /// Starts the app: plugins, state, commands.
 pub fn run() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // One line at every start: it marks where a run begins in a log, and the end-to-end secrets audit
+    // (tests/e2e/harness/secrets.rs) looks for it to know the log it searches is the app's own.
+    log::info!("Unloc Desk {} starting", env!("CARGO_PKG_VERSION"));
 
     let result = tauri::Builder::default()
         .plugin(window::single_instance())

@@ -19,8 +19,11 @@ async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
         ..SimConfig::default()
     };
     scenario("keys", config)
+        .audit_secrets_after_close()
         .run(async |client, scenario| {
             let sim = &scenario.sim;
+            wait_visible(client, "#signin-view").await?;
+            record_ipc(client).await?;
             sign_in(client, sim.token()).await?;
             wait_visible(client, "#locks-view").await?;
 
@@ -59,6 +62,10 @@ async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
             wait_for_js(client, "the awaiting count to drop", "const c = document.querySelector('#awaiting-count'); return !c || c.hidden || c.textContent.trim() === '' || c.textContent.trim() === '0'").await?;
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
             wait_key_status(client, &waiting_id, "active").await?;
+            // Key creation and the follow-up's keys-changed events carried no token.
+            let recorded = recorded_ipc(client).await?;
+            ensure!(recorded.iter().any(|entry| entry.starts_with("[\"event keys-changed\"")), "no keys-changed event was recorded");
+            audit_secrets(client, &scenario.home, sim.token()).await?;
 
             // An opt-out lock: no warning, and the key becomes active on its own.
             open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;

@@ -11,6 +11,7 @@ use crate::harness::*;
 async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult {
     let config = SimConfig { lockout_after: 0, hostile_lock: false, locks: 25, ..SimConfig::default() };
     scenario("restart-offline", config)
+        .audit_secrets_after_close()
         .sessions(async |scenario| {
             scenario
                 .run(async |client, scenario| {
@@ -25,6 +26,9 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                     let sim = &scenario.sim;
                     wait_visible(client, "#locks-view").await?;
                     wait_lock_rows(client).await?;
+                    // The silent sign-in sent the token from the keychain to Unloc, and nowhere else.
+                    record_ipc(client).await?;
+                    audit_secrets(client, &scenario.home, sim.token()).await?;
                     let before = rendered_lock_ids(client).await?;
                     let count_before = text_of(client, "#locks-count").await?;
 
@@ -67,6 +71,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                     ensure_eq!(partner.as_deref(), Some(sim.partner_id()));
                     wait_visible(client, "#signin-error").await?;
                     ensure_eq!(keychain_token(sim), None, "a rejected token is forgotten");
+                    audit_secrets(client, &scenario.home, sim.token()).await?;
                     Ok(())
                 })
                 .await
@@ -84,6 +89,7 @@ async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> Test
         ..SimConfig::default()
     };
     scenario("offline-start", config)
+        .audit_secrets_after_close()
         .sessions(async |scenario| {
             scenario
                 .run(async |client, scenario| {
@@ -120,6 +126,8 @@ async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> Test
                         "return document.querySelectorAll('#awaiting-view tr[data-key-id]').length",
                     )
                     .await?;
+                    record_ipc(client).await?;
+                    audit_secrets(client, &scenario.home, sim.token()).await?;
                     Ok(())
                 })
                 .await

@@ -9,6 +9,7 @@ use crate::harness::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
     scenario("main-flow", SimConfig { lockout_after: 0, hostile_lock: false, ..SimConfig::default() })
+        .audit_secrets_after_close()
         .run(async |client, scenario| {
             let sim = &scenario.sim;
             // The partner id comes from UNLOC_PARTNER_ID; the token must be typed.
@@ -128,8 +129,11 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
 async fn without_a_keychain_sign_in_works_for_this_run_and_says_so() -> TestResult {
     scenario("no-keychain", SimConfig { lockout_after: 0, hostile_lock: false, locks: 12, ..SimConfig::default() })
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/unloc-e2e-bus")
+        .audit_secrets_after_close()
         .run(async |client, scenario| {
             let sim = &scenario.sim;
+            wait_visible(client, "#signin-view").await?;
+            record_ipc(client).await?;
             sign_in(client, sim.token()).await?;
             wait_visible(client, "#locks-view").await?;
             let banner = banner_text(client, "the keychain notice").await?;
@@ -137,6 +141,10 @@ async fn without_a_keychain_sign_in_works_for_this_run_and_says_so() -> TestResu
             ensure!(banner.contains("keychain"), "the notice should name the keychain: {banner}");
             ensure!(!banner.contains(sim.token()), "the notice must not show the token");
             screenshot(client, "view-no-keychain").await?;
+            // The token was kept nowhere: not in the keychain (reachable to this test, not to the app),
+            // not in a file, a reply or the log (after the app closed too: `audit_secrets_after_close`).
+            ensure_eq!(keychain_token(sim), None, "the token reached a keychain");
+            audit_secrets(client, &scenario.home, sim.token()).await?;
             Ok(())
         })
         .await

@@ -13,9 +13,14 @@ cargo run --quiet -p unloc-desk --example fault_table
 
 echo "== the real app: faults, injection payloads, secrets audit, accessibility, request budgets"
 cargo build --quiet -p unloc-desk
-# Only the report lines and the verdicts: the desktop session's own chatter is dropped.
-UNLOC_E2E=1 tests/scripts/with-desktop.sh cargo test --quiet -p unloc-e2e -- --nocapture --test-threads=1 \
-  each_fault_gets_its_own_message hostile_text_stays_text_in_every_field sign_in_see_locks_and_events every_view_passes_axe \
+# Only the report lines and the verdicts: the desktop session's own chatter is dropped. Exact names,
+# and e2e-exact.sh fails unless all of them passed (a rename must not run nothing and pass).
+UNLOC_E2E=1 tests/scripts/with-desktop.sh tests/scripts/e2e-exact.sh \
+  faults::each_fault_gets_its_own_message_and_the_list_stays \
+  injection::hostile_text_stays_text_in_every_field \
+  session::sign_in_see_locks_and_events_then_sign_out \
+  session::without_a_keychain_sign_in_works_for_this_run_and_says_so \
+  accessibility::every_view_passes_axe_and_shows_focus \
   budget::opening_a_busy_lock_sends_at_most_3_requests_in_the_next_60_s \
   budget::a_retry_after_on_the_first_history_request_quiets_every_route \
   budget::a_lock_out_during_work_sends_one_request_and_one_notice \
