@@ -1,6 +1,8 @@
 //! `cargo run -p unloc-desk --example fault_table`: every fault of the simulator's catalogue against the
-//! real API client, as a table of what the client reported, whether it retried, and whether that is the
-//! expected `ErrorKind`. Exits non-zero if any row fails, so it doubles as a check.
+//! real API client, as a table of what the client reported, whether it retried, and whether that is what
+//! the shared table expects: the `ErrorKind`, the words of the message, the number of requests, and an
+//! end within the time those requests may take. A hang or a message with the token fails whatever its
+//! kind. Exits non-zero if any row fails, so it doubles as a check.
 //!
 //! What is expected, and on which call, comes from the shared table `unloc_sim::expected` (also used by
 //! the client tests and the end-to-end faults scenario): most faults hit `GET /locks`; 409 and 422 hit
@@ -48,8 +50,36 @@ fn config(api_base: &str, sim: &Simulator) -> ClientConfig {
     config
 }
 
-/// Runs one call and describes the outcome: `(ErrorKind or None for success, text for the table)`.
-async fn run(client: &ApiClient, call: Call, token: &str) -> (Option<ErrorKind>, String) {
+/// What one call ended in.
+enum Outcome {
+    Success(String),
+    /// The kind and message the UI gets.
+    Error(ErrorKind, String),
+    /// The message carried the token (the text says so without it).
+    Leaked,
+    Hung,
+}
+
+impl Outcome {
+    fn text(&self) -> String {
+        match self {
+            Outcome::Success(text) => format!("ok: {text}"),
+            Outcome::Error(kind, message) => format!("{}: {message}", kind.as_str()),
+            Outcome::Leaked => "(message contained the token!)".to_owned(),
+            Outcome::Hung => format!("HUNG for {} s", HANG.as_secs()),
+        }
+    }
+}
+
+/// Runs one call, at most `HANG` long.
+async fn run(client: &ApiClient, call: Call, token: &str) -> Outcome {
+    match tokio::time::timeout(HANG, call_once(client, call, token)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::Hung,
+    }
+}
+
+async fn call_once(client: &ApiClient, call: Call, token: &str) -> Outcome {
     let result = match call {
         Call::ListLocks => {
             client.list_locks().await.map(|list| format!("{} locks, {} skipped", list.locks.len(), list.skipped))
@@ -66,38 +96,38 @@ async fn run(client: &ApiClient, call: Call, token: &str) -> (Option<ErrorKind>,
         }
     };
     match result {
-        Ok(text) => (None, format!("ok: {text}")),
+        Ok(text) => Outcome::Success(text),
         Err(error) => describe(error, token),
     }
 }
 
-fn describe(error: ApiError, token: &str) -> (Option<ErrorKind>, String) {
+fn describe(error: ApiError, token: &str) -> Outcome {
     let app = AppError::from(error);
-    let mut text = format!("{}: {}", app.kind.as_str(), app.message);
+    // The table is meant to be pasted into issues: a message with the token is not shown, and fails.
+    if app.message.contains(token) {
+        return Outcome::Leaked;
+    }
+    let mut message = app.message;
     if let Some(wait) = app.retry_after_secs {
-        text.push_str(&format!(" [retry after {wait} s]"));
+        message.push_str(&format!(" [retry after {wait} s]"));
     }
-    // Belt and braces: the table is meant to be pasted into issues.
-    if text.contains(token) {
-        text = "(message contained the token!)".to_owned();
-        return (Some(ErrorKind::Internal), text);
-    }
-    (Some(app.kind), text)
+    Outcome::Error(app.kind, message)
 }
 
-fn verdict(expected: Report, got: Option<ErrorKind>) -> bool {
-    match (expected, got) {
-        (Report::Success, None) => true,
-        (Report::Error(want), Some(kind)) => kind.as_str() == want,
+/// Whether the outcome is the expected one: the kind, and the message's words (a hang or a leak is
+/// never expected, whatever kind it would have been given).
+fn verdict(report: Report, message: &str, got: &Outcome) -> bool {
+    match (report, got) {
+        (Report::Success, Outcome::Success(_)) => true,
+        (Report::Error(want), Outcome::Error(kind, text)) => kind.as_str() == want && text.contains(message),
         _ => false,
     }
 }
 
-fn expected_text(expected: Report) -> &'static str {
-    match expected {
-        Report::Success => "success",
-        Report::Error(kind) => kind,
-    }
+/// The longest a row may take: each request up to the timeout, plus the Retry-After waits and
+/// back-off between them (at most `max_wait`, 2 s, in all here).
+fn time_allowed(attempts: usize) -> Duration {
+    REQUEST_TIMEOUT * u32::try_from(attempts).unwrap_or(u32::MAX) + Duration::from_secs(2)
 }
 
 async fn catalogue_row(sim: &Simulator, spec: &str, what: &str) -> Row {
@@ -126,30 +156,48 @@ async fn catalogue_row(sim: &Simulator, spec: &str, what: &str) -> Row {
         }
     };
     let started = Instant::now();
-    let outcome = tokio::time::timeout(HANG, run(&client, call, sim.token())).await;
+    let outcome = run(&client, call, sim.token()).await;
     let elapsed = started.elapsed();
     sim.clear_faults();
     let sent = sim.requests().iter().filter(|request| request.route == Some(route)).count();
-    let retried = match sent {
+    let mut problems = Vec::new();
+    if !verdict(expected.report, expected.message, &outcome) {
+        problems.push(match expected.report {
+            Report::Success => "expected success".to_owned(),
+            Report::Error(kind) => format!("expected {kind}: …{}…", expected.message),
+        });
+    }
+    if sent != expected.attempts {
+        problems.push(format!("expected {} request(s)", expected.attempts));
+    }
+    let allowed = time_allowed(expected.attempts);
+    if elapsed > allowed {
+        problems.push(format!("expected within {:.1} s", allowed.as_secs_f64()));
+    }
+    let on = call.as_str();
+    Row {
+        fault: format!("{spec} ({on})"),
+        reported: format!("{} ({:.1} s)", outcome.text(), elapsed.as_secs_f64()),
+        retried: requests_text(sent),
+        ok: problems.is_empty(),
+    }
+    .with_problems(&problems)
+}
+
+/// The "retried?" column for a number of requests.
+fn requests_text(sent: usize) -> String {
+    match sent {
         0 => "no request".to_owned(),
         1 => "no".to_owned(),
         n => format!("yes ({n} requests)"),
-    };
-    let (got, text) = match outcome {
-        Ok(described) => described,
-        Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
-    };
-    let ok = verdict(expected.report, got);
-    let on = call.as_str();
-    Row { fault: format!("{spec} ({on})"), reported: format!("{text} ({:.1} s)", elapsed.as_secs_f64()), retried, ok }
-        .with_expected(expected.report)
+    }
 }
 
 impl Row {
-    /// A failing row names what was expected.
-    fn with_expected(mut self, expected: Report) -> Self {
-        if !self.ok {
-            self.reported.push_str(&format!(" — expected {}", expected_text(expected)));
+    /// A failing row says what was expected instead.
+    fn with_problems(mut self, problems: &[String]) -> Self {
+        if !problems.is_empty() {
+            self.reported.push_str(&format!(" — {}", problems.join("; ")));
         }
         self
     }
@@ -164,20 +212,25 @@ async fn client_side_row(sim: &Simulator, name: &str, api_base: &str) -> Row {
             return Row { fault: name.to_owned(), reported: error.to_string(), retried: "-".into(), ok: false }
         }
     };
-    let (got, text) = match tokio::time::timeout(HANG, run(&client, Call::ListLocks, sim.token())).await {
-        Ok(described) => described,
-        Err(_) => (Some(ErrorKind::Internal), format!("HUNG for {} s", HANG.as_secs())),
-    };
-    let expected = Report::Error(ErrorKind::Offline.as_str());
-    let ok = verdict(expected, got);
+    let outcome = run(&client, Call::ListLocks, sim.token()).await;
+    let elapsed = started.elapsed();
+    let mut problems = Vec::new();
+    if !verdict(Report::Error(ErrorKind::Offline.as_str()), "could not reach Unloc", &outcome) {
+        problems.push("expected offline: …could not reach Unloc…".to_owned());
+    }
+    // Three attempts, each failing before the timeout.
+    let allowed = time_allowed(3);
+    if elapsed > allowed {
+        problems.push(format!("expected within {:.1} s", allowed.as_secs_f64()));
+    }
     Row {
         fault: name.to_owned(),
-        reported: format!("{text} ({:.1} s)", started.elapsed().as_secs_f64()),
+        reported: format!("{} ({:.1} s)", outcome.text(), elapsed.as_secs_f64()),
         // The simulator never sees these requests, so it cannot count attempts.
         retried: "n/a".to_owned(),
-        ok,
+        ok: problems.is_empty(),
     }
-    .with_expected(expected)
+    .with_problems(&problems)
 }
 
 fn print_table(rows: &[Row]) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use unloc_desk::api::{Action, ApiClient, ApiError, Grant, KeyState, NewKey, MAX_HISTORY_BYTES};
 use unloc_desk::error::{AppError, ErrorKind};
-use unloc_sim::expected::expected_error;
+use unloc_sim::expected::{expected, expected_error};
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 
 mod common;
@@ -55,13 +55,18 @@ fn new_key() -> NewKey {
 }
 
 /// `GET /locks` under a fault: the error, how many requests reached the simulator, and what the UI is
-/// told, already checked against the shared fault table (`unloc_sim::expected`).
+/// told, already checked against the shared fault table (`unloc_sim::expected`): kind, message words
+/// and number of requests.
 async fn locks_under(spec: &str) -> (ApiError, usize, String) {
     let sim = sim().await;
     inject(&sim, Route::Locks, spec);
     let error = returns(client(&sim).list_locks()).await.expect_err(spec);
     let message = reported(&error, expected_error(spec), sim.token());
-    (error, requests_on(&sim, Route::Locks), message)
+    let table = expected(spec).expect("a row of the fault table");
+    assert!(message.contains(table.message), "{spec}: {message:?} lacks {:?}", table.message);
+    let requests = requests_on(&sim, Route::Locks);
+    assert_eq!(requests, table.attempts, "{spec}: requests sent");
+    (error, requests, message)
 }
 
 /// `POST /keys` under a fault: the error, how many requests reached the simulator, and the simulator
