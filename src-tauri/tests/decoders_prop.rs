@@ -598,12 +598,28 @@ fn json_values_never_panic_in_any_decoder() {
     fuzz("all/json", VALUE_CASES / 2, any_document, |value| all_decoders(&serde_json::to_vec(&value).unwrap()));
 }
 
+/// Nesting deeper than the decoder's limit is refused, never a stack overflow; and from none of these
+/// documents is anything read: a key decoder refuses it, a list decoder refuses it or skips every item.
 #[test]
-fn deep_nesting_is_refused_without_overflowing_the_stack() {
+fn deep_nesting_is_refused_or_skipped_without_overflowing_the_stack() {
+    let refused = |result: Option<ApiError>| matches!(result, Some(ApiError::InvalidResponse { .. }));
     for depth in [127, 128, 129, 1_000, 100_000] {
         for (open, close) in [("[", "]"), (r#"{"locks":"#, "}"), (r#"{"events":[{"id":"#, "}]}"), (r#"{"x":"#, "}")] {
             let bytes = format!("{}null{}", open.repeat(depth), close.repeat(depth)).into_bytes();
             all_decoders(&bytes).unwrap();
+            let at = format!("at depth {depth} under {open:?}");
+            match decode::locks(&bytes) {
+                Ok(list) => assert!(list.locks.is_empty(), "locks read {at}: {:?}", list.locks),
+                Err(error) => assert!(refused(Some(error.clone())), "locks {at}: {error:?}"),
+            }
+            match decode::events(&bytes) {
+                Ok(list) => assert!(list.events.is_empty(), "events read {at}: {:?}", list.events),
+                Err(error) => assert!(refused(Some(error.clone())), "events {at}: {error:?}"),
+            }
+            let key = decode::key(&bytes).err();
+            assert!(refused(key.clone()), "key {at}: {key:?}");
+            let created = decode::created_key(&bytes).err();
+            assert!(refused(created.clone()), "created key {at}: {created:?}");
         }
     }
 }
