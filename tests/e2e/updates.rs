@@ -10,8 +10,16 @@ use unloc_sim::SimConfig;
 
 use crate::harness::*;
 
+/// What the update server was asked for.
+struct Asked {
+    /// `latest.json`: the check.
+    manifest: Arc<AtomicUsize>,
+    /// The update itself: the download.
+    payload: Arc<AtomicUsize>,
+}
+
 /// A loopback update server: `latest.json` offers 9.9.9, signed with a key that is not the app's.
-fn serve_update() -> TestResult<(u16, Arc<AtomicUsize>)> {
+fn serve_update() -> TestResult<(u16, Asked)> {
     use std::io::{Read, Write};
     let fixtures = fixtures_dir().join("update");
     let payload = std::fs::read(fixtures.join("unloc-desk-9.9.9.tar.gz"))?;
@@ -30,17 +38,18 @@ fn serve_update() -> TestResult<(u16, Arc<AtomicUsize>)> {
         }
     })
     .to_string();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
+    let asked = Asked { manifest: Arc::new(AtomicUsize::new(0)), payload: Arc::new(AtomicUsize::new(0)) };
+    let (manifest_hits, payload_hits) = (asked.manifest.clone(), asked.payload.clone());
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
             let mut request = [0u8; 4096];
             let read = stream.read(&mut request).unwrap_or(0);
             let head = String::from_utf8_lossy(&request[..read]);
-            counter.fetch_add(1, Ordering::SeqCst);
             let (kind, body): (&str, &[u8]) = if head.starts_with("GET /latest.json") {
+                manifest_hits.fetch_add(1, Ordering::SeqCst);
                 ("application/json", manifest.as_bytes())
             } else {
+                payload_hits.fetch_add(1, Ordering::SeqCst);
                 ("application/octet-stream", &payload)
             };
             let header = format!(
@@ -50,12 +59,12 @@ fn serve_update() -> TestResult<(u16, Arc<AtomicUsize>)> {
             let _ = stream.write_all(header.as_bytes()).and_then(|()| stream.write_all(body));
         }
     });
-    Ok((port, hits))
+    Ok((port, asked))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_update_is_offered_and_a_wrongly_signed_one_is_refused() -> TestResult {
-    let (port, hits) = serve_update()?;
+    let (port, asked) = serve_update()?;
     let endpoint = format!("http://127.0.0.1:{port}/latest.json");
     scenario("update", SimConfig { lockout_after: 0, hostile_lock: false, locks: 10, ..SimConfig::default() })
         .env("UNLOC_UPDATER_ENDPOINT", &endpoint)
@@ -71,17 +80,24 @@ async fn an_update_is_offered_and_a_wrongly_signed_one_is_refused() -> TestResul
                 "const s = document.querySelector('#update-status')?.textContent ?? ''; return s.includes('9.9.9') && s",
             )
             .await?;
-            ensure!(hits.load(Ordering::SeqCst) >= 1, "the update server was never asked");
+            ensure!(asked.manifest.load(Ordering::SeqCst) >= 1, "the update server was never asked");
             ensure!(status.as_str().unwrap_or_default().contains("available"), "status: {status}");
             wait_visible(client, "#update-available").await?;
             screenshot(client, "view-update-offered").await?;
-            // Nothing is installed until the user says so; then the bad signature is refused.
+            // Nothing is downloaded until the user says so, even while the offer stays on screen.
+            click(client, "#nav-locks").await?;
+            wait_visible(client, "#locks-view").await?;
+            click(client, "#nav-settings").await?;
+            wait_visible(client, "#update-available").await?;
+            ensure_eq!(asked.payload.load(Ordering::SeqCst), 0, "the update was downloaded before the user pressed Install");
+            // Install: downloaded once, and the bad signature is refused.
             click(client, "#update-install").await?;
             let error =
                 wait_for_js(client, "the refusal", "return document.querySelector('#update-error')?.textContent.trim()")
                     .await?;
             let error = error.as_str().unwrap_or_default().to_owned();
             ensure!(error.contains("refused") || error.contains("signature"), "refusal: {error}");
+            ensure_eq!(asked.payload.load(Ordering::SeqCst), 1, "Install downloads the update once");
             // The app is still here and working.
             click(client, "#nav-locks").await?;
             wait_visible(client, "#locks-view").await?;
