@@ -90,7 +90,15 @@ async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
             wait_visible(client, "#confirm-dialog").await?;
             click(client, "#confirm-yes").await?;
             wait_key_status(client, &waiting_id, "revoked").await?;
-            let deletes = sim.requests().iter().filter(|request| request.route == Some(Route::KeysDelete)).count();
+            // The simulator logs a request once it has answered it: wait for the entry.
+            let deadline = std::time::Instant::now() + WAIT;
+            let deletes = loop {
+                let deletes = sim.requests().iter().filter(|request| request.route == Some(Route::KeysDelete)).count();
+                if deletes > deletes_before || std::time::Instant::now() > deadline {
+                    break deletes;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
             ensure_eq!(deletes, deletes_before + 1, "the second revoke must reach Unloc");
             let notice = wait_for_js(
                 client,

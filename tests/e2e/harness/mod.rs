@@ -235,9 +235,11 @@ impl Scenario {
             }
         }
         let _ = client.close().await;
+        // The next start on these folders must not meet this app still closing (one instance per folder).
+        let exited = self.wait_for_the_app_to_exit().await;
         outcome?;
+        exited?;
         if self.audit_after_close {
-            self.wait_for_the_app_to_exit().await?;
             let files = audit_files(&self.home, self.sim.token())?;
             #[allow(clippy::print_stderr)] // the audit's figures belong in the test output
             {
@@ -250,7 +252,8 @@ impl Scenario {
 
 impl Scenario {
     /// Waits until no process of the app binary runs with this scenario's folders: closing the WebDriver
-    /// session ends the app, but it may still be writing (and WebKit tidying) for a moment.
+    /// session ends the app, but it may still be writing (and WebKit tidying) for a moment, and a new
+    /// start on the same folders would meet it (the app is one instance per data folder).
     async fn wait_for_the_app_to_exit(&self) -> TestResult {
         let binary = app_binary();
         let marker = format!("XDG_DATA_HOME={}", self.home.join("data").display());
