@@ -32,6 +32,9 @@ tests/scripts/one-window.sh
 echo "== the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
 tests/scripts/hostile-report.sh
 
+echo "== the benchmark, quick mode (proves it still runs; the figures come from tests/scripts/benchmark.sh)"
+tests/scripts/benchmark.sh --quick --runs 1
+
 echo "== installers: build the .deb and .rpm, install the .deb, run it, uninstall"
 tests/scripts/build-installers.sh
 tests/scripts/install-test.sh
