@@ -360,16 +360,29 @@ impl Driver {
 }
 
 /// WebKitWebDriver's known hiccup: the connection closed before any answer to the new-session request
-/// (not a WebDriver error, which is what a crashed or refused app gives).
+/// (not a WebDriver error, which is what a crashed or refused app gives). The HTTP client reports it
+/// as "client error (SendRequest)" on top and says "connection closed" (hyper's IncompleteMessage)
+/// only further down its chain of causes, so the whole chain is read.
 fn is_session_drop(error: &fantoccini::error::NewSessionError) -> bool {
     use fantoccini::error::NewSessionError;
-    let closed = |text: String| text.to_lowercase().contains("connection closed");
     match error {
         NewSessionError::Lost(_) => true,
-        NewSessionError::Failed(inner) => closed(inner.to_string()) || closed(format!("{inner:?}")),
-        NewSessionError::FailedC(inner) => closed(inner.to_string()) || closed(format!("{inner:?}")),
+        NewSessionError::Failed(inner) => closed_before_answer(inner),
+        NewSessionError::FailedC(inner) => closed_before_answer(inner),
         _ => false,
     }
+}
+
+fn closed_before_answer(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let text = format!("{current} {current:?}").to_lowercase();
+        if ["connection closed", "incompletemessage", "connection reset"].iter().any(|sign| text.contains(sign)) {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 impl Drop for Driver {
