@@ -58,6 +58,12 @@ pub(crate) use {ensure, ensure_eq};
 
 pub type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
+/// Locks a mutex whose holder may have panicked (a failed scenario): the driver it guards is still
+/// the one to stop.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The scenarios share one display and one keychain: run them one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -204,7 +210,10 @@ pub struct Scenario {
     pub sim: Simulator,
     /// The app's XDG data, config and cache folders, and its log `app.log`.
     pub home: PathBuf,
-    driver: Driver,
+    /// Replaced once if the app hangs while starting (see `open_app`).
+    driver: std::sync::Mutex<Driver>,
+    /// What the driver was started with, to start it again.
+    env: Vec<(String, String)>,
     audit_after_close: bool,
 }
 
@@ -219,14 +228,14 @@ impl Scenario {
         let home = std::env::temp_dir().join(format!("unloc-e2e-{}-{}", name, std::process::id()));
         let _ = std::fs::remove_dir_all(&home);
         std::fs::create_dir_all(&home)?;
-        let driver = Driver::start(&home, &sim, env)?;
+        let driver = std::sync::Mutex::new(Driver::start(&home, &sim, env)?);
         forget_token(&sim);
-        Ok(Scenario { name, sim, home, driver, audit_after_close })
+        Ok(Scenario { name, sim, home, driver, env: env.to_vec(), audit_after_close })
     }
 
     /// Runs the steps against a freshly started app; on failure keeps a screenshot.
     pub async fn run(&self, steps: impl AsyncFnOnce(&Client, &Scenario) -> TestResult) -> TestResult {
-        let client = self.driver.open_app().await?;
+        let client = self.open_app().await?;
         let outcome = steps(&client, self).await;
         if outcome.is_err() {
             if let Ok(png) = client.screenshot().await {
@@ -251,21 +260,91 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// Starts the app in a new WebDriver session. A start that hangs (no window within 60 s) is
+    /// reported with what the app and its driver were doing — the tail of the log and the state of
+    /// each app process — and tried once more on a fresh driver after the hung app is stopped: on a
+    /// loaded machine WebKitWebDriver has been seen to wait for a start forever. A second hang fails
+    /// the scenario, and so does anything else (a crash or a refused start) at once.
+    async fn open_app(&self) -> TestResult<Client> {
+        let port = lock(&self.driver).port;
+        match open_app(port).await {
+            Err(StartFailure::Hung) => {}
+            Err(StartFailure::Other(error)) => return Err(error),
+            Ok(client) => return Ok(client),
+        }
+        #[allow(clippy::print_stderr)] // a hung start and its diagnosis belong in the test output
+        {
+            eprintln!("the app did not start within 60 s; trying once more on a fresh driver\n{}", self.diagnosis());
+        }
+        self.stop_the_app();
+        let fresh = Driver::start(&self.home, &self.sim, &self.env)?;
+        let port = fresh.port;
+        drop(std::mem::replace(&mut *lock(&self.driver), fresh));
+        match open_app(port).await {
+            Ok(client) => Ok(client),
+            Err(StartFailure::Hung) => {
+                Err(format!("the app did not start within 60 s, twice\n{}", self.diagnosis()).into())
+            }
+            Err(StartFailure::Other(error)) => Err(error),
+        }
+    }
+
+    /// The app processes of this scenario (by their data folder).
+    fn app_processes(&self) -> Vec<PathBuf> {
+        let binary = app_binary();
+        let marker = format!("XDG_DATA_HOME={}", self.home.join("data").display());
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|pid| {
+                std::fs::read_link(pid.join("exe")).is_ok_and(|exe| exe == binary)
+                    && std::fs::read(pid.join("environ"))
+                        .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|var| var == marker.as_bytes()))
+            })
+            .collect()
+    }
+
+    /// What a hung start looked like: each app process's state and where its threads wait, and the
+    /// last lines of the log the app and its driver write.
+    fn diagnosis(&self) -> String {
+        let mut lines = Vec::new();
+        let processes = self.app_processes();
+        if processes.is_empty() {
+            lines.push("no app process of this scenario is running".to_owned());
+        }
+        for pid in processes {
+            let stat = std::fs::read_to_string(pid.join("stat")).unwrap_or_default();
+            lines.push(format!("app process {}: {}", pid.display(), stat.trim()));
+            for task in std::fs::read_dir(pid.join("task")).into_iter().flatten().flatten() {
+                let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                let wchan = std::fs::read_to_string(task.path().join("wchan")).unwrap_or_default();
+                lines.push(format!("  thread {} waits in {}", name.trim(), wchan.trim()));
+            }
+        }
+        let log = std::fs::read_to_string(self.home.join("app.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        lines.push("last lines of app.log:".to_owned());
+        lines.extend(tail.into_iter().rev().map(|line| format!("  {line}")));
+        lines.join("\n")
+    }
+
+    fn stop_the_app(&self) {
+        for pid in self.app_processes() {
+            if let Some(pid) = pid.file_name().and_then(|name| name.to_str()) {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+    }
+
     /// Waits until no process of the app binary runs with this scenario's folders: closing the WebDriver
     /// session ends the app, but it may still be writing (and WebKit tidying) for a moment, and a new
     /// start on the same folders would meet it (the app is one instance per data folder).
     async fn wait_for_the_app_to_exit(&self) -> TestResult {
-        let binary = app_binary();
-        let marker = format!("XDG_DATA_HOME={}", self.home.join("data").display());
         let deadline = Instant::now() + WAIT;
         loop {
-            let running = std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
-                let pid = entry.path();
-                let is_app = std::fs::read_link(pid.join("exe")).is_ok_and(|exe| exe == binary);
-                is_app
-                    && std::fs::read(pid.join("environ"))
-                        .is_ok_and(|environ| environ.split(|byte| *byte == 0).any(|var| var == marker.as_bytes()))
-            });
+            let running = !self.app_processes().is_empty();
             if !running {
                 return Ok(());
             }
@@ -310,7 +389,8 @@ impl Driver {
             .env("RUST_LOG", "debug");
         // Everything the driver and the app print goes to one log, which the secrets audit reads.
         std::fs::create_dir_all(home)?;
-        let log = std::fs::File::create(home.join("app.log"))?;
+        // Appended to: a driver started again after a hung start keeps what the first one wrote.
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.join("app.log"))?;
         command.stdout(Stdio::from(log.try_clone()?)).stderr(Stdio::from(log));
         for (name, value) in extra_env {
             command.env(name, value);
@@ -328,35 +408,41 @@ impl Driver {
         }
         Ok(driver)
     }
+}
 
-    /// Starts the app in a new WebDriver session (a timeout instead of a hang if it cannot start).
-    /// On a busy machine WebKitWebDriver now and then drops the session request, closing the
-    /// connection without an answer: that one failure is tried again. Anything else — the app
-    /// crashing or refusing to start, a timeout — fails the scenario at once: a crash on the first
-    /// launch is what some scenarios are there to catch, and a retry would hide it.
-    async fn open_app(&self) -> TestResult<Client> {
-        const ATTEMPTS: usize = 3;
-        for attempt in 1..=ATTEMPTS {
-            let mut capabilities = serde_json::Map::new();
-            capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
-            let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-            builder.capabilities(capabilities);
-            let url = format!("http://127.0.0.1:{}", self.port);
-            match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
-                Ok(Ok(client)) => return Ok(client),
-                Ok(Err(error)) if is_session_drop(&error) && attempt < ATTEMPTS => {
-                    #[allow(clippy::print_stderr)] // a retried start belongs in the test output
-                    {
-                        eprintln!("WebKitWebDriver dropped the session request ({error}); trying again");
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+/// Why a start failed: it hung (no answer within 60 s), or anything else.
+enum StartFailure {
+    Hung,
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Starts the app in a new WebDriver session on the driver at `port` (a timeout instead of a hang).
+/// On a busy machine WebKitWebDriver now and then drops the session request, closing the
+/// connection without an answer: that one failure is tried again. Anything else — the app crashing
+/// or refusing to start — fails the scenario at once: a crash on the first launch is what some
+/// scenarios are there to catch, and a retry would hide it.
+async fn open_app(port: u16) -> Result<Client, StartFailure> {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("tauri:options".into(), json!({ "application": app_binary() }));
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(capabilities);
+        let url = format!("http://127.0.0.1:{port}");
+        match tokio::time::timeout(Duration::from_secs(60), builder.connect(&url)).await {
+            Ok(Ok(client)) => return Ok(client),
+            Ok(Err(error)) if is_session_drop(&error) && attempt < ATTEMPTS => {
+                #[allow(clippy::print_stderr)] // a retried start belongs in the test output
+                {
+                    eprintln!("WebKitWebDriver dropped the session request ({error}); trying again");
                 }
-                Ok(Err(error)) => return Err(format!("the app did not start: {error}").into()),
-                Err(_) => return Err("the app did not start within 60 s".into()),
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
+            Ok(Err(error)) => return Err(StartFailure::Other(format!("the app did not start: {error}").into())),
+            Err(_) => return Err(StartFailure::Hung),
         }
-        unreachable!("the last attempt returns")
     }
+    unreachable!("the last attempt returns")
 }
 
 /// WebKitWebDriver's known hiccup: the connection closed before any answer to the new-session request
