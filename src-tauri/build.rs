@@ -17,6 +17,11 @@ fn main() {
         "refresh_keys",
         "add_key",
         "set_language",
+        "activity_page",
+        "activity_sync_status",
+        "set_activity_sync_paused",
+        "set_keep_history",
+        "delete_local_history",
         "check_for_update",
         "install_update",
     ]);

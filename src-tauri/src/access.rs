@@ -13,6 +13,7 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::account::Account;
+use crate::activity::sync::{ArchiveSync, Retention, SyncPolicy};
 use crate::api::{ApiBase, ApiClient, ClientConfig, LockList, PartnerId};
 use crate::environment::EnvDefaults;
 use crate::error::{AppError, ErrorKind, Result};
@@ -32,6 +33,8 @@ pub struct Access {
     /// Where each account's database lives; `None` keeps them in memory (tests).
     store_dir: Option<PathBuf>,
     follow_up: FollowUp,
+    /// The activity archive's background sync of the signed-in account.
+    archive: ArchiveSync,
     /// Something the user should hear about opening the local store (a damaged file was replaced).
     notice: Mutex<Option<AppError>>,
 }
@@ -45,6 +48,7 @@ impl Access {
             tune: |config| config,
             store_dir: None,
             follow_up: FollowUp::new(None, FollowPolicy::default()),
+            archive: ArchiveSync::new(SyncPolicy::default(), Retention(Some(12))),
             notice: Mutex::new(None),
         }
     }
@@ -58,6 +62,12 @@ impl Access {
     /// Follows unsettled keys in the background and tells `observer` about changes.
     pub fn with_key_follow_up(mut self, observer: Arc<dyn KeyObserver>, policy: FollowPolicy) -> Self {
         self.follow_up = FollowUp::new(Some(observer), policy);
+        self
+    }
+
+    /// Keeps the activity archive in sync with this policy, keeping events as long as `retention` says.
+    pub fn with_archive_sync(mut self, policy: SyncPolicy, retention: Retention) -> Self {
+        self.archive = ArchiveSync::new(policy, retention);
         self
     }
 
@@ -92,6 +102,10 @@ impl Access {
 
     pub fn follow_up(&self) -> &FollowUp {
         &self.follow_up
+    }
+
+    pub fn archive(&self) -> &ArchiveSync {
+        &self.archive
     }
 
     /// The API base a settings value stands for (`None`/empty: the default).
@@ -209,6 +223,7 @@ impl Access {
     /// Stops the ended session's follow-up and removes its token (and any kept the old way).
     async fn forget(&self, session: &Session) -> Result<()> {
         self.follow_up.stop();
+        self.archive.stop();
         let (partner_id, api_base) = (session.client.partner_id(), session.client.api_base());
         self.keychain.delete(token_account(partner_id, api_base)).await?;
         self.forget_legacy_token(partner_id).await;
@@ -243,6 +258,7 @@ impl Access {
     async fn begin(&self, client: ApiClient, account: Account) {
         let session = Session { client: Arc::new(client), account: Arc::new(account) };
         self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account));
+        self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account));
         self.sessions.begin(session).await;
     }
 

@@ -79,7 +79,10 @@ impl Account {
 
     pub fn remember_locks(&self, locks: &[Lock], fetched_at: DateTime<Utc>) -> StoreResult<()> {
         self.index_locks(locks);
-        self.with_store(|store| store.save_locks(locks, fetched_at))
+        self.with_store(|store| {
+            store.save_locks(locks, fetched_at)?;
+            store.archive_locks(locks)
+        })
     }
 
     /// Unloc answered 404 for this lock: it is no longer granted. Drop it from the cached list so

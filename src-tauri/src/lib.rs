@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod account;
+pub mod activity;
 pub mod api;
 mod catalog;
 mod commands;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tauri::Manager;
 
 use crate::access::Access;
+use crate::activity::sync::{Retention, SyncPolicy};
 use crate::environment::EnvDefaults;
 use crate::keys::follow::FollowPolicy;
 use crate::notify::ShellObserver;
@@ -50,7 +52,8 @@ pub fn run() {
             let accounts_dir = app.path().app_data_dir()?.join("accounts");
             let access = Access::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env())
                 .with_store_dir(accounts_dir)
-                .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default());
+                .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default())
+                .with_archive_sync(SyncPolicy::default(), Retention(settings.keep_history_months));
             app.manage(AppState::new(access, settings_file, settings, problem));
             updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
             window::exit_on_terminate(app.handle().clone());
@@ -70,6 +73,11 @@ pub fn run() {
             commands::keys::refresh_keys,
             commands::keys::add_key,
             commands::settings::set_language,
+            commands::activity::activity_page,
+            commands::activity::activity_sync_status,
+            commands::activity::set_activity_sync_paused,
+            commands::activity::set_keep_history,
+            commands::activity::delete_local_history,
             commands::updates::check_for_update,
             commands::updates::install_update,
         ])

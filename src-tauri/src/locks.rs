@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 use crate::account::Account;
+use crate::activity::sync::ArchiveSync;
 use crate::api::{LockEvent, LockList};
 use crate::error::{ErrorKind, Result};
 use crate::keys::follow::FollowUp;
@@ -29,7 +30,13 @@ pub fn fetched(list: LockList, fetched_at: chrono::DateTime<Utc>) -> LocksPage {
 /// A lock's event history from Unloc, cached. Key ids seen in it become known keys, so the
 /// follow-up is woken to look them up. A 404 means Unloc no longer grants the lock: it leaves
 /// the cached list, so an offline start does not show it again.
-pub async fn events(caller: &Caller<'_>, follow_up: &FollowUp, lock_id: &str) -> Result<EventsPage> {
+/// The history also goes into the activity archive (what is new in it).
+pub async fn events(
+    caller: &Caller<'_>,
+    follow_up: &FollowUp,
+    archive: &ArchiveSync,
+    lock_id: &str,
+) -> Result<EventsPage> {
     let id = lock_id.to_owned();
     let list = match caller.call(|client| async move { client.list_events(&id).await }).await {
         Err(error) if error.kind == ErrorKind::NotFound => {
@@ -44,6 +51,12 @@ pub async fn events(caller: &Caller<'_>, follow_up: &FollowUp, lock_id: &str) ->
     match caller.account().with_store(|store| store.save_events(lock_id, &list.events, fetched_at)) {
         Ok(()) => follow_up.wake(),
         Err(error) => log::warn!("could not cache the events of {lock_id}: {error}"),
+    }
+    let keep_from = archive.retention().cutoff(fetched_at);
+    match caller.account().with_store(|store| store.archive_events(lock_id, &list.events, keep_from)) {
+        Ok(0) => {}
+        Ok(_) => archive.changed(),
+        Err(error) => log::warn!("could not archive the events of {lock_id}: {error}"),
     }
     Ok(EventsPage {
         lock_id: lock_id.to_owned(),

@@ -36,7 +36,7 @@ impl Language {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     #[serde(default)]
@@ -49,6 +49,32 @@ pub struct Settings {
     /// When the app last looked for an update (it looks at most daily).
     #[serde(default)]
     pub last_update_check: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many months of activity the local archive keeps; `None`: until deleted.
+    #[serde(default = "default_keep_history_months")]
+    pub keep_history_months: Option<u32>,
+}
+
+/// A year of history, unless the user chose otherwise: long enough for "last year's visits",
+/// short enough that personal data does not pile up for ever.
+pub const DEFAULT_KEEP_HISTORY_MONTHS: u32 = 12;
+
+/// The choices Settings offers for `keep_history_months` (`None`, until deleted, besides).
+pub const KEEP_HISTORY_CHOICES: [u32; 4] = [2, 6, 12, 24];
+
+fn default_keep_history_months() -> Option<u32> {
+    Some(DEFAULT_KEEP_HISTORY_MONTHS)
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            partner_id: None,
+            api_base: None,
+            language: Language::default(),
+            last_update_check: None,
+            keep_history_months: default_keep_history_months(),
+        }
+    }
 }
 
 impl Settings {
@@ -152,6 +178,11 @@ mod tests {
     fn missing_settings_are_defaults() {
         assert_eq!(Settings::from_stored(None).unwrap(), Settings::default());
         assert_eq!(Settings::default().language, Language::System);
+        assert_eq!(Settings::default().keep_history_months, Some(12), "a year of history unless chosen otherwise");
+        let older: Settings = serde_json::from_value(serde_json::json!({"language": "nb"})).unwrap();
+        assert_eq!(older.keep_history_months, Some(12), "settings from before the archive keep a year");
+        let forever: Settings = serde_json::from_value(serde_json::json!({"keepHistoryMonths": null})).unwrap();
+        assert_eq!(forever.keep_history_months, None);
     }
 
     #[test]

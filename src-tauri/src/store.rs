@@ -14,6 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::api::{Key, Lock, LockEvent};
 
+mod archive;
+
+pub use archive::{ActivityQuery, ArchivedEvent, RoundState};
+
 /// Each entry moves the schema one version up; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
     // 1: cached lists (one JSON document per list: they are only ever read whole) and known keys.
@@ -49,6 +53,47 @@ const MIGRATIONS: &[&str] = &[
     // without asking Unloc about it.
     "ALTER TABLE keys ADD COLUMN first_used TEXT;
     ALTER TABLE keys ADD COLUMN last_used TEXT;",
+    // 3: the activity archive (every lock's events, kept beyond Unloc's two months) and where its
+    // sync stands. Locks and people are stored once and events point at them, so 1,000,000 events
+    // stay small and every filter is an index range (see store/archive.rs).
+    "CREATE TABLE archive_locks (
+        ref INTEGER PRIMARY KEY,
+        lock_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL DEFAULT '',
+        reference TEXT NOT NULL DEFAULT '',
+        search TEXT NOT NULL DEFAULT '',
+        granted INTEGER NOT NULL DEFAULT 0,
+        in_round INTEGER NOT NULL DEFAULT 0,
+        synced_at INTEGER
+    );
+    CREATE TABLE archive_people (
+        ref INTEGER PRIMARY KEY,
+        msn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        search TEXT NOT NULL,
+        UNIQUE (msn, name)
+    );
+    CREATE TABLE archive_events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        lock_ref INTEGER NOT NULL REFERENCES archive_locks (ref),
+        person_ref INTEGER NOT NULL REFERENCES archive_people (ref),
+        key_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX archive_events_by_time ON archive_events (at);
+    CREATE INDEX archive_events_by_lock ON archive_events (lock_ref, at);
+    CREATE INDEX archive_events_by_person ON archive_events (person_ref, at);
+    CREATE INDEX archive_events_by_action ON archive_events (action, at);
+    CREATE TABLE archive_sync (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        round_started INTEGER,
+        round_finished INTEGER,
+        last_purge INTEGER
+    );
+    INSERT INTO archive_sync (id) VALUES (1);",
 ];
 
 #[derive(Debug, thiserror::Error)]

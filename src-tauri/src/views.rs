@@ -133,6 +133,56 @@ pub struct UpdateInfo {
     pub notes: Option<String>,
 }
 
+/// `activity_page`: a window of the Activity list (newest first) and, when asked, how many match.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityPage {
+    /// Position of the first row in the whole filtered list.
+    pub offset: u64,
+    pub rows: Vec<ActivityRow>,
+    /// How many events match the filter (only when asked: scrolling needs no new count).
+    pub total: Option<u64>,
+    /// How many events the archive holds in all.
+    pub archived: Option<u64>,
+}
+
+/// One archived event of the Activity list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityRow {
+    pub id: String,
+    pub lock_id: String,
+    /// Owner-written texts: hostile, shown as text only.
+    pub lock_name: String,
+    pub lock_address: String,
+    pub lock_reference: String,
+    pub key_id: String,
+    pub action: String,
+    /// The name Unloc gave with the event.
+    pub name: String,
+    pub msn: String,
+    /// The name of this phone in the office's own directory of people, when it has one (shown
+    /// instead of the phone); `None` until that directory exists.
+    pub person: Option<String>,
+    #[serde(with = "millis_utc")]
+    pub at: DateTime<Utc>,
+}
+
+/// `activity_sync_status`: how far the archive's background sync is.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    /// `waiting` (to start, or for the next round), `running`, `paused`, `retrying` (offline or Unloc
+    /// asked to wait), `stopped` (Unloc refused the token), `off` (not signed in).
+    pub state: &'static str,
+    pub locks_done: u64,
+    pub locks_total: u64,
+    #[serde(with = "optional_millis_utc")]
+    pub last_finished: Option<DateTime<Utc>>,
+    /// Grows whenever events were added or removed: the list asks for its rows again.
+    pub changes: u64,
+}
+
 /// Times go to the UI as RFC 3339, UTC, with milliseconds (the API's own form).
 mod millis_utc {
     use chrono::{DateTime, SecondsFormat, Utc};

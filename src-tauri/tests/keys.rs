@@ -274,7 +274,7 @@ async fn keys_seen_only_in_a_busy_history_are_shown_from_it_and_not_checked_one_
     let (access, _) = signed_in_with(&sim, None, policy).await;
     sim.clear_requests();
     let caller = access.caller().await.unwrap();
-    locks::events(&caller, access.follow_up(), fixtures::BUSY_LOCK_ID).await.unwrap();
+    locks::events(&caller, access.follow_up(), access.archive(), fixtures::BUSY_LOCK_ID).await.unwrap();
     // Opening the lock's keys asks Unloc about the keys that may change: none of these.
     let keys = actions::refresh(&access.keys().await.unwrap(), Some(fixtures::BUSY_LOCK_ID)).await.unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -292,7 +292,7 @@ async fn keys_seen_only_in_histories_are_checked_at_the_history_pace() {
     let (access, _) = signed_in_with(&sim, None, policy).await;
     sim.clear_requests();
     let caller = access.caller().await.unwrap();
-    locks::events(&caller, access.follow_up(), fixtures::BUSY_LOCK_ID).await.unwrap();
+    locks::events(&caller, access.follow_up(), access.archive(), fixtures::BUSY_LOCK_ID).await.unwrap();
     let opened = Instant::now();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let checks = requests_on(&sim, Route::KeysGet);

@@ -21,7 +21,7 @@ async fn a_history_is_kept_newest_first_for_an_offline_start() {
     // The simulator stops when `_sim` is dropped, at the end of the test.
     let (_sim, access) = signed_in().await;
     let caller = access.caller().await.unwrap();
-    let page = locks::events(&caller, access.follow_up(), fixtures::HJEMME_LOCK_ID).await.unwrap();
+    let page = locks::events(&caller, access.follow_up(), access.archive(), fixtures::HJEMME_LOCK_ID).await.unwrap();
     assert!(!page.events.is_empty() && !page.from_cache);
     assert!(page.events.windows(2).all(|pair| pair[0].created >= pair[1].created), "newest first");
     let cached = locks::cached_events(caller.account(), fixtures::HJEMME_LOCK_ID).expect("the history was kept");
@@ -35,7 +35,8 @@ async fn a_lock_unloc_no_longer_grants_leaves_the_saved_list() {
     let caller = access.caller().await.unwrap();
     let before = locks::cached(caller.account()).expect("sign-in keeps the locks").locks.len();
     sim.add_fault(FaultRule::always(Route::Events, Fault::Status { code: 404, body: None, retry_after: None }));
-    let error = locks::events(&caller, access.follow_up(), fixtures::HJEMME_LOCK_ID).await.unwrap_err();
+    let error =
+        locks::events(&caller, access.follow_up(), access.archive(), fixtures::HJEMME_LOCK_ID).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::NotFound);
     let after = locks::cached(caller.account()).unwrap().locks;
     assert_eq!(after.len(), before - 1);

@@ -110,6 +110,36 @@ export function addKey(keyId) {
   return call('add_key', { keyId });
 }
 
+// ---- activity: the local archive of every lock's events (docs/architecture.md section 7) -------
+
+/**
+ * activity_page → ActivityPage: the rows [offset, offset+limit) of the filtered list, newest first;
+ * with count the totals too. filter: {range: {preset, from?, to?} | null, lock, person, action | null}
+ */
+export function activityPage(filter, offset, limit, count) {
+  return call('activity_page', { filter, offset, limit, count });
+}
+
+/** activity_sync_status → SyncStatus; ask starts the sync at once instead of after its start delay */
+export function activitySyncStatus(ask = false) {
+  return call('activity_sync_status', { ask });
+}
+
+/** set_activity_sync_paused → SyncStatus */
+export function setActivitySyncPaused(paused) {
+  return call('set_activity_sync_paused', { paused });
+}
+
+/** set_keep_history → Settings. months: 2 | 6 | 12 | 24 | null (until deleted) */
+export function setKeepHistory(months) {
+  return call('set_keep_history', { months });
+}
+
+/** delete_local_history → null: every archived event and every saved lock history */
+export function deleteLocalHistory() {
+  return call('delete_local_history');
+}
+
 export function checkForUpdate() {
   return call('check_for_update');
 }

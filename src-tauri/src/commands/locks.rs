@@ -14,7 +14,7 @@ pub async fn list_locks(state: State<'_, AppState>) -> Result<LocksPage> {
 
 #[tauri::command]
 pub async fn list_events(state: State<'_, AppState>, lock_id: String) -> Result<EventsPage> {
-    locks::events(&state.access.caller().await?, state.access.follow_up(), &lock_id).await
+    locks::events(&state.access.caller().await?, state.access.follow_up(), state.access.archive(), &lock_id).await
 }
 
 #[tauri::command]

@@ -1,5 +1,6 @@
 //! Thin `#[tauri::command]` adapters, grouped by area. Each calls one domain function.
 
+pub mod activity;
 pub mod keys;
 pub mod locks;
 pub mod session;

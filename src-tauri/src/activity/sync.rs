@@ -1,0 +1,320 @@
+//! The archive's background sync: in rounds, every granted lock's history is fetched (as background
+//! work through the request governor, one lock at a time) and its new events archived. Where a round
+//! stands is kept in the store, so a round stopped half-way (the app closed or killed) goes on with
+//! the locks it had not done. Retention is applied at start and daily. The sync can be paused; it
+//! stops for good after a 401 or a lock-out (nothing more is sent until the user signs in again).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Months, Utc};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::account::Account;
+use crate::api::{ApiClient, ApiError, Priority};
+use crate::store::RoundState;
+use crate::sync::lock;
+use crate::views::SyncStatus;
+
+/// How often and how soon the sync runs.
+#[derive(Debug, Clone)]
+pub struct SyncPolicy {
+    /// The wait after sign-in before the first round, unless the Activity view asks at once:
+    /// signing in and opening a lock stay quiet.
+    pub start_delay: Duration,
+    /// A new round starts this long after the last one started.
+    pub round_every: Duration,
+    /// The wait after a failure that may pass (offline, Unloc's trouble, a disk that refused).
+    pub after_failure: Duration,
+    /// How often old events are purged (also once at start).
+    pub purge_every: Duration,
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            start_delay: Duration::from_secs(3 * 60),
+            round_every: Duration::from_secs(60 * 60),
+            after_failure: Duration::from_secs(60),
+            purge_every: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+/// How long archived events are kept: a number of months, or until deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention(pub Option<u32>);
+
+impl Retention {
+    /// The first moment still kept at `now`.
+    pub fn cutoff(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.0.and_then(|months| now.checked_sub_months(Months::new(months)))
+    }
+}
+
+/// Purges what the retention no longer keeps; returns how many events went.
+pub fn purge(account: &Account, retention: Retention, now: DateTime<Utc>) -> usize {
+    let cutoff = retention.cutoff(now).unwrap_or(DateTime::<Utc>::MIN_UTC);
+    match account.with_store(|store| store.purge_archive_before(cutoff, now)) {
+        Ok(purged) => {
+            if purged > 0 {
+                log::info!("activity archive: {purged} events older than the retention deleted");
+            }
+            purged
+        }
+        Err(error) => {
+            log::warn!("activity archive: could not purge old events: {error}");
+            0
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Off,
+    Waiting,
+    Running,
+    Retrying,
+    Stopped,
+}
+
+struct Shared {
+    phase: Mutex<Phase>,
+    round: Mutex<RoundState>,
+    changes: AtomicU64,
+    paused: AtomicBool,
+    /// Someone looks at the Activity view: the first round need not wait for the start delay.
+    asked: AtomicBool,
+    retention: Mutex<Retention>,
+    nudge: Notify,
+}
+
+impl Shared {
+    fn set_phase(&self, phase: Phase) {
+        *lock(&self.phase) = phase;
+    }
+
+    fn retention(&self) -> Retention {
+        *lock(&self.retention)
+    }
+
+    /// Sleeps `wait`, or less when nudged (asked to start, resumed, a setting changed).
+    async fn rest(&self, wait: Duration) {
+        let _ = tokio::time::timeout(wait, self.nudge.notified()).await;
+    }
+}
+
+/// The sync of the signed-in account's archive; `start` with a session, `stop` when it ends.
+pub struct ArchiveSync {
+    policy: SyncPolicy,
+    shared: Arc<Shared>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl ArchiveSync {
+    pub fn new(policy: SyncPolicy, retention: Retention) -> Self {
+        let shared = Shared {
+            phase: Mutex::new(Phase::Off),
+            round: Mutex::default(),
+            changes: AtomicU64::new(0),
+            paused: AtomicBool::new(false),
+            asked: AtomicBool::new(false),
+            retention: Mutex::new(retention),
+            nudge: Notify::new(),
+        };
+        ArchiveSync { policy, shared: Arc::new(shared), task: Mutex::new(None) }
+    }
+
+    /// Syncs this account's archive, instead of any account synced before.
+    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>) {
+        let shared = Arc::clone(&self.shared);
+        shared.set_phase(Phase::Waiting);
+        if let Ok(round) = account.with_store(|store| store.round_state()) {
+            *lock(&shared.round) = round;
+        }
+        let task = tokio::spawn(run(client, account, shared, self.policy.clone()));
+        if let Some(previous) = lock(&self.task).replace(task) {
+            previous.abort();
+        }
+    }
+
+    /// Stops the sync at once, wherever it is: the store keeps where the round stands.
+    pub fn stop(&self) {
+        if let Some(task) = lock(&self.task).take() {
+            task.abort();
+        }
+        self.shared.set_phase(Phase::Off);
+        self.shared.asked.store(false, Ordering::SeqCst);
+    }
+
+    /// Someone wants the history now: start the first round without waiting for the start delay.
+    pub fn ask(&self) {
+        self.shared.asked.store(true, Ordering::SeqCst);
+        self.shared.nudge.notify_one();
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.shared.paused.store(paused, Ordering::SeqCst);
+        self.shared.nudge.notify_one();
+    }
+
+    pub fn retention(&self) -> Retention {
+        self.shared.retention()
+    }
+
+    /// A new retention: events older than it are purged now (by the caller) and never archived again.
+    pub fn set_retention(&self, retention: Retention) {
+        *lock(&self.shared.retention) = retention;
+    }
+
+    /// The archive changed outside the sync (purged, deleted, a history the user opened).
+    pub fn changed(&self) {
+        self.shared.changes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        let phase = *lock(&self.shared.phase);
+        let round = *lock(&self.shared.round);
+        let paused = self.shared.paused.load(Ordering::SeqCst);
+        let state = match phase {
+            Phase::Off => "off",
+            Phase::Stopped => "stopped",
+            _ if paused => "paused",
+            Phase::Waiting => "waiting",
+            Phase::Running => "running",
+            Phase::Retrying => "retrying",
+        };
+        SyncStatus {
+            state,
+            locks_done: round.done,
+            locks_total: round.total,
+            last_finished: round.finished,
+            changes: self.shared.changes.load(Ordering::SeqCst),
+        }
+    }
+}
+
+impl Drop for ArchiveSync {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What one lock's fetch means for the round.
+enum Outcome {
+    /// Archived (or found no longer granted, or unreadable): the lock is done for this round.
+    Settled,
+    /// Try again later (offline, Unloc busy): wait this long.
+    Later(Duration),
+    /// Unloc refused the token or locked the partner out: nothing more is sent.
+    Stop,
+}
+
+async fn run(client: Arc<ApiClient>, account: Arc<Account>, shared: Arc<Shared>, policy: SyncPolicy) {
+    if !shared.asked.load(Ordering::SeqCst) {
+        shared.rest(policy.start_delay).await;
+    }
+    loop {
+        if shared.paused.load(Ordering::SeqCst) {
+            shared.nudge.notified().await;
+            continue;
+        }
+        let now = Utc::now();
+        let round = match account.with_store(|store| store.round_state()) {
+            Ok(round) => round,
+            Err(error) => {
+                log::warn!("activity archive unreadable: {error}");
+                shared.set_phase(Phase::Retrying);
+                shared.rest(policy.after_failure).await;
+                continue;
+            }
+        };
+        *lock(&shared.round) = round;
+        let purge_due = round.last_purge.is_none_or(|last| now >= last + policy.purge_every);
+        if purge_due && purge(&account, shared.retention(), now) > 0 {
+            shared.changes.fetch_add(1, Ordering::SeqCst);
+        }
+        if !round.under_way() {
+            let next = round.started.map_or(now, |started| started + policy.round_every);
+            if now < next {
+                shared.set_phase(Phase::Waiting);
+                shared.rest((next - now).to_std().unwrap_or_default().min(policy.purge_every)).await;
+                continue;
+            }
+            if let Err(error) = account.with_store(|store| store.start_round(now)) {
+                log::warn!("activity archive: could not start a round: {error}");
+                shared.set_phase(Phase::Retrying);
+                shared.rest(policy.after_failure).await;
+            }
+            continue;
+        }
+        shared.set_phase(Phase::Running);
+        let next_lock = match account.with_store(|store| store.next_lock_to_sync()) {
+            Ok(next_lock) => next_lock,
+            Err(error) => {
+                log::warn!("activity archive unreadable: {error}");
+                shared.rest(policy.after_failure).await;
+                continue;
+            }
+        };
+        let Some(lock_id) = next_lock else {
+            if let Err(error) = account.with_store(|store| store.finish_round(Utc::now())) {
+                log::warn!("activity archive: could not close the round: {error}");
+                shared.rest(policy.after_failure).await;
+            }
+            continue;
+        };
+        match fetch(&client, &account, &shared, &lock_id).await {
+            Outcome::Settled => {
+                if let Err(error) = account.with_store(|store| store.settle_lock(&lock_id, Utc::now())) {
+                    log::warn!("activity archive: could not note {lock_id} as done: {error}");
+                    shared.set_phase(Phase::Retrying);
+                    shared.rest(policy.after_failure).await;
+                }
+            }
+            Outcome::Later(wait) => {
+                shared.set_phase(Phase::Retrying);
+                shared.rest(wait.max(policy.after_failure)).await;
+            }
+            Outcome::Stop => {
+                shared.set_phase(Phase::Stopped);
+                return;
+            }
+        }
+    }
+}
+
+async fn fetch(client: &ApiClient, account: &Account, shared: &Shared, lock_id: &str) -> Outcome {
+    match client.with_priority(Priority::Background).list_events(lock_id).await {
+        Ok(list) => {
+            let keep_from = shared.retention().cutoff(Utc::now());
+            match account.with_store(|store| store.archive_events(lock_id, &list.events, keep_from)) {
+                Ok(added) => {
+                    if added > 0 {
+                        shared.changes.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Outcome::Settled
+                }
+                Err(error) => {
+                    log::warn!("activity archive: could not store the events of {lock_id}: {error}");
+                    Outcome::Later(Duration::ZERO)
+                }
+            }
+        }
+        Err(ApiError::Unauthorized | ApiError::LockedOut) => {
+            log::warn!("activity archive: Unloc refused the token; the sync stops until the next sign-in");
+            Outcome::Stop
+        }
+        Err(error) if error.is_transient() => {
+            log::info!("activity archive: the history of {lock_id} could not be fetched now ({error})");
+            Outcome::Later(error.retry_after().unwrap_or_default())
+        }
+        Err(error) => {
+            // No longer granted, too large, unreadable: asking again this round would not help.
+            log::warn!("activity archive: the history of {lock_id} was skipped this round: {error}");
+            Outcome::Settled
+        }
+    }
+}
