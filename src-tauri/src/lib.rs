@@ -11,6 +11,8 @@ pub mod error;
 pub mod keys;
 pub mod locks;
 mod notify;
+pub mod people;
+pub mod phone;
 pub mod secrets;
 pub mod session;
 pub mod settings;
@@ -46,6 +48,7 @@ pub fn run() {
         .plugin(window::remembered_place())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_dialog::init())
         .manage(updates::PendingUpdate::default())
         .setup(|app| {
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
@@ -72,6 +75,14 @@ pub fn run() {
             commands::keys::revoke_key,
             commands::keys::refresh_keys,
             commands::keys::add_key,
+            commands::people::list_people,
+            commands::people::save_person,
+            commands::people::delete_person,
+            commands::people::person_page,
+            commands::people::revoke_keys,
+            commands::people::choose_import_file,
+            commands::people::preview_people_import,
+            commands::people::import_people,
             commands::settings::set_language,
             commands::activity::activity_page,
             commands::activity::activity_sync_status,

@@ -94,6 +94,14 @@ const MIGRATIONS: &[&str] = &[
         last_purge INTEGER
     );
     INSERT INTO archive_sync (id) VALUES (1);",
+    // 4: the people directory: a name (and a team or note) for a phone number, in E.164.
+    "CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        phone TEXT NOT NULL UNIQUE,
+        note TEXT,
+        updated_at TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +219,26 @@ pub struct CreatedKeyRecord<'a> {
     pub route: Option<&'a str>,
     pub start: DateTime<Utc>,
     pub end: Option<DateTime<Utc>>,
+}
+
+/// A person in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    /// E.164.
+    pub phone: String,
+    /// A team or a note; `None` when empty.
+    pub note: Option<String>,
+}
+
+/// A person as entered, before it has an id (the phone already in E.164).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    pub name: String,
+    pub phone: String,
+    pub note: Option<String>,
 }
 
 pub struct Store {
@@ -496,6 +524,100 @@ impl Store {
         )?;
         next.map(|text| parse_timestamp(&text)).transpose()
     }
+    // ---- the people directory ----------------------------------------------------------------
+
+    /// Everyone in the directory, by name.
+    pub fn people(&self) -> StoreResult<Vec<Person>> {
+        let mut statement =
+            self.conn.prepare_cached("SELECT id, name, phone, note FROM people ORDER BY name COLLATE NOCASE, id")?;
+        let rows = statement.query_map([], read_person)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn person(&self, id: i64) -> StoreResult<Option<Person>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id, name, phone, note FROM people WHERE id = ?1", [id], read_person)
+            .optional()?)
+    }
+
+    pub fn person_by_phone(&self, phone: &str) -> StoreResult<Option<Person>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id, name, phone, note FROM people WHERE phone = ?1", [phone], read_person)
+            .optional()?)
+    }
+
+    /// Adds a person (`id` None) or changes one; returns it as stored. A phone another person
+    /// already has is refused by the table (a UNIQUE constraint): the caller checks first.
+    pub fn save_person(
+        &self,
+        id: Option<i64>,
+        person: &PersonRecord,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Person>> {
+        let now = timestamp(now);
+        let id = match id {
+            None => {
+                self.conn.execute(
+                    "INSERT INTO people (name, phone, note, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![person.name, person.phone, person.note, now],
+                )?;
+                self.conn.last_insert_rowid()
+            }
+            Some(id) => {
+                let changed = self.conn.execute(
+                    "UPDATE people SET name = ?2, phone = ?3, note = ?4, updated_at = ?5 WHERE id = ?1",
+                    params![id, person.name, person.phone, person.note, now],
+                )?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                id
+            }
+        };
+        self.person(id)
+    }
+
+    /// Removes a person from the directory; their keys stay as they are. False when not there.
+    pub fn delete_person(&self, id: i64) -> StoreResult<bool> {
+        Ok(self.conn.execute("DELETE FROM people WHERE id = ?1", [id])? > 0)
+    }
+
+    /// Adds every person in one transaction: all of them, or (on any failure) none.
+    pub fn add_people(&mut self, people: &[PersonRecord], now: DateTime<Utc>) -> StoreResult<usize> {
+        let now = timestamp(now);
+        let transaction = self.conn.transaction()?;
+        {
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO people (name, phone, note, updated_at) VALUES (?1, ?2, ?3, ?4)")?;
+            for person in people {
+                insert.execute(params![person.name, person.phone, person.note, now])?;
+            }
+        }
+        transaction.commit()?;
+        Ok(people.len())
+    }
+
+    /// The newest events of `phone` in every saved history, newest first, at most `limit`, with
+    /// the lock each happened at.
+    pub fn events_of_phone(&self, phone: &str, limit: usize) -> StoreResult<Vec<(String, LockEvent)>> {
+        let mut statement = self.conn.prepare_cached("SELECT lock_id, body FROM cached_events")?;
+        let mut rows = statement.query([])?;
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            let lock_id: String = row.get(0)?;
+            let events: Vec<LockEvent> = serde_json::from_str(&row.get::<_, String>(1)?)?;
+            found.extend(events.into_iter().filter(|event| event.msn == phone).map(|event| (lock_id.clone(), event)));
+        }
+        found.sort_by(|a, b| b.1.created.cmp(&a.1.created).then_with(|| a.1.id.cmp(&b.1.id)));
+        found.truncate(limit);
+        Ok(found)
+    }
+}
+
+fn read_person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person { id: row.get(0)?, name: row.get(1)?, phone: row.get(2)?, note: row.get(3)? })
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
@@ -750,6 +872,76 @@ mod tests {
         assert_eq!(key.api_state.as_deref(), Some("revoked"));
         assert_eq!(key.next_check_at, None);
         assert!(store.next_due(false).unwrap().is_none());
+    }
+
+    fn record(name: &str, phone: &str) -> PersonRecord {
+        PersonRecord { name: name.into(), phone: phone.into(), note: None }
+    }
+
+    #[test]
+    fn people_are_listed_by_name_edited_and_removed() {
+        let store = Store::in_memory().unwrap();
+        let now = moment("2026-11-26T10:00:00Z");
+        let ola = store.save_person(None, &record("ola", "+4791111111"), now).unwrap().unwrap();
+        let kari = store.save_person(None, &record("Kari", "+4790000000"), now).unwrap().unwrap();
+        let names = |store: &Store| store.people().unwrap().into_iter().map(|p| p.name).collect::<Vec<_>>();
+        assert_eq!(names(&store), ["Kari", "ola"], "by name, whatever the case");
+        let moved = PersonRecord { note: Some("Team Nord".into()), ..record("Kari Nordmann", "+4792222222") };
+        let edited = store.save_person(Some(kari.id), &moved, now).unwrap().unwrap();
+        assert_eq!((edited.id, edited.note.as_deref()), (kari.id, Some("Team Nord")));
+        assert_eq!(store.person_by_phone("+4792222222").unwrap(), Some(edited));
+        assert_eq!(store.person_by_phone("+4790000000").unwrap(), None);
+        assert_eq!(store.save_person(Some(999), &record("x", "+4793333333"), now).unwrap(), None);
+        assert!(store.delete_person(ola.id).unwrap());
+        assert!(!store.delete_person(ola.id).unwrap());
+        assert_eq!(names(&store), ["Kari Nordmann"]);
+    }
+
+    #[test]
+    fn a_number_belongs_to_one_person_only() {
+        let store = Store::in_memory().unwrap();
+        let now = moment("2026-11-26T10:00:00Z");
+        store.save_person(None, &record("Kari", "+4790000000"), now).unwrap();
+        let error = store.save_person(None, &record("Ola", "+4790000000"), now).unwrap_err();
+        assert!(error.to_string().contains("UNIQUE"), "{error}");
+    }
+
+    #[test]
+    fn adding_many_people_is_all_or_nothing() {
+        let mut store = Store::in_memory().unwrap();
+        let now = moment("2026-11-26T10:00:00Z");
+        store.save_person(None, &record("Kari", "+4790000000"), now).unwrap();
+        let batch = [record("Ola", "+4791111111"), record("Per", "+4792222222"), record("Kari 2", "+4790000000")];
+        assert!(store.add_people(&batch, now).is_err());
+        assert_eq!(store.people().unwrap().len(), 1, "nothing of a failed batch is kept");
+        assert_eq!(store.add_people(&batch[..2], now).unwrap(), 2);
+        assert_eq!(store.people().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_numbers_events_come_from_every_saved_history_newest_first() {
+        let mut store = Store::in_memory().unwrap();
+        let at = moment("2026-11-26T10:00:00Z");
+        let used =
+            |id: &str, msn: &str, when: &str| LockEvent { msn: msn.into(), created: moment(when), ..event(id, "k1") };
+        store
+            .save_events(
+                "a",
+                &[used("e1", "+4790000000", "2026-11-20T08:00:00Z"), used("e2", "+4791111111", "2026-11-21T08:00:00Z")],
+                at,
+            )
+            .unwrap();
+        store
+            .save_events(
+                "b",
+                &[used("e3", "+4790000000", "2026-11-22T08:00:00Z"), used("e4", "+4790000000", "2026-11-19T08:00:00Z")],
+                at,
+            )
+            .unwrap();
+        let found = store.events_of_phone("+4790000000", 2).unwrap();
+        let ids: Vec<(&str, &str)> = found.iter().map(|(lock, event)| (lock.as_str(), event.id.as_str())).collect();
+        assert_eq!(ids, [("b", "e3"), ("a", "e1")]);
+        assert!(store.events_of_phone("+4799999999", 10).unwrap().is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Serialize;
 pub use crate::api::{Lock, LockEvent};
 pub use crate::error::AppError;
 pub use crate::settings::{Language, Settings};
+pub use crate::store::Person;
 
 /// What the UI needs to open: `get_startup`.
 #[derive(Debug, Serialize)]
@@ -122,6 +123,77 @@ pub struct KeyView {
     pub settled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already_revoked: Option<bool>,
+}
+
+/// One event of a person in a saved history, with its lock: a person's page.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonEvent {
+    pub lock_id: String,
+    pub lock_name: Option<String>,
+    pub event: LockEvent,
+}
+
+/// `person_page`: a person, every key known for their number, their latest events.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonPage {
+    pub person: Person,
+    pub keys: Vec<KeyView>,
+    /// Newest first, from the saved histories (no request to Unloc).
+    pub events: Vec<PersonEvent>,
+}
+
+/// What became of one key of `revoke_keys`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeOutcome {
+    pub key_id: String,
+    /// `revoked`, `alreadyRevoked` (Unloc said it was before) or `failed` (then `error` says why).
+    pub outcome: &'static str,
+    pub key: Option<KeyView>,
+    pub error: Option<AppError>,
+}
+
+/// A row of an import file that is not imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRow {
+    /// The row's number as the spreadsheet shows it (the header is row 1).
+    pub row: usize,
+    /// `missingName`, `missingPhone`, `invalidPhone`, `duplicate` (the same number on an earlier
+    /// row: `detail` is that row) or `alreadyListed` (`detail` is the listed person's name).
+    pub reason: &'static str,
+    /// What the row's phone cell holds, as text.
+    pub phone: String,
+    pub detail: Option<String>,
+}
+
+/// A row an import adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRow {
+    pub row: usize,
+    pub name: String,
+    pub phone: String,
+    pub note: Option<String>,
+}
+
+/// `preview_people_import` (`imported` 0) and `import_people`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeopleImport {
+    pub file_name: String,
+    /// Rows with anything in them, the header not counted.
+    pub rows: usize,
+    /// Rows that are (or would be) added.
+    pub ready: usize,
+    pub imported: usize,
+    /// The first rows to be added, for the preview.
+    pub sample: Vec<ImportRow>,
+    /// Skipped rows, the first few hundred; `skipped_count` is all of them.
+    pub skipped: Vec<SkippedRow>,
+    pub skipped_count: usize,
 }
 
 /// An update the user may install: `check_for_update` and the `update-available` event.

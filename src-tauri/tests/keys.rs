@@ -305,3 +305,54 @@ async fn keys_seen_only_in_histories_are_checked_at_the_history_pace() {
         "checked keys show their state"
     );
 }
+
+#[tokio::test]
+async fn revoking_a_persons_keys_says_what_became_of_each() {
+    use unloc_sim::{Fault, FaultRule};
+    let sim = sim().await;
+    let (access, _) = signed_in(&sim, None).await;
+    let context = access.keys().await.unwrap();
+    let mut ids = Vec::new();
+    for lock_id in [fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_LOCK_ID] {
+        ids.push(actions::create(&context, lock_id, "+4790000009", None, None, None).await.unwrap().id);
+    }
+    // The second was revoked before (here or by the owner); the first meets a server error.
+    actions::revoke(&context, &ids[1]).await.unwrap();
+    sim.add_fault(FaultRule::times(Route::KeysDelete, Fault::Status { code: 500, body: None, retry_after: None }, 1));
+    sim.clear_requests();
+    let outcomes = actions::revoke_many(&context, &ids).await;
+    let words: Vec<(&str, &str)> = outcomes.iter().map(|o| (o.key_id.as_str(), o.outcome)).collect();
+    assert_eq!(words, [(ids[0].as_str(), "failed"), (ids[1].as_str(), "alreadyRevoked"), (ids[2].as_str(), "revoked")]);
+    assert_eq!(outcomes[0].error.as_ref().map(|error| error.kind.clone()), Some(ErrorKind::Server));
+    assert_ne!(
+        outcomes[0].key.as_ref().map(|key| key.status),
+        Some(KeyStatus::Revoked),
+        "a failed revoke changes nothing"
+    );
+    let deletes = sim.requests().iter().filter(|request| request.route == Some(Route::KeysDelete)).count();
+    assert_eq!(deletes, 3, "one DELETE per key, no retry of a DELETE");
+    let sim_state = |id: &str| sim.key(id).unwrap().state.as_str();
+    assert_ne!(sim_state(&ids[0]), "revoked");
+    assert_eq!([sim_state(&ids[1]), sim_state(&ids[2])], ["revoked", "revoked"]);
+}
+
+#[tokio::test]
+async fn after_a_rejected_token_no_more_keys_are_sent() {
+    use unloc_sim::{Fault, FaultRule};
+    let sim = sim().await;
+    let (access, _) = signed_in(&sim, None).await;
+    let context = access.keys().await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            actions::create(&context, fixtures::HJEMME_LOCK_ID, "+4790000010", None, None, None).await.unwrap().id,
+        );
+    }
+    sim.add_fault(FaultRule::always(Route::KeysDelete, Fault::Status { code: 401, body: None, retry_after: None }));
+    sim.clear_requests();
+    let outcomes = actions::revoke_many(&context, &ids).await;
+    let kinds: Vec<_> = outcomes.iter().map(|o| (o.outcome, o.error.as_ref().map(|e| e.kind.clone()))).collect();
+    assert_eq!(kinds, vec![("failed", Some(ErrorKind::Unauthorized)); 3]);
+    let deletes = sim.requests().iter().filter(|request| request.route == Some(Route::KeysDelete)).count();
+    assert_eq!(deletes, 1, "nothing more is sent once Unloc rejected the token");
+}

@@ -140,6 +140,48 @@ export function deleteLocalHistory() {
   return call('delete_local_history');
 }
 
+// ---- people (docs/architecture.md section 8) ---------------------------------------------------
+
+/** list_people → Person[] (the local directory, by name) */
+export function listPeople() {
+  return call('list_people');
+}
+
+/** save_person → Person. id null adds; phone as typed (Rust makes it E.164); note or null. */
+export function savePerson({ id, name, phone, note }) {
+  return call('save_person', { id: id ?? null, name, phone, note: note || null });
+}
+
+/** delete_person → null */
+export function deletePerson(id) {
+  return call('delete_person', { id });
+}
+
+/** person_page → PersonPage: the person, their keys, their latest events in the saved histories */
+export function personPage(id) {
+  return call('person_page', { id });
+}
+
+/** revoke_keys → RevokeOutcome[]: each key revoked in turn, each with what became of it */
+export function revokeKeys(keyIds) {
+  return call('revoke_keys', { keyIds });
+}
+
+/** choose_import_file → string | null: the OS open dialog (null when cancelled) */
+export function chooseImportFile() {
+  return call('choose_import_file');
+}
+
+/** preview_people_import → PeopleImport: what importing the file would add and skip */
+export function previewPeopleImport(path) {
+  return call('preview_people_import', { path });
+}
+
+/** import_people → PeopleImport: every good row added in one go, or none */
+export function importPeople(path) {
+  return call('import_people', { path });
+}
+
 export function checkForUpdate() {
   return call('check_for_update');
 }

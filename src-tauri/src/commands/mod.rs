@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod keys;
 pub mod locks;
+pub mod people;
 pub mod session;
 pub mod settings;
 pub mod updates;

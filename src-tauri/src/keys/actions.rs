@@ -8,6 +8,7 @@ use crate::keys::follow::{check_key, FollowUp};
 use crate::keys::{new_key, status, KeyView};
 use crate::session::Caller;
 use crate::store::{CreatedKeyRecord, KeyOrigin};
+use crate::views::RevokeOutcome;
 
 /// What the key actions need: the signed-in session (with whom to tell of a rejected token) and
 /// the follow-up that hears of new keys and relays changes to the UI.
@@ -126,4 +127,34 @@ pub async fn add(keys: &KeyContext<'_>, key_id: &str) -> Result<KeyView> {
     keys.follow_up.wake();
     keys.follow_up.announce(std::slice::from_ref(&view));
     Ok(view)
+}
+
+/// Revokes each key in turn (through the same governor as every request) and says what became
+/// of each: revoked, already revoked, or failed and why. After a rejected token or a lock-out
+/// nothing more is sent: the keys left are reported failed with that reason.
+pub async fn revoke_many(keys: &KeyContext<'_>, key_ids: &[String]) -> Vec<RevokeOutcome> {
+    let mut outcomes = Vec::with_capacity(key_ids.len());
+    let mut stopped: Option<AppError> = None;
+    for key_id in key_ids {
+        let result = match &stopped {
+            Some(error) => Err(error.clone()),
+            None => revoke(keys, key_id).await,
+        };
+        outcomes.push(match result {
+            Ok(view) => RevokeOutcome {
+                key_id: key_id.clone(),
+                outcome: if view.already_revoked == Some(true) { "alreadyRevoked" } else { "revoked" },
+                key: Some(view),
+                error: None,
+            },
+            Err(error) => {
+                if matches!(error.kind, ErrorKind::Unauthorized | ErrorKind::LockedOut) {
+                    stopped = Some(error.clone());
+                }
+                let key = status::view_by_id(keys.caller.account(), key_id).ok().flatten();
+                RevokeOutcome { key_id: key_id.clone(), outcome: "failed", key, error: Some(error) }
+            }
+        });
+    }
+    outcomes
 }

@@ -4,25 +4,10 @@ use chrono::{DateTime, Utc};
 
 use crate::api::NewKey;
 use crate::error::AppError;
+use crate::phone::{is_e164, plausible_for_country};
 
 /// Longest route label accepted (Unloc documents none; a label is a short name).
 const MAX_ROUTE_CHARS: usize = 100;
-
-/// E.164: a plus, a country code that does not start with 0, 7 to 15 digits in all.
-pub fn is_e164(msn: &str) -> bool {
-    let Some(digits) = msn.strip_prefix('+') else {
-        return false;
-    };
-    (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
-}
-
-/// A Norwegian number (+47) has exactly eight digits after the country code.
-fn plausible_for_country(msn: &str) -> bool {
-    match msn.strip_prefix("+47") {
-        Some(national) => national.len() == 8,
-        None => true,
-    }
-}
 
 pub fn validate(
     lock_id: &str,
@@ -69,15 +54,6 @@ mod tests {
 
     fn field(result: Result<NewKey, AppError>) -> Option<&'static str> {
         result.err().and_then(|error| error.field)
-    }
-
-    #[test]
-    fn accepts_e164_numbers_only() {
-        assert!(is_e164("+4790000000"));
-        assert!(is_e164("+19175559999"));
-        for bad in ["4790000000", "+47 900 00 000", "+0790000000", "+47900", "+47900000000000000", "+47abcdefgh", ""] {
-            assert!(!is_e164(bad), "{bad}");
-        }
     }
 
     #[test]
