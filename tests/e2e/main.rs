@@ -28,5 +28,6 @@ mod keys;
 mod language;
 mod locks;
 mod offline;
+mod people;
 mod session;
 mod updates;

@@ -13,7 +13,7 @@ const ERROR_KINDS = [
   'conflict', 'updateRejected', 'internal',
 ];
 
-const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId'];
+const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId', 'personName', 'personPhone', 'personNote', 'file'];
 
 // Where the same kind means something more specific (catalog prefix per context and kind).
 const CONTEXT_TEXT = {
@@ -32,6 +32,8 @@ const CONTEXT_TEXT = {
   },
   revokeKey: { forbidden: 'error.forbidden.key', notFound: 'error.notFound.key' },
   addKey: { notFound: 'error.notFound.addKey', forbidden: 'error.forbidden.addKey' },
+  savePerson: { conflict: 'error.conflict.person', notFound: 'error.notFound.person' },
+  person: { notFound: 'error.notFound.person' },
 };
 
 /** Any thrown value as an AppError with a known kind (unknown kinds become "internal"). */

@@ -15,6 +15,9 @@ import { createLockView } from './views/lock.js';
 import { createKeysView } from './views/keys.js';
 import { createAwaitingView } from './views/awaiting.js';
 import { createSettingsView } from './views/settings.js';
+import { createPeopleView } from './views/people.js';
+import { createPersonView } from './views/person.js';
+import { startPeopleStore, stopPeopleStore } from './people-store.js';
 import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 
 const els = {
@@ -23,6 +26,7 @@ const els = {
   navLocks: document.getElementById('nav-locks'),
   navKeys: document.getElementById('nav-keys'),
   navAwaiting: document.getElementById('nav-awaiting'),
+  navPeople: document.getElementById('nav-people'),
   navSettings: document.getElementById('nav-settings'),
   partner: document.getElementById('shell-partner-id'),
   signout: document.getElementById('signout'),
@@ -80,9 +84,11 @@ const FACTORIES = {
   lock: createLockView,
   keys: createKeysView,
   awaiting: createAwaitingView,
+  people: createPeopleView,
+  person: createPersonView,
   settings: createSettingsView,
 };
-const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'settings'];
+const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'people', 'person', 'settings'];
 
 function viewFor(name) {
   state.views[name] ??= FACTORIES[name](shell);
@@ -105,8 +111,10 @@ function navigate(name, params = {}) {
   if (!els.main.contains(view.el) || els.main.childElementCount !== 1) els.main.replaceChildren(view.el);
   els.header.hidden = name === 'signin';
   // A lock opened from the keys or awaiting list belongs to that section.
-  const section = name === 'lock' ? (params.from ?? 'locks') : name;
-  const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navAwaiting, 'awaiting'], [els.navSettings, 'settings']];
+  // A person's page, and a lock opened from it, belong to People.
+  const from = name === 'lock' ? (params.from ?? 'locks') : name;
+  const section = from === 'person' ? 'people' : from;
+  const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navAwaiting, 'awaiting'], [els.navPeople, 'people'], [els.navSettings, 'settings']];
   for (const [button, target] of nav) {
     if (section === target) button.setAttribute('aria-current', 'page');
     else button.removeAttribute('aria-current');
@@ -122,6 +130,7 @@ function updateTitle() {
 
 function dropSessionViews() {
   stopKeyStore();
+  stopPeopleStore();
   for (const name of SESSION_VIEWS) {
     state.views[name]?.destroy?.();
     delete state.views[name];
@@ -154,6 +163,10 @@ function signedIn(reply) {
   startKeyStore().catch((err) => {
     if (needsSignIn(err)) showSignIn({ error: err });
     else console.warn('list_keys failed', err);
+  });
+  // Names for phone numbers, shown wherever a phone is (local store, fast).
+  startPeopleStore().catch((err) => {
+    if (!needsSignIn(err)) console.warn('list_people failed', err);
   });
   navigate('locks', { focus: 'search', page: locksPage });
   if (session.problem) {
@@ -221,6 +234,7 @@ function wireShell() {
   els.navLocks.addEventListener('click', () => navigate('locks'));
   els.navKeys.addEventListener('click', () => navigate('keys'));
   els.navAwaiting.addEventListener('click', () => navigate('awaiting'));
+  els.navPeople.addEventListener('click', () => navigate('people'));
   els.navSettings.addEventListener('click', () => navigate('settings'));
   els.signout.addEventListener('click', () => signOut());
   // An offered update shows as a header button that leads to Settings, where it is installed.

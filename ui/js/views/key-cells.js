@@ -4,6 +4,7 @@
 import { fillNodes, t } from '../i18n.js';
 import { confirmAction } from '../confirm.js';
 import { formatClock, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
+import { personFor } from '../people-store.js';
 
 export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'seenInHistory', 'unknown'];
 const ENDED = new Set(['revoked', 'expired', 'failed']);
@@ -67,21 +68,53 @@ export function fillStatusCell(td, key, now = Date.now()) {
   td.replaceChildren(stack);
 }
 
-/** The recipient as people write it (+47 900 00 000), or "Recipient not known". */
-export function recipientText(key) {
-  return key.msn ? formatPhone(key.msn).text : t('keys.recipientUnknown');
+/** The recipient as people write it: "Kari Nordmann (+47 900 00 000)" when the directory knows the number. */
+function namedPhone(msn) {
+  const phone = formatPhone(msn).text;
+  const person = personFor(msn);
+  return person ? t('people.namedPhone', { name: person.name, phone }) : phone;
 }
 
-/** The recipient inside a sentence ("Key for +47 900 00 000 at …", "… for an unknown recipient at …"). */
+/** The recipient (name and number, or the number), or "Recipient not known". */
+export function recipientText(key) {
+  return key.msn ? namedPhone(key.msn) : t('keys.recipientUnknown');
+}
+
+/** The recipient inside a sentence ("Key for Kari (+47 900 00 000) at …", "… for an unknown recipient at …"). */
 export function recipientInline(key) {
-  return key.msn ? formatPhone(key.msn).text : t('keys.recipientUnknownInline');
+  return key.msn ? namedPhone(key.msn) : t('keys.recipientUnknownInline');
+}
+
+/**
+ * A phone cell: the person's name above the number when the directory knows it (both text),
+ * else the number alone. missingText: what an empty number shows.
+ */
+export function fillPhoneCell(td, msn, missingText) {
+  const person = personFor(msn);
+  const phone = msn ? formatPhone(msn).text : missingText;
+  if (person) {
+    const name = document.createElement('span');
+    name.className = 'person-name-inline';
+    name.textContent = person.name;
+    const number = document.createElement('span');
+    number.className = 'person-phone-inline';
+    number.textContent = phone;
+    const stack = document.createElement('span');
+    stack.className = 'status-stack';
+    stack.append(name, ' ', number);
+    td.replaceChildren(stack);
+    td.setAttribute('data-person-id', String(person.id));
+  } else {
+    td.textContent = phone;
+    td.removeAttribute('data-person-id');
+  }
+  td.classList.toggle('is-missing', !msn);
+  if (msn) td.setAttribute('title', person ? `${person.name} ${msn}` : msn);
+  else td.removeAttribute('title');
 }
 
 export function fillRecipientCell(td, key) {
-  td.textContent = recipientText(key);
-  td.classList.toggle('is-missing', !key.msn);
-  if (key.msn) td.setAttribute('title', key.msn);
-  else td.removeAttribute('title');
+  fillPhoneCell(td, key.msn, t('keys.recipientUnknown'));
 }
 
 /** The lock's name (owner-written: hostile text, textContent only) or "Unknown lock". */

@@ -5,6 +5,7 @@
 
 import { createKey } from '../ipc.js';
 import { t } from '../i18n.js';
+import { allPeople, personFor } from '../people-store.js';
 import { describeError, renderError } from '../errors.js';
 import {
   dateTimePlaceholder, formatPhone, normalizePhone, parseDateTimeInput, timeZoneLabel, toDateTimeInputValue,
@@ -35,6 +36,7 @@ export class KeyForm {
     this.progress = q('#key-form-progress');
     this.zoneHint = q('[data-ref="zoneHint"]');
     this.inputs = { msn: q('#key-msn'), start: q('#key-start'), end: q('#key-end'), route: q('#key-route') };
+    this.person = { field: q('[data-ref="personField"]'), select: q('#key-person'), match: q('#key-msn-person') };
     this.lock = null;
     this.busy = false;
     this.shown = null; // what #key-form-error shows: {error} or {key}
@@ -51,6 +53,14 @@ export class KeyForm {
     this.newKey.addEventListener('click', () => this.open());
     this.cancel.addEventListener('click', () => this.close());
     const msn = this.inputs.msn;
+    // Picking a person from People fills in their number; a typed number shows whose it is.
+    this.person.select.addEventListener('change', () => {
+      const chosen = allPeople().find((p) => String(p.id) === this.person.select.value);
+      if (chosen) msn.value = formatPhone(chosen.phone).text;
+      this.setFieldError('msn', null);
+      this.renderPersonMatch();
+    });
+    msn.addEventListener('input', () => this.renderPersonMatch());
     msn.addEventListener('blur', () => {
       // "90000000" → "+47 900 00 000" once the field is left, so people see what will be used.
       const phone = normalizePhone(msn.value);
@@ -107,7 +117,26 @@ export class KeyForm {
     return true;
   }
 
+  /** The "Choose from People" list (hidden while People is empty), and whose number is typed. */
+  renderPeople() {
+    const people = allPeople();
+    const { field, select } = this.person;
+    field.hidden = people.length === 0;
+    const first = new Option(t('keyForm.person.none'), '');
+    const options = people.map((p) => new Option(t('people.namedPhone', { name: p.name, phone: formatPhone(p.phone).text }), String(p.id)));
+    select.replaceChildren(first, ...options);
+    this.renderPersonMatch();
+  }
+
+  renderPersonMatch() {
+    const person = personFor(normalizePhone(this.inputs.msn.value).e164);
+    this.person.match.textContent = person ? t('keyForm.person.match', { name: person.name }) : '';
+    if (person) this.person.select.value = String(person.id);
+    else if (this.person.select.value) this.person.select.value = '';
+  }
+
   renderStatic() {
+    this.renderPeople();
     this.zoneHint.textContent = t('keyForm.zone', { zone: timeZoneLabel() });
     // Text fields in the app's language (date-field.js says why): the placeholder shows the format.
     for (const field of ['start', 'end']) this.inputs[field].setAttribute('placeholder', dateTimePlaceholder());

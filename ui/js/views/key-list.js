@@ -7,6 +7,7 @@ import { fromTemplate, t } from '../i18n.js';
 import { isConnectionProblem, renderError } from '../errors.js';
 import { formatClock, formatDateTimeLong } from '../format.js';
 import { allKeysLoaded, mergeKeys, onKeys, reloadAllKeys } from '../key-store.js';
+import { onPeople } from '../people-store.js';
 import { ListView } from './list-view.js';
 import { everyMinute } from './key-cells.js';
 
@@ -43,9 +44,14 @@ export class KeyListView {
       const id = link.closest('tr')?.getAttribute('data-key-id');
       this.openLockOf(this.list.items.find((k) => k.id === id));
     });
-    this.unsubscribe = onKeys(() => {
+    // Keys and the names of their recipients (People) both change what the rows show and match.
+    const stopKeys = onKeys(() => {
       if (this.visible) this.rebuild();
     });
+    const stopPeople = onPeople(() => {
+      if (this.visible) this.rebuild();
+    });
+    this.unsubscribe = () => (stopKeys(), stopPeople());
   }
 
   /** Mark a row (data-key-id; a link look when its lock can be opened). */

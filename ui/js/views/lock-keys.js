@@ -8,6 +8,7 @@ import { describeError, renderError } from '../errors.js';
 import { formatNumber, formatPhone } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
 import { keysOfLock, mergeKeys, onKeys, reloadLockKeys } from '../key-store.js';
+import { onPeople } from '../people-store.js';
 import {
   createRow, everyMinute, fillRecipientCell, fillRevokeCell, fillRouteCell, fillStatusCell, fillWindowCell, isRevocable,
   newestFirst, recipientInline,
@@ -62,7 +63,9 @@ class LockKeys {
       const id = button.closest('tr')?.getAttribute('data-key-id');
       if (id) this.revoke(id);
     });
-    this.unsubscribe = onKeys((change) => this.keysChanged(change));
+    const stopKeys = onKeys((change) => this.keysChanged(change));
+    const stopPeople = onPeople(() => this.table.refresh()); // names from People
+    this.unsubscribe = () => (stopKeys(), stopPeople());
   }
 
   renderRow(tr, i) {

@@ -8,6 +8,7 @@ import { fromTemplate, t, tn } from '../i18n.js';
 import {
   fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind,
 } from '../format.js';
+import { personFor, onPeople } from '../people-store.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 import { createLockKeys } from './lock-keys.js';
@@ -15,7 +16,7 @@ import { createLockKeys } from './lock-keys.js';
 const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
 const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
-const BACK_LABEL = { keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', locks: 'lock.back' };
+const BACK_LABEL = { keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', person: 'lock.backToPerson', locks: 'lock.back' };
 
 export function createLockView(shell) {
   return new LockView(shell);
@@ -33,7 +34,7 @@ class LockView {
     this.caption = q('[data-ref="caption"]');
     this.keys = createLockKeys(shell, q('#lock-keys'));
     this.lock = null;
-    this.from = 'locks'; // where "Back" goes: locks | keys | awaiting
+    this.from = 'locks'; // where "Back" goes: locks | keys | awaiting | person
     this.shownAction = 'all'; // the #events-action filter, read once per filtering, not per event
     this.list = new ListView({
       el: this.el,
@@ -65,6 +66,10 @@ class LockView {
       refreshingKey: 'events.refreshing',
       skippedKey: 'events.skipped',
       onFailure: (error) => this.onFailure(error),
+    });
+    // A name added or changed in People shows here at once (and is found by the search).
+    this.stopPeople = onPeople(() => {
+      if (this.list.loaded) this.list.setItems(this.list.items);
     });
     this.back.addEventListener('click', () => this.goBack());
     q('[data-ref="refresh"]').addEventListener('click', () => this.load());
@@ -127,7 +132,7 @@ class LockView {
   }
 
   goBack() {
-    const target = this.from === 'keys' || this.from === 'awaiting' ? this.from : 'locks';
+    const target = ['keys', 'awaiting', 'person'].includes(this.from) ? this.from : 'locks';
     this.shell.navigate(target, this.lock ? { focusLockId: this.lock.id } : {});
   }
 
@@ -187,6 +192,7 @@ class LockView {
   }
 
   destroy() {
+    this.stopPeople();
     this.loader.destroy();
     this.keys.destroy();
     this.list.destroy();
@@ -212,8 +218,12 @@ const EVENT_COLUMNS = [
   {
     cell: 'event-who',
     fill: (td, ev) => {
-      td.textContent = ev.name ?? '';
+      // The office's own name for the number first; Unloc's name stays in the tooltip.
+      const person = personFor(ev.msn);
+      td.textContent = person ? person.name : (ev.name ?? '');
       td.setAttribute('title', ev.name ?? '');
+      if (person) td.setAttribute('data-person-id', String(person.id));
+      else td.removeAttribute('data-person-id');
     },
   },
   {
@@ -230,7 +240,7 @@ const EVENT_COLUMNS = [
 function eventSearchText(ev) {
   const msn = typeof ev.msn === 'string' ? ev.msn : '';
   const digits = msn.replace(/\D/g, '');
-  return `${fold(ev.name)}\n${msn}\n${digits}\n${digits.startsWith('47') ? digits.slice(2) : ''}`;
+  return `${fold(ev.name)}\n${fold(personFor(msn)?.name ?? '')}\n${msn}\n${digits}\n${digits.startsWith('47') ? digits.slice(2) : ''}`;
 }
 
 function newestFirst(events) {
