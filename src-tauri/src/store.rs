@@ -102,6 +102,10 @@ const MIGRATIONS: &[&str] = &[
         note TEXT,
         updated_at TEXT NOT NULL
     );",
+    // 5: a person is found by their directory name in Activity too: the name in lower case
+    // (Rust's lower case, which knows æ, ø and å; SQLite's lower() only knows A to Z).
+    "ALTER TABLE people ADD COLUMN search TEXT NOT NULL DEFAULT '';
+    UPDATE people SET search = lower(name);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -560,15 +564,15 @@ impl Store {
         let id = match id {
             None => {
                 self.conn.execute(
-                    "INSERT INTO people (name, phone, note, updated_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![person.name, person.phone, person.note, now],
+                    "INSERT INTO people (name, phone, note, updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![person.name, person.phone, person.note, now, person.name.to_lowercase()],
                 )?;
                 self.conn.last_insert_rowid()
             }
             Some(id) => {
                 let changed = self.conn.execute(
-                    "UPDATE people SET name = ?2, phone = ?3, note = ?4, updated_at = ?5 WHERE id = ?1",
-                    params![id, person.name, person.phone, person.note, now],
+                    "UPDATE people SET name = ?2, phone = ?3, note = ?4, updated_at = ?5, search = ?6 WHERE id = ?1",
+                    params![id, person.name, person.phone, person.note, now, person.name.to_lowercase()],
                 )?;
                 if changed == 0 {
                     return Ok(None);
@@ -589,30 +593,15 @@ impl Store {
         let now = timestamp(now);
         let transaction = self.conn.transaction()?;
         {
-            let mut insert = transaction
-                .prepare_cached("INSERT INTO people (name, phone, note, updated_at) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO people (name, phone, note, updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
             for person in people {
-                insert.execute(params![person.name, person.phone, person.note, now])?;
+                insert.execute(params![person.name, person.phone, person.note, now, person.name.to_lowercase()])?;
             }
         }
         transaction.commit()?;
         Ok(people.len())
-    }
-
-    /// The newest events of `phone` in every saved history, newest first, at most `limit`, with
-    /// the lock each happened at.
-    pub fn events_of_phone(&self, phone: &str, limit: usize) -> StoreResult<Vec<(String, LockEvent)>> {
-        let mut statement = self.conn.prepare_cached("SELECT lock_id, body FROM cached_events")?;
-        let mut rows = statement.query([])?;
-        let mut found = Vec::new();
-        while let Some(row) = rows.next()? {
-            let lock_id: String = row.get(0)?;
-            let events: Vec<LockEvent> = serde_json::from_str(&row.get::<_, String>(1)?)?;
-            found.extend(events.into_iter().filter(|event| event.msn == phone).map(|event| (lock_id.clone(), event)));
-        }
-        found.sort_by(|a, b| b.1.created.cmp(&a.1.created).then_with(|| a.1.id.cmp(&b.1.id)));
-        found.truncate(limit);
-        Ok(found)
     }
 }
 
@@ -919,29 +908,31 @@ mod tests {
     }
 
     #[test]
-    fn a_numbers_events_come_from_every_saved_history_newest_first() {
+    fn a_numbers_events_come_from_every_archived_history_newest_first_with_the_directory_name() {
         let mut store = Store::in_memory().unwrap();
-        let at = moment("2026-11-26T10:00:00Z");
+        let now = moment("2026-11-26T10:00:00Z");
         let used =
             |id: &str, msn: &str, when: &str| LockEvent { msn: msn.into(), created: moment(when), ..event(id, "k1") };
         store
-            .save_events(
+            .archive_events(
                 "a",
                 &[used("e1", "+4790000000", "2026-11-20T08:00:00Z"), used("e2", "+4791111111", "2026-11-21T08:00:00Z")],
-                at,
+                None,
             )
             .unwrap();
         store
-            .save_events(
+            .archive_events(
                 "b",
                 &[used("e3", "+4790000000", "2026-11-22T08:00:00Z"), used("e4", "+4790000000", "2026-11-19T08:00:00Z")],
-                at,
+                None,
             )
             .unwrap();
-        let found = store.events_of_phone("+4790000000", 2).unwrap();
-        let ids: Vec<(&str, &str)> = found.iter().map(|(lock, event)| (lock.as_str(), event.id.as_str())).collect();
+        store.save_person(None, &record("Kari Nordmann", "+4790000000"), now).unwrap();
+        let found = store.archived_events_of_phone("+4790000000", 2).unwrap();
+        let ids: Vec<(&str, &str)> = found.iter().map(|event| (event.lock_id.as_str(), event.id.as_str())).collect();
         assert_eq!(ids, [("b", "e3"), ("a", "e1")]);
-        assert!(store.events_of_phone("+4799999999", 10).unwrap().is_empty());
+        assert!(found.iter().all(|event| event.person.as_deref() == Some("Kari Nordmann")));
+        assert!(store.archived_events_of_phone("+4799999999", 10).unwrap().is_empty());
     }
 
     #[test]

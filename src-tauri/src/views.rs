@@ -125,13 +125,19 @@ pub struct KeyView {
     pub already_revoked: Option<bool>,
 }
 
-/// One event of a person in a saved history, with its lock: a person's page.
+/// One event of a person in the activity archive, with its lock: a person's page.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonEvent {
+    pub id: String,
     pub lock_id: String,
-    pub lock_name: Option<String>,
-    pub event: LockEvent,
+    /// As the archive last saw it (owner-written: hostile text).
+    pub lock_name: String,
+    pub key_id: String,
+    /// `locked`, `unlocked`, or an unknown word kept verbatim.
+    pub action: String,
+    #[serde(with = "millis_utc")]
+    pub at: DateTime<Utc>,
 }
 
 /// `person_page`: a person, every key known for their number, their latest events.
@@ -140,7 +146,7 @@ pub struct PersonEvent {
 pub struct PersonPage {
     pub person: Person,
     pub keys: Vec<KeyView>,
-    /// Newest first, from the saved histories (no request to Unloc).
+    /// Newest first, from the activity archive (no request to Unloc).
     pub events: Vec<PersonEvent>,
 }
 

@@ -126,7 +126,7 @@ fn row(event: ArchivedEvent) -> ActivityRow {
         action: event.action,
         name: event.name,
         msn: event.msn,
-        person: None,
+        person: event.person,
         at: event.at,
     }
 }

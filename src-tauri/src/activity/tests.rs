@@ -261,3 +261,20 @@ fn only_the_retentions_settings_offers_are_taken() {
     assert_eq!(retention_choice(Some(7)).unwrap_err().field, Some("keepHistoryMonths"));
     assert_eq!(Retention(Some(2)).cutoff(moment("2026-12-31T10:00:00Z")), Some(moment("2026-10-31T10:00:00Z")));
 }
+
+#[test]
+fn a_person_is_named_and_found_by_the_office_directory() {
+    let account = account();
+    crate::people::save(&account, None, "Kari Ødegård", "+4790000001", Some("Team Nord")).unwrap();
+    let now = moment("2026-11-30T12:00:00Z").with_timezone(&FixedOffset::east_opt(3600).unwrap());
+    for search in ["ødegård", "kari ødegård", "KARI"] {
+        let filter = ActivityFilter { person: search.into(), ..ActivityFilter::default() };
+        let rows = page(&account, &filter, &now, 0, 100, true).unwrap().rows;
+        let found: Vec<(&str, Option<&str>)> =
+            rows.iter().map(|row| (row.id.as_str(), row.person.as_deref())).collect();
+        assert_eq!(found, [("e2", Some("Kari Ødegård")), ("e1", Some("Kari Ødegård"))], "{search}");
+    }
+    let everyone = page(&account, &ActivityFilter::default(), &now, 0, 100, true).unwrap().rows;
+    let ola = everyone.iter().find(|row| row.id == "e3").unwrap();
+    assert_eq!(ola.person, None, "a number the directory does not know has no directory name");
+}

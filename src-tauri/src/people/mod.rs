@@ -16,7 +16,7 @@ use crate::views::{PersonEvent, PersonPage};
 const MAX_NAME_CHARS: usize = 100;
 const MAX_NOTE_CHARS: usize = 200;
 /// How many of a person's latest events their page shows.
-const RECENT_EVENTS: usize = 100;
+const RECENT_EVENTS: u64 = 100;
 
 /// Why a name or note is refused, or `None` when it is fine (empty is fine for a note).
 fn text_problem(text: &str, max: usize) -> Option<&'static str> {
@@ -76,15 +76,22 @@ pub fn delete(account: &Account, id: i64) -> Result<()> {
 }
 
 /// A person with their keys (every key this app knows for their number) and their latest events
-/// in the saved histories.
+/// in the activity archive.
 pub fn page(account: &Account, id: i64) -> Result<PersonPage> {
     let person = account.with_store(|store| store.person(id))?.ok_or_else(|| not_found(Some(id)))?;
     let keys =
         status::views(account, None)?.into_iter().filter(|key| key.msn.as_deref() == Some(&person.phone)).collect();
     let events = account
-        .with_store(|store| store.events_of_phone(&person.phone, RECENT_EVENTS))?
+        .with_store(|store| store.archived_events_of_phone(&person.phone, RECENT_EVENTS))?
         .into_iter()
-        .map(|(lock_id, event)| PersonEvent { lock_name: account.lock_info(&lock_id).name, lock_id, event })
+        .map(|event| PersonEvent {
+            id: event.id,
+            lock_id: event.lock_id,
+            lock_name: event.lock_name,
+            key_id: event.key_id,
+            action: event.action,
+            at: event.at,
+        })
         .collect();
     Ok(PersonPage { person, keys, events })
 }

@@ -44,6 +44,8 @@ pub struct ArchivedEvent {
     pub name: String,
     /// E.164, or "" for the partner's own use through Unloc Work.
     pub msn: String,
+    /// The name of this phone in the office's own directory (People), if it has one.
+    pub person: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -197,7 +199,8 @@ impl Store {
         let (condition, mut values) = condition(query);
         // The page is chosen on the events alone (an index walk), then joined with its locks and people.
         let sql = format!(
-            "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action, p.name, p.msn, e.at
+            "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action, p.name, p.msn, e.at,
+                    (SELECT d.name FROM people AS d WHERE d.phone = p.msn)
              FROM (SELECT seq FROM archive_events AS e WHERE {condition} ORDER BY at DESC, seq DESC LIMIT ? OFFSET ?) AS page
              CROSS JOIN archive_events AS e ON e.seq = page.seq
              CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
@@ -220,9 +223,39 @@ impl Store {
                 name: row.get(7)?,
                 msn: row.get(8)?,
                 at: from_millis(row.get(9)?),
+                person: row.get(10)?,
             });
         }
         Ok(())
+    }
+
+    /// The newest archived events of one phone number (E.164), newest first, at most `limit`:
+    /// a person's recent activity.
+    pub fn archived_events_of_phone(&self, msn: &str, limit: u64) -> StoreResult<Vec<ArchivedEvent>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action, p.name, p.msn, e.at,
+                    (SELECT d.name FROM people AS d WHERE d.phone = p.msn)
+             FROM archive_people AS p
+             CROSS JOIN archive_events AS e ON e.person_ref = p.ref
+             CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
+             WHERE p.msn = ?1 ORDER BY e.at DESC, e.seq DESC LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![msn, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+            Ok(ArchivedEvent {
+                id: row.get(0)?,
+                lock_id: row.get(1)?,
+                lock_name: row.get(2)?,
+                lock_address: row.get(3)?,
+                lock_reference: row.get(4)?,
+                key_id: row.get(5)?,
+                action: row.get(6)?,
+                name: row.get(7)?,
+                msn: row.get(8)?,
+                at: from_millis(row.get(9)?),
+                person: row.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many events the archive holds.
@@ -335,13 +368,16 @@ fn condition(query: &ActivityQuery) -> (String, Vec<Value>) {
         parts.push("e.action = ?".into());
         values.push(Value::Text(action.clone()));
     }
-    for (column, table, words) in
-        [("lock_ref", "archive_locks", &query.lock_words), ("person_ref", "archive_people", &query.person_words)]
-    {
+    // A person is also found by the name the office's directory (People) gives the phone.
+    let person_text = "(search || char(10) || COALESCE((SELECT d.search FROM people AS d WHERE d.phone = msn), ''))";
+    for (column, table, words, text) in [
+        ("lock_ref", "archive_locks", &query.lock_words, "search"),
+        ("person_ref", "archive_people", &query.person_words, person_text),
+    ] {
         if words.is_empty() {
             continue;
         }
-        let all = vec!["instr(search, ?) > 0"; words.len()].join(" AND ");
+        let all = vec![format!("instr({text}, ?) > 0"); words.len()].join(" AND ");
         parts.push(format!("e.{column} IN (SELECT ref FROM {table} WHERE {all})"));
         values.extend(words.iter().map(|word| Value::Text(word.clone())));
     }

@@ -52,7 +52,7 @@ class PersonView {
       el: q('#person-events'),
       rowHeight: 40,
       columns: EVENT_COLUMNS,
-      row: (tr, row) => tr.setAttribute('data-event-id', row.event.id),
+      row: (tr, row) => tr.setAttribute('data-event-id', row.id),
       rowClass: 'row-link',
       count: { el: q('[data-ref="eventsCount"]'), text: (shown) => tn('person.events.count', shown, { count: formatNumber(shown) }) },
       empty: { id: 'person-events-empty', none: () => ({ title: t('person.events.empty.title'), text: t('person.events.empty.text') }) },
@@ -206,17 +206,17 @@ const EVENT_COLUMNS = [
   {
     cell: 'event-time',
     fill: (td, row) => {
-      td.textContent = formatDateTime(row.event.created);
-      td.setAttribute('title', formatDateTimeLong(row.event.created));
+      td.textContent = formatDateTime(row.at);
+      td.setAttribute('title', formatDateTimeLong(row.at));
     },
   },
   { cell: 'event-lock', fill: (td, row) => (td.textContent = row.lockName || t('keys.unknownLock')) },
   {
     cell: 'event-action',
     fill: (td, row) => {
-      const known = KNOWN_ACTIONS.has(row.event.action);
-      td.textContent = known ? t(`events.action.${row.event.action}`) : String(row.event.action ?? '');
-      td.dataset.action = known ? row.event.action : 'unknown';
+      const known = KNOWN_ACTIONS.has(row.action);
+      td.textContent = known ? t(`events.action.${row.action}`) : String(row.action ?? '');
+      td.dataset.action = known ? row.action : 'unknown';
     },
   },
 ];
