@@ -30,6 +30,9 @@ fn main() {
         "set_activity_sync_paused",
         "set_keep_history",
         "delete_local_history",
+        "get_team_settings",
+        "test_team_connection",
+        "save_team_settings",
         "check_for_update",
         "install_update",
     ]);

@@ -77,6 +77,11 @@ impl Access {
         self
     }
 
+    /// The keychain, for the other secrets the app keeps (the team database's password).
+    pub fn keychain(&self) -> &Keychain {
+        &self.keychain
+    }
+
     pub fn env(&self) -> &EnvDefaults {
         &self.env
     }

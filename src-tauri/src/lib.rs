@@ -8,6 +8,7 @@ mod catalog;
 mod commands;
 pub mod environment;
 pub mod error;
+pub mod key_store;
 pub mod keys;
 pub mod locks;
 mod notify;
@@ -19,6 +20,7 @@ pub mod settings;
 mod state;
 pub mod store;
 pub mod sync;
+pub mod team;
 mod updates;
 pub mod views;
 mod window;
@@ -89,6 +91,9 @@ pub fn run() {
             commands::activity::set_activity_sync_paused,
             commands::activity::set_keep_history,
             commands::activity::delete_local_history,
+            commands::team::get_team_settings,
+            commands::team::test_team_connection,
+            commands::team::save_team_settings,
             commands::updates::check_for_update,
             commands::updates::install_update,
         ])

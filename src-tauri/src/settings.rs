@@ -52,6 +52,10 @@ pub struct Settings {
     /// How many months of activity the local archive keeps; `None`: until deleted.
     #[serde(default = "default_keep_history_months")]
     pub keep_history_months: Option<u32>,
+    /// Where the office's shared database is (Settings → Team); `None` for a desk on its own.
+    /// Its password is in the keychain, never here.
+    #[serde(default)]
+    pub team: Option<crate::team::TeamSettings>,
 }
 
 /// A year of history, unless the user chose otherwise: long enough for "last year's visits",
@@ -73,6 +77,7 @@ impl Default for Settings {
             language: Language::default(),
             last_update_check: None,
             keep_history_months: default_keep_history_months(),
+            team: None,
         }
     }
 }

@@ -21,11 +21,14 @@ tests/scripts/release-check.sh self-test
 echo "== build (once; the tests reuse these binaries)"
 cargo build --workspace --bins --quiet
 
-echo "== tests (unit, client, keychain)"
+echo "== tests (unit, client, keychain, team database)"
 mkdir -p tests/artifacts target
-export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 RUST_LOG=${RUST_LOG:-warn}
+# UNLOC_PG_REQUIRED: the team database's tests fail, rather than skip, without the throwaway server
+# (with-postgres.sh: a PostgreSQL cluster on a loopback port, removed afterwards).
+export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 UNLOC_PG_REQUIRED=1 RUST_LOG=${RUST_LOG:-warn}
 failed=0
-tests/scripts/with-desktop.sh cargo test --workspace --exclude unloc-e2e --no-fail-fast -- --test-threads=2 || failed=1
+tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
+  cargo test --workspace --exclude unloc-e2e --no-fail-fast -- --test-threads=2 || failed=1
 
 echo "== tests (end to end: the real app under Xvfb against the simulator)"
 # The scenarios' own reports (fault table, payloads, audit, axe, budgets) are kept in target/e2e.log

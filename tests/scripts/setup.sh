@@ -10,6 +10,7 @@ packages=(
   xdotool x11-utils                                   # find the app's window and read its name and icon
   gnome-keyring dbus-x11 libsecret-tools              # a real Secret Service keychain for tests and the demo
   python3 python3-yaml python3-cryptography           # the release workflow check (tests/scripts/release-check.sh)
+  postgresql openssl                                  # the team database: a throwaway server with TLS (with-postgres.sh)
 )
 
 # Building installers also needs the Tauri CLI (from npm) and rpm's tools.

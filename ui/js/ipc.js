@@ -73,6 +73,23 @@ export function setLanguage(language) {
   return call('set_language', { language });
 }
 
+// ---- Settings → Team: the office's shared database ----------------------------------------------
+
+/** get_team_settings → TeamSettingsView {settings: TeamSettings | null, passwordSaved} */
+export function getTeamSettings() {
+  return call('get_team_settings');
+}
+
+/** test_team_connection → TeamCheck {outcome, detail, schemaVersion}. password: typed, or null for the kept one */
+export function testTeamConnection(settings, password) {
+  return call('test_team_connection', { settings, password: password || null });
+}
+
+/** save_team_settings → TeamSettingsView. settings null stops sharing; password typed or null */
+export function saveTeamSettings(settings, password) {
+  return call('save_team_settings', { settings, password: password || null });
+}
+
 // ---- keys and the local store (docs/architecture.md section 4) ---------------------------------
 
 /** cached_locks → LocksPage | null (the last locks from the local store, no network) */

@@ -6,4 +6,5 @@ pub mod locks;
 pub mod people;
 pub mod session;
 pub mod settings;
+pub mod team;
 pub mod updates;

@@ -1,0 +1,35 @@
+//! Settings → Team: where the office's shared database is, its connection test, and saving.
+
+use tauri::State;
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::team::{settings_form, TeamCheck, TeamSettings, TeamSettingsView};
+
+#[tauri::command]
+pub async fn get_team_settings(state: State<'_, AppState>) -> Result<TeamSettingsView> {
+    Ok(settings_form::view(state.access.keychain(), state.settings().team).await)
+}
+
+/// `password`: as typed, or null/empty to use the one kept in the keychain.
+#[tauri::command]
+pub async fn test_team_connection(
+    state: State<'_, AppState>,
+    settings: TeamSettings,
+    password: Option<String>,
+) -> Result<TeamCheck> {
+    settings_form::test(state.access.keychain(), &settings, password).await
+}
+
+/// `settings` null stops sharing (and forgets the kept password).
+#[tauri::command]
+pub async fn save_team_settings(
+    state: State<'_, AppState>,
+    settings: Option<TeamSettings>,
+    password: Option<String>,
+) -> Result<TeamSettingsView> {
+    let before = state.settings().team;
+    let view = settings_form::save(state.access.keychain(), before.as_ref(), settings, password).await?;
+    state.update_settings(|stored| stored.team = view.settings.clone())?;
+    Ok(view)
+}

@@ -1,0 +1,237 @@
+//! The office's keys in the shared database: the same [`KeyStore`] as the local store, every row
+//! scoped by partner id and API address, and each created key marked with who created it where.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use secrecy::SecretString;
+use tokio_postgres::Row;
+
+use super::connect::{client_config, explain};
+use super::schema::{self, SchemaState};
+use super::{Scope, TeamError, TeamProblem, TeamResult, TeamSettings};
+use crate::api::Key;
+use crate::key_store::KeyStore;
+use crate::store::{CreatedKeyRecord, KeyOrigin, StoredKey};
+
+/// Connections one desk keeps open at most: the app makes few, short queries.
+const POOL_SIZE: usize = 4;
+
+/// Who writes: the user's name and the computer's, shown on other desks ("created by Anna on
+/// OFFICE-PC-2").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub user: String,
+    pub desk: String,
+}
+
+pub struct TeamKeys {
+    pool: Pool,
+    scope: Scope,
+    author: Author,
+    schema: SchemaState,
+}
+
+impl TeamKeys {
+    /// Connects, brings the shared schema up to date, and keeps a small pool of connections.
+    pub async fn open(
+        settings: &TeamSettings,
+        password: &SecretString,
+        scope: Scope,
+        author: Author,
+    ) -> TeamResult<TeamKeys> {
+        let (config, tls) = client_config(settings, password)?;
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|error| TeamError::new(TeamProblem::Other, error.to_string()))?;
+        let mut client = checkout(&pool).await?;
+        let schema = schema::migrate(&mut client).await?;
+        drop(client);
+        Ok(TeamKeys { pool, scope, author, schema })
+    }
+
+    /// A schema newer than this app: its rows are read, nothing is written.
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.schema, SchemaState::Newer { .. })
+    }
+
+    pub fn schema(&self) -> SchemaState {
+        self.schema
+    }
+
+    async fn client(&self) -> TeamResult<deadpool_postgres::Object> {
+        checkout(&self.pool).await
+    }
+
+    async fn writer(&self) -> TeamResult<deadpool_postgres::Object> {
+        if let SchemaState::Newer { found, known } = self.schema {
+            return Err(TeamError::new(
+                TeamProblem::SchemaNewer,
+                format!("read-only: the shared schema is version {found}, this app knows up to {known}"),
+            ));
+        }
+        self.client().await
+    }
+}
+
+async fn checkout(pool: &Pool) -> TeamResult<deadpool_postgres::Object> {
+    pool.get().await.map_err(|error| match error {
+        deadpool_postgres::PoolError::Backend(error) => explain(&error),
+        other => TeamError::new(TeamProblem::Unreachable, other.to_string()),
+    })
+}
+
+fn failed(error: tokio_postgres::Error) -> TeamError {
+    explain(&error)
+}
+
+const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used FROM team_keys
+    WHERE partner_id = $1 AND api_base = $2";
+
+fn read_key(row: &Row) -> StoredKey {
+    StoredKey {
+        id: row.get(0),
+        lock_id: row.get(1),
+        origin: match row.get::<_, &str>(2) {
+            "created" => KeyOrigin::Created,
+            "added" => KeyOrigin::Added,
+            _ => KeyOrigin::Events,
+        },
+        msn: row.get(3),
+        route: row.get(4),
+        start: row.get(5),
+        end: row.get(6),
+        api_state: row.get(7),
+        created_at: row.get(8),
+        first_seen: row.get(9),
+        last_checked: row.get(10),
+        state_since: row.get(11),
+        next_check_at: row.get(12),
+        quiet_checks: row.get::<_, i32>(13).max(0) as u32,
+        first_used: row.get(14),
+        last_used: row.get(15),
+    }
+}
+
+impl KeyStore for TeamKeys {
+    type Error = TeamError;
+
+    async fn remember_created_key(&self, key: &CreatedKeyRecord<'_>, now: DateTime<Utc>) -> TeamResult<()> {
+        let client = self.writer().await?;
+        client
+            .execute(
+                "INSERT INTO team_keys (partner_id, api_base, id, lock_id, origin, msn, route, start_at, end_at,
+                     api_state, created_at, created_by, created_on_desk, first_seen, state_since, next_check_at)
+                 VALUES ($1, $2, $3, $4, 'created', $5, $6, $7, $8, 'creating', $9, $10, $11, $9, $9, $9)
+                 ON CONFLICT (partner_id, api_base, id) DO UPDATE SET origin = 'created', msn = excluded.msn,
+                     route = excluded.route, start_at = excluded.start_at, end_at = excluded.end_at,
+                     created_at = excluded.created_at, created_by = excluded.created_by,
+                     created_on_desk = excluded.created_on_desk, updated_at = now()",
+                &[
+                    &self.scope.partner_id,
+                    &self.scope.api_base,
+                    &key.id,
+                    &key.lock_id,
+                    &key.msn,
+                    &key.route,
+                    &key.start,
+                    &key.end,
+                    &now,
+                    &self.author.user,
+                    &self.author.desk,
+                ],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn remember_added_key(&self, key: &Key, now: DateTime<Utc>) -> TeamResult<()> {
+        let client = self.writer().await?;
+        client
+            .execute(
+                "INSERT INTO team_keys (partner_id, api_base, id, lock_id, origin, first_seen, state_since)
+                 VALUES ($1, $2, $3, $4, 'added', $5, $5)
+                 ON CONFLICT (partner_id, api_base, id) DO UPDATE SET origin = 'added', updated_at = now()
+                 WHERE team_keys.origin = 'events'",
+                &[&self.scope.partner_id, &self.scope.api_base, &key.id, &key.lock_id, &now],
+            )
+            .await
+            .map_err(failed)?;
+        drop(client);
+        self.record_check(key, now).await?;
+        Ok(())
+    }
+
+    async fn record_check(&self, key: &Key, now: DateTime<Utc>) -> TeamResult<Option<Option<String>>> {
+        let client = self.writer().await?;
+        // The row is locked while read and written, so two desks checking at once each see the
+        // state the other left.
+        let row = client
+            .query_opt(
+                "WITH before AS (
+                     SELECT api_state FROM team_keys WHERE partner_id = $1 AND api_base = $2 AND id = $3 FOR UPDATE
+                 )
+                 UPDATE team_keys SET api_state = $4, start_at = $5, end_at = $6, lock_id = $7, last_checked = $8,
+                     state_since = CASE WHEN before.api_state IS DISTINCT FROM $4 THEN $8 ELSE state_since END,
+                     quiet_checks = CASE WHEN before.api_state IS DISTINCT FROM $4 THEN 0 ELSE quiet_checks + 1 END,
+                     updated_at = now()
+                 FROM before WHERE partner_id = $1 AND api_base = $2 AND id = $3
+                 RETURNING before.api_state, before.api_state IS DISTINCT FROM $4",
+                &[
+                    &self.scope.partner_id,
+                    &self.scope.api_base,
+                    &key.id,
+                    &key.state.as_str(),
+                    &key.start,
+                    &key.end,
+                    &key.lock_id,
+                    &now,
+                ],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(row.and_then(|row| row.get::<_, bool>(1).then(|| row.get(0))))
+    }
+
+    async fn record_revoked(&self, key_id: &str, now: DateTime<Utc>) -> TeamResult<()> {
+        let client = self.writer().await?;
+        client
+            .execute(
+                "UPDATE team_keys SET api_state = 'revoked',
+                     state_since = CASE WHEN api_state = 'revoked' THEN state_since ELSE $4 END,
+                     next_check_at = NULL, updated_at = now()
+                 WHERE partner_id = $1 AND api_base = $2 AND id = $3",
+                &[&self.scope.partner_id, &self.scope.api_base, &key_id, &now],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn key(&self, key_id: &str) -> TeamResult<Option<StoredKey>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(&format!("{SELECT_KEY} AND id = $3"), &[&self.scope.partner_id, &self.scope.api_base, &key_id])
+            .await
+            .map_err(failed)?;
+        Ok(row.as_ref().map(read_key))
+    }
+
+    async fn keys(&self, lock_id: Option<&str>) -> TeamResult<Vec<StoredKey>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "{SELECT_KEY} AND ($3::text IS NULL OR lock_id = $3)
+                     ORDER BY COALESCE(created_at, first_seen) DESC, id"
+                ),
+                &[&self.scope.partner_id, &self.scope.api_base, &lock_id],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(rows.iter().map(read_key).collect())
+    }
+}

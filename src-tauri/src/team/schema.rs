@@ -1,0 +1,91 @@
+//! The shared schema: versioned migrations, run by whichever desk starts first.
+//!
+//! All of them run in one transaction that first takes a transaction-scoped advisory lock: two
+//! desks starting together queue on the lock, and the second finds the work done. A schema newer
+//! than this app knows is left alone, and the app treats team data as read-only.
+
+use tokio_postgres::Client;
+
+use super::connect::explain;
+use super::TeamResult;
+
+/// The advisory lock every desk takes to migrate ("UnlocDsk" in ASCII): one number, so desks of
+/// every version agree on it.
+const SCHEMA_LOCK: i64 = 0x556e_6c6f_6344_736b;
+
+/// Each entry moves the shared schema one version up; never edit one that has shipped.
+/// Every table is scoped by partner id and API address.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: keys (every key any desk created, added or saw in a history), with who created them where.
+    "CREATE TABLE team_keys (
+        partner_id text NOT NULL,
+        api_base text NOT NULL,
+        id text NOT NULL,
+        lock_id text NOT NULL,
+        origin text NOT NULL CHECK (origin IN ('created', 'events', 'added')),
+        msn text,
+        route text,
+        start_at timestamptz,
+        end_at timestamptz,
+        api_state text,
+        created_at timestamptz,
+        created_by text,
+        created_on_desk text,
+        first_seen timestamptz NOT NULL,
+        last_checked timestamptz,
+        state_since timestamptz NOT NULL,
+        next_check_at timestamptz,
+        quiet_checks integer NOT NULL DEFAULT 0,
+        first_used timestamptz,
+        last_used timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (partner_id, api_base, id)
+    );
+    CREATE INDEX team_keys_by_lock ON team_keys (partner_id, api_base, lock_id);",
+];
+
+/// The newest shared schema this app knows.
+pub const LATEST_SCHEMA: i32 = MIGRATIONS.len() as i32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// At the version this app knows (after any migration it ran).
+    Current(i32),
+    /// Made by a newer app: read it, write nothing, ask the user to update.
+    Newer { found: i32, known: i32 },
+}
+
+/// Brings the shared schema up to date.
+pub async fn migrate(client: &mut Client) -> TeamResult<SchemaState> {
+    migrate_with(client, MIGRATIONS).await
+}
+
+/// `migrate` with a given list (tests use slow or extra migrations).
+pub(crate) async fn migrate_with(client: &mut Client, migrations: &[&str]) -> TeamResult<SchemaState> {
+    let known = migrations.len() as i32;
+    let transaction = client.transaction().await.map_err(|error| explain(&error))?;
+    let run = async {
+        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).await?;
+        transaction
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS unloc_desk_schema (
+                    version integer PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )",
+            )
+            .await?;
+        let found: i32 =
+            transaction.query_one("SELECT COALESCE(MAX(version), 0) FROM unloc_desk_schema", &[]).await?.get(0);
+        if found > known {
+            return Ok(SchemaState::Newer { found, known });
+        }
+        for (index, migration) in migrations.iter().enumerate().skip(found as usize) {
+            transaction.batch_execute(migration).await?;
+            transaction.execute("INSERT INTO unloc_desk_schema (version) VALUES ($1)", &[&(index as i32 + 1)]).await?;
+        }
+        Ok(SchemaState::Current(known))
+    };
+    let state = run.await.map_err(|error: tokio_postgres::Error| explain(&error))?;
+    transaction.commit().await.map_err(|error| explain(&error))?;
+    Ok(state)
+}
