@@ -7,6 +7,10 @@ import {
   datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue, utcOffsetText,
 } from '../../ui/js/date-field.js';
 
+// format.js reads the UI language through i18n.js, which asks the browser for its languages.
+globalThis.navigator ??= { languages: ['en'] };
+const { collationRanks, compareText, fold } = await import('../../ui/js/format.js');
+
 const NB = ['nb-NO', 'nb', 'no'];
 const EN = ['en-GB'];
 const tests = [];
@@ -51,6 +55,27 @@ test('a city zone keeps its name, a fixed offset is shown as UTC±h', () => {
   assert.equal(shortZoneText('GMT+3'), 'UTC+3');
   assert.equal(shortZoneText('CET'), 'CET');
   assert.equal(shortZoneText('GMT'), 'GMT');
+});
+
+test('sorting by collation ranks gives the order of comparing the texts, equal texts tied', () => {
+  const names = ['Kontor 10', 'kontor 2', 'Bakdør', 'bakdor', 'Ærlig', '', 'Kontor 2', 'Zebra', 'Åpen', 'kontor 10'];
+  const ranks = collationRanks(names);
+  const byRank = names.map((_, i) => i).sort((a, b) => ranks[a] - ranks[b]);
+  const byCompare = names.map((_, i) => i).sort((a, b) => compareText(names[a], names[b]));
+  assert.deepEqual(byRank, byCompare);
+  for (let a = 0; a < names.length; a++) {
+    for (let b = 0; b < names.length; b++) {
+      assert.equal(Math.sign(ranks[a] - ranks[b]), Math.sign(compareText(names[a], names[b])), `${names[a]} vs ${names[b]}`);
+    }
+  }
+});
+
+test('folding plain ASCII text gives what the full folding gives', () => {
+  const full = (text) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  for (const text of ['Storgata 12, 0155 OSLO', 'customer-001', '<b>Kunde</b>&amp;', '', 'A\tB\nC']) {
+    assert.equal(fold(text), full(text), text);
+  }
+  assert.equal(fold('Bakdør Å'), 'bakdor a');
 });
 
 let failed = 0;

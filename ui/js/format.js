@@ -80,6 +80,24 @@ export function compareText(a, b) {
 }
 
 /**
+ * Each value's place in the language's collation (compareText), as a number: values that compare
+ * equal get the same number. Sorting many rows by these numbers compares each distinct text once
+ * instead of twice per comparison of the sort (10,000 locks: ~140,000 comparisons, most of them of
+ * names that repeat).
+ */
+export function collationRanks(values) {
+  const { compare } = formats().collator;
+  const distinct = [...new Set(values)].sort(compare);
+  const rankOf = new Map();
+  let rank = 0;
+  distinct.forEach((value, k) => {
+    if (k > 0 && compare(distinct[k - 1], value) !== 0) rank += 1;
+    rankOf.set(value, rank);
+  });
+  return values.map((value) => rankOf.get(value));
+}
+
+/**
  * A phone number for display. Norwegian numbers get the usual grouping (+47 900 00 000 for
  * mobiles, +47 22 12 34 56 otherwise); others stay as given; "" means the partner's own staff
  * used the key through Unloc Work.
@@ -136,11 +154,14 @@ export function grantBadge(auth) {
   return badge;
 }
 
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const FOLD_EXTRA = { ø: 'o', æ: 'ae', đ: 'd', ð: 'd', ł: 'l', ß: 'ss', œ: 'oe', þ: 'th' };
 
 /** Lower case without diacritics ("Bakdør Å" → "bakdor a"), for case- and accent-blind search. */
 export function fold(value) {
-  return String(value ?? '')
+  const text = String(value ?? '');
+  if (ASCII_ONLY.test(text)) return text.toLowerCase(); // most names and streets: nothing to strip
+  return text
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()

@@ -73,9 +73,14 @@ export class VirtualTable {
       const pos = this.positionOfRow(e.target);
       if (pos !== null) this.setActive(pos);
     });
+    this.offset = null; // bodyOffset(), measured once per size of the scroller and the header
     if (typeof ResizeObserver === 'function') {
-      this.resizeObserver = new ResizeObserver(() => this.schedule());
+      this.resizeObserver = new ResizeObserver(() => {
+        this.offset = null;
+        this.schedule();
+      });
       this.resizeObserver.observe(scroller);
+      this.resizeObserver.observe(this.thead); // a language's longer headings, the table hidden and shown
     }
   }
 
@@ -109,6 +114,7 @@ export class VirtualTable {
 
   /** Re-fill the rows in view, e.g. after a language change. */
   refresh() {
+    this.offset = null;
     this.render(true);
   }
 
@@ -121,10 +127,15 @@ export class VirtualTable {
   }
 
   // Top of the first body row, in the scroller's content coordinates (below caption and thead).
+  // Kept until the scroller or the header changes size: measuring it on every render (every
+  // keystroke, every scrolled frame) would make the browser lay out the page there and then.
   bodyOffset() {
+    if (this.offset !== null) return this.offset;
     const s = this.scroller.getBoundingClientRect();
     const b = this.tbody.getBoundingClientRect();
-    return b.top - s.top - this.scroller.clientTop + this.scroller.scrollTop;
+    const offset = b.top - s.top - this.scroller.clientTop + this.scroller.scrollTop;
+    if (s.height > 0 && !this.table.hidden) this.offset = offset; // hidden or detached: measure again
+    return offset;
   }
 
   render(force) {

@@ -23,6 +23,9 @@ import { matchesAll, searchWords } from '../format.js';
 import { VirtualTable } from '../virtual-table.js';
 import { createEmptyState, debounceSearch } from './shared.js';
 
+// Searches remembered while typing (a word typed letter by letter and erased again, ~2 × its length).
+const MAX_REMEMBERED_SEARCHES = 24;
+
 export class ListView {
   /**
    * @param {object} o
@@ -52,6 +55,9 @@ export class ListView {
     this.haystacks = [];
     this.sorted = []; // every item index in display order
     this.shown = []; // sorted, then filtered: what the table shows
+    // The rows of recent searches while typing (words key → rows), for the current items, order and
+    // view filters: a search that extends one of them filters only its rows; erasing back finds it.
+    this.searched = new Map();
     this.loaded = false;
     this.query = '';
     this.emptyState = createEmptyState(o.empty.id, () => {
@@ -96,7 +102,7 @@ export class ListView {
       }
     });
     return debounceSearch(this.search, (value) => {
-      if (value !== this.query) this.applyFilter(true);
+      if (value !== this.query) this.applyFilter(true, { typed: true });
     });
   }
 
@@ -116,6 +122,7 @@ export class ListView {
     this.haystacks = [];
     this.sorted = [];
     this.shown = [];
+    this.searched.clear();
     this.loaded = false;
     this.virtual.setRows([], { reset: true });
     this.renderCount();
@@ -128,21 +135,55 @@ export class ListView {
     this.applyFilter(false);
   }
 
-  /** Filter again (the view's filter changed); reset scrolls to the top. */
-  applyFilter(reset) {
+  /**
+   * Filter again; reset scrolls to the top. Only typing in the search box (typed) may reuse the rows
+   * of an earlier search: any other call means the items, their order or the view's filters changed.
+   */
+  applyFilter(reset, { typed = false } = {}) {
     this.query = this.search?.value ?? ''; // the box as it is now, even if its debounced update is pending
     const words = searchWords(this.query);
-    const keep = this.o.filter;
-    const rows = [];
-    for (const i of this.sorted) {
-      if (keep && !keep(this.items[i])) continue;
-      if (words.length && !matchesAll(this.haystacks[i], words)) continue;
-      rows.push(i);
+    if (!typed) this.searched.clear();
+    const key = words.join(' ');
+    let rows = this.searched.get(key);
+    if (!rows) {
+      rows = this.filterRows(words, this.narrowestSearchedWithin(words));
+      this.remember(key, rows);
     }
     this.shown = rows;
     this.virtual.setRows(rows, { reset });
     this.renderCount();
     this.renderEmpty();
+  }
+
+  /**
+   * The fewest rows of a remembered search that every row matching `words` is among: one whose
+   * every word is part of one of the new words (typing on: "stor" → "storg", "stor 12").
+   */
+  narrowestSearchedWithin(words) {
+    let best = null;
+    for (const [key, rows] of this.searched) {
+      const old = key ? key.split(' ') : [];
+      const within = old.every((w) => words.some((word) => word.includes(w)));
+      if (within && (!best || rows.length < best.length)) best = rows;
+    }
+    return best;
+  }
+
+  /** Display positions of `candidates` (default: every item in order) that pass the filters. */
+  filterRows(words, candidates) {
+    const keep = this.o.filter;
+    const rows = [];
+    for (const i of candidates ?? this.sorted) {
+      if (!candidates && keep && !keep(this.items[i])) continue; // candidates passed it already
+      if (words.length && !matchesAll(this.haystacks[i], words)) continue;
+      rows.push(i);
+    }
+    return rows;
+  }
+
+  remember(key, rows) {
+    this.searched.set(key, rows);
+    if (this.searched.size > MAX_REMEMBERED_SEARCHES) this.searched.delete(this.searched.keys().next().value);
   }
 
   /** The search box emptied and the view's own filters reset (its empty.onClear). */

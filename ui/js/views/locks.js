@@ -5,7 +5,7 @@
 
 import { cachedLocks, listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
-import { compareText, fold, formatAddress, formatNumber, grantBadge, grantKind } from '../format.js';
+import { collationRanks, fold, formatAddress, formatNumber, grantBadge, grantKind } from '../format.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 
@@ -96,31 +96,38 @@ class LocksView {
   /** Lock indices in the chosen column's order; missing values last in both directions, ties by name. */
   order(locks) {
     const { key, dir } = this.sort;
-    const byName = (a, b) => compareText(locks[a].name ?? '', locks[b].name ?? '');
-    const byText = (get) => (a, b) => {
-      const x = get(a);
-      const y = get(b);
-      if (!x !== !y) return x ? -1 : 1;
-      return dir * compareText(x, y) || byName(a, b);
+    // Texts compared as their places in the collation (numbers): see collationRanks.
+    const name = collationRanks(Array.from(locks, (lock) => lock.name ?? ''));
+    const byName = (a, b) => name[a] - name[b];
+    const byText = (get) => {
+      const texts = Array.from(locks, (_, i) => get(i));
+      const rank = collationRanks(texts);
+      return (a, b) => {
+        if (!texts[a] !== !texts[b]) return texts[a] ? -1 : 1;
+        return dir * (rank[a] - rank[b]) || byName(a, b);
+      };
+    };
+    const byGrant = () => {
+      const auth = collationRanks(Array.from(locks, (lock) => lock.auth ?? ''));
+      const kind = (i) => GRANT_ORDER[grantKind(locks[i].auth)];
+      return (a, b) => dir * (kind(a) - kind(b)) || auth[a] - auth[b] || byName(a, b);
     };
     const comparators = {
-      name: (a, b) => dir * byName(a, b),
-      address: byText((i) => {
-        const l = locks[i];
-        return this.addresses[i] ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${this.addresses[i]}` : '';
-      }),
-      data: byText((i) => referenceOf(locks[i])),
-      auth: (a, b) =>
-        dir * (GRANT_ORDER[grantKind(locks[a].auth)] - GRANT_ORDER[grantKind(locks[b].auth)]) ||
-        compareText(locks[a].auth ?? '', locks[b].auth ?? '') ||
-        byName(a, b),
+      name: () => (a, b) => dir * byName(a, b),
+      address: () =>
+        byText((i) => {
+          const l = locks[i];
+          return this.addresses[i] ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${this.addresses[i]}` : '';
+        }),
+      data: () => byText((i) => referenceOf(locks[i])),
+      auth: byGrant,
     };
     for (const button of this.sortButtons) {
       const th = button.parentElement;
       if (button.dataset.sort === key) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
     }
-    return Array.from(locks, (_, i) => i).sort(comparators[key]);
+    return Array.from(locks, (_, i) => i).sort(comparators[key]());
   }
 
   setOptInOnly(on, apply) {
