@@ -30,4 +30,5 @@ mod locks;
 mod offline;
 mod people;
 mod session;
+mod team;
 mod updates;

@@ -33,7 +33,8 @@ tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
 echo "== tests (end to end: the real app under Xvfb against the simulator)"
 # The scenarios' own reports (fault table, payloads, audit, axe, budgets) are kept in target/e2e.log
 # for the hostile-world report below, which reads them instead of running those scenarios again.
-tests/scripts/with-desktop.sh cargo test -p unloc-e2e --test e2e --no-fail-fast -- --nocapture --test-threads=2 2>&1 \
+tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
+  cargo test -p unloc-e2e --test e2e --no-fail-fast -- --nocapture --test-threads=2 2>&1 \
   | tee target/e2e.log || failed=1
 ((failed == 0)) || { echo "run-tests: tests failed (see above)" >&2; exit 1; }
 

@@ -23,6 +23,11 @@ pub fn keychain_token(sim: &unloc_sim::Simulator) -> Option<String> {
     keyring::Entry::new(KEYCHAIN_SERVICE, &token_account(sim)).ok()?.get_password().ok()
 }
 
+/// Any other secret the app keeps in the keychain under `account` (the team database's password).
+pub fn keychain_secret(account: &str) -> Option<String> {
+    keyring::Entry::new(KEYCHAIN_SERVICE, account).ok()?.get_password().ok()
+}
+
 pub fn forget_token(sim: &unloc_sim::Simulator) {
     if let Ok(entry) = keyring::Entry::new(KEYCHAIN_SERVICE, &token_account(sim)) {
         let _ = entry.delete_credential();

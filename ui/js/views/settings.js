@@ -1,4 +1,5 @@
-// Settings: the language (saved by set_language), the account in use, shortcuts, the version, updates.
+// Settings: the language (saved by set_language), the account in use, the team database
+// (team-settings.js), shortcuts, the version, updates.
 // Markup: <template id="tpl-settings"> in ui/index.html (section #settings-view).
 
 import * as ipc from '../ipc.js';
@@ -6,6 +7,7 @@ import { fromTemplate, t } from '../i18n.js';
 import { renderError } from '../errors.js';
 import { openShortcuts } from '../shortcuts.js';
 import { checkNow, installOffered, offeredUpdate, onUpdateOffer } from '../updates.js';
+import { wireTeamSettings } from './team-settings.js';
 
 const TEMPLATE = 'tpl-settings';
 
@@ -71,22 +73,19 @@ export function createSettingsView(shell) {
   ui.shortcuts.addEventListener('click', () => openShortcuts());
 
   const renderUpdate = wireUpdates(ui);
+  const team = wireTeamSettings(el);
+  const renderAll = () => [renderAccount, renderLanguageState, renderUpdate, team.applyLanguage].forEach((fn) => fn());
 
   return {
     el,
     title: () => t('settings.heading'),
     show() {
       lastError = null;
-      renderAccount();
-      renderLanguageState();
-      renderUpdate();
+      renderAll();
+      team.show();
       ui.heading.focus();
     },
-    applyLanguage() {
-      renderAccount();
-      renderLanguageState();
-      renderUpdate();
-    },
+    applyLanguage: renderAll,
   };
 }
 
