@@ -12,7 +12,7 @@ use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig, Simulator};
 use crate::harness::*;
 
 /// axe-core, installed by tests/scripts/setup.sh into target/tools (npm), never committed.
-fn axe_source() -> TestResult<String> {
+pub fn axe_source() -> TestResult<String> {
     let path = workspace_root().join("target/tools/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path).map_err(|error| {
         format!("{} is missing ({error}): tests/scripts/setup.sh installs axe-core", path.display()).into()
@@ -20,7 +20,7 @@ fn axe_source() -> TestResult<String> {
 }
 
 /// Runs axe in the real webview; returns the serious and critical violations, one line each.
-async fn axe_violations(client: &Client, axe: &str) -> TestResult<Vec<String>> {
+pub async fn axe_violations(client: &Client, axe: &str) -> TestResult<Vec<String>> {
     let loaded = client.execute("return typeof window.axe === 'object'", vec![]).await?;
     if loaded != json!(true) {
         client.execute(&format!("{axe}\nreturn true;"), vec![]).await?;

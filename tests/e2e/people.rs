@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
 
+use crate::accessibility::{axe_source, axe_violations};
 use crate::harness::*;
 
 /// Calls an app command the way the UI does (for what a native dialog would otherwise start).
@@ -121,6 +122,9 @@ async fn people_have_names_everywhere_and_all_their_keys_can_be_revoked() -> Tes
             wait_for_js(client, "her three keys", "return document.querySelectorAll('#person-keys tr[data-key-id]').length === 3").await?;
             wait_for_js(client, "her visit", "return document.querySelectorAll('#person-events tr[data-event-id]').length === 1").await?;
             screenshot(client, "view-person").await?;
+            let axe = axe_source()?;
+            let violations = axe_violations(client, &axe).await?;
+            ensure!(violations.is_empty(), "a person's page: {violations:?}");
 
             // Revoke all: the question lists each key; the first DELETE meets a server error.
             sim.add_fault(FaultRule::times(Route::KeysDelete, Fault::Status { code: 500, body: None, retry_after: None }, 1));
@@ -151,10 +155,14 @@ async fn people_have_names_everywhere_and_all_their_keys_can_be_revoked() -> Tes
             let deletes = sim.requests().iter().filter(|request| request.route == Some(Route::KeysDelete)).count();
             ensure!(deletes == 3, "one DELETE per key, no retry: {deletes}");
             screenshot(client, "view-person-revoked").await?;
+            let violations = axe_violations(client, &axe).await?;
+            ensure!(violations.is_empty(), "a person's page after revoke all: {violations:?}");
 
             // Import from a file (the OS dialog cannot be driven: the command takes the path).
             let csv = scenario.home.join("people.csv");
-            std::fs::write(&csv, "Navn;Mobil;Team\nOla Hansen;911 11 121;Sør\nOla igjen;91111121;\nPer;123;\n;92222121;\n")?;
+            // A name typed by someone else is text, never markup (every payload sets window.__pwned).
+            let hostile = fixtures::HOSTILE_PERSON_NAME.replace('"', "'");
+            std::fs::write(&csv, format!("Navn;Mobil;Team\n{hostile};911 11 121;<b>Sør</b>\nOla igjen;91111121;\nPer;123;\n;92222121;\n"))?;
             let preview = invoke(client, "preview_people_import", json!({ "path": csv })).await?;
             ensure!(preview["ok"]["ready"] == json!(1) && preview["ok"]["skippedCount"] == json!(3), "preview: {preview}");
             let not_a_sheet = scenario.home.join("photo.xlsx");
@@ -166,6 +174,13 @@ async fn people_have_names_everywhere_and_all_their_keys_can_be_revoked() -> Tes
             click(client, "#nav-people").await?;
             fill(client, "#people-search", "").await?;
             wait_for_js(client, "the imported person", "return document.querySelectorAll('#people-view tr[data-person-id]').length === 2").await?;
+            let names = client.execute("return [...document.querySelectorAll('#people-view .person-name')].map((td) => td.textContent)", vec![]).await?;
+            ensure!(names.as_array().is_some_and(|names| names.contains(&json!(hostile))), "the hostile name is not shown as text: {names}");
+            ensure!(text_of(client, "#people-view").await?.contains("<b>Sør</b>"), "the note is not shown as text");
+            assert_nothing_executed(client).await?;
+            let violations = axe_violations(client, &axe).await?;
+            ensure!(violations.is_empty(), "People: {violations:?}");
+            screenshot(client, "view-people").await?;
             Ok(())
         })
         .await
