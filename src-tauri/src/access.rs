@@ -90,6 +90,11 @@ impl Access {
         lock(&self.notice).take()
     }
 
+    /// The current session, if it can be had without waiting.
+    pub fn session_now(&self) -> Option<Session> {
+        self.sessions.current_now()
+    }
+
     /// The current session.
     pub async fn session(&self) -> Result<Session> {
         self.sessions.current().await

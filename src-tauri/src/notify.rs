@@ -19,6 +19,19 @@ impl ShellObserver {
         ShellObserver { app }
     }
 
+    /// The name People gives the key's number, if the current session knows one.
+    fn person_name(&self, key: &KeyView) -> Option<String> {
+        let msn = key.msn.as_deref()?;
+        let session = self.app.try_state::<AppState>()?.access.session_now()?;
+        match session.account.with_store(|store| store.person_by_phone(msn)) {
+            Ok(person) => person.map(|person| person.name),
+            Err(error) => {
+                log::warn!("could not look up the recipient's name: {error}");
+                None
+            }
+        }
+    }
+
     fn language(&self) -> &'static str {
         let setting = self.app.try_state::<AppState>().map(|state| state.settings().language).unwrap_or_default();
         match setting {
@@ -50,15 +63,20 @@ pub fn notification_for(before: KeyStatus, after: KeyStatus) -> Option<&'static 
 /// `<a href>`, `<img>`); macOS and Windows show it as it is.
 const BODY_IS_MARKUP: bool = cfg!(all(unix, not(target_os = "macos")));
 
-/// Title and body of a notification about `key`. Lock names and phone numbers come from Unloc
-/// (lock owners write the names): where the body is markup it is escaped, so they stay text.
+/// Title and body of a notification about `key`, naming the recipient by `person` (the office's
+/// name for the number, from People) when known. Lock names and phone numbers come from Unloc (lock
+/// owners write the names) and people's names from anyone: where the body is markup it is escaped,
+/// so they stay text.
 pub fn notification_text(
     catalog: &crate::catalog::Catalog,
     message: &str,
     key: &KeyView,
+    person: Option<&str>,
     body_is_markup: bool,
 ) -> (String, String) {
-    let recipient = key.msn.as_deref().unwrap_or("—");
+    let phone = key.msn.as_deref().unwrap_or("—");
+    let named = person.map(|name| catalog.text("people.namedPhone", &[("name", name), ("phone", phone)]));
+    let recipient = named.as_deref().unwrap_or(phone);
     let lock = key.lock_name.as_deref().unwrap_or(&key.lock_id);
     let title = catalog.text(&format!("{message}.title"), &[]);
     let body = catalog.text(&format!("{message}.body"), &[("recipient", recipient), ("lock", lock)]);
@@ -96,7 +114,7 @@ impl KeyObserver for ShellObserver {
             return;
         };
         let catalog = crate::catalog::Catalog::for_language(self.language());
-        let (title, body) = notification_text(&catalog, message, key, BODY_IS_MARKUP);
+        let (title, body) = notification_text(&catalog, message, key, self.person_name(key).as_deref(), BODY_IS_MARKUP);
         show_notification(&self.app.config().identifier, title, body);
     }
 }
@@ -183,14 +201,24 @@ mod tests {
     #[test]
     fn text_from_unloc_is_escaped_where_the_body_is_markup() {
         let catalog = crate::catalog::Catalog::for_language("en");
-        let (_, body) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), true);
+        let (_, body) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), None, true);
         assert!(!body.contains('<') && !body.contains('>'), "{body}");
         assert!(
             body.contains("&lt;a href=&quot;https://evil.example&quot;&gt;Bod&lt;/a&gt; &amp; &lt;img src=x&gt;"),
             "{body}"
         );
         assert!(body.contains("+47&lt;b&gt;1&lt;/b&gt;"), "{body}");
-        let (_, plain) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), false);
+        let (_, plain) = notification_text(&catalog, "notify.keyUsable", &hostile_key(), None, false);
         assert!(plain.contains(r#"<a href="https://evil.example">Bod</a> & <img src=x>"#), "{plain}");
+    }
+
+    #[test]
+    fn the_recipient_is_named_as_people_knows_them_and_stays_text() {
+        let catalog = crate::catalog::Catalog::for_language("nb");
+        let key = KeyView { msn: Some("+4790000021".into()), ..hostile_key() };
+        let (_, plain) = notification_text(&catalog, "notify.keyUsable", &key, Some("Kari Nordmann"), false);
+        assert!(plain.contains("Kari Nordmann (+4790000021)"), "{plain}");
+        let (_, body) = notification_text(&catalog, "notify.keyUsable", &key, Some("<b>Kari</b>"), true);
+        assert!(body.contains("&lt;b&gt;Kari&lt;/b&gt; (+4790000021)"), "{body}");
     }
 }

@@ -31,6 +31,12 @@ impl Sessions {
         self.current.read().await.clone().ok_or_else(AppError::not_signed_in)
     }
 
+    /// The current session without waiting, for code that may not wait (a notification about to
+    /// be shown): `None` while a sign-in or sign-out holds the lock.
+    pub fn current_now(&self) -> Option<Session> {
+        self.current.try_read().ok().and_then(|current| current.clone())
+    }
+
     pub async fn is_signed_in(&self) -> bool {
         self.current.read().await.is_some()
     }
