@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use unloc_desk::account::Account;
 use unloc_desk::activity::sync::{ArchiveSync, Retention, SyncPolicy};
-use unloc_desk::api::ApiClient;
+use unloc_desk::api::{ApiClient, GovernorConfig};
 use unloc_sim::{FaultRule, Route, SimConfig, Simulator};
 
 mod common;
@@ -151,5 +151,56 @@ async fn a_retry_after_on_a_history_quiets_the_sync_for_that_long() {
     let fetched = histories_fetched(&sim);
     assert!(fetched.values().all(|count| *count == 1), "each history once: {fetched:?}");
     assert_eq!(sync.status().locks_done, fetched.len() as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The benchmark's history-sync measure (docs/benchmarks.md): 1,000 locks × 100 events through the
+/// governor at the app's own budget, timed against the ideal for its concurrency and budget. The
+/// sync fetches one lock at a time, so the ideal is one request per budget interval: requests ×
+/// interval, less the burst's head start (at 500 ms: about 8 min 20 s). Ignored in the test command
+/// for its length; `cargo test -p unloc-desk --test activity_sync -- --ignored --nocapture` runs it
+/// (UNLOC_SYNC_BENCH_INTERVAL_MS=50 for a tighter budget than the app's, where the sync's own work
+/// per lock shows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: about eight minutes"]
+#[allow(clippy::print_stdout)] // the figure is this test's output (docs/benchmarks.md quotes it)
+async fn history_sync_of_a_thousand_locks_keeps_the_governors_pace() {
+    let sim = spawn_sim_with(SimConfig { locks: 1_000, events_per_lock: 100, ..sim_config() }).await;
+    let interval = std::env::var("UNLOC_SYNC_BENCH_INTERVAL_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(GovernorConfig::default().interval, Duration::from_millis);
+    let mut config = common::client_config(&sim, sim.token());
+    config.governor.interval = interval;
+    let burst = config.governor.burst;
+    let client = Arc::new(ApiClient::new(config).unwrap());
+    let dir = data_dir("pace");
+    let account = open_account(&dir, &sim, &client).await;
+    sim.clear_requests();
+
+    let started = Instant::now();
+    let sync = ArchiveSync::new(policy(), Retention(None));
+    sync.start(Arc::clone(&client), Arc::clone(&account));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !round_finished(&sync.status()) {
+        assert!(Instant::now() < deadline, "the round did not finish: {:?}", sync.status());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = started.elapsed();
+    sync.stop();
+
+    let requests = sim.requests().len() as u32;
+    let head_start = burst.saturating_sub(1).min(requests);
+    let ideal = interval * (requests - head_start);
+    let ratio = took.as_secs_f64() / ideal.as_secs_f64();
+    let events = account.with_store(|store| store.archived_events()).unwrap();
+    println!(
+        "history sync: {requests} requests, {events} events archived in {:.1} s; ideal {:.1} s at one request per {} ms; {ratio:.2}x",
+        took.as_secs_f64(),
+        ideal.as_secs_f64(),
+        interval.as_millis()
+    );
+    assert!(events >= 99_000, "the events were archived: {events}");
+    assert!(ratio <= 1.3, "the sync took {ratio:.2}x the ideal time");
     let _ = std::fs::remove_dir_all(&dir);
 }

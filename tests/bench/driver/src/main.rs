@@ -139,7 +139,7 @@ async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
         "History sync of 1,000 locks × 100 events through the request governor",
         "≤ 1.3x the ideal time for its concurrency and budget",
         Outcome::Pending(
-            "pending governor: not measured yet (the governor reached main after the benchmark was written)",
+            "measured apart (8 min at the app's budget): `cargo test -p unloc-desk --test activity_sync -- --ignored --nocapture`; figures under Findings",
         ),
     ));
     report.rows.push(Row::not_measured(
@@ -334,6 +334,9 @@ async fn sign_in_runs(
             intervals.extend(frames.intervals);
             procs::wait_quiet(pid, 0.05, Duration::from_secs(20));
             loaded.push(procs::tree_pss_mb(pid));
+            let by_process: Vec<String> =
+                procs::pss_by_process(pid).iter().map(|(name, mb)| format!("{name} {mb:.0} MB")).collect();
+            say(&format!("  loaded memory by process: {}", by_process.join(", ")));
             Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
         }
         .await;

@@ -204,6 +204,20 @@ pub fn tree_pss_mb(root: u32) -> f64 {
     kib as f64 * 1024.0 / 1e6
 }
 
+/// Where the tree's memory is: each process's name and PSS in MB, largest first (a first profile
+/// of a memory figure, printed with it).
+pub fn pss_by_process(root: u32) -> Vec<(String, f64)> {
+    let mut list: Vec<(String, f64)> = descendants(root)
+        .into_iter()
+        .filter_map(|pid| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?.trim().to_owned();
+            Some((name, pss_kib(pid)? as f64 * 1024.0 / 1e6))
+        })
+        .collect();
+    list.sort_by(|a, b| b.1.total_cmp(&a.1));
+    list
+}
+
 fn pss_kib(pid: u32) -> Option<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
     text.lines()

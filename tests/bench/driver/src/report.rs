@@ -185,8 +185,10 @@ impl Report {
         let mut text = String::new();
         let mode = if plan.quick {
             "**quick mode** (debug builds, small sizes: the figures only show the benchmark still runs; goals are judged for release builds)"
-        } else {
+        } else if plan.app.parent().and_then(|dir| dir.file_name()).is_some_and(|name| name == "release") {
             "full mode (release builds)"
+        } else {
+            "full sizes with **debug builds** of both apps (the Rust side unoptimised; the page, WebKit and SQLite run the same code as in release)"
         };
         let _ = writeln!(text, "{BEGIN}\n");
         let _ = writeln!(
