@@ -1,6 +1,8 @@
 //! Locks and their event histories: fetched from Unloc, and kept in the account's store so the
 //! app opens with data at once and stays useful offline.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::account::Account;
@@ -52,12 +54,7 @@ pub async fn events(
         Ok(()) => follow_up.wake(),
         Err(error) => log::warn!("could not cache the events of {lock_id}: {error}"),
     }
-    let keep_from = archive.retention().cutoff(fetched_at);
-    match caller.account().with_store(|store| store.archive_events(lock_id, &list.events, keep_from)) {
-        Ok(0) => {}
-        Ok(_) => archive.changed(),
-        Err(error) => log::warn!("could not archive the events of {lock_id}: {error}"),
-    }
+    archive.archive_fetched(Arc::clone(caller.account()), lock_id, list.events.clone(), fetched_at);
     Ok(EventsPage {
         lock_id: lock_id.to_owned(),
         events: newest_first(list.events),

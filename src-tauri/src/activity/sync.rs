@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::account::Account;
-use crate::api::{ApiClient, ApiError, Priority};
+use crate::api::{ApiClient, ApiError, LockEvent, Priority};
 use crate::store::RoundState;
 use crate::sync::lock;
 use crate::views::SyncStatus;
@@ -170,6 +170,41 @@ impl ArchiveSync {
     }
 
     /// The archive changed outside the sync (purged, deleted, a history the user opened).
+    /// Archives a history the user's own request brought (so the sync need not ask for it again),
+    /// off the reply's path and in slices: a busy lock's 100,000 events take seconds to write, and
+    /// neither the history on screen nor anything else that needs the local store may wait for that.
+    pub fn archive_fetched(
+        &self,
+        account: Arc<Account>,
+        lock_id: &str,
+        events: Vec<LockEvent>,
+        fetched_at: DateTime<Utc>,
+    ) {
+        const SLICE: usize = 5_000;
+        let keep_from = self.retention().cutoff(fetched_at);
+        let shared = Arc::clone(&self.shared);
+        let lock_id = lock_id.to_owned();
+        let work = move || {
+            let mut added = 0;
+            for slice in events.chunks(SLICE) {
+                match account.with_store(|store| store.archive_events(&lock_id, slice, keep_from)) {
+                    Ok(count) => added += count,
+                    Err(error) => {
+                        log::warn!("could not archive the events of {lock_id}: {error}");
+                        break;
+                    }
+                }
+            }
+            if added > 0 {
+                shared.changes.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(work)),
+            Err(_) => work(),
+        }
+    }
+
     pub fn changed(&self) {
         self.shared.changes.fetch_add(1, Ordering::SeqCst);
     }
