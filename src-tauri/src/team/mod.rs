@@ -3,10 +3,12 @@
 //!
 //! `connect` opens a connection and names what went wrong in words an IT person can act on
 //! ([`TeamProblem`]); `schema` brings the shared schema up to date under an advisory lock;
-//! `keys` is the shared key store, every row scoped by partner id and API address.
+//! `keys` is the shared key store, every row scoped by partner id and API address; `listen` hears
+//! of keys other desks write, as they write them (LISTEN/NOTIFY).
 
 mod connect;
 mod keys;
+mod listen;
 mod schema;
 mod setup;
 #[cfg(test)]
@@ -19,7 +21,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 pub use connect::{connect, test_connection, TeamCheck};
-pub use keys::TeamKeys;
+pub use keys::{Author, TeamKeys};
+pub use listen::{listen, KeyChanges};
 pub use schema::{SchemaState, LATEST_SCHEMA};
 pub use setup::TeamSettingsView;
 

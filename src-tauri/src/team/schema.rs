@@ -42,6 +42,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (partner_id, api_base, id)
     );
     CREATE INDEX team_keys_by_lock ON team_keys (partner_id, api_base, lock_id);",
+    // 2: every written key is announced on the channel `unloc_desk_keys` (LISTEN/NOTIFY), so other
+    // desks learn of it at once instead of polling. The payload names the account and the key only.
+    "CREATE FUNCTION team_keys_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('unloc_desk_keys',
+            json_build_object('partnerId', NEW.partner_id, 'apiBase', NEW.api_base, 'keyId', NEW.id)::text);
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER team_keys_changed AFTER INSERT OR UPDATE ON team_keys
+        FOR EACH ROW EXECUTE FUNCTION team_keys_notify();",
 ];
 
 /// The newest shared schema this app knows.

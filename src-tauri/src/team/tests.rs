@@ -263,3 +263,30 @@ async fn a_created_key_says_who_created_it_on_which_desk() {
     let row = client.query_one("SELECT created_by, created_on_desk FROM team_keys WHERE id = 'k9'", &[]).await.unwrap();
     assert_eq!((row.get::<_, String>(0), row.get::<_, String>(1)), ("Anna".into(), "OFFICE-PC-2".into()));
 }
+
+#[tokio::test]
+async fn a_key_created_on_one_desk_is_heard_on_another_within_two_seconds() {
+    let Some(server) = server() else { return };
+    let (settings, password) = server.fresh_database().await;
+    let desk_a = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
+    let other_partner = TeamKeys::open(&settings, &password, scope("p2"), author()).await.unwrap();
+    let mut desk_b = listen(&settings, &password, scope("p1")).await.unwrap();
+    let created = |id| crate::store::CreatedKeyRecord {
+        id,
+        lock_id: "l1",
+        msn: None,
+        route: None,
+        start: suite::moment("2026-11-01T10:00:00.000Z"),
+        end: None,
+    };
+    let now = suite::moment("2026-11-01T09:00:00.000Z");
+    // Another partner's key first: desk B must not hear of it.
+    other_partner.remember_created_key(&created("theirs"), now).await.unwrap();
+    desk_a.remember_created_key(&created("k-live"), now).await.unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(2), desk_b.next()).await;
+    assert_eq!(heard.expect("heard within 2 s"), Some("k-live".to_owned()));
+    // A revoke is a write too.
+    desk_a.record_revoked("k-live", now).await.unwrap();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(2), desk_b.next()).await;
+    assert_eq!(heard.expect("heard within 2 s"), Some("k-live".to_owned()));
+}
