@@ -19,6 +19,7 @@
 mod harness;
 
 mod accessibility;
+mod activity;
 mod budget;
 mod damage;
 mod faults;

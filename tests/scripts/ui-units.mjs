@@ -1,11 +1,13 @@
 //! Unit tests of the UI's pure modules, run by node without a browser: the key form's date-time text
-//! in the app's language (ui/js/date-field.js) and the time zone as people know it.
+//! in the app's language (ui/js/date-field.js), the time zone as people know it, and the Activity
+//! view's filter (ui/js/views/activity-filter.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
 import {
   datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue, utcOffsetText,
 } from '../../ui/js/date-field.js';
+import { filterOf, isFiltered, typedDay } from '../../ui/js/views/activity-filter.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
@@ -76,6 +78,22 @@ test('folding plain ASCII text gives what the full folding gives', () => {
     assert.equal(fold(text), full(text), text);
   }
   assert.equal(fold('Bakdør Å'), 'bakdor a');
+});
+
+test('the activity filter sends a preset, or two local days typed in the language order', () => {
+  const base = { range: 'all', from: '', to: '', lock: '', person: '', action: 'all' };
+  assert.deepEqual(filterOf(base, NB).filter, { range: null, lock: '', person: '', action: null });
+  assert.equal(isFiltered(filterOf(base, NB).filter), false);
+  assert.deepEqual(filterOf({ ...base, range: 'lastWeek' }, NB).filter.range, { preset: 'lastWeek' });
+  const between = filterOf({ ...base, range: 'between', from: '24.11.2026', to: '' }, NB).filter;
+  assert.deepEqual(between.range, { preset: 'between', from: '2026-11-24', to: null });
+  assert.deepEqual(filterOf({ ...base, range: 'between', from: '', to: '30/11/2026' }, EN).filter.range.to, '2026-11-30');
+  assert.deepEqual(filterOf({ ...base, range: 'between', from: '31.02.2026' }, NB), { error: 'from' });
+  assert.deepEqual(filterOf({ ...base, range: 'between', to: 'i går' }, NB), { error: 'to' });
+  const narrowed = filterOf({ ...base, lock: ' Bakdør ', person: '900 00 021', action: 'locked' }, NB).filter;
+  assert.deepEqual(narrowed, { range: null, lock: 'Bakdør', person: '900 00 021', action: 'locked' });
+  assert.equal(isFiltered(narrowed), true);
+  assert.equal(typedDay('', NB), null);
 });
 
 let failed = 0;

@@ -17,6 +17,7 @@ import { createAwaitingView } from './views/awaiting.js';
 import { createSettingsView } from './views/settings.js';
 import { createPeopleView } from './views/people.js';
 import { createPersonView } from './views/person.js';
+import { createActivityView } from './views/activity.js';
 import { startPeopleStore, stopPeopleStore } from './people-store.js';
 import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 
@@ -27,6 +28,7 @@ const els = {
   navKeys: document.getElementById('nav-keys'),
   navAwaiting: document.getElementById('nav-awaiting'),
   navPeople: document.getElementById('nav-people'),
+  navActivity: document.getElementById('nav-activity'),
   navSettings: document.getElementById('nav-settings'),
   partner: document.getElementById('shell-partner-id'),
   signout: document.getElementById('signout'),
@@ -71,6 +73,10 @@ const shell = {
     showSignIn({ error: err });
     return true;
   },
+  /** Settings saved on the Rust side (set_keep_history): remember them. */
+  settingsChanged(settings) {
+    state.settings = { ...state.settings, ...settings };
+  },
   /** After set_language: remember the settings and re-render everything in the new language. */
   languageChanged(settings) {
     state.settings = { ...state.settings, ...settings };
@@ -86,9 +92,10 @@ const FACTORIES = {
   awaiting: createAwaitingView,
   people: createPeopleView,
   person: createPersonView,
+  activity: createActivityView,
   settings: createSettingsView,
 };
-const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'people', 'person', 'settings'];
+const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'people', 'person', 'activity', 'settings'];
 
 function viewFor(name) {
   state.views[name] ??= FACTORIES[name](shell);
@@ -114,7 +121,7 @@ function navigate(name, params = {}) {
   // A person's page, and a lock opened from it, belong to People.
   const from = name === 'lock' ? (params.from ?? 'locks') : name;
   const section = from === 'person' ? 'people' : from;
-  const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navAwaiting, 'awaiting'], [els.navPeople, 'people'], [els.navSettings, 'settings']];
+  const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navActivity, 'activity'], [els.navAwaiting, 'awaiting'], [els.navPeople, 'people'], [els.navSettings, 'settings']];
   for (const [button, target] of nav) {
     if (section === target) button.setAttribute('aria-current', 'page');
     else button.removeAttribute('aria-current');
@@ -235,6 +242,7 @@ function wireShell() {
   els.navKeys.addEventListener('click', () => navigate('keys'));
   els.navAwaiting.addEventListener('click', () => navigate('awaiting'));
   els.navPeople.addEventListener('click', () => navigate('people'));
+  els.navActivity.addEventListener('click', () => navigate('activity'));
   els.navSettings.addEventListener('click', () => navigate('settings'));
   els.signout.addEventListener('click', () => signOut());
   // An offered update shows as a header button that leads to Settings, where it is installed.

@@ -16,7 +16,9 @@ import { createLockKeys } from './lock-keys.js';
 const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
 const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
-const BACK_LABEL = { keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', person: 'lock.backToPerson', locks: 'lock.back' };
+const BACK_LABEL = {
+  keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', person: 'lock.backToPerson', activity: 'lock.backToActivity', locks: 'lock.back',
+};
 
 export function createLockView(shell) {
   return new LockView(shell);
@@ -34,13 +36,17 @@ class LockView {
     this.caption = q('[data-ref="caption"]');
     this.keys = createLockKeys(shell, q('#lock-keys'));
     this.lock = null;
-    this.from = 'locks'; // where "Back" goes: locks | keys | awaiting | person
+    this.from = 'locks'; // where "Back" goes: locks | keys | awaiting | person | activity
+    this.targetEventId = null; // opened from Activity at this event: it is marked and focused
     this.shownAction = 'all'; // the #events-action filter, read once per filtering, not per event
     this.list = new ListView({
       el: this.el,
       rowHeight: ROW_HEIGHT,
       columns: EVENT_COLUMNS,
-      row: (tr, ev) => tr.setAttribute('data-event-id', ev.id),
+      row: (tr, ev) => {
+        tr.setAttribute('data-event-id', ev.id);
+        tr.classList.toggle('is-target', ev.id === this.targetEventId);
+      },
       searchText: eventSearchText,
       order: newestFirst,
       filter: (ev) => this.shownAction === 'all' || ev.action === this.shownAction,
@@ -60,7 +66,7 @@ class LockView {
       cached: () => cachedEvents(this.lock.id),
       // A fresh history may name keys not known before: they are shown from it (no request to Unloc).
       live: () => listEvents(this.lock.id).then((page) => (this.keys.historyLoaded(), page)),
-      rowsOf: (page) => page.events,
+      rowsOf: (page) => (this.focusTargetSoon(), page.events),
       source: 'events',
       loadingKey: 'events.loading',
       refreshingKey: 'events.refreshing',
@@ -77,6 +83,12 @@ class LockView {
       this.shownAction = this.action.value;
       this.list.applyFilter(true);
     });
+  }
+
+  /** After the rows were set: the event Activity opened the lock at, in view and focused. */
+  focusTargetSoon() {
+    if (!this.targetEventId) return;
+    requestAnimationFrame(() => this.list.focusWhere((ev) => ev.id === this.targetEventId));
   }
 
   setAction(value) {
@@ -132,7 +144,7 @@ class LockView {
   }
 
   goBack() {
-    const target = ['keys', 'awaiting', 'person'].includes(this.from) ? this.from : 'locks';
+    const target = ['keys', 'awaiting', 'person', 'activity'].includes(this.from) ? this.from : 'locks';
     this.shell.navigate(target, this.lock ? { focusLockId: this.lock.id } : {});
   }
 
@@ -144,7 +156,7 @@ class LockView {
     return this.lock ? this.lock.name || t('locks.unnamed') : t('locks.heading');
   }
 
-  show({ lock: next, from = 'locks' } = {}) {
+  show({ lock: next, from = 'locks', eventId = null } = {}) {
     if (!next) {
       this.shell.navigate('locks');
       return;
@@ -152,6 +164,7 @@ class LockView {
     const same = this.lock && this.lock.id === next.id;
     this.lock = next;
     this.from = from;
+    this.targetEventId = eventId;
     this.renderBack();
     if (!same) this.reset();
     this.renderDetails();

@@ -6,6 +6,7 @@ import * as ipc from '../ipc.js';
 import { fromTemplate, t } from '../i18n.js';
 import { renderError } from '../errors.js';
 import { openShortcuts } from '../shortcuts.js';
+import { confirmAction } from '../confirm.js';
 import { checkNow, installOffered, offeredUpdate, onUpdateOffer } from '../updates.js';
 import { wireTeamSettings } from './team-settings.js';
 
@@ -13,22 +14,7 @@ const TEMPLATE = 'tpl-settings';
 
 export function createSettingsView(shell) {
   const el = fromTemplate(TEMPLATE);
-  const q = (sel) => el.querySelector(sel);
-  const ui = {
-    heading: q('#settings-heading'),
-    language: q('#language-select'),
-    languageStatus: q('[data-ref="languageStatus"]'),
-    languageError: q('[data-ref="languageError"]'),
-    partnerId: q('[data-ref="partnerId"]'),
-    apiBase: q('[data-ref="apiBase"]'),
-    version: q('#app-version'),
-    signOut: q('#settings-signout'),
-    shortcuts: q('#settings-shortcuts'),
-    updateStatus: q('#update-status'),
-    updateError: q('#update-error'),
-    updateCheck: q('#update-check'),
-    updateInstall: q('#update-install'),
-  };
+  const ui = settingsParts(el);
   let saving = false;
   let lastError = null;
 
@@ -74,7 +60,9 @@ export function createSettingsView(shell) {
 
   const renderUpdate = wireUpdates(ui);
   const team = wireTeamSettings(el);
-  const renderAll = () => [renderAccount, renderLanguageState, renderUpdate, team.applyLanguage].forEach((fn) => fn());
+  const renderHistory = wireHistory(ui, shell);
+  const renderAll = () =>
+    [renderAccount, renderLanguageState, renderUpdate, team.applyLanguage, () => renderHistory(false)].forEach((fn) => fn());
 
   return {
     el,
@@ -82,10 +70,35 @@ export function createSettingsView(shell) {
     show() {
       lastError = null;
       renderAll();
+      renderHistory(true);
       team.show();
       ui.heading.focus();
     },
     applyLanguage: renderAll,
+  };
+}
+
+/** The parts of the settings view the code reads or fills. */
+function settingsParts(el) {
+  const q = (sel) => el.querySelector(sel);
+  return {
+    heading: q('#settings-heading'),
+    language: q('#language-select'),
+    languageStatus: q('[data-ref="languageStatus"]'),
+    languageError: q('[data-ref="languageError"]'),
+    partnerId: q('[data-ref="partnerId"]'),
+    apiBase: q('[data-ref="apiBase"]'),
+    version: q('#app-version'),
+    signOut: q('#settings-signout'),
+    shortcuts: q('#settings-shortcuts'),
+    updateStatus: q('#update-status'),
+    updateError: q('#update-error'),
+    updateCheck: q('#update-check'),
+    updateInstall: q('#update-install'),
+    keepHistory: q('#keep-history'),
+    historyStatus: q('[data-ref="historyStatus"]'),
+    historyError: q('[data-ref="historyError"]'),
+    deleteHistory: q('#delete-history'),
   };
 }
 
@@ -139,4 +152,55 @@ function wireUpdates(ui) {
 
   onUpdateOffer(renderUpdate);
   return renderUpdate;
+}
+
+/**
+ * "Keep history for" (saved by set_keep_history; older events are deleted at once) and "Delete all
+ * local history" behind a confirmation. Returns its render (fresh: forget the last status line).
+ */
+function wireHistory(ui, shell) {
+  let status = '';
+  let error = null;
+
+  function render(fresh) {
+    if (fresh) {
+      status = '';
+      error = null;
+    }
+    const months = shell.settings.keepHistoryMonths;
+    ui.keepHistory.value = months === null ? 'forever' : String(months ?? 12);
+    ui.historyStatus.textContent = status;
+    if (error) renderError(ui.historyError, error, { context: 'settings' });
+    else ui.historyError.replaceChildren();
+  }
+
+  async function act(work, done) {
+    error = null;
+    status = t('settings.history.saving');
+    render(false);
+    try {
+      await work();
+      status = done;
+    } catch (err) {
+      if (shell.handleSignInError(err)) return;
+      status = '';
+      error = err;
+    }
+    render(false);
+  }
+
+  ui.keepHistory.addEventListener('change', () => {
+    const months = ui.keepHistory.value === 'forever' ? null : Number(ui.keepHistory.value);
+    act(async () => shell.settingsChanged(await ipc.setKeepHistory(months)), t('settings.history.saved'));
+  });
+  ui.deleteHistory.addEventListener('click', async () => {
+    const sure = await confirmAction({
+      title: t('settings.history.confirm.title'),
+      body: t('settings.history.confirm.text'),
+      yesLabel: t('settings.history.confirm.yes'),
+      danger: true,
+    });
+    if (sure) act(() => ipc.deleteLocalHistory(), t('settings.history.deleted'));
+  });
+  return render;
 }
