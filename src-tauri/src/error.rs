@@ -36,6 +36,10 @@ pub enum ErrorKind {
     StoreReadOnly,
     StoreIo,
     UpdateRejected,
+    ExportDiskFull,
+    ExportDenied,
+    ExportFailed,
+    ExportTooManyRows,
     Internal,
 }
 
@@ -65,6 +69,10 @@ impl ErrorKind {
             ErrorKind::StoreReadOnly => "storeReadOnly",
             ErrorKind::StoreIo => "storeIo",
             ErrorKind::UpdateRejected => "updateRejected",
+            ErrorKind::ExportDiskFull => "exportDiskFull",
+            ErrorKind::ExportDenied => "exportDenied",
+            ErrorKind::ExportFailed => "exportFailed",
+            ErrorKind::ExportTooManyRows => "exportTooManyRows",
             ErrorKind::Internal => "internal",
         }
     }

@@ -8,6 +8,7 @@ mod catalog;
 mod commands;
 pub mod environment;
 pub mod error;
+pub mod export;
 pub mod key_store;
 pub mod keys;
 pub mod locks;

@@ -261,6 +261,15 @@ pub struct SyncStatus {
     pub changes: u64,
 }
 
+/// What an export wrote: `export_lock_history`, `export_keys`. The UI says "312 rows saved to …".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportDone {
+    /// Where the file is: the chosen path, with the format's extension added when it lacked it.
+    pub path: String,
+    pub rows: usize,
+}
+
 /// Times go to the UI as RFC 3339, UTC, with milliseconds (the API's own form).
 mod millis_utc {
     use chrono::{DateTime, SecondsFormat, Utc};

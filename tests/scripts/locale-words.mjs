@@ -17,7 +17,7 @@ const SAME_IN_BOTH = new Set([
   'app.name', 'app.windowTitle', 'shell.partner', 'common.none.symbol', 'duration.minutes', 'keys.window.range',
   'keys.window.sameDay', 'keys.col.status', 'keys.filter.label', 'settings.language.en', 'settings.language.nb',
   'people.namedPhone',
-  'activity.person.label',
+  'activity.person.label', 'export.col.person',
 ]);
 
 // Key caps are printed the same on Norwegian keyboards.
