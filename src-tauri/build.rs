@@ -35,6 +35,9 @@ fn main() {
         "save_team_settings",
         "check_for_update",
         "install_update",
+        "choose_export_path",
+        "export_lock_history",
+        "export_keys",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
 }

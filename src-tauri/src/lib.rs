@@ -97,6 +97,9 @@ pub fn run() {
             commands::team::save_team_settings,
             commands::updates::check_for_update,
             commands::updates::install_update,
+            commands::export::choose_export_path,
+            commands::export::export_lock_history,
+            commands::export::export_keys,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -22,6 +22,7 @@ mod accessibility;
 mod activity;
 mod budget;
 mod damage;
+mod export;
 mod faults;
 mod injection;
 mod installed;

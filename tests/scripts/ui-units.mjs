@@ -1,6 +1,6 @@
 //! Unit tests of the UI's pure modules, run by node without a browser: the key form's date-time text
-//! in the app's language (ui/js/date-field.js), the time zone as people know it, and the Activity
-//! view's filter (ui/js/views/activity-filter.js).
+//! in the app's language (ui/js/date-field.js), the time zone as people know it, the Activity
+//! view's filter (ui/js/views/activity-filter.js) and an export's default file name (ui/js/export-name.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import {
   datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue, utcOffsetText,
 } from '../../ui/js/date-field.js';
 import { filterOf, isFiltered, typedDay } from '../../ui/js/views/activity-filter.js';
+import { exportFileName, fileDate } from '../../ui/js/export-name.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
@@ -94,6 +95,20 @@ test('the activity filter sends a preset, or two local days typed in the languag
   assert.deepEqual(narrowed, { range: null, lock: 'Bakdør', person: '900 00 021', action: 'locked' });
   assert.equal(isFiltered(narrowed), true);
   assert.equal(typedDay('', NB), null);
+});
+
+test('an export is offered a file name any file system takes, whatever the lock is called', () => {
+  assert.equal(exportFileName('Hendelseslogg Bod 12 2026-12-01', 'xlsx'), 'Hendelseslogg Bod 12 2026-12-01.xlsx');
+  assert.equal(exportFileName('Event history ../../etc/passwd 2026-12-01', 'csv'), 'Event history etc passwd 2026-12-01.csv');
+  assert.equal(exportFileName('a<b>c:d"e|f?g*h\\i', 'csv'), 'a b c d e f g h i.csv');
+  assert.equal(exportFileName('Bod\u0000 12\u202E kcol', 'xlsx'), 'Bod 12 kcol.xlsx');
+  assert.equal(exportFileName('...', 'csv'), 'Unloc Desk.csv');
+  assert.equal(exportFileName('', 'xlsx'), 'Unloc Desk.xlsx');
+  assert.equal([...exportFileName('Langtnavn'.repeat(50), 'xlsx')].length, 100 + '.xlsx'.length);
+});
+
+test('a file date is the local day, yyyy-mm-dd', () => {
+  assert.equal(fileDate(new Date(2026, 0, 2, 23, 59)), '2026-01-02');
 });
 
 let failed = 0;

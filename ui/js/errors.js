@@ -10,7 +10,7 @@ const ERROR_KINDS = [
   'unauthorized', 'lockedOut', 'forbidden', 'notFound', 'rateLimited', 'maintenance', 'server',
   'offline', 'timeout', 'invalidResponse', 'tooLarge', 'invalidInput', 'keychainUnavailable', 'notSignedIn',
   'settingsReset', 'storeReset', 'storeDamaged', 'storeBusy', 'storeFull', 'storeReadOnly', 'storeIo',
-  'conflict', 'updateRejected', 'internal',
+  'conflict', 'updateRejected', 'exportDiskFull', 'exportDenied', 'exportFailed', 'exportTooManyRows', 'internal',
 ];
 
 const INPUT_FIELDS = ['partnerId', 'token', 'apiBase', 'language', 'msn', 'start', 'end', 'keyId', 'personName', 'personPhone', 'personNote', 'file'];

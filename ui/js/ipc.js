@@ -199,6 +199,23 @@ export function importPeople(path) {
   return call('import_people', { path });
 }
 
+// ---- export (docs/architecture.md section 9) ----------------------------------------------------
+
+/** choose_export_path → string | null: the OS save dialog (null when cancelled). format: "xlsx" | "csv" */
+export function chooseExportPath({ defaultName, format }) {
+  return call('choose_export_path', { defaultName, format });
+}
+
+/** export_lock_history → ExportDone: the saved history of one lock, written to path. language: "en" | "nb" */
+export function exportLockHistory({ lockId, path, format, language }) {
+  return call('export_lock_history', { lockId, path, format, language });
+}
+
+/** export_keys → ExportDone: every known key, written to path */
+export function exportKeys({ path, format, language }) {
+  return call('export_keys', { path, format, language });
+}
+
 export function checkForUpdate() {
   return call('check_for_update');
 }

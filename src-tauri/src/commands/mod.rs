@@ -1,6 +1,7 @@
 //! Thin `#[tauri::command]` adapters, grouped by area. Each calls one domain function.
 
 pub mod activity;
+pub mod export;
 pub mod keys;
 pub mod locks;
 pub mod people;

@@ -3,7 +3,7 @@
 // its id. Virtualized like the locks list.
 // Markup: <template id="tpl-keys"> in ui/index.html (section #keys-view; the add form is [data-ref="addForm"]).
 
-import { addKey } from '../ipc.js';
+import { addKey, exportKeys } from '../ipc.js';
 import { t, tn } from '../i18n.js';
 import { describeError, renderError } from '../errors.js';
 import { fold, formatNumber } from '../format.js';
@@ -14,6 +14,7 @@ import {
 } from './key-cells.js';
 import { ALL, CURRENT, KeyRevoker, KeySort, statusFilter } from './key-actions.js';
 import { KeyListView } from './key-list.js';
+import { wireExport } from './export-actions.js';
 
 const TEMPLATE = 'tpl-keys';
 const ROW_HEIGHT = 44;
@@ -81,6 +82,8 @@ class KeysView extends KeyListView {
       this.state.append(option);
     }
     this.state.addEventListener('change', () => this.list.applyFilter(true));
+    // Every known key goes to the file, whatever the filter: a record, not a view.
+    wireExport(this.el, { fileName: () => t('export.name.keys'), run: (request) => exportKeys(request) });
   }
 
   /** The status filter (#keys-state): found on first use, since the list is built before it is. */

@@ -12,6 +12,7 @@ import { personFor, onPeople } from '../people-store.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 import { createLockKeys } from './lock-keys.js';
+import { wireLockExport } from './lock-export.js';
 
 const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
@@ -77,6 +78,7 @@ class LockView {
     this.stopPeople = onPeople(() => {
       if (this.list.loaded) this.list.setItems(this.list.items);
     });
+    this.exporter = wireLockExport(this);
     this.back.addEventListener('click', () => this.goBack());
     q('[data-ref="refresh"]').addEventListener('click', () => this.load());
     this.action.addEventListener('change', () => {
@@ -110,6 +112,7 @@ class LockView {
   /** Another lock: no events, filters back to "all". */
   reset() {
     this.loader.reset();
+    this.exporter.clear();
     this.list.search.value = '';
     this.setAction('all');
     this.list.clear();

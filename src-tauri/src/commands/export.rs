@@ -1,0 +1,59 @@
+//! Exports to Excel and CSV, at the path the save dialog returned (an end-to-end test passes its own).
+
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{AppError, Result};
+use crate::export::{tables, FileFormat, Target};
+use crate::state::AppState;
+use crate::views::ExportDone;
+
+/// Writing 100,000 rows takes a moment of CPU and disk: off the async workers.
+async fn off_the_workers(work: impl FnOnce() -> Result<ExportDone> + Send + 'static) -> Result<ExportDone> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|error| AppError::internal(format!("the export stopped: {error}")))?
+}
+
+/// The OS save dialog, offering `default_name` and the format's files; `None` when the user cancels.
+#[tauri::command]
+pub async fn choose_export_path(app: AppHandle, default_name: String, format: FileFormat) -> Result<Option<String>> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let kind = match format {
+        FileFormat::Xlsx => "Excel",
+        FileFormat::Csv => "CSV",
+    };
+    app.dialog().file().set_file_name(default_name).add_filter(kind, &[format.extension()]).save_file(move |path| {
+        let _ = sender.send(path);
+    });
+    let chosen = receiver.await.map_err(|_| AppError::internal("the save dialog closed without an answer"))?;
+    chosen
+        .map(|path| path.into_path().map(|path| path.display().to_string()))
+        .transpose()
+        .map_err(|error| AppError::internal(format!("the chosen file has no path: {error}")))
+}
+
+#[tauri::command]
+pub async fn export_lock_history(
+    state: State<'_, AppState>,
+    lock_id: String,
+    path: String,
+    format: FileFormat,
+    language: String,
+) -> Result<ExportDone> {
+    let target = Target::from_request(&path, format, &language)?;
+    let account = state.access.session().await?.account;
+    off_the_workers(move || tables::export_lock_history(&account, &lock_id, &target)).await
+}
+
+#[tauri::command]
+pub async fn export_keys(
+    state: State<'_, AppState>,
+    path: String,
+    format: FileFormat,
+    language: String,
+) -> Result<ExportDone> {
+    let target = Target::from_request(&path, format, &language)?;
+    let account = state.access.session().await?.account;
+    off_the_workers(move || tables::export_keys(&account, &target)).await
+}
