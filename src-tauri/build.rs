@@ -38,6 +38,8 @@ fn main() {
         "choose_export_path",
         "export_lock_history",
         "export_keys",
+        "export_activity",
+        "export_visits",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
 }

@@ -100,6 +100,8 @@ pub fn run() {
             commands::export::choose_export_path,
             commands::export::export_lock_history,
             commands::export::export_keys,
+            commands::export::export_activity,
+            commands::export::export_visits,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -216,6 +216,16 @@ export function exportKeys({ path, format, language }) {
   return call('export_keys', { path, format, language });
 }
 
+/** export_activity → ExportDone: every archived event the Activity filter finds (an ActivityFilter) */
+export function exportActivity({ filter, path, format, language }) {
+  return call('export_activity', { filter, path, format, language });
+}
+
+/** export_visits → ExportDone: the "Visits per customer" report of month ("yyyy-mm") */
+export function exportVisits({ month, path, format, language }) {
+  return call('export_visits', { month, path, format, language });
+}
+
 export function checkForUpdate() {
   return call('check_for_update');
 }

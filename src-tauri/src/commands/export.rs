@@ -3,8 +3,9 @@
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
+use crate::activity::ActivityFilter;
 use crate::error::{AppError, Result};
-use crate::export::{tables, FileFormat, Target};
+use crate::export::{activity, tables, FileFormat, Target};
 use crate::state::AppState;
 use crate::views::ExportDone;
 
@@ -56,4 +57,30 @@ pub async fn export_keys(
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || tables::export_keys(&account, &target)).await
+}
+
+#[tauri::command]
+pub async fn export_activity(
+    state: State<'_, AppState>,
+    filter: ActivityFilter,
+    path: String,
+    format: FileFormat,
+    language: String,
+) -> Result<ExportDone> {
+    let target = Target::from_request(&path, format, &language)?;
+    let account = state.access.session().await?.account;
+    off_the_workers(move || activity::export_activity(&account, &filter, &target)).await
+}
+
+#[tauri::command]
+pub async fn export_visits(
+    state: State<'_, AppState>,
+    month: String,
+    path: String,
+    format: FileFormat,
+    language: String,
+) -> Result<ExportDone> {
+    let target = Target::from_request(&path, format, &language)?;
+    let account = state.access.session().await?.account;
+    off_the_workers(move || activity::export_visits(&account, &month, &target)).await
 }

@@ -5,6 +5,7 @@
 //! [`neutralise`]. The file is written beside its final place and renamed into it at the end, so
 //! a full disk or a refused folder never leaves half a file under the user's chosen name.
 
+pub mod activity;
 mod delimited;
 pub mod neutralise;
 pub mod tables;

@@ -27,11 +27,11 @@ impl Words {
         Words::new(language, local_zone_name())
     }
 
-    fn text(&self, key: &str) -> String {
+    pub(super) fn text(&self, key: &str) -> String {
         self.catalog.text(key, &[])
     }
 
-    fn time_heading(&self, key: &str) -> String {
+    pub(super) fn time_heading(&self, key: &str) -> String {
         self.catalog.text(key, &[("zone", &self.zone_name)])
     }
 
@@ -41,6 +41,15 @@ impl Words {
             Action::Unlocked => self.text("events.action.unlocked"),
             // An action this app does not know yet is shown as Unloc wrote it.
             Action::Unknown(other) => other.clone(),
+        }
+    }
+
+    /// An action word as the archive keeps it (Unloc's own word).
+    pub(super) fn action_word(&self, action: &str) -> String {
+        match action {
+            "locked" => self.text("events.action.locked"),
+            "unlocked" => self.text("events.action.unlocked"),
+            other => other.to_owned(),
         }
     }
 

@@ -9,6 +9,7 @@ import { renderError } from '../errors.js';
 import { formatClock, formatDateTime, formatDateTimeLong, formatNumber, formatPhone } from '../format.js';
 import { ActivityRows, WINDOW } from './activity-rows.js';
 import { filterOf, isFiltered } from './activity-filter.js';
+import { wireActivityExport } from './activity-export.js';
 import { createEmptyState, debounceSearch } from './shared.js';
 
 const TEMPLATE = 'tpl-activity';
@@ -26,6 +27,7 @@ class ActivityView {
   constructor(shell) {
     this.shell = shell;
     this.el = fromTemplate(TEMPLATE);
+    wireActivityExport(this);
     const q = (sel) => this.el.querySelector(sel);
     this.ui = {
       heading: q('#activity-heading'),

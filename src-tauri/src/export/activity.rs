@@ -1,0 +1,288 @@
+//! The Activity view's current filter and the "Visits per customer" report of one month, as tables:
+//! both read from the local archive of every lock's events (no request to Unloc).
+//!
+//! A visit is one unlock: the report counts, per lock and person, how many times the person unlocked
+//! it in the month, and when first and last. A person is their phone number (named from People when
+//! the office has named it), or, for the partner's own use through Unloc Work, the name Unloc gave.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Local, Months, NaiveDate, TimeZone, Utc};
+
+use crate::account::Account;
+use crate::activity::{query, ActivityFilter, DateRange};
+use crate::error::{AppError, Result};
+use crate::export::tables::Words;
+use crate::export::{save, Cell, Table, Target};
+use crate::store::ArchivedEvent;
+use crate::views::ExportDone;
+
+/// The events the Activity view shows for `filter`, newest first, every one of them.
+pub fn activity_table(events: &[ArchivedEvent], words: &Words) -> Table {
+    Table {
+        sheet: words.text("export.sheet.activity"),
+        headings: vec![
+            words.time_heading("export.col.time"),
+            words.text("export.col.lock"),
+            words.text("export.col.address"),
+            words.text("export.col.reference"),
+            words.text("export.col.action"),
+            words.text("export.col.person"),
+            words.text("export.col.phone"),
+            words.text("export.col.keyId"),
+        ],
+        rows: events
+            .iter()
+            .map(|event| {
+                vec![
+                    Cell::Time(event.at),
+                    Cell::text(&event.lock_name),
+                    Cell::text(&event.lock_address),
+                    Cell::text(&event.lock_reference),
+                    Cell::Text(words.action_word(&event.action)),
+                    Cell::text(event.person.as_deref().unwrap_or(&event.name)),
+                    Cell::text(&event.msn),
+                    Cell::text(&event.key_id),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// One line of the visits report: one person at one lock in the month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visits {
+    pub lock_name: String,
+    pub lock_address: String,
+    pub lock_reference: String,
+    pub person: String,
+    pub phone: String,
+    pub count: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+/// The unlocks among `events`, counted per lock and person; by lock name, then person.
+pub fn count_visits(events: &[ArchivedEvent]) -> Vec<Visits> {
+    let mut by_lock_and_person: BTreeMap<(String, String), Visits> = BTreeMap::new();
+    for event in events.iter().filter(|event| event.action == "unlocked") {
+        let who = if event.msn.is_empty() { format!("name:{}", event.name) } else { event.msn.clone() };
+        by_lock_and_person
+            .entry((event.lock_id.clone(), who))
+            .and_modify(|visits| {
+                visits.count += 1;
+                visits.first = visits.first.min(event.at);
+                visits.last = visits.last.max(event.at);
+            })
+            .or_insert_with(|| Visits {
+                lock_name: event.lock_name.clone(),
+                lock_address: event.lock_address.clone(),
+                lock_reference: event.lock_reference.clone(),
+                person: event.person.clone().unwrap_or_else(|| event.name.clone()),
+                phone: event.msn.clone(),
+                count: 1,
+                first: event.at,
+                last: event.at,
+            });
+    }
+    let mut visits: Vec<Visits> = by_lock_and_person.into_values().collect();
+    visits.sort_by(|a, b| {
+        (&a.lock_name, &a.lock_reference, &a.person).cmp(&(&b.lock_name, &b.lock_reference, &b.person))
+    });
+    visits
+}
+
+pub fn visits_table(visits: &[Visits], words: &Words) -> Table {
+    Table {
+        sheet: words.text("export.sheet.visits"),
+        headings: vec![
+            words.text("export.col.lock"),
+            words.text("export.col.address"),
+            words.text("export.col.reference"),
+            words.text("export.col.person"),
+            words.text("export.col.phone"),
+            words.text("export.col.visits"),
+            words.time_heading("export.col.firstVisit"),
+            words.time_heading("export.col.lastVisit"),
+        ],
+        rows: visits
+            .iter()
+            .map(|visit| {
+                vec![
+                    Cell::text(&visit.lock_name),
+                    Cell::text(&visit.lock_address),
+                    Cell::text(&visit.lock_reference),
+                    Cell::text(&visit.person),
+                    Cell::text(&visit.phone),
+                    Cell::Count(visit.count),
+                    Cell::Time(visit.first),
+                    Cell::Time(visit.last),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// `2026-11` as the first day of that month; anything else is refused.
+pub fn parse_month(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid_input("month", "a month is written yyyy-mm"))
+}
+
+/// Every archived event the filter finds, newest first, for a user whose clock reads `now`.
+fn matching<Tz: TimeZone>(
+    account: &Account,
+    filter: &ActivityFilter,
+    now: &DateTime<Tz>,
+) -> Result<Vec<ArchivedEvent>> {
+    let query = query(filter, now);
+    let mut events = Vec::new();
+    account.with_store(|store| store.activity_each(&query, 0, u64::MAX, |event| events.push(event)))?;
+    Ok(events)
+}
+
+/// Exports what the Activity view shows for `filter`, in local time.
+pub fn export_activity(account: &Account, filter: &ActivityFilter, target: &Target) -> Result<ExportDone> {
+    export_activity_in(account, filter, &Local::now(), target, &Words::local(target.language))
+}
+
+pub fn export_activity_in<Tz: TimeZone>(
+    account: &Account,
+    filter: &ActivityFilter,
+    now: &DateTime<Tz>,
+    target: &Target,
+    words: &Words,
+) -> Result<ExportDone> {
+    let events = matching(account, filter, now)?;
+    save(&activity_table(&events, words), target, &now.timezone())
+}
+
+/// Exports the visits report of `month` (`yyyy-mm`, the user's local days), in local time.
+pub fn export_visits(account: &Account, month: &str, target: &Target) -> Result<ExportDone> {
+    export_visits_in(account, month, &Local::now(), target, &Words::local(target.language))
+}
+
+pub fn export_visits_in<Tz: TimeZone>(
+    account: &Account,
+    month: &str,
+    now: &DateTime<Tz>,
+    target: &Target,
+    words: &Words,
+) -> Result<ExportDone> {
+    let first = parse_month(month)?;
+    let last = first + Months::new(1) - chrono::Days::new(1);
+    let filter = ActivityFilter {
+        range: Some(DateRange::Between { from: Some(first), to: Some(last) }),
+        action: Some("unlocked".to_owned()),
+        ..ActivityFilter::default()
+    };
+    let events = matching(account, &filter, now)?;
+    save(&visits_table(&count_visits(&events), words), target, &now.timezone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Lock, LockEvent};
+    use crate::export::{FileFormat, Language};
+    use crate::store::Store;
+    use chrono::FixedOffset;
+
+    fn event(id: &str, action: &str, name: &str, msn: &str, created: &str) -> LockEvent {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "keyId": "k", "action": action, "name": name, "msn": msn, "created": created,
+        }))
+        .unwrap()
+    }
+
+    fn lock(id: &str, name: &str, reference: &str) -> Lock {
+        serde_json::from_value(serde_json::json!({"id": id, "name": name, "auth": "opt-out", "data": reference}))
+            .unwrap()
+    }
+
+    /// An account whose archive holds two customers' locks and a month and a bit of their use.
+    fn archived() -> Account {
+        let account = Account::new(Store::in_memory().unwrap());
+        account
+            .with_store(|store| -> crate::store::StoreResult<()> {
+                store.archive_locks(&[lock("a", "=Kunde A", "k-1"), lock("b", "Kunde B", "k-2")])?;
+                store.archive_events(
+                    "a",
+                    &[
+                        event("1", "unlocked", "Kari", "+4790000001", "2026-11-03T07:00:00.000Z"),
+                        event("2", "locked", "Kari", "+4790000001", "2026-11-03T07:30:00.000Z"),
+                        event("3", "unlocked", "Kari", "+4790000001", "2026-11-20T07:00:00.000Z"),
+                        event("4", "unlocked", "Ola", "+4790000002", "2026-11-10T12:00:00.000Z"),
+                        // 23:30 UTC on 30 November is 1 December in Oslo: next month's.
+                        event("5", "unlocked", "Ola", "+4790000002", "2026-11-30T23:30:00.000Z"),
+                        event("6", "unlocked", "Kari", "+4790000001", "2026-10-31T23:30:00.000Z"),
+                    ],
+                    None,
+                )?;
+                store.archive_events(
+                    "b",
+                    &[event("7", "unlocked", "Renhold AS", "", "2026-11-15T09:00:00.000Z")],
+                    None,
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        account
+    }
+
+    fn oslo_now() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-12-01T10:00:00+01:00").unwrap()
+    }
+
+    fn read(path: &str) -> Vec<String> {
+        std::fs::read_to_string(path).unwrap().trim_start_matches('\u{FEFF}').lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_visits_of_a_month_are_counted_per_lock_and_person_in_local_days() {
+        let dir = std::env::temp_dir().join(format!("unloc-export-visits-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = Target { path: dir.join("besok.csv"), format: FileFormat::Csv, language: Language::Nb };
+        let words = Words::new(Language::Nb, "Europe/Oslo");
+        let done = export_visits_in(&archived(), "2026-11", &oslo_now(), &target, &words).unwrap();
+        let lines = read(&done.path);
+        assert_eq!(
+            lines[0],
+            "Lås;Adresse;Egen referanse;Person;Telefon;Besøk (låst opp);Første besøk (Europe/Oslo);Siste besøk (Europe/Oslo)"
+        );
+        // Kari: 1 November 00:30 Oslo (31 October UTC) counts, the lock is not a visit; Ola's visit at
+        // 00:30 on 1 December Oslo does not. The lock's name that looks like a formula stays text.
+        assert_eq!(
+            &lines[1..],
+            [
+                "'=Kunde A;;k-1;Kari;'+4790000001;3;2026-11-01 00:30:00;2026-11-20 08:00:00",
+                "'=Kunde A;;k-1;Ola;'+4790000002;1;2026-11-10 13:00:00;2026-11-10 13:00:00",
+                "Kunde B;;k-2;Renhold AS;;1;2026-11-15 10:00:00;2026-11-15 10:00:00",
+            ]
+        );
+        assert_eq!(done.rows, 3);
+        let error = export_visits_in(&archived(), "november", &oslo_now(), &target, &words).unwrap_err();
+        assert_eq!(error.field, Some("month"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_activity_export_holds_what_the_filter_finds_newest_first() {
+        let dir = std::env::temp_dir().join(format!("unloc-export-activity-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = Target { path: dir.join("aktivitet.csv"), format: FileFormat::Csv, language: Language::En };
+        let words = Words::new(Language::En, "Europe/Oslo");
+        let filter = ActivityFilter { person: "Ola".into(), ..ActivityFilter::default() };
+        let done = export_activity_in(&archived(), &filter, &oslo_now(), &target, &words).unwrap();
+        let lines = read(&done.path);
+        assert_eq!(lines[0], "Time (Europe/Oslo),Lock,Address,Your reference,Event,Person,Phone,Key ID");
+        assert_eq!(
+            &lines[1..],
+            [
+                "2026-12-01 00:30:00,'=Kunde A,,k-1,Unlocked,Ola,'+4790000002,k",
+                "2026-11-10 13:00:00,'=Kunde A,,k-1,Unlocked,Ola,'+4790000002,k",
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
