@@ -6,7 +6,8 @@
 #                                       10,000 locks, 100,000 events, median of 5 runs; writes
 #                                       docs/benchmarks.md (the table between its markers)
 #   tests/scripts/benchmark.sh --quick  about a minute: the debug builds the test command already
-#                                       made, 1,000 locks, 10,000 events, 3 runs; writes
+#                                       made, 1,000 locks, 10,000 events, 3 runs, an Activity
+#                                       archive of 20,000 events; writes
 #                                       target/bench/quick.md (proves the benchmark still runs)
 #
 # Every figure is a ratio against the blank app measured in the same run: the machine is shared,
@@ -20,9 +21,10 @@ if [[ ${1:-} == --quick ]]; then
   shift
   cargo build --quiet -p unloc-desk --bins
   cargo build --quiet -p unloc-bench-blank -p unloc-bench
+  cargo build --quiet -p unloc-desk --example activity_bench
   driver=target/debug/unloc-bench
   args=(--quick --app "$root/target/debug/unloc-desk" --blank "$root/target/debug/unloc-bench-blank"
-    --out "$root/target/bench/quick.md")
+    --activity-bench "$root/target/debug/examples/activity_bench" --out "$root/target/bench/quick.md")
 else
   tools="$root/target/tools"
   if [[ ! -x $tools/node_modules/.bin/tauri ]]; then
@@ -37,8 +39,12 @@ else
   echo "benchmark: release build and packages of Unloc Desk (minutes)"
   (cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb,rpm --ci >/dev/null)
   cargo build --quiet --profile bench-driver -p unloc-bench
+  # The Activity filter is measured in-process over the app's own store code, optimised like the
+  # release build (the bench-driver profile: release without link-time optimisation).
+  cargo build --quiet --profile bench-driver -p unloc-desk --example activity_bench
   driver=target/bench-driver/unloc-bench
-  args=(--app "$root/target/release/unloc-desk" --blank "$root/target/release/unloc-bench-blank"
+  args=(--activity-bench "$root/target/bench-driver/examples/activity_bench"
+    --app "$root/target/release/unloc-desk" --blank "$root/target/release/unloc-bench-blank"
     --packages "$root/target/release/bundle" --out "$root/docs/benchmarks.md")
 fi
 

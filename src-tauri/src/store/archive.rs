@@ -260,7 +260,7 @@ impl Store {
 
     /// How many events the archive holds.
     pub fn archived_events(&self) -> StoreResult<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM archive_events", [], |row| row.get::<_, i64>(0))? as u64)
+        Ok(self.conn.query_row("SELECT events FROM archive_size WHERE id = 1", [], |row| row.get::<_, i64>(0))? as u64)
     }
 
     /// Deletes archived events from before `cutoff` (the retention); returns how many.
