@@ -11,6 +11,10 @@ tests/scripts/setup.sh --packaging
 echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Every UI module parses: a lost brace otherwise shows only as an app stuck at its spinner.
+find ui -name '*.js' -print0 | while IFS= read -r -d '' module; do
+  node --input-type=module --check <"$module" || { echo "ui: $module does not parse" >&2; exit 1; }
+done
 node tests/scripts/ui-size.mjs
 node tests/scripts/locale-words.mjs --self-test
 node tests/scripts/ui-units.mjs
