@@ -91,6 +91,11 @@ async fn an_update_is_offered_and_a_wrongly_signed_one_is_refused() -> TestResul
             wait_visible(client, "#update-available").await?;
             ensure_eq!(asked.payload.load(Ordering::SeqCst), 0, "the update was downloaded before the user pressed Install");
             // Install: downloaded once, and the bad signature is refused.
+            // The button sits at the foot of a taller Settings page now (Team database, Keep history
+            // for): in the middle of the view, WebKitWebDriver's pointer click lands on it.
+            client
+                .execute("document.querySelector('#update-install').scrollIntoView({ block: 'center' }); return true;", vec![])
+                .await?;
             click(client, "#update-install").await?;
             let error =
                 wait_for_js(client, "the refusal", "return document.querySelector('#update-error')?.textContent.trim()")
