@@ -16,7 +16,6 @@ pub struct Server {
 
 /// The throwaway server, or `None` (the test is skipped) when not run under with-postgres.sh.
 /// The README's test command sets UNLOC_PG_REQUIRED=1, so there a missing server fails the run.
-#[allow(clippy::print_stderr)] // the skip notice is for a developer running plain `cargo test`
 pub fn server() -> Option<Server> {
     let var = |name: &str| std::env::var(name).ok();
     let Some(host) = var("UNLOC_PG_HOST") else {
@@ -24,7 +23,7 @@ pub fn server() -> Option<Server> {
             var("UNLOC_PG_REQUIRED").as_deref() != Some("1"),
             "UNLOC_PG_REQUIRED=1 but no server: run inside tests/scripts/with-postgres.sh"
         );
-        eprintln!("skipped: the team database tests run inside tests/scripts/with-postgres.sh");
+        log::warn!("skipped: the team database tests run inside tests/scripts/with-postgres.sh");
         return None;
     };
     let required = |name: &str| var(name).unwrap_or_else(|| panic!("{name} is not set by with-postgres.sh"));
