@@ -103,9 +103,16 @@ pub fn run() {
             commands::export::export_activity,
             commands::export::export_visits,
         ])
-        .run(tauri::generate_context!());
-    if let Err(error) = result {
-        log::error!("Unloc Desk could not start: {error}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::ExitRequested { .. } = event {
+                window::give_up_instance_lock(app);
+            }
+        }),
+        Err(error) => {
+            log::error!("Unloc Desk could not start: {error}");
+            std::process::exit(1);
+        }
     }
 }

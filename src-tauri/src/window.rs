@@ -40,6 +40,14 @@ pub fn remembered_place<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_window_state::Builder::default().build()
 }
 
+/// Gives up the one-instance name as soon as the app decides to close, instead of at the very end
+/// of its shutdown: a start in the second after closing would otherwise hand its arguments to an
+/// instance that is going away (and either vanish with it or fail with "NoReply"), where now it
+/// becomes the new instance.
+pub fn give_up_instance_lock<R: Runtime>(app: &AppHandle<R>) {
+    tauri_plugin_single_instance::destroy(app);
+}
+
 fn bring_forward<R: Runtime>(app: &AppHandle<R>) {
     let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
         return;
