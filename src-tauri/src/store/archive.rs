@@ -30,6 +30,27 @@ pub struct ActivityQuery {
     pub action: Option<String>,
 }
 
+/// The columns [`read_archived_event`] reads, in its order: an event (`e`) with its lock (`l`), the
+/// person Unloc named (`p`) and that phone's name in People.
+const ARCHIVED_EVENT_COLUMNS: &str = "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action,
+    p.name, p.msn, e.at, (SELECT d.name FROM people AS d WHERE d.phone = p.msn)";
+
+fn read_archived_event(row: &rusqlite::Row) -> rusqlite::Result<ArchivedEvent> {
+    Ok(ArchivedEvent {
+        id: row.get(0)?,
+        lock_id: row.get(1)?,
+        lock_name: row.get(2)?,
+        lock_address: row.get(3)?,
+        lock_reference: row.get(4)?,
+        key_id: row.get(5)?,
+        action: row.get(6)?,
+        name: row.get(7)?,
+        msn: row.get(8)?,
+        at: from_millis(row.get(9)?),
+        person: row.get(10)?,
+    })
+}
+
 /// One archived event with its lock and person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedEvent {
@@ -199,8 +220,7 @@ impl Store {
         let (condition, mut values) = condition(query);
         // The page is chosen on the events alone (an index walk), then joined with its locks and people.
         let sql = format!(
-            "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action, p.name, p.msn, e.at,
-                    (SELECT d.name FROM people AS d WHERE d.phone = p.msn)
+            "{ARCHIVED_EVENT_COLUMNS}
              FROM (SELECT seq FROM archive_events AS e WHERE {condition} ORDER BY at DESC, seq DESC LIMIT ? OFFSET ?) AS page
              CROSS JOIN archive_events AS e ON e.seq = page.seq
              CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
@@ -212,19 +232,7 @@ impl Store {
         let mut statement = self.conn.prepare_cached(&sql)?;
         let mut rows = statement.query(params_from_iter(values))?;
         while let Some(row) = rows.next()? {
-            each(ArchivedEvent {
-                id: row.get(0)?,
-                lock_id: row.get(1)?,
-                lock_name: row.get(2)?,
-                lock_address: row.get(3)?,
-                lock_reference: row.get(4)?,
-                key_id: row.get(5)?,
-                action: row.get(6)?,
-                name: row.get(7)?,
-                msn: row.get(8)?,
-                at: from_millis(row.get(9)?),
-                person: row.get(10)?,
-            });
+            each(read_archived_event(row)?);
         }
         Ok(())
     }
@@ -232,29 +240,14 @@ impl Store {
     /// The newest archived events of one phone number (E.164), newest first, at most `limit`:
     /// a person's recent activity.
     pub fn archived_events_of_phone(&self, msn: &str, limit: u64) -> StoreResult<Vec<ArchivedEvent>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT e.id, l.lock_id, l.name, l.address, l.reference, e.key_id, e.action, p.name, p.msn, e.at,
-                    (SELECT d.name FROM people AS d WHERE d.phone = p.msn)
+        let mut statement = self.conn.prepare_cached(&format!(
+            "{ARCHIVED_EVENT_COLUMNS}
              FROM archive_people AS p
              CROSS JOIN archive_events AS e ON e.person_ref = p.ref
              CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
-             WHERE p.msn = ?1 ORDER BY e.at DESC, e.seq DESC LIMIT ?2",
-        )?;
-        let rows = statement.query_map(params![msn, i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-            Ok(ArchivedEvent {
-                id: row.get(0)?,
-                lock_id: row.get(1)?,
-                lock_name: row.get(2)?,
-                lock_address: row.get(3)?,
-                lock_reference: row.get(4)?,
-                key_id: row.get(5)?,
-                action: row.get(6)?,
-                name: row.get(7)?,
-                msn: row.get(8)?,
-                at: from_millis(row.get(9)?),
-                person: row.get(10)?,
-            })
-        })?;
+             WHERE p.msn = ?1 ORDER BY e.at DESC, e.seq DESC LIMIT ?2"
+        ))?;
+        let rows = statement.query_map(params![msn, i64::try_from(limit).unwrap_or(i64::MAX)], read_archived_event)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
