@@ -166,6 +166,7 @@ function signedIn(reply) {
   };
   clearBanner('startup');
   els.partner.textContent = session.partnerId;
+  els.partner.title = session.partnerId;
   // The known keys (local store, fast) give the awaiting count; keys-changed keeps it current.
   startKeyStore().catch((err) => {
     if (needsSignIn(err)) showSignIn({ error: err });
