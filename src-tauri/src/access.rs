@@ -23,6 +23,7 @@ use crate::secrets::{legacy_token_account, token_account, Keychain, SecretStore}
 use crate::session::{Caller, Session, Sessions, TokenRejected};
 use crate::settings::Settings;
 use crate::sync::lock;
+use crate::team::{password_account, Author, Scope, TeamLink, TeamSettings};
 use crate::views::{SessionInfo, Startup};
 
 pub struct Access {
@@ -210,6 +211,11 @@ impl Access {
             },
             (false, None) => false,
         };
+        if signed_in {
+            if let Err(error) = self.attach_team(settings.team.as_ref()).await {
+                log::warn!("team database not linked: {error}");
+            }
+        }
         let problem = problem.or_else(|| self.take_notice());
         Startup {
             version: env!("CARGO_PKG_VERSION"),
@@ -220,6 +226,36 @@ impl Access {
             settings,
             problem,
         }
+    }
+
+    /// Links the signed-in session to the office's database in `settings` (`None`: a desk on its
+    /// own), in place of any link before. Nothing is sent here: the link connects in the
+    /// background, and the desk works from its local store until it does. Without a session, or
+    /// without a password kept for these settings, the session stays unlinked.
+    pub async fn attach_team(&self, settings: Option<&TeamSettings>) -> Result<()> {
+        let Ok(session) = self.sessions.current().await else {
+            return Ok(());
+        };
+        let Some(settings) = settings else {
+            session.team.set(None);
+            return Ok(());
+        };
+        let Some(password) = self.keychain.get(password_account(settings)).await? else {
+            log::warn!("team database: no password kept for it; this desk works on its own");
+            session.team.set(None);
+            return Ok(());
+        };
+        let scope = Scope {
+            partner_id: session.client.partner_id().to_string(),
+            api_base: session.client.api_base().to_string(),
+        };
+        if session.team().is_some_and(|link| link.is_for(settings, &password)) {
+            return Ok(()); // already linked there (a second start-up call, a save without changes)
+        }
+        let author = Author::of_this_desk(settings.your_name.as_deref());
+        let link = Arc::new(TeamLink::new(settings.clone(), password, scope, author));
+        session.team.set(Some(link));
+        Ok(())
     }
 
     /// Forgets the session, stops its follow-up, and removes the token from the keychain.
@@ -266,7 +302,7 @@ impl Access {
     }
 
     async fn begin(&self, client: ApiClient, account: Account) {
-        let session = Session { client: Arc::new(client), account: Arc::new(account) };
+        let session = Session::new(client, account);
         self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account));
         self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account));
         self.sessions.begin(session).await;

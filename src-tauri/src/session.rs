@@ -12,12 +12,51 @@ use tokio::sync::RwLock;
 use crate::account::Account;
 use crate::api::{ApiClient, ApiError};
 use crate::error::{AppError, Result};
+use crate::sync::lock;
+use crate::team::TeamLink;
 
-/// One signed-in partner: the API client that carries its token, and its local data.
+/// One signed-in partner: the API client that carries its token, its local data, and — in team
+/// mode — its link to the office's shared database.
 #[derive(Clone)]
 pub struct Session {
     pub client: Arc<ApiClient>,
     pub account: Arc<Account>,
+    /// The team database, when Settings → Team names one. Shared by every clone of the session:
+    /// saving Settings → Team attaches (or detaches) it while the session goes on.
+    pub team: Arc<TeamAttachment>,
+}
+
+impl Session {
+    pub fn new(client: ApiClient, account: Account) -> Self {
+        Session { client: Arc::new(client), account: Arc::new(account), team: Arc::default() }
+    }
+
+    /// The team link, if this desk shares with an office; `None` for a desk on its own.
+    pub fn team(&self) -> Option<Arc<TeamLink>> {
+        self.team.get()
+    }
+}
+
+/// Where a session's optional team link lives. The local store stays the default and the offline
+/// cache either way: the link only adds the office's copy.
+#[derive(Default)]
+pub struct TeamAttachment {
+    link: std::sync::Mutex<Option<Arc<TeamLink>>>,
+}
+
+impl TeamAttachment {
+    pub fn get(&self) -> Option<Arc<TeamLink>> {
+        lock(&self.link).clone()
+    }
+
+    /// Puts `link` in place of the one before (`None`: sharing stops); the one before stops its
+    /// background work.
+    pub fn set(&self, link: Option<Arc<TeamLink>>) {
+        let before = std::mem::replace(&mut *lock(&self.link), link);
+        if let Some(before) = before {
+            before.stop();
+        }
+    }
 }
 
 /// The current session, if any.
@@ -43,12 +82,19 @@ impl Sessions {
 
     /// Makes `session` the current one, in place of any before it.
     pub async fn begin(&self, session: Session) {
-        *self.current.write().await = Some(session);
+        let before = self.current.write().await.replace(session);
+        if let Some(before) = before {
+            before.team.set(None);
+        }
     }
 
     /// Ends the current session and hands it back (to forget its token).
     pub async fn end(&self) -> Option<Session> {
-        self.current.write().await.take()
+        let ended = self.current.write().await.take();
+        if let Some(ended) = &ended {
+            ended.team.set(None);
+        }
+        ended
     }
 
     /// Ends the current session only if it is `session` (the same client, not merely the same
@@ -56,7 +102,13 @@ impl Sessions {
     pub async fn end_if_current(&self, session: &Session) -> Option<Session> {
         let mut current = self.current.write().await;
         match &*current {
-            Some(now) if Arc::ptr_eq(&now.client, &session.client) => current.take(),
+            Some(now) if Arc::ptr_eq(&now.client, &session.client) => {
+                let ended = current.take();
+                if let Some(ended) = &ended {
+                    ended.team.set(None);
+                }
+                ended
+            }
             _ => None,
         }
     }

@@ -261,3 +261,44 @@ async fn a_late_401_for_a_previous_partner_leaves_the_current_session_alone() {
     assert_eq!(current.client.partner_id().as_str(), "second-partner");
     assert!(keychain.get(&account(&second)).unwrap().is_some(), "the current token is kept");
 }
+
+/// The seam of team mode: a signed-in session holds a link to the office's database when Settings
+/// → Team names one whose password is kept, scoped to the partner and address signed in; saving
+/// "no team database" or signing out takes it away. Nothing is sent to the database for this.
+#[tokio::test]
+async fn a_team_database_in_the_settings_is_linked_to_the_session_and_unlinked_on_sign_out() {
+    use unloc_desk::team::{password_account, TeamSettings, TeamTls};
+    let sim = spawn_sim().await;
+    let keychain = Arc::new(MemoryStore::default());
+    let access = access_with(keychain.clone(), EnvDefaults::default());
+    let settings = TeamSettings {
+        host: "127.0.0.1".into(),
+        port: 9, // nothing listens: linking must not need the server
+        database: "unloc_desk".into(),
+        user: "unloc_desk".into(),
+        tls: TeamTls::Off,
+        ca_file: None,
+        your_name: Some("Anna".into()),
+    };
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    access.attach_team(Some(&settings)).await.unwrap();
+    assert!(access.session().await.unwrap().team().is_none(), "no password kept: the desk stays on its own");
+
+    keychain.set(&password_account(&settings), &secrecy::SecretString::from("pw".to_owned())).unwrap();
+    access.attach_team(Some(&settings)).await.unwrap();
+    let link = access.session().await.unwrap().team().expect("linked");
+    assert_eq!(link.scope().partner_id, sim.partner_id());
+    assert_eq!(link.scope().api_base, sim.api_base().to_string());
+    assert_eq!(link.author().user, "Anna");
+
+    access.attach_team(Some(&settings)).await.unwrap();
+    let again = access.session().await.unwrap().team().unwrap();
+    assert!(Arc::ptr_eq(&link, &again), "the same settings keep the same link");
+
+    access.attach_team(None).await.unwrap();
+    assert!(access.session().await.unwrap().team().is_none(), "sharing stopped");
+    access.attach_team(Some(&settings)).await.unwrap();
+    let session = access.session().await.unwrap();
+    access.sign_out().await.unwrap();
+    assert!(session.team().is_none(), "signing out unlinks the ended session");
+}

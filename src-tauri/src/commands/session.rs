@@ -25,6 +25,9 @@ pub async fn sign_in(
     state.update_settings(|settings| {
         settings.remember_sign_in(&info.partner_id, &info.api_base, default_base.as_str())
     })?;
+    if let Err(error) = state.access.attach_team(state.settings().team.as_ref()).await {
+        log::warn!("team database not linked: {error}");
+    }
     log::info!("signed in as partner {}", info.partner_id);
     Ok(SignInReply { session: info, locks_page })
 }

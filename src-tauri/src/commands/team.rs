@@ -31,5 +31,8 @@ pub async fn save_team_settings(
     let before = state.settings().team;
     let view = settings_form::save(state.access.keychain(), before.as_ref(), settings, password).await?;
     state.update_settings(|stored| stored.team = view.settings.clone())?;
+    if let Err(error) = state.access.attach_team(view.settings.as_ref()).await {
+        log::warn!("team database not linked: {error}");
+    }
     Ok(view)
 }

@@ -4,10 +4,13 @@
 //! `connect` opens a connection and names what went wrong in words an IT person can act on
 //! ([`TeamProblem`]); `schema` brings the shared schema up to date under an advisory lock;
 //! `keys` is the shared key store, every row scoped by partner id and API address; `listen` hears
-//! of keys other desks write, as they write them (LISTEN/NOTIFY).
+//! of keys other desks write, as they write them (LISTEN/NOTIFY); `link` is what a signed-in
+//! session holds of all this (`session::TeamAttachment`): the settings, the password, the store
+//! opened on first use, whether the server answers, and the background work that belongs to it.
 
 mod connect;
 mod keys;
+mod link;
 mod listen;
 mod schema;
 mod setup;
@@ -22,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use connect::{connect, test_connection, TeamCheck};
 pub use keys::{Author, TeamKeys};
+pub use link::{Reach, TeamLink};
 pub use listen::{listen, KeyChanges};
 pub use schema::{SchemaState, LATEST_SCHEMA};
 pub use setup::TeamSettingsView;
@@ -45,6 +49,10 @@ pub struct TeamSettings {
     /// signed by one the computer already trusts. `None`: the computer's own trusted authorities.
     #[serde(default)]
     pub ca_file: Option<String>,
+    /// The name colleagues see on the keys this desk creates ("created by Anna on OFFICE-PC-2");
+    /// `None`: the computer account's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub your_name: Option<String>,
 }
 
 /// How the connection is protected.

@@ -52,6 +52,7 @@ impl Server {
             user: user.to_owned(),
             tls: TeamTls::Off,
             ca_file: None,
+            your_name: None,
         }
     }
 
