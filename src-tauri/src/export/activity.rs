@@ -170,7 +170,10 @@ pub fn export_visits_in<Tz: TimeZone>(
     words: &Words,
 ) -> Result<ExportDone> {
     let first = parse_month(month)?;
-    let last = first + Months::new(1) - chrono::Days::new(1);
+    let last = first
+        .checked_add_months(Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .ok_or_else(|| AppError::invalid_input("month", "a month is written yyyy-mm"))?;
     let filter = ActivityFilter {
         range: Some(DateRange::Between { from: Some(first), to: Some(last) }),
         action: Some("unlocked".to_owned()),
@@ -261,8 +264,10 @@ mod tests {
             ]
         );
         assert_eq!(done.rows, 3);
-        let error = export_visits_in(&archived(), "november", &oslo_now(), &target, &words).unwrap_err();
-        assert_eq!(error.field, Some("month"));
+        for nonsense in ["november", "+262142-12"] {
+            let error = export_visits_in(&archived(), nonsense, &oslo_now(), &target, &words).unwrap_err();
+            assert_eq!(error.field, Some("month"), "{nonsense}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
