@@ -152,8 +152,12 @@ struct Columns {
 }
 
 /// The header's columns when the first row names a phone column, else none (the file is then
-/// read as name, phone, note in the first three columns).
+/// read as name, phone, note in the first three columns). A row that holds a phone number is a
+/// person, not a header, even when a cell has a header's word in it ("Telefonvakt", "Mobil").
 fn header_columns(cells: &[String]) -> Result<Option<Columns>> {
+    if cells.iter().any(|cell| phone::normalize(cell).is_ok()) {
+        return Ok(None);
+    }
     let words: Vec<String> = cells.iter().map(|cell| cell.trim().to_lowercase()).collect();
     let matches = |index: usize, list: &[&str]| list.iter().any(|word| words[index].contains(word));
     let Some(phone) = (0..words.len()).find(|&index| matches(index, PHONE_WORDS)) else {
@@ -352,6 +356,16 @@ mod tests {
         let report = preview(&account(), &path).unwrap();
         assert_eq!((report.ready, report.skipped_count), (2, 0));
         assert_eq!(report.sample[0].note.as_deref(), Some("Nord"));
+    }
+
+    #[test]
+    fn a_first_person_whose_note_sounds_like_a_header_is_still_a_person() {
+        let dir = TempDir::new();
+        let path = dir.file("plain.csv", b"Kari;90000021;Telefonvakt\nOla Navnesen;90000022;Mobil\n");
+        let report = preview(&account(), &path).unwrap();
+        assert_eq!((report.ready, report.skipped_count), (2, 0));
+        assert_eq!(report.sample[0].name, "Kari");
+        assert_eq!(report.sample[1].note.as_deref(), Some("Mobil"));
     }
 
     #[test]
