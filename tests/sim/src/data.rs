@@ -539,7 +539,7 @@ fn make_lock(seed: u64, i: usize, payloads_on: bool, hostile_lock: bool) -> Lock
         l.data = p.to_owned();
         l.postal_code = Some(l.postal_code.take().unwrap_or_else(|| "0150".to_owned()));
         l.country_iso = Some("no".to_owned());
-        l.auth = if pi % 2 == 0 { Auth::OptIn } else { Auth::OptOut };
+        l.auth = if pi.is_multiple_of(2) { Auth::OptIn } else { Auth::OptOut };
     }
     l
 }
