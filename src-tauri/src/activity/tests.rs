@@ -3,7 +3,7 @@ use chrono::{FixedOffset, NaiveDate};
 use super::sync::Retention;
 use super::*;
 use crate::api::{Grant, Lock, LockEvent};
-use crate::store::Store;
+use crate::store::{KeyOrigin, Store};
 
 fn moment(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
@@ -206,9 +206,15 @@ fn deleting_all_local_history_leaves_no_event_person_or_saved_history() {
             )
         })
         .unwrap();
+    let learned_from_history = || {
+        let keys = account.with_store(|store| store.keys(None)).unwrap();
+        keys.iter().filter(|key| key.origin == KeyOrigin::Events || key.last_used.is_some()).count()
+    };
+    assert_eq!(learned_from_history(), 1, "the history taught the store a key and its use");
     let archive = sync::ArchiveSync::new(sync::SyncPolicy::default(), Retention(Some(12)));
     let before = archive.status().changes;
     delete_local_history(&account, &archive).unwrap();
+    assert_eq!(learned_from_history(), 0, "no key, phone or time of use learned from a history is left");
     let emptied = page(&account, &ActivityFilter::default(), &now(), 0, 100, true).unwrap();
     assert_eq!((emptied.total, emptied.archived), (Some(0), Some(0)));
     assert!(account.with_store(|store| store.cached_events("l1")).unwrap().is_none());

@@ -46,16 +46,21 @@ pub async fn set_keep_history(state: State<'_, AppState>, months: Option<u32>) -
     let retention = activity::retention_choice(months)?;
     let settings = state.update_settings(|settings| settings.keep_history_months = months)?;
     let session = state.access.session().await.ok();
-    activity::apply_retention(
-        state.access.archive(),
-        session.as_ref().map(|session| session.account.as_ref()),
-        retention,
-    );
+    // A purge of a large archive takes seconds of disk work: this worker hands its other tasks on.
+    tokio::task::block_in_place(|| {
+        activity::apply_retention(
+            state.access.archive(),
+            session.as_ref().map(|session| session.account.as_ref()),
+            retention,
+        )
+    });
     Ok(settings)
 }
 
 #[tauri::command]
 pub async fn delete_local_history(state: State<'_, AppState>) -> Result<()> {
     let session = state.access.session().await?;
-    activity::delete_local_history(&session.account, state.access.archive())
+    // Deleting and compacting a large archive takes seconds of disk work: this worker hands its
+    // other tasks (the window's other requests, the request governor's timers) on meanwhile.
+    tokio::task::block_in_place(|| activity::delete_local_history(&session.account, state.access.archive()))
 }

@@ -271,17 +271,21 @@ impl Store {
         Ok(purged)
     }
 
-    /// Deletes every archived event and person, and the saved history of every lock, and gives the
-    /// space back to the disk so the deleted data is not left in the file's free pages.
+    /// Deletes every archived event and person, the saved history of every lock and what was
+    /// learned from histories (the keys only seen in them, with their phone numbers, and every key's
+    /// first and last use), and gives the space back to the disk so the deleted data is left
+    /// neither in the file's free pages nor in its write-ahead log.
     pub fn delete_local_history(&mut self) -> StoreResult<()> {
         let transaction = self.conn.transaction()?;
         transaction.execute_batch(
             "DELETE FROM archive_events;
              DELETE FROM archive_people;
-             DELETE FROM cached_events;",
+             DELETE FROM cached_events;
+             DELETE FROM keys WHERE origin = 'events';
+             UPDATE keys SET first_used = NULL, last_used = NULL;",
         )?;
         transaction.commit()?;
-        self.conn.execute_batch("VACUUM")?;
+        self.conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
         Ok(())
     }
 
