@@ -118,18 +118,27 @@ impl Target {
     }
 
     /// The path the file is written to: the chosen one, with the format's extension added when the
-    /// name has another or none (a save dialog on Linux does not add it by itself).
+    /// name has another or none (a save dialog on Linux does not add it by itself). The dialog
+    /// asked before replacing the file the user chose, but not the one with the extension added: an
+    /// existing file of that name is left alone, and the export gets the next free name
+    /// ("rapport (2).csv"), which the user is then told.
     pub fn final_path(&self) -> PathBuf {
         let wanted = self.format.extension();
-        match self.path.extension().and_then(|ext| ext.to_str()) {
-            Some(ext) if ext.eq_ignore_ascii_case(wanted) => self.path.clone(),
-            _ => {
-                let mut name = self.path.clone().into_os_string();
-                name.push(".");
-                name.push(wanted);
-                PathBuf::from(name)
-            }
+        if self.path.extension().and_then(|ext| ext.to_str()).is_some_and(|ext| ext.eq_ignore_ascii_case(wanted)) {
+            return self.path.clone();
         }
+        let with_extension = |suffix: &str| {
+            let mut name = self.path.clone().into_os_string();
+            name.push(format!("{suffix}.{wanted}"));
+            PathBuf::from(name)
+        };
+        let mut path = with_extension("");
+        let mut number = 2;
+        while path.exists() && number < 1_000 {
+            path = with_extension(&format!(" ({number})"));
+            number += 1;
+        }
+        path
     }
 }
 

@@ -290,6 +290,23 @@ fn the_chosen_name_gets_the_formats_extension_when_it_lacks_it() {
 }
 
 #[test]
+fn an_added_extension_never_replaces_a_file_the_user_was_not_asked_about() {
+    let scratch = Scratch::new("added-extension");
+    let chosen = scratch.file("rapport");
+    let existing = scratch.file("rapport.csv");
+    std::fs::write(&existing, "kept").unwrap();
+    let table = Table { sheet: "Ark".into(), headings: vec!["Hvem".into()], rows: vec![vec![Cell::text("Kari")]] };
+    let done = save(&table, &target(chosen, FileFormat::Csv, Language::Nb), &Utc).unwrap();
+    assert_eq!(
+        PathBuf::from(&done.path),
+        scratch.file("rapport (2).csv"),
+        "the next free name, which the user is told"
+    );
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "kept");
+    assert_eq!(read_csv(Path::new(&done.path), b';')[1], ["Kari"]);
+}
+
+#[test]
 fn languages_are_read_from_tags() {
     assert_eq!(Language::from_tag("nb-NO"), Language::Nb);
     assert_eq!(Language::from_tag("nn"), Language::Nb);
