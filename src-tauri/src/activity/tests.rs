@@ -150,6 +150,27 @@ fn date_ranges_are_local_days_and_weeks_start_on_monday() {
 }
 
 #[test]
+fn days_that_daylight_saving_shortens_or_lengthens_are_whole_local_days() {
+    use chrono_tz::{America::Santiago, Europe::Oslo};
+    let local = |text: &str| Some(moment(text));
+    // Oslo springs forward on 29 March 2026 (a 23-hour day) and falls back on 25 October (25 hours).
+    let spring = Oslo.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap();
+    assert_eq!(bounds(&DateRange::Today, &spring), (local("2026-03-28T23:00:00Z"), local("2026-03-29T22:00:00Z")));
+    let autumn = Oslo.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap();
+    assert_eq!(bounds(&DateRange::Today, &autumn), (local("2026-10-24T22:00:00Z"), local("2026-10-25T23:00:00Z")));
+    assert_eq!(
+        bounds(&DateRange::ThisMonth, &autumn),
+        (local("2026-09-30T22:00:00Z"), local("2026-10-31T23:00:00Z")),
+        "a month across the change"
+    );
+    // Santiago springs forward at midnight (6 September 2026): that day has no 00:00 and starts at
+    // 01:00 local time, the moment the clocks jump to.
+    let no_midnight = Santiago.with_ymd_and_hms(2026, 9, 6, 12, 0, 0).unwrap();
+    assert_eq!(bounds(&DateRange::Today, &no_midnight).0, local("2026-09-06T04:00:00Z"));
+    assert_eq!(bounds(&DateRange::Yesterday, &no_midnight).1, local("2026-09-06T04:00:00Z"));
+}
+
+#[test]
 fn a_date_range_finds_the_events_of_those_local_days() {
     let account = account();
     let range = |range: DateRange| ActivityFilter { range: Some(range), ..ActivityFilter::default() };
