@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use tokio_postgres::Row;
 
 use super::connect::{client_config, explain};
+use super::lease::Leases;
 use super::schema::{self, SchemaState};
 use super::{Scope, TeamError, TeamProblem, TeamResult, TeamSettings};
 use crate::api::Key;
@@ -60,6 +61,19 @@ impl TeamKeys {
         self.schema
     }
 
+    /// This desk's leases on the office's background work, over the same connections. A read-only
+    /// (newer) schema gets none: the desk then does its own work, as without team mode.
+    pub fn leases(&self, lease_time: std::time::Duration) -> TeamResult<Leases> {
+        if let SchemaState::Newer { found, known } = self.schema {
+            return Err(TeamError::new(
+                TeamProblem::SchemaNewer,
+                format!("read-only: the shared schema is version {found}, this app knows up to {known}"),
+            ));
+        }
+        let holder = format!("{} on {}", self.author.user, self.author.desk);
+        Ok(Leases::new(self.pool.clone(), self.scope.clone(), holder, lease_time))
+    }
+
     async fn client(&self) -> TeamResult<deadpool_postgres::Object> {
         checkout(&self.pool).await
     }
@@ -75,7 +89,7 @@ impl TeamKeys {
     }
 }
 
-async fn checkout(pool: &Pool) -> TeamResult<deadpool_postgres::Object> {
+pub(super) async fn checkout(pool: &Pool) -> TeamResult<deadpool_postgres::Object> {
     pool.get().await.map_err(|error| match error {
         deadpool_postgres::PoolError::Backend(error) => explain(&error),
         other => TeamError::new(TeamProblem::Unreachable, other.to_string()),

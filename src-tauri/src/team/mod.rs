@@ -4,12 +4,14 @@
 //! `connect` opens a connection and names what went wrong in words an IT person can act on
 //! ([`TeamProblem`]); `schema` brings the shared schema up to date under an advisory lock;
 //! `keys` is the shared key store, every row scoped by partner id and API address; `listen` hears
-//! of keys other desks write, as they write them (LISTEN/NOTIFY); `link` is what a signed-in
+//! of keys other desks write, as they write them (LISTEN/NOTIFY); `lease` gives each piece of
+//! background work (a key's checks, a lock's history sync) to one desk at a time; `link` is what a signed-in
 //! session holds of all this (`session::TeamAttachment`): the settings, the password, the store
 //! opened on first use, whether the server answers, and the background work that belongs to it.
 
 mod connect;
 mod keys;
+mod lease;
 mod link;
 mod listen;
 mod schema;
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use connect::{connect, test_connection, TeamCheck};
 pub use keys::{Author, TeamKeys};
+pub use lease::{LeaseKeeper, Leases, Work, LEASE_TIME};
 pub use link::{Reach, TeamLink};
 pub use listen::{listen, KeyChanges};
 pub use schema::{SchemaState, LATEST_SCHEMA};

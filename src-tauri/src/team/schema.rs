@@ -53,6 +53,17 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     $$;
     CREATE TRIGGER team_keys_changed AFTER INSERT OR UPDATE ON team_keys
         FOR EACH ROW EXECUTE FUNCTION team_keys_notify();",
+    // 3: leases on background work (a key's follow-up, a lock's history sync): which desk does the
+    // item for the office, until when (team/lease.rs).
+    "CREATE TABLE team_leases (
+        partner_id text NOT NULL,
+        api_base text NOT NULL,
+        work text NOT NULL,
+        holder text NOT NULL,
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (partner_id, api_base, work)
+    );
+    CREATE INDEX team_leases_by_holder ON team_leases (partner_id, api_base, holder);",
 ];
 
 /// The newest shared schema this app knows.
