@@ -303,8 +303,8 @@ impl Access {
 
     async fn begin(&self, client: ApiClient, account: Account) {
         let session = Session::new(client, account);
-        self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account));
-        self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account));
+        self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
+        self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
         self.sessions.begin(session).await;
     }
 

@@ -87,7 +87,7 @@ async fn a_thousand_locks_are_archived_with_progress_and_an_interrupted_run_resu
     // The first run: stopped (as when the app is killed) once 400 locks are done.
     let account = open_account(&dir, &sim, &client).await;
     let first = ArchiveSync::new(policy(), Retention(None));
-    first.start(Arc::clone(&client), Arc::clone(&account));
+    first.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
     let progress = watch(&first, "400 locks", |status| status.locks_done >= 400).await;
     first.stop();
     drop(first);
@@ -102,7 +102,7 @@ async fn a_thousand_locks_are_archived_with_progress_and_an_interrupted_run_resu
     let second = ArchiveSync::new(policy(), Retention(None));
     let resumed_at = second.status();
     assert_eq!(resumed_at.state, "off");
-    second.start(Arc::clone(&client), Arc::clone(&account));
+    second.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
     let progress = watch(&second, "the end of the round", round_finished).await;
     let first_seen = progress.first().copied().unwrap_or_default();
     assert!(first_seen.0 >= 400, "the second run starts where the first stopped, not at 0: {progress:?}");
@@ -136,7 +136,7 @@ async fn a_retry_after_on_a_history_quiets_the_sync_for_that_long() {
     sim.clear_requests();
     sim.add_fault(FaultRule::parse("events=status:429:retry-after=1*1").unwrap());
     let sync = ArchiveSync::new(policy(), Retention(None));
-    sync.start(Arc::clone(&client), Arc::clone(&account));
+    sync.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
     watch(&sync, "the end of the round", round_finished).await;
     sync.stop();
 
@@ -180,7 +180,7 @@ async fn history_sync_of_a_thousand_locks_keeps_the_governors_pace() {
 
     let started = Instant::now();
     let sync = ArchiveSync::new(policy(), Retention(None));
-    sync.start(Arc::clone(&client), Arc::clone(&account));
+    sync.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
     let deadline = Instant::now() + Duration::from_secs(600);
     while !round_finished(&sync.status()) {
         assert!(Instant::now() < deadline, "the round did not finish: {:?}", sync.status());

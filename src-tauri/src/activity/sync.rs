@@ -3,6 +3,8 @@
 //! stands is kept in the store, so a round stopped half-way (the app closed or killed) goes on with
 //! the locks it had not done. Retention is applied at start and daily. The sync can be paused; it
 //! stops for good after a 401 or a lock-out (nothing more is sent until the user signs in again).
+//! In team mode each lock's history is fetched by one desk of the office, the one holding its lease
+//! (`team::Leases`); the other desks pass the lock by in their round.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,8 +16,10 @@ use tokio::task::JoinHandle;
 
 use crate::account::Account;
 use crate::api::{ApiClient, ApiError, LockEvent, Priority};
+use crate::session::TeamAttachment;
 use crate::store::RoundState;
 use crate::sync::lock;
+use crate::team::Work;
 use crate::views::SyncStatus;
 
 /// How often and how soon the sync runs.
@@ -127,14 +131,15 @@ impl ArchiveSync {
         ArchiveSync { policy, shared: Arc::new(shared), task: Mutex::new(None) }
     }
 
-    /// Syncs this account's archive, instead of any account synced before.
-    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>) {
+    /// Syncs this account's archive, instead of any account synced before; `team` is the session's
+    /// link to the office, if any.
+    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>, team: Arc<TeamAttachment>) {
         let shared = Arc::clone(&self.shared);
         shared.set_phase(Phase::Waiting);
         if let Ok(round) = account.with_store(|store| store.round_state()) {
             *lock(&shared.round) = round;
         }
-        let task = tokio::spawn(run(client, account, shared, self.policy.clone()));
+        let task = tokio::spawn(run(client, account, team, shared, self.policy.clone()));
         if let Some(previous) = lock(&self.task).replace(task) {
             previous.abort();
         }
@@ -247,7 +252,13 @@ enum Outcome {
     Stop,
 }
 
-async fn run(client: Arc<ApiClient>, account: Arc<Account>, shared: Arc<Shared>, policy: SyncPolicy) {
+async fn run(
+    client: Arc<ApiClient>,
+    account: Arc<Account>,
+    team: Arc<TeamAttachment>,
+    shared: Arc<Shared>,
+    policy: SyncPolicy,
+) {
     if !shared.asked.load(Ordering::SeqCst) {
         shared.rest(policy.start_delay).await;
     }
@@ -301,7 +312,12 @@ async fn run(client: Arc<ApiClient>, account: Arc<Account>, shared: Arc<Shared>,
             }
             continue;
         };
-        match fetch(&client, &account, &shared, &lock_id).await {
+        let outcome = if this_desk_syncs(&team, &lock_id).await {
+            fetch(&client, &account, &shared, &lock_id).await
+        } else {
+            Outcome::Settled
+        };
+        match outcome {
             Outcome::Settled => {
                 if let Err(error) = account.with_store(|store| store.settle_lock(&lock_id, Utc::now())) {
                     log::warn!("activity archive: could not note {lock_id} as done: {error}");
@@ -317,6 +333,22 @@ async fn run(client: Arc<ApiClient>, account: Arc<Account>, shared: Arc<Shared>,
                 shared.set_phase(Phase::Stopped);
                 return;
             }
+        }
+    }
+}
+
+/// Whether this desk fetches the lock's history: always on its own; in team mode when it holds the
+/// lock's lease (claimed now when free), or when the team database cannot be reached.
+async fn this_desk_syncs(team: &TeamAttachment, lock_id: &str) -> bool {
+    let Some(link) = team.get() else {
+        return true;
+    };
+    let held = async { link.leases().await?.holds(Work::LockHistory(lock_id.to_owned())).await };
+    match held.await {
+        Ok(held) => held,
+        Err(error) => {
+            log::info!("activity archive: the team's leases cannot be had now, this desk syncs {lock_id} ({error})");
+            true
         }
     }
 }

@@ -5,8 +5,12 @@
 //! so a store that cannot be written (disk full, read-only) never makes the loop ask again at once.
 //! The follow-up stops on sign-out (the task is aborted) and after 401/403 (nothing more is sent
 //! until the user acts: retrying a refused token prolongs Unloc's lock-out).
+//! In team mode each key is checked by one desk of the office at a time, the one holding its lease
+//! (`team::Leases`): the others leave it until the lease could have run out, and hear of its state
+//! through the shared store. Without team mode, or while the team database cannot be reached, a
+//! desk checks its keys itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,8 +22,10 @@ use crate::account::Account;
 use crate::api::{ApiClient, ApiError, Priority};
 use crate::keys::status;
 use crate::keys::{KeyStatus, KeyView};
+use crate::session::TeamAttachment;
 use crate::store::{KeyOrigin, StoredKey};
 use crate::sync::lock;
+use crate::team::Work;
 
 /// Told about key changes; implemented by the app shell (events to the UI, desktop notifications).
 pub trait KeyObserver: Send + Sync {
@@ -112,12 +118,13 @@ impl FollowUp {
         &self.policy
     }
 
-    /// Follows this account's keys, instead of any account followed before.
-    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>) {
+    /// Follows this account's keys, instead of any account followed before; `team` is the
+    /// session's link to the office, if any (it may come and go while the follow-up runs).
+    pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>, team: Arc<TeamAttachment>) {
         let follower = self
             .observer
             .as_ref()
-            .map(|observer| Follower::spawn(client, account, Arc::clone(observer), self.policy.clone()));
+            .map(|observer| Follower::spawn(client, account, team, Arc::clone(observer), self.policy.clone()));
         *lock(&self.running) = follower;
     }
 
@@ -156,11 +163,12 @@ impl Follower {
     pub fn spawn(
         client: Arc<ApiClient>,
         account: Arc<Account>,
+        team: Arc<TeamAttachment>,
         observer: Arc<dyn KeyObserver>,
         policy: FollowPolicy,
     ) -> Self {
         let wake = Arc::new(Notify::new());
-        let task = tokio::spawn(follow(client, account, observer, policy, Arc::clone(&wake)));
+        let task = tokio::spawn(follow(client, account, team, observer, policy, Arc::clone(&wake)));
         Follower { task, wake }
     }
 
@@ -179,6 +187,7 @@ impl Drop for Follower {
 async fn follow(
     client: Arc<ApiClient>,
     account: Arc<Account>,
+    team: Arc<TeamAttachment>,
     observer: Arc<dyn KeyObserver>,
     policy: FollowPolicy,
     wake: Arc<Notify>,
@@ -206,16 +215,22 @@ async fn follow(
         let mut changed = Vec::new();
         let mut asked = false;
         due.retain(|key| !pace.is_held(key));
+        let due = this_desks_share(&team, &account, due).await;
+        let mut settled = Vec::new();
         for key in due {
             pace.hold(&key, &policy);
             asked = true;
             // Nobody is waiting for these answers: clicks go first.
             match check_key(&client, &account, &policy, &key.id, Priority::Background).await {
                 Ok(Some((view, before))) => {
+                    if view.status.is_settled() {
+                        settled.push(Work::KeyCheck(key.id.clone()));
+                    }
                     observer.status_changed(&view, before);
                     changed.push(view);
                 }
                 Ok(None) => {}
+                Err(ApiError::NotFound) => settled.push(Work::KeyCheck(key.id.clone())),
                 Err(ApiError::Unauthorized | ApiError::LockedOut) => {
                     log::warn!("key follow-up stopped: Unloc refused the token");
                     observer.keys_changed(&changed);
@@ -233,10 +248,59 @@ async fn follow(
         if !changed.is_empty() {
             observer.keys_changed(&changed);
         }
+        give_up(&team, &settled).await;
         let wait = pace.next_wait(&account, tokio::time::Instant::now(), asked);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = wake.notified() => {}
+        }
+    }
+}
+
+/// The due keys this desk checks: all of them on its own; in team mode those whose lease it holds
+/// (claimed now when free). The others are left until their lease could have run out, when this
+/// desk asks again whether their desk is still there. A team database that cannot be reached
+/// leaves the desk checking all its keys itself: followed twice is better than not followed.
+async fn this_desks_share(team: &TeamAttachment, account: &Account, due: Vec<StoredKey>) -> Vec<StoredKey> {
+    let Some(link) = team.get().filter(|_| !due.is_empty()) else {
+        return due;
+    };
+    let work: Vec<Work> = due.iter().map(|key| Work::KeyCheck(key.id.clone())).collect();
+    let leases = match link.leases().await {
+        Ok(leases) => leases,
+        Err(error) => {
+            log::info!("key follow-up: the team's leases cannot be had now, this desk checks its keys ({error})");
+            return due;
+        }
+    };
+    let held: HashSet<String> = match leases.claim(&work).await {
+        Ok(held) => held
+            .into_iter()
+            .filter_map(|work| match work {
+                Work::KeyCheck(key_id) => Some(key_id),
+                Work::LockHistory(_) => None,
+            })
+            .collect(),
+        Err(error) => {
+            log::info!("key follow-up: the team's leases cannot be had now, this desk checks its keys ({error})");
+            return due;
+        }
+    };
+    let (mine, others): (Vec<_>, Vec<_>) = due.into_iter().partition(|key| held.contains(&key.id));
+    for key in others {
+        postpone(account, &key.id, leases.lease_time());
+    }
+    mine
+}
+
+/// Keys that settled need no desk any more: their leases go.
+async fn give_up(team: &TeamAttachment, settled: &[Work]) {
+    let Some(link) = team.get().filter(|_| !settled.is_empty()) else {
+        return;
+    };
+    if let Ok(leases) = link.leases().await {
+        if let Err(error) = leases.release(settled).await {
+            log::info!("key follow-up: leases of settled keys kept ({error}); they run out by themselves");
         }
     }
 }

@@ -3,6 +3,8 @@
 pub mod actions;
 pub mod follow;
 pub mod new_key;
+#[cfg(test)]
+mod office_tests;
 pub mod status;
 
 pub use status::{KeyStatus, KeyView};

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use tokio::task::JoinHandle;
 
 use super::keys::checkout;
 use super::{Scope, TeamResult};
@@ -154,33 +153,17 @@ impl Leases {
     }
 }
 
-/// Renews a desk's leases in the background, three times per lease time (a renewal lost to a
-/// network blip leaves two more before the lease runs out). Dropping it stops the renewals; the
-/// leases then run out by themselves.
-pub struct LeaseKeeper {
-    task: JoinHandle<()>,
-}
-
-impl LeaseKeeper {
-    pub fn spawn(leases: Arc<Leases>) -> Self {
-        let every = leases.lease_time / 3;
-        let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = leases.renew().await {
-                    log::info!("team database: leases not renewed now ({error})");
-                }
-            }
-        });
-        LeaseKeeper { task }
-    }
-}
-
-impl Drop for LeaseKeeper {
-    fn drop(&mut self) {
-        self.task.abort();
+/// Renews a desk's leases for as long as it runs, three times per lease time (a renewal lost to a
+/// network blip leaves two more before the lease runs out). When it stops (the link dropped, the
+/// app gone) the leases run out by themselves and other desks take the work over.
+pub async fn keep_renewed(leases: Arc<Leases>) {
+    let mut ticks = tokio::time::interval(leases.lease_time / 3);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = leases.renew().await {
+            log::info!("team database: leases not renewed now ({error})");
+        }
     }
 }
 
@@ -280,7 +263,7 @@ mod tests {
         let second = desk(&settings, &password, "PC-2").await.leases(lease_time).unwrap();
         let work = keys(4);
         assert_eq!(first.claim(&work).await.unwrap().len(), 4);
-        let keeper = LeaseKeeper::spawn(Arc::clone(&first));
+        let keeper = tokio::spawn(keep_renewed(Arc::clone(&first)));
         // Three lease times go by while the first desk renews: the second desk gets nothing.
         // (A wait that proves nothing happens cannot be a wait for a condition.)
         let until = Instant::now() + lease_time * 3;
@@ -289,7 +272,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // The first desk goes away without a word: its leases run out and the second takes over.
-        drop(keeper);
+        keeper.abort();
         let took = taken_within(&second, &work, Duration::from_secs(5)).await;
         assert!(took <= lease_time + Duration::from_millis(500), "taken over after {took:?}");
         assert!(first.claim(&work).await.unwrap().is_empty(), "the desk that went away lost them");

@@ -7,7 +7,8 @@
 //! the link is dropped — when sharing stops, the settings change, or the session ends.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -15,6 +16,7 @@ use tokio::sync::{watch, OnceCell};
 use tokio::task::AbortHandle;
 
 use super::keys::{Author, TeamKeys};
+use super::lease::{keep_renewed, Leases, LEASE_TIME};
 use super::listen::{listen, KeyChanges};
 use super::{Scope, TeamProblem, TeamResult, TeamSettings};
 use crate::sync::lock;
@@ -37,6 +39,8 @@ pub struct TeamLink {
     scope: Scope,
     author: Author,
     keys: OnceCell<TeamKeys>,
+    leases: OnceCell<Arc<Leases>>,
+    lease_time: Duration,
     reach: watch::Sender<Reach>,
     tasks: Mutex<Vec<AbortHandle>>,
 }
@@ -50,9 +54,17 @@ impl TeamLink {
             scope,
             author,
             keys: OnceCell::new(),
+            leases: OnceCell::new(),
+            lease_time: LEASE_TIME,
             reach: watch::Sender::new(Reach::Connecting),
             tasks: Mutex::default(),
         }
+    }
+
+    /// Leases that last `lease_time` instead of [`LEASE_TIME`] (tests of a desk going away).
+    pub fn with_lease_time(mut self, lease_time: Duration) -> Self {
+        self.lease_time = lease_time;
+        self
     }
 
     pub fn settings(&self) -> &TeamSettings {
@@ -78,6 +90,20 @@ impl TeamLink {
         self.keys
             .get_or_try_init(|| TeamKeys::open(&self.settings, &self.password, self.scope.clone(), self.author.clone()))
             .await
+    }
+
+    /// This desk's leases on the office's background work, renewed for as long as the link lives;
+    /// made on first use, like the store.
+    pub async fn leases(&self) -> TeamResult<Arc<Leases>> {
+        let leases = self
+            .leases
+            .get_or_try_init(|| async {
+                let leases = Arc::new(self.keys().await?.leases(self.lease_time)?);
+                self.spawn(keep_renewed(Arc::clone(&leases)));
+                Ok::<_, super::TeamError>(leases)
+            })
+            .await?;
+        Ok(Arc::clone(leases))
     }
 
     /// A connection of its own that hears of every key written in this account.
@@ -109,9 +135,18 @@ impl TeamLink {
     }
 
     /// Stops the link's background work (the tasks hold the link, so dropping it alone would not).
+    /// Its leases are given up on the way, so the other desks take the work over at once.
     pub fn stop(&self) {
         for task in lock(&self.tasks).drain(..) {
             task.abort();
+        }
+        if let (Some(leases), Ok(runtime)) = (self.leases.get(), tokio::runtime::Handle::try_current()) {
+            let leases = Arc::clone(leases);
+            runtime.spawn(async move {
+                if let Err(error) = leases.release_all().await {
+                    log::info!("team database: leases not given up ({error}); they run out by themselves");
+                }
+            });
         }
     }
 }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use connect::{connect, test_connection, TeamCheck};
 pub use keys::{Author, TeamKeys};
-pub use lease::{LeaseKeeper, Leases, Work, LEASE_TIME};
+pub use lease::{keep_renewed, Leases, Work, LEASE_TIME};
 pub use link::{Reach, TeamLink};
 pub use listen::{listen, KeyChanges};
 pub use schema::{SchemaState, LATEST_SCHEMA};
