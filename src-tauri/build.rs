@@ -33,6 +33,7 @@ fn main() {
         "get_team_settings",
         "test_team_connection",
         "save_team_settings",
+        "get_team_status",
         "check_for_update",
         "install_update",
         "choose_export_path",

@@ -238,11 +238,13 @@ impl Access {
         };
         let Some(settings) = settings else {
             session.team.set(None);
+            crate::keys::shared::stop(&session.account);
             return Ok(());
         };
         let Some(password) = self.keychain.get(password_account(settings)).await? else {
             log::warn!("team database: no password kept for it; this desk works on its own");
             session.team.set(None);
+            crate::keys::shared::stop(&session.account);
             return Ok(());
         };
         let scope = Scope {
@@ -254,7 +256,11 @@ impl Access {
         }
         let author = Author::of_this_desk(settings.your_name.as_deref());
         let link = Arc::new(TeamLink::new(settings.clone(), password, scope, author));
+        crate::keys::shared::start(&link, Arc::clone(&session.account), self.follow_up.observer());
         session.team.set(Some(link));
+        if let Some(observer) = self.follow_up.observer() {
+            observer.team_changed();
+        }
         Ok(())
     }
 

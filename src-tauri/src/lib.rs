@@ -95,6 +95,7 @@ pub fn run() {
             commands::team::get_team_settings,
             commands::team::test_team_connection,
             commands::team::save_team_settings,
+            commands::team::get_team_status,
             commands::updates::check_for_update,
             commands::updates::install_update,
             commands::export::choose_export_path,

@@ -9,6 +9,8 @@ use crate::settings::Language;
 use crate::state::AppState;
 
 pub const KEYS_CHANGED: &str = "keys-changed";
+/// The team database began or stopped answering: the window asks `get_team_status` again.
+pub const TEAM_CHANGED: &str = "team-changed";
 
 pub struct ShellObserver {
     app: AppHandle,
@@ -109,6 +111,12 @@ impl KeyObserver for ShellObserver {
         }
     }
 
+    fn team_changed(&self) {
+        if let Err(error) = self.app.emit(TEAM_CHANGED, ()) {
+            log::warn!("could not tell the window about the team database: {error}");
+        }
+    }
+
     fn status_changed(&self, key: &KeyView, before: KeyStatus) {
         let Some(message) = notification_for(before, key.status) else {
             return;
@@ -195,6 +203,8 @@ mod tests {
             last_used: None,
             settled: true,
             already_revoked: None,
+            created_by: None,
+            created_on_desk: None,
         }
     }
 

@@ -139,6 +139,11 @@ impl<'a> Caller<'a> {
         &self.session.account
     }
 
+    /// The session's team link, if it shares with an office.
+    pub fn team(&self) -> Option<Arc<TeamLink>> {
+        self.session.team()
+    }
+
     /// Unloc answered 401 to a call made outside `call`.
     pub async fn token_rejected(&self) {
         self.on_rejected.token_rejected(&self.session).await;

@@ -15,6 +15,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::api::{Key, Lock, LockEvent};
 
 mod archive;
+mod shared;
+
+pub use shared::{merge_shared, shared_is_newer, Queued, Sharing};
 
 pub use archive::{ActivityQuery, ArchivedEvent, RoundState};
 
@@ -120,6 +123,16 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX archive_events_by_action;
     CREATE INDEX archive_events_by_time ON archive_events (at, action, lock_ref, person_ref);
     CREATE INDEX archive_events_by_action ON archive_events (action, at, lock_ref, person_ref);",
+    // 8: team mode — who created a key on which desk ("created by Anna on OFFICE-PC-2"), and the
+    // keys written here that the office's database has not had yet (sent when it answers again;
+    // `version` grows with each write, so a write made while one was being sent is sent too).
+    "ALTER TABLE keys ADD COLUMN created_by TEXT;
+    ALTER TABLE keys ADD COLUMN created_on_desk TEXT;
+    CREATE TABLE team_outbox (
+        key_id TEXT PRIMARY KEY,
+        queued_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +240,9 @@ pub struct StoredKey {
     /// The earliest and latest use of the key in the cached histories.
     pub first_used: Option<DateTime<Utc>>,
     pub last_used: Option<DateTime<Utc>>,
+    /// In team mode: who created the key, on which desk ("created by Anna on OFFICE-PC-2").
+    pub created_by: Option<String>,
+    pub created_on_desk: Option<String>,
 }
 
 /// A new key as this app sent it.
@@ -261,6 +277,8 @@ pub struct PersonRecord {
 
 pub struct Store {
     conn: Connection,
+    /// In team mode, who writes here: each key written is then queued for the office's database.
+    sharing: Option<Sharing>,
 }
 
 /// How long opening waits for another connection's lock before saying the file is busy.
@@ -299,7 +317,7 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(|error| explain(path, error.into()))?;
         match Self::prepare(&conn, busy_timeout) {
-            Ok(()) => Ok((Store { conn }, Opened::Ready)),
+            Ok(()) => Ok((Store { conn, sharing: None }, Opened::Ready)),
             Err(error) if error.problem() != StoreProblem::Damaged => Err(explain(path, error)),
             Err(error) => {
                 let reason = error.to_string();
@@ -315,7 +333,7 @@ impl Store {
                 };
                 let conn = Connection::open(path)?;
                 Self::prepare(&conn, busy_timeout)?;
-                Ok((Store { conn }, Opened::Recovered { set_aside, reason }))
+                Ok((Store { conn, sharing: None }, Opened::Recovered { set_aside, reason }))
             }
         }
     }
@@ -324,7 +342,7 @@ impl Store {
     pub fn in_memory() -> StoreResult<Store> {
         let conn = Connection::open_in_memory()?;
         migrate(&conn)?;
-        Ok(Store { conn })
+        Ok(Store { conn, sharing: None })
     }
 
     /// Checks the file is a sound database, then brings its schema up to date.
@@ -429,16 +447,28 @@ impl Store {
     // ---- keys ----------------------------------------------------------------------------------
 
     pub fn remember_created_key(&self, key: &CreatedKeyRecord<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+        let (by, desk) = self.sharing.as_ref().map(|sharing| (&sharing.user, &sharing.desk)).unzip();
         let now = timestamp(now);
         self.conn.execute(
             "INSERT INTO keys (id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at,
-                               first_seen, state_since, next_check_at)
-             VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, 'creating', ?7, ?7, ?7, ?7)
+                               first_seen, state_since, next_check_at, created_by, created_on_desk)
+             VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, 'creating', ?7, ?7, ?7, ?7, ?8, ?9)
              ON CONFLICT (id) DO UPDATE SET origin = 'created', msn = excluded.msn, route = excluded.route,
-                start_at = excluded.start_at, end_at = excluded.end_at, created_at = excluded.created_at",
-            params![key.id, key.lock_id, key.msn, key.route, timestamp(key.start), key.end.map(timestamp), now],
+                start_at = excluded.start_at, end_at = excluded.end_at, created_at = excluded.created_at,
+                created_by = excluded.created_by, created_on_desk = excluded.created_on_desk",
+            params![
+                key.id,
+                key.lock_id,
+                key.msn,
+                key.route,
+                timestamp(key.start),
+                key.end.map(timestamp),
+                now,
+                by,
+                desk
+            ],
         )?;
-        Ok(())
+        self.queue_for_team(key.id)
     }
 
     /// Remembers a key the user added by id, with what the API said of it.
@@ -469,6 +499,7 @@ impl Store {
              WHERE id = ?1",
             params![key.id, state, timestamp(key.start), key.end.map(timestamp), key.lock_id, now_text, changed],
         )?;
+        self.queue_for_team(&key.id)?;
         Ok(changed.then_some(before.api_state))
     }
 
@@ -480,7 +511,7 @@ impl Store {
                  next_check_at = NULL WHERE id = ?1",
             params![key_id, now],
         )?;
-        Ok(())
+        self.queue_for_team(key_id)
     }
 
     pub fn schedule_check(&self, key_id: &str, at: Option<DateTime<Utc>>) -> StoreResult<()> {
@@ -624,7 +655,7 @@ fn read_person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
-    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used FROM keys";
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk FROM keys";
 
 fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
     let optional_time = |index: usize| -> StoreResult<Option<DateTime<Utc>>> {
@@ -647,6 +678,8 @@ fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
         quiet_checks: row.get(13)?,
         first_used: optional_time(14)?,
         last_used: optional_time(15)?,
+        created_by: row.get(16)?,
+        created_on_desk: row.get(17)?,
     })
 }
 
@@ -1037,7 +1070,7 @@ mod tests {
         let path = dir.join("account.sqlite3");
         drop(Store::open(&path).unwrap());
         let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let store = Store { conn };
+        let store = Store { conn, sharing: None };
         let error = store.save_locks(&[lock("a")], Utc::now()).unwrap_err();
         assert_eq!(error.problem(), StoreProblem::ReadOnly, "{error}");
     }

@@ -123,6 +123,25 @@ pub struct KeyView {
     pub settled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already_revoked: Option<bool>,
+    /// In team mode: who created the key and on which desk ("created by Anna on OFFICE-PC-2").
+    pub created_by: Option<String>,
+    pub created_on_desk: Option<String>,
+}
+
+/// Whether this desk's team data is current (team mode), for the line the window shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamStatus {
+    /// Settings → Team names a database and this session is linked to it.
+    pub linked: bool,
+    /// `connecting`, `current` or `notCurrent`.
+    pub state: &'static str,
+    /// When not current: the `TeamProblem` kind (`unreachable`, `wrongPassword`…).
+    pub problem: Option<&'static str>,
+    #[serde(with = "optional_millis_utc")]
+    pub since: Option<DateTime<Utc>>,
+    /// Keys written here that the office's database has not had yet.
+    pub queued: usize,
 }
 
 /// One event of a person in the activity archive, with its lock: a person's page.

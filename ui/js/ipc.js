@@ -90,6 +90,16 @@ export function saveTeamSettings(settings, password) {
   return call('save_team_settings', { settings, password: password || null });
 }
 
+/** get_team_status → TeamStatus {linked, state: off|connecting|current|notCurrent, problem, since, queued} */
+export function getTeamStatus() {
+  return call('get_team_status');
+}
+
+/** Call back at every `team-changed` event (the team database began or stopped answering). */
+export function onTeamChanged(callback) {
+  return listenTo('team-changed', () => callback());
+}
+
 // ---- keys and the local store (docs/architecture.md section 4) ---------------------------------
 
 /** cached_locks → LocksPage | null (the last locks from the local store, no network) */

@@ -2,6 +2,7 @@
 // filled from list_keys, the answers of the key commands and the `keys-changed` event. Views read
 // from here and subscribe; nothing here touches the DOM.
 
+import { stopTeamLine, watchTeamLine } from './team-line.js';
 import * as ipc from './ipc.js';
 
 const keys = new Map(); // id → KeyView
@@ -49,6 +50,7 @@ export function onKeys(fn) {
 /** After sign-in: follow keys-changed and load every known key. Resolves when loaded. */
 export function startKeyStore() {
   stopKeyStore();
+  watchTeamLine();
   const mine = session;
   unlisten = ipc.onKeysChanged((list) => {
     if (mine === session) mergeKeys(list);
@@ -59,6 +61,7 @@ export function startKeyStore() {
 /** On sign-out: forget everything (the next partner has other keys). */
 export function stopKeyStore() {
   session += 1;
+  stopTeamLine();
   unlisten?.();
   unlisten = null;
   keys.clear();

@@ -5,6 +5,16 @@ use tauri::State;
 use crate::error::Result;
 use crate::state::AppState;
 use crate::team::{settings_form, TeamCheck, TeamSettings, TeamSettingsView};
+use crate::views::TeamStatus;
+
+/// Whether team data is current on this desk (no session: not linked).
+#[tauri::command]
+pub async fn get_team_status(state: State<'_, AppState>) -> Result<TeamStatus> {
+    Ok(match state.access.session_now() {
+        Some(session) => crate::keys::shared::team_status(&session),
+        None => TeamStatus { linked: false, state: "off", problem: None, since: None, queued: 0 },
+    })
+}
 
 #[tauri::command]
 pub async fn get_team_settings(state: State<'_, AppState>) -> Result<TeamSettingsView> {

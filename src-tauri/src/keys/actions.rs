@@ -53,7 +53,16 @@ pub async fn create(
         status::view_by_id(account, &created.id)?.ok_or_else(|| AppError::internal("the new key was not stored"))?;
     keys.follow_up.wake();
     keys.follow_up.announce(std::slice::from_ref(&view));
+    share_now(keys);
     Ok(view)
+}
+
+/// In team mode, sends what was just written to the office's database now (it is queued already,
+/// and stays queued while the server cannot be reached).
+fn share_now(keys: &KeyContext<'_>) {
+    if let Some(team) = keys.caller.team() {
+        team.nudge();
+    }
 }
 
 /// Revokes a key. Unloc answers 409 when it already was: that is shown as revoked, not as an error.
@@ -69,6 +78,7 @@ pub async fn revoke(keys: &KeyContext<'_>, key_id: &str) -> Result<KeyView> {
     let mut view = status::view_by_id(account, key_id)?
         .ok_or_else(|| AppError::new(ErrorKind::NotFound, "this key is not known here"))?;
     keys.follow_up.announce(std::slice::from_ref(&view));
+    share_now(keys);
     view.already_revoked = Some(already_revoked);
     Ok(view)
 }
@@ -126,6 +136,7 @@ pub async fn add(keys: &KeyContext<'_>, key_id: &str) -> Result<KeyView> {
     account.with_store(|store| store.schedule_check(&stored.id, next))?;
     keys.follow_up.wake();
     keys.follow_up.announce(std::slice::from_ref(&view));
+    share_now(keys);
     Ok(view)
 }
 

@@ -33,6 +33,9 @@ pub trait KeyObserver: Send + Sync {
     fn keys_changed(&self, keys: &[KeyView]);
     /// One key moved from `before` to its current status.
     fn status_changed(&self, key: &KeyView, before: KeyStatus);
+    /// In team mode: the office's database began or stopped answering (the UI says whether
+    /// team data is current).
+    fn team_changed(&self) {}
 }
 
 /// How long to wait before asking about a key again. The waits grow while nothing changes.
@@ -116,6 +119,11 @@ impl FollowUp {
 
     pub fn policy(&self) -> &FollowPolicy {
         &self.policy
+    }
+
+    /// Who hears of key changes (the app shell), if anyone.
+    pub fn observer(&self) -> Option<Arc<dyn KeyObserver>> {
+        self.observer.clone()
     }
 
     /// Follows this account's keys, instead of any account followed before; `team` is the
@@ -437,6 +445,8 @@ mod tests {
             quiet_checks,
             first_used: None,
             last_used: None,
+            created_by: None,
+            created_on_desk: None,
         }
     }
 

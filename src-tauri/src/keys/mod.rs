@@ -5,6 +5,7 @@ pub mod follow;
 pub mod new_key;
 #[cfg(test)]
 mod office_tests;
+pub mod shared;
 pub mod status;
 
 pub use status::{KeyStatus, KeyView};

@@ -66,6 +66,8 @@ impl KeyView {
             last_used: key.last_used,
             settled: status.is_settled(),
             already_revoked: None,
+            created_by: key.created_by.clone(),
+            created_on_desk: key.created_on_desk.clone(),
         }
     }
 }

@@ -101,7 +101,8 @@ fn failed(error: tokio_postgres::Error) -> TeamError {
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
-    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used FROM team_keys
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk
+    FROM team_keys
     WHERE partner_id = $1 AND api_base = $2";
 
 fn read_key(row: &Row) -> StoredKey {
@@ -126,6 +127,73 @@ fn read_key(row: &Row) -> StoredKey {
         quiet_checks: row.get::<_, i32>(13).max(0) as u32,
         first_used: row.get(14),
         last_used: row.get(15),
+        created_by: row.get(16),
+        created_on_desk: row.get(17),
+    }
+}
+
+impl TeamKeys {
+    /// Sends a key as this desk keeps it (a queued write), without letting it replace a newer word
+    /// from another desk: its state only when seen later than the office's, never after a final
+    /// state (revoked, expired, failed); what the office lacks (recipient, author) is filled in.
+    /// Sending the same key twice changes nothing the second time (and announces nothing).
+    pub async fn push(&self, key: &StoredKey) -> TeamResult<()> {
+        let client = self.writer().await?;
+        client
+            .execute(
+                "INSERT INTO team_keys AS known (partner_id, api_base, id, lock_id, origin, msn, route, start_at, end_at,
+                     api_state, created_at, created_by, created_on_desk, first_seen, last_checked, state_since,
+                     first_used, last_used)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 ON CONFLICT (partner_id, api_base, id) DO UPDATE SET
+                     origin = CASE WHEN known.origin = 'events' THEN excluded.origin ELSE known.origin END,
+                     msn = COALESCE(known.msn, excluded.msn),
+                     route = COALESCE(known.route, excluded.route),
+                     created_at = COALESCE(known.created_at, excluded.created_at),
+                     created_by = COALESCE(known.created_by, excluded.created_by),
+                     created_on_desk = COALESCE(known.created_on_desk, excluded.created_on_desk),
+                     api_state = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.api_state ELSE known.api_state END,
+                     start_at = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.start_at ELSE known.start_at END,
+                     end_at = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.end_at ELSE known.end_at END,
+                     lock_id = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.lock_id ELSE known.lock_id END,
+                     state_since = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.state_since
+                         ELSE known.state_since END,
+                     next_check_at = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) AND excluded.api_state IN
+                         ('revoked', 'expired', 'error') THEN NULL ELSE known.next_check_at END,
+                     last_checked = GREATEST(known.last_checked, excluded.last_checked),
+                     first_used = LEAST(known.first_used, excluded.first_used),
+                     last_used = GREATEST(known.last_used, excluded.last_used),
+                     updated_at = now()
+                 WHERE team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since)
+                     OR known.last_checked IS DISTINCT FROM GREATEST(known.last_checked, excluded.last_checked)
+                     OR (known.origin = 'events' AND excluded.origin <> 'events')
+                     OR (known.created_by IS NULL AND excluded.created_by IS NOT NULL)
+                     OR (known.msn IS NULL AND excluded.msn IS NOT NULL)
+                     OR known.last_used IS DISTINCT FROM GREATEST(known.last_used, excluded.last_used)",
+                &[
+                    &self.scope.partner_id,
+                    &self.scope.api_base,
+                    &key.id,
+                    &key.lock_id,
+                    &key.origin.as_str(),
+                    &key.msn,
+                    &key.route,
+                    &key.start,
+                    &key.end,
+                    &key.api_state,
+                    &key.created_at,
+                    &key.created_by,
+                    &key.created_on_desk,
+                    &key.first_seen,
+                    &key.last_checked,
+                    &key.state_since,
+                    &key.first_used,
+                    &key.last_used,
+                ],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::{watch, Notify, OnceCell};
 use tokio::task::AbortHandle;
 
 use super::keys::{Author, TeamKeys};
@@ -42,6 +42,8 @@ pub struct TeamLink {
     leases: OnceCell<Arc<Leases>>,
     lease_time: Duration,
     reach: watch::Sender<Reach>,
+    /// Rung after a write on this desk, so it is sent at once rather than at the next round.
+    nudge: Notify,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -57,6 +59,7 @@ impl TeamLink {
             leases: OnceCell::new(),
             lease_time: LEASE_TIME,
             reach: watch::Sender::new(Reach::Connecting),
+            nudge: Notify::new(),
             tasks: Mutex::default(),
         }
     }
@@ -124,6 +127,16 @@ impl TeamLink {
             }
             changed
         })
+    }
+
+    /// Something was written here: send it now.
+    pub fn nudge(&self) {
+        self.nudge.notify_one();
+    }
+
+    /// Resolves at the next `nudge` (or at once if one came since the last wait).
+    pub async fn nudged(&self) {
+        self.nudge.notified().await;
     }
 
     /// Runs `work` for as long as this link lives.

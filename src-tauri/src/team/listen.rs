@@ -34,6 +34,11 @@ impl KeyChanges {
     pub async fn next(&mut self) -> Option<String> {
         self.changed.recv().await
     }
+
+    /// The ids already heard and not yet taken, without waiting.
+    pub fn ready(&mut self) -> Vec<String> {
+        std::iter::from_fn(|| self.changed.try_recv().ok()).collect()
+    }
 }
 
 pub async fn listen(settings: &TeamSettings, password: &SecretString, scope: Scope) -> TeamResult<KeyChanges> {

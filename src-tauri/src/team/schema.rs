@@ -64,6 +64,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (partner_id, api_base, work)
     );
     CREATE INDEX team_leases_by_holder ON team_leases (partner_id, api_base, holder);",
+    // 4: the rule a queued write from a desk meets (`TeamKeys::push`): its word on a key's state is
+    // taken only when newer than the office's, and never after a final state. In the database,
+    // so two desks sending in any order end with the same row.
+    "CREATE FUNCTION team_newer(known_state text, known_since timestamptz, incoming_state text,
+            incoming_since timestamptz) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+        SELECT incoming_state IS NOT NULL AND (known_state IS NULL OR (
+            known_state NOT IN ('revoked', 'expired', 'error') AND incoming_since > known_since))
+    $$;",
 ];
 
 /// The newest shared schema this app knows.

@@ -72,3 +72,56 @@ impl Server {
         (self.settings(&database, &role), SecretString::from(password))
     }
 }
+
+/// A TCP relay in front of the server that a test can cut and restore on the same port: the
+/// server "stops" for the desks behind it (refused connections, live ones dropped) and comes back.
+pub struct Relay {
+    pub port: u16,
+    target: std::net::SocketAddr,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Relay {
+    pub async fn start(server: &Server) -> std::sync::Arc<Relay> {
+        let target = format!("{}:{}", server.host, server.port).parse().unwrap();
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = probe.local_addr().unwrap().port();
+        drop(probe);
+        let relay = std::sync::Arc::new(Relay { port, target, running: std::sync::Mutex::new(None) });
+        relay.restore().await;
+        relay
+    }
+
+    /// Settings through the relay.
+    pub fn settings(&self, settings: &TeamSettings) -> TeamSettings {
+        TeamSettings { port: self.port, ..settings.clone() }
+    }
+
+    /// Stops accepting and drops every relayed connection.
+    pub fn cut(&self) {
+        if let Some(task) = self.running.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+
+    /// Accepts again, on the same port.
+    pub async fn restore(&self) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(([127, 0, 0, 1], self.port).into()).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let target = self.target;
+        let task = tokio::spawn(async move {
+            let mut pipes = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                pipes.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+            // Dropping the JoinSet (when this task is aborted) aborts every pipe.
+        });
+        *self.running.lock().unwrap() = Some(task);
+    }
+}

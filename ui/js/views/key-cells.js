@@ -115,6 +115,28 @@ export function fillPhoneCell(td, msn, missingText) {
 
 export function fillRecipientCell(td, key) {
   fillPhoneCell(td, key.msn, t('keys.recipientUnknown'));
+  const author = authorText(key);
+  if (!author) return;
+  // Team mode: who created the key on which desk, under the recipient (text only: typed by people).
+  const line = document.createElement('span');
+  line.className = 'key-author';
+  line.textContent = author;
+  if (!td.firstElementChild) {
+    // The number alone (no name known): stack it above the author line.
+    const stack = document.createElement('span');
+    stack.className = 'status-stack';
+    stack.textContent = td.textContent;
+    td.replaceChildren(stack);
+  }
+  td.firstElementChild.append(' ', line);
+}
+
+/** "Created by Anna on OFFICE-PC-2" for a key created in team mode, else null. */
+export function authorText(key) {
+  if (!key.createdBy) return null;
+  return key.createdOnDesk
+    ? t('keys.createdByOn', { name: key.createdBy, desk: key.createdOnDesk })
+    : t('keys.createdBy', { name: key.createdBy });
 }
 
 /** The lock's name (owner-written: hostile text, textContent only) or "Unknown lock". */

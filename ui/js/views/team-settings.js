@@ -22,7 +22,7 @@ export function wireTeamSettings(el) {
   const ui = {
     enabled: q('#team-enabled'), form: q('#team-form'), host: q('#team-host'), port: q('#team-port'),
     database: q('#team-database'), user: q('#team-user'), password: q('#team-password'),
-    passwordHint: q('#team-password-hint'), tls: q('#team-tls'), caFile: q('#team-ca-file'),
+    passwordHint: q('#team-password-hint'), tls: q('#team-tls'), caFile: q('#team-ca-file'), yourName: q('#team-your-name'),
     test: q('#team-test'), save: q('#team-save'), status: q('#team-status'), error: q('#team-error'),
   };
   // busy: 'testing' | 'saving' | null; result: {status, ok?} | {problem, detail} | {error} | null
@@ -82,6 +82,7 @@ function formSettings(ui) {
     user: ui.user.value.trim(),
     tls: ui.tls.value === 'off' ? 'off' : 'verify-full',
     caFile: ui.caFile.value.trim() || null,
+    yourName: ui.yourName.value.trim() || null,
   };
 }
 
@@ -96,6 +97,7 @@ function fill(card, view) {
   ui.user.value = settings?.user ?? '';
   ui.tls.value = settings?.tls ?? 'verify-full';
   ui.caFile.value = settings?.caFile ?? '';
+  ui.yourName.value = settings?.yourName ?? '';
   ui.password.value = '';
 }
 
