@@ -5,6 +5,7 @@ pub mod account;
 pub mod activity;
 pub mod api;
 mod catalog;
+mod chosen_files;
 mod commands;
 pub mod environment;
 pub mod error;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager};
 
 use crate::access::Access;
+use crate::chosen_files::ChosenFiles;
 use crate::error::{AppError, Result};
 use crate::settings::{Settings, SettingsFile};
 use crate::sync::lock;
@@ -17,6 +18,8 @@ pub struct AppState {
     settings: Mutex<Settings>,
     /// A problem found while starting (damaged settings), told to the UI once.
     startup_problem: Mutex<Option<AppError>>,
+    /// The files the user chose in a dialog: the only ones exports write and imports read.
+    pub chosen_files: ChosenFiles,
 }
 
 impl AppState {
@@ -26,7 +29,13 @@ impl AppState {
         settings: Settings,
         startup_problem: Option<AppError>,
     ) -> Self {
-        AppState { access, settings_file, settings: Mutex::new(settings), startup_problem: Mutex::new(startup_problem) }
+        AppState {
+            access,
+            settings_file,
+            settings: Mutex::new(settings),
+            startup_problem: Mutex::new(startup_problem),
+            chosen_files: ChosenFiles::from_env(),
+        }
     }
 
     pub fn settings(&self) -> Settings {

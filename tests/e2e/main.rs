@@ -24,6 +24,7 @@ mod budget;
 mod damage;
 mod export;
 mod faults;
+mod files;
 mod injection;
 mod installed;
 mod keys;

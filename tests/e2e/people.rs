@@ -5,24 +5,12 @@
 use std::time::Duration;
 
 use fantoccini::Client;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
 
 use crate::accessibility::{axe_source, axe_violations};
 use crate::harness::*;
-
-/// Calls an app command the way the UI does (for what a native dialog would otherwise start).
-async fn invoke(client: &Client, command: &str, args: Value) -> TestResult<Value> {
-    let answer = client
-        .execute_async(
-            "const [command, args, done] = arguments;
-             window.__TAURI__.core.invoke(command, args).then((ok) => done({ ok }), (error) => done({ error }));",
-            vec![json!(command), args],
-        )
-        .await?;
-    Ok(answer)
-}
 
 async fn add_person(client: &Client, name: &str, phone: &str, note: &str) -> TestResult {
     click(client, "#nav-people").await?;

@@ -1,6 +1,6 @@
 //! Exports to Excel and CSV, at the path the save dialog returned (an end-to-end test passes its own).
 
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::activity::ActivityFilter;
@@ -28,10 +28,14 @@ pub async fn choose_export_path(app: AppHandle, default_name: String, format: Fi
         let _ = sender.send(path);
     });
     let chosen = receiver.await.map_err(|_| AppError::internal("the save dialog closed without an answer"))?;
-    chosen
-        .map(|path| path.into_path().map(|path| path.display().to_string()))
+    let chosen = chosen
+        .map(|path| path.into_path())
         .transpose()
-        .map_err(|error| AppError::internal(format!("the chosen file has no path: {error}")))
+        .map_err(|error| AppError::internal(format!("the chosen file has no path: {error}")))?;
+    Ok(chosen.map(|path| {
+        app.state::<AppState>().chosen_files.remember(&path);
+        path.display().to_string()
+    }))
 }
 
 #[tauri::command]
@@ -42,6 +46,7 @@ pub async fn export_lock_history(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
+    state.chosen_files.check(&path)?;
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || tables::export_lock_history(&account, &lock_id, &target)).await
@@ -54,6 +59,7 @@ pub async fn export_keys(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
+    state.chosen_files.check(&path)?;
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || tables::export_keys(&account, &target)).await
@@ -67,6 +73,7 @@ pub async fn export_activity(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
+    state.chosen_files.check(&path)?;
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || activity::export_activity(&account, &filter, &target)).await
@@ -80,6 +87,7 @@ pub async fn export_visits(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
+    state.chosen_files.check(&path)?;
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || activity::export_visits(&account, &month, &target)).await

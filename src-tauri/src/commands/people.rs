@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tauri::{AppHandle, State};
+use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{AppError, Result};
@@ -52,10 +52,14 @@ pub async fn choose_import_file(app: AppHandle) -> Result<Option<String>> {
         },
     );
     let chosen = receiver.await.map_err(|_| AppError::internal("the file dialog closed without an answer"))?;
-    chosen
-        .map(|path| path.into_path().map(|path| path.display().to_string()))
+    let chosen = chosen
+        .map(|path| path.into_path())
         .transpose()
-        .map_err(|error| AppError::internal(format!("the chosen file has no path: {error}")))
+        .map_err(|error| AppError::internal(format!("the chosen file has no path: {error}")))?;
+    Ok(chosen.map(|path| {
+        app.state::<AppState>().chosen_files.remember(&path);
+        path.display().to_string()
+    }))
 }
 
 /// Blocking file reads off the async workers.
@@ -64,6 +68,7 @@ async fn with_file<T: Send + 'static>(
     path: String,
     work: fn(&crate::account::Account, &std::path::Path) -> Result<T>,
 ) -> Result<T> {
+    state.chosen_files.check(&path)?;
     let account = state.access.session().await?.account;
     tokio::task::spawn_blocking(move || work(&account, &PathBuf::from(path)))
         .await

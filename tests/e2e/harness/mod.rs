@@ -383,6 +383,8 @@ impl Driver {
             .env("UNLOC_API_BASE", sim.api_base())
             .env("UNLOC_PARTNER_ID", sim.partner_id())
             .env_remove("UNLOC_API_TOKEN")
+            // The computer's file dialogs cannot be driven: exports and imports take the test's paths.
+            .env("UNLOC_TEST_ANY_FILE", "1")
             .env("TZ", TEST_TZ)
             .env("LANG", "en_US.UTF-8")
             .env("LANGUAGE", "en")

@@ -220,3 +220,16 @@ pub async fn wait_key_status(client: &Client, key_id: &str, status: &str) -> Tes
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Calls an app command the way the UI does (for what a native dialog would otherwise start):
+/// `{"ok": reply}` or `{"error": AppError}`.
+pub async fn invoke(client: &Client, command: &str, args: Value) -> TestResult<Value> {
+    let answer = client
+        .execute_async(
+            "const [command, args, done] = arguments;
+             window.__TAURI__.core.invoke(command, args).then((ok) => done({ ok }), (error) => done({ error }));",
+            vec![json!(command), args],
+        )
+        .await?;
+    Ok(answer)
+}
