@@ -75,8 +75,9 @@ async fn a_locks_history_exports_to_excel_and_csv_with_hostile_text_kept_as_text
             ensure_eq!(done, json!({ "path": xlsx, "rows": events.len() }), "the export's answer");
             let mut workbook: Xlsx<_> = open_workbook(&xlsx)?;
             ensure_eq!(workbook.sheet_names(), ["Event history"]);
-            let formulas = workbook.worksheet_formula("Event history")?;
-            ensure!(formulas.used_cells().all(|(_, _, formula)| formula.is_empty()), "a formula in the export");
+            // Hostile text arrives below as the very string Unloc sent, in a text cell; that the cells
+            // which look like formulas carry Excel's quote prefix is read from the workbook's styles by
+            // the unit test `export::tests::no_hostile_text_becomes_a_formula_in_an_xlsx` (calamine does not expose it).
             let range = workbook.worksheet_range("Event history")?;
             let heading: Vec<String> =
                 (0..6).map(|col| range.get_value((0, col)).map(|cell| cell.to_string()).unwrap_or_default()).collect();
