@@ -133,6 +133,9 @@ const MIGRATIONS: &[&str] = &[
         queued_at TEXT NOT NULL,
         version INTEGER NOT NULL DEFAULT 1
     );",
+    // 9: in team mode, how far this desk has read what other desks shared (the office's archive),
+    // per team database: the last arrival number read.
+    "CREATE TABLE team_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -22,6 +22,7 @@ fn policy() -> SyncPolicy {
         round_every: Duration::from_secs(3600),
         after_failure: Duration::from_millis(50),
         purge_every: Duration::from_secs(24 * 3600),
+        ..SyncPolicy::default()
     }
 }
 

@@ -183,4 +183,6 @@ pub fn delete_local_history(account: &Account, archive: &ArchiveSync) -> Result<
 }
 
 #[cfg(test)]
+mod office_tests;
+#[cfg(test)]
 mod tests;

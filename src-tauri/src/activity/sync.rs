@@ -4,7 +4,8 @@
 //! the locks it had not done. Retention is applied at start and daily. The sync can be paused; it
 //! stops for good after a 401 or a lock-out (nothing more is sent until the user signs in again).
 //! In team mode each lock's history is fetched by one desk of the office, the one holding its lease
-//! (`team::Leases`); the other desks pass the lock by in their round.
+//! (`team::Leases`), which adds the events to the office's archive; the other desks pass the lock by
+//! in their round and copy what the office's archive has new into their own after each lock.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,9 @@ pub struct SyncPolicy {
     pub after_failure: Duration,
     /// How often old events are purged (also once at start).
     pub purge_every: Duration,
+    /// In team mode, how often a desk between rounds copies what other desks added to the office's
+    /// archive.
+    pub copy_every: Duration,
 }
 
 impl Default for SyncPolicy {
@@ -43,6 +47,7 @@ impl Default for SyncPolicy {
             round_every: Duration::from_secs(60 * 60),
             after_failure: Duration::from_secs(60),
             purge_every: Duration::from_secs(24 * 60 * 60),
+            copy_every: Duration::from_secs(60),
         }
     }
 }
@@ -286,7 +291,12 @@ async fn run(
             let next = round.started.map_or(now, |started| started + policy.round_every);
             if now < next {
                 shared.set_phase(Phase::Waiting);
-                shared.rest((next - now).to_std().unwrap_or_default().min(policy.purge_every)).await;
+                let mut wait = (next - now).to_std().unwrap_or_default().min(policy.purge_every);
+                if team.get().is_some() {
+                    copy_shared(&team, &account, &shared).await;
+                    wait = wait.min(policy.copy_every);
+                }
+                shared.rest(wait).await;
                 continue;
             }
             if let Err(error) = account.with_store(|store| store.start_round(now)) {
@@ -313,10 +323,11 @@ async fn run(
             continue;
         };
         let outcome = if this_desk_syncs(&team, &lock_id).await {
-            fetch(&client, &account, &shared, &lock_id).await
+            fetch(&client, &account, &team, &shared, &lock_id).await
         } else {
             Outcome::Settled
         };
+        copy_shared(&team, &account, &shared).await;
         match outcome {
             Outcome::Settled => {
                 if let Err(error) = account.with_store(|store| store.settle_lock(&lock_id, Utc::now())) {
@@ -337,6 +348,18 @@ async fn run(
     }
 }
 
+/// Adds what this desk fetched to the office's archive. Not reached now, the next round's fetch
+/// shares it again (the office's archive keeps each event once).
+async fn share(team: &TeamAttachment, lock_id: &str, events: &[LockEvent]) {
+    let Some(link) = team.get() else {
+        return;
+    };
+    let shared = async { link.keys().await?.share_events(lock_id, events).await };
+    if let Err(error) = shared.await {
+        log::info!("activity archive: the events of {lock_id} were not shared now ({error})");
+    }
+}
+
 /// Whether this desk fetches the lock's history: always on its own; in team mode when it holds the
 /// lock's lease (claimed now when free), or when the team database cannot be reached.
 async fn this_desk_syncs(team: &TeamAttachment, lock_id: &str) -> bool {
@@ -353,7 +376,67 @@ async fn this_desk_syncs(team: &TeamAttachment, lock_id: &str) -> bool {
     }
 }
 
-async fn fetch(client: &ApiClient, account: &Account, shared: &Shared, lock_id: &str) -> Outcome {
+/// How many shared events are read at a time.
+const SHARED_PAGE: i64 = 5_000;
+
+/// Copies into the local archive what other desks added to the office's archive since this desk
+/// last looked. The team database out of reach leaves it for the next time.
+async fn copy_shared(team: &TeamAttachment, account: &Account, shared: &Shared) {
+    let Some(link) = team.get() else {
+        return;
+    };
+    let Ok(office) = link.keys().await else {
+        return;
+    };
+    let settings = link.settings();
+    let cursor_name = format!("events {}:{}/{}", settings.host, settings.port, settings.database);
+    loop {
+        let Ok(after) = account.with_store(|store| store.team_cursor(&cursor_name)) else {
+            return;
+        };
+        let page = match office.shared_events(after, SHARED_PAGE).await {
+            Ok(page) => page,
+            Err(error) => {
+                log::info!("activity archive: the office's archive cannot be read now ({error})");
+                return;
+            }
+        };
+        let keep_from = shared.retention().cutoff(Utc::now());
+        let mut by_lock: std::collections::HashMap<String, Vec<LockEvent>> = std::collections::HashMap::new();
+        for (lock_id, event) in page.events.iter().cloned() {
+            by_lock.entry(lock_id).or_default().push(event);
+        }
+        let stored = account.with_store(|store| -> crate::store::StoreResult<usize> {
+            let mut added = 0;
+            for (lock_id, events) in &by_lock {
+                added += store.archive_events(lock_id, events, keep_from)?;
+            }
+            store.set_team_cursor(&cursor_name, page.next)?;
+            Ok(added)
+        });
+        match stored {
+            Ok(added) if added > 0 => {
+                shared.changes.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(_) => {}
+            Err(error) => {
+                log::warn!("activity archive: could not store the office's events: {error}");
+                return;
+            }
+        }
+        if (page.events.len() as i64) < SHARED_PAGE {
+            return;
+        }
+    }
+}
+
+async fn fetch(
+    client: &ApiClient,
+    account: &Account,
+    team: &TeamAttachment,
+    shared: &Shared,
+    lock_id: &str,
+) -> Outcome {
     match client.with_priority(Priority::Background).list_events(lock_id).await {
         Ok(list) => {
             let keep_from = shared.retention().cutoff(Utc::now());
@@ -362,6 +445,7 @@ async fn fetch(client: &ApiClient, account: &Account, shared: &Shared, lock_id: 
                     if added > 0 {
                         shared.changes.fetch_add(1, Ordering::SeqCst);
                     }
+                    share(team, lock_id, &list.events).await;
                     Outcome::Settled
                 }
                 Err(error) => {

@@ -84,6 +84,11 @@ impl Action {
         }
     }
 
+    /// An action as text (a stored one, or Unloc's word for it).
+    pub fn from_text(value: &str) -> Self {
+        Action::from_wire(value.to_owned())
+    }
+
     fn from_wire(value: String) -> Self {
         match value.as_str() {
             "locked" => Action::Locked,

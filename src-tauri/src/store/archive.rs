@@ -291,6 +291,24 @@ impl Store {
 
     // ---- the sync's cursor -----------------------------------------------------------------------
 
+    /// How far this desk has read a team database's shared rows (`name` says which database and
+    /// which rows); 0 before the first read.
+    pub fn team_cursor(&self, name: &str) -> StoreResult<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq FROM team_cursors WHERE name = ?1", [name], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    pub fn set_team_cursor(&self, name: &str, seq: i64) -> StoreResult<()> {
+        self.conn.execute(
+            "INSERT INTO team_cursors (name, seq) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+            params![name, seq],
+        )?;
+        Ok(())
+    }
+
     pub fn round_state(&self) -> StoreResult<RoundState> {
         let (started, finished, last_purge): (Option<i64>, Option<i64>, Option<i64>) = self.conn.query_row(
             "SELECT round_started, round_finished, last_purge FROM archive_sync WHERE id = 1",

@@ -70,15 +70,23 @@ impl TeamKeys {
                 format!("read-only: the shared schema is version {found}, this app knows up to {known}"),
             ));
         }
-        let holder = format!("{} on {}", self.author.user, self.author.desk);
-        Ok(Leases::new(self.pool.clone(), self.scope.clone(), holder, lease_time))
+        Ok(Leases::new(self.pool.clone(), self.scope.clone(), self.desk_name(), lease_time))
     }
 
-    async fn client(&self) -> TeamResult<deadpool_postgres::Object> {
+    pub(super) fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// How this desk is named in what it writes for the others ("Anna on OFFICE-PC-2").
+    pub(super) fn desk_name(&self) -> String {
+        format!("{} on {}", self.author.user, self.author.desk)
+    }
+
+    pub(super) async fn client(&self) -> TeamResult<deadpool_postgres::Object> {
         checkout(&self.pool).await
     }
 
-    async fn writer(&self) -> TeamResult<deadpool_postgres::Object> {
+    pub(super) async fn writer(&self) -> TeamResult<deadpool_postgres::Object> {
         if let SchemaState::Newer { found, known } = self.schema {
             return Err(TeamError::new(
                 TeamProblem::SchemaNewer,

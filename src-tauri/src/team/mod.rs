@@ -5,10 +5,12 @@
 //! ([`TeamProblem`]); `schema` brings the shared schema up to date under an advisory lock;
 //! `keys` is the shared key store, every row scoped by partner id and API address; `listen` hears
 //! of keys other desks write, as they write them (LISTEN/NOTIFY); `lease` gives each piece of
-//! background work (a key's checks, a lock's history sync) to one desk at a time; `link` is what a signed-in
+//! background work (a key's checks, a lock's history sync) to one desk at a time; `archive` is the
+//! office's copy of the events those syncs fetch; `link` is what a signed-in
 //! session holds of all this (`session::TeamAttachment`): the settings, the password, the store
 //! opened on first use, whether the server answers, and the background work that belongs to it.
 
+mod archive;
 mod connect;
 mod keys;
 mod lease;
@@ -25,6 +27,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+pub use archive::SharedEvents;
 pub use connect::{connect, test_connection, TeamCheck};
 pub use keys::{Author, TeamKeys};
 pub use lease::{keep_renewed, Leases, Work, LEASE_TIME};

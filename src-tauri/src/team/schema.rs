@@ -72,6 +72,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SELECT incoming_state IS NOT NULL AND (known_state IS NULL OR (
             known_state NOT IN ('revoked', 'expired', 'error') AND incoming_since > known_since))
     $$;",
+    // 5: the office's activity archive: the events one desk's history sync fetched, for every desk
+    // (deduplicated by event id); `seq` is the order they arrived in, for desks to pick up what is new.
+    "CREATE TABLE team_events (
+        partner_id text NOT NULL,
+        api_base text NOT NULL,
+        id text NOT NULL,
+        lock_id text NOT NULL,
+        key_id text NOT NULL,
+        action text NOT NULL,
+        name text NOT NULL,
+        msn text NOT NULL,
+        at timestamptz NOT NULL,
+        shared_by text NOT NULL,
+        seq bigserial NOT NULL,
+        PRIMARY KEY (partner_id, api_base, id)
+    );
+    CREATE INDEX team_events_by_seq ON team_events (partner_id, api_base, seq);",
 ];
 
 /// The newest shared schema this app knows.

@@ -1,0 +1,99 @@
+//! The office's activity archive: the events a desk's history sync fetched (the desk holding that
+//! lock's lease) go to the shared database too, so every desk's local archive fills from one fetch.
+//! Events are deduplicated by their id; desks pick up what is new by the order events arrived in.
+//! Writers of one account take turns (a transaction-scoped advisory lock), so arrival numbers
+//! become visible in order: a desk that has read up to a number has missed nothing below it.
+
+use chrono::{DateTime, Utc};
+
+use super::connect::explain;
+use super::keys::TeamKeys;
+use super::TeamResult;
+use crate::api::{Action, LockEvent};
+
+/// Events picked up from the office's archive: each with its lock, and where to go on from.
+#[derive(Debug, Default)]
+pub struct SharedEvents {
+    pub events: Vec<(String, LockEvent)>,
+    /// The arrival number to ask after next time.
+    pub next: i64,
+}
+
+impl TeamKeys {
+    /// Adds a lock's events to the office's archive (those it holds already are left as they are);
+    /// returns how many were new.
+    pub async fn share_events(&self, lock_id: &str, events: &[LockEvent]) -> TeamResult<u64> {
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<&str> = events.iter().map(|event| event.id.as_str()).collect();
+        let keys: Vec<&str> = events.iter().map(|event| event.key_id.as_str()).collect();
+        let actions: Vec<&str> = events.iter().map(|event| event.action.as_str()).collect();
+        let names: Vec<&str> = events.iter().map(|event| event.name.as_str()).collect();
+        let msns: Vec<&str> = events.iter().map(|event| event.msn.as_str()).collect();
+        let times: Vec<DateTime<Utc>> = events.iter().map(|event| event.created).collect();
+        let mut client = self.writer().await?;
+        let transaction = client.transaction().await.map_err(|error| explain(&error))?;
+        transaction
+            .execute(
+                "SELECT pg_advisory_xact_lock(hashtext('unloc_desk_events ' || $1 || ' ' || $2))",
+                &[&self.scope().partner_id, &self.scope().api_base],
+            )
+            .await
+            .map_err(|error| explain(&error))?;
+        let added = transaction
+            .execute(
+                "INSERT INTO team_events (partner_id, api_base, id, lock_id, key_id, action, name, msn, at, shared_by)
+                 SELECT $1, $2, id, $3, key_id, action, name, msn, at, $9
+                 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $10::timestamptz[])
+                     AS event (id, key_id, action, name, msn, at)
+                 ON CONFLICT (partner_id, api_base, id) DO NOTHING",
+                &[
+                    &self.scope().partner_id,
+                    &self.scope().api_base,
+                    &lock_id,
+                    &ids,
+                    &keys,
+                    &actions,
+                    &names,
+                    &msns,
+                    &self.desk_name(),
+                    &times,
+                ],
+            )
+            .await
+            .map_err(|error| explain(&error))?;
+        transaction.commit().await.map_err(|error| explain(&error))?;
+        Ok(added)
+    }
+
+    /// Up to `limit` events other desks shared after arrival number `after` (0: from the start).
+    pub async fn shared_events(&self, after: i64, limit: i64) -> TeamResult<SharedEvents> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT lock_id, id, key_id, action, name, msn, at, seq FROM team_events
+                 WHERE partner_id = $1 AND api_base = $2 AND seq > $3 AND shared_by <> $4
+                 ORDER BY seq LIMIT $5",
+                &[&self.scope().partner_id, &self.scope().api_base, &after, &self.desk_name(), &limit],
+            )
+            .await
+            .map_err(|error| explain(&error))?;
+        let next = rows.last().map_or(after, |row| row.get::<_, i64>(7).max(after));
+        let events = rows
+            .iter()
+            .map(|row| {
+                let event = LockEvent {
+                    id: row.get(1),
+                    key_id: row.get(2),
+                    action: Action::from_text(row.get(3)),
+                    name: row.get(4),
+                    msn: row.get(5),
+                    created: row.get(6),
+                };
+                (row.get(0), event)
+            })
+            .collect();
+        Ok(SharedEvents { events, next })
+    }
+}
