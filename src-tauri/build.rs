@@ -41,6 +41,7 @@ fn main() {
         "export_keys",
         "export_activity",
         "export_visits",
+        "visits_report",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri build step failed");
 }

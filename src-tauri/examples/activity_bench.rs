@@ -1,7 +1,8 @@
 //! The Activity filter's benchmark: an archive of N events (1,000,000 unless `--events` says otherwise)
 //! in a database file, then the time of a filter change — the count and the first window of rows,
 //! exactly what the Activity view asks for (`activity::page`) — for each kind of filter, the median
-//! of several runs each. Prints a table for a person and, last, one JSON line for the benchmark
+//! of several runs each; then the Activity export of a tenth of the archive (100,000 rows of
+//! 1,000,000) as .xlsx and as .csv. Prints a table for a person and, last, one JSON line for the benchmark
 //! driver (tests/bench/driver). Run it from a release build: `cargo run --release -p unloc-desk
 //! --example activity_bench`.
 
@@ -15,6 +16,9 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use unloc_desk::account::Account;
 use unloc_desk::activity::{self, ActivityFilter, DateRange};
 use unloc_desk::api::{Lock, LockEvent};
+use unloc_desk::export::activity::export_activity_in;
+use unloc_desk::export::tables::Words;
+use unloc_desk::export::{FileFormat, Language, Target};
 use unloc_desk::store::Store;
 
 const LOCKS: usize = 2_000;
@@ -171,6 +175,7 @@ fn main() -> BenchResult {
         deep,
         scroll.as_secs_f64() * 1000.0
     );
+    let (export_rows, export_xlsx, export_csv) = export_times(&args, &account, &now, &cases[4].1)?;
     println!(
         "{}",
         serde_json::json!({
@@ -178,7 +183,40 @@ fn main() -> BenchResult {
             "worstFilterMs": worst.as_secs_f64() * 1000.0,
             "scrollWindowMs": scroll.as_secs_f64() * 1000.0,
             "filters": lines,
+            "exportRows": export_rows,
+            "exportXlsxMs": export_xlsx.as_secs_f64() * 1000.0,
+            "exportCsvMs": export_csv.as_secs_f64() * 1000.0,
         })
     );
     Ok(())
+}
+
+/// The Activity export of `filter` (a tenth of the archive: 100,000 rows of 1,000,000), as the
+/// `export_activity` command runs it — the archive read, the table built, the file written beside
+/// its place, synced and renamed in — once per format, median of EXPORT_RUNS each.
+fn export_times(
+    args: &Args,
+    account: &Account,
+    now: &DateTime<FixedOffset>,
+    filter: &ActivityFilter,
+) -> BenchResult<(usize, Duration, Duration)> {
+    const EXPORT_RUNS: usize = 3;
+    let words = Words::new(Language::Nb, "Europe/Oslo");
+    let mut rows = 0;
+    let mut medians = Vec::new();
+    for format in [FileFormat::Xlsx, FileFormat::Csv] {
+        let target = Target { path: args.dir.join("export"), format, language: Language::Nb };
+        let mut times = Vec::with_capacity(EXPORT_RUNS);
+        for _ in 0..EXPORT_RUNS {
+            let began = Instant::now();
+            let done = export_activity_in(account, filter, now, &target, &words)?;
+            times.push(began.elapsed());
+            rows = done.rows;
+            std::fs::remove_file(&done.path)?;
+        }
+        let time = median(times);
+        println!("{:<34} {:>9} rows    {:>7.1} ms", format!("export ({format:?})"), rows, time.as_secs_f64() * 1000.0);
+        medians.push(time);
+    }
+    Ok((rows, medians[0], medians[1]))
 }

@@ -54,6 +54,29 @@ impl EnvDefaults {
     }
 }
 
+/// The answers the end-to-end suite gives the OS file dialogs, which WebDriver cannot drive: the save
+/// dialog answers with the offered name in `UNLOC_E2E_SAVE_DIR`, the open dialog with the file
+/// `UNLOC_E2E_OPEN_FILE`. Debug builds only: a release build always asks the user.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DialogAnswers {
+    pub save_dir: Option<std::path::PathBuf>,
+    pub open_file: Option<std::path::PathBuf>,
+}
+
+impl DialogAnswers {
+    pub fn from_env() -> Self {
+        Self::for_build(HONOURED, |name| std::env::var(name).ok())
+    }
+
+    pub fn for_build(honoured: bool, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        if !honoured {
+            return DialogAnswers::default();
+        }
+        let path = |name: &str| lookup(name).filter(|value| !value.trim().is_empty()).map(std::path::PathBuf::from);
+        DialogAnswers { save_dir: path("UNLOC_E2E_SAVE_DIR"), open_file: path("UNLOC_E2E_OPEN_FILE") }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +89,19 @@ mod tests {
             "UNLOC_API_TOKEN" => Some("token-from-the-environment".to_owned()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn only_a_debug_build_lets_the_environment_answer_the_file_dialogs() {
+        let lookup = |name: &str| match name {
+            "UNLOC_E2E_SAVE_DIR" => Some("/tmp/exports".to_owned()),
+            "UNLOC_E2E_OPEN_FILE" => Some("/tmp/people.csv".to_owned()),
+            _ => None,
+        };
+        assert_eq!(DialogAnswers::for_build(false, lookup), DialogAnswers::default());
+        let answers = DialogAnswers::for_build(true, lookup);
+        assert_eq!(answers.save_dir.as_deref(), Some(std::path::Path::new("/tmp/exports")));
+        assert_eq!(answers.open_file.as_deref(), Some(std::path::Path::new("/tmp/people.csv")));
     }
 
     #[test]

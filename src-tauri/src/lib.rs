@@ -104,6 +104,7 @@ pub fn run() {
             commands::export::export_keys,
             commands::export::export_activity,
             commands::export::export_visits,
+            commands::export::visits_report,
         ])
         .build(tauri::generate_context!());
     match result {

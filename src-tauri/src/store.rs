@@ -136,6 +136,8 @@ const MIGRATIONS: &[&str] = &[
     // 9: in team mode, how far this desk has read what other desks shared (the office's archive),
     // per team database: the last arrival number read.
     "CREATE TABLE team_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
+    // 10: the archive's sync paused by the user stays paused after a restart, until resumed.
+    "ALTER TABLE archive_sync ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;",
 ];
 
 #[derive(Debug, thiserror::Error)]

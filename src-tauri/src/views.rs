@@ -289,6 +289,35 @@ pub struct ExportDone {
     pub rows: usize,
 }
 
+/// `visits_report`: "Visits per customer" for one month, as the report screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitsReport {
+    /// `yyyy-mm`, as asked.
+    pub month: String,
+    /// Per lock and person, by lock name, then person.
+    pub rows: Vec<VisitRow>,
+}
+
+/// One person's visits (unlocks) at one lock in the month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisitRow {
+    pub lock_id: String,
+    pub lock_name: String,
+    pub lock_address: String,
+    pub lock_reference: String,
+    /// The People name of the phone, else the name Unloc gave.
+    pub person: String,
+    /// E.164, or "" for the partner's own use through Unloc Work.
+    pub phone: String,
+    pub visits: u64,
+    #[serde(with = "millis_utc")]
+    pub first: DateTime<Utc>,
+    #[serde(with = "millis_utc")]
+    pub last: DateTime<Utc>,
+}
+
 /// Times go to the UI as RFC 3339, UTC, with milliseconds (the API's own form).
 mod millis_utc {
     use chrono::{DateTime, SecondsFormat, Utc};

@@ -1,6 +1,6 @@
 //! The activity archive's background sync against the simulator over real HTTP: 1,000 locks archived
 //! with progress reported, a run stopped half-way going on after a restart without fetching or storing
-//! anything twice, and a `Retry-After` honoured.
+//! anything twice, a `Retry-After` honoured, and a pause kept across a restart.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -152,6 +152,40 @@ async fn a_retry_after_on_a_history_quiets_the_sync_for_that_long() {
     let fetched = histories_fetched(&sim);
     assert!(fetched.values().all(|count| *count == 1), "each history once: {fetched:?}");
     assert_eq!(sync.status().locks_done, fetched.len() as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_sync_stays_paused_after_a_restart_until_it_is_resumed() {
+    let sim = spawn_sim_with(SimConfig { locks: 30, events_per_lock: 5, ..sim_config() }).await;
+    let client = Arc::new(client(&sim));
+    let dir = data_dir("paused");
+
+    // The user pauses the sync; then the app is closed.
+    let account = open_account(&dir, &sim, &client).await;
+    let first = ArchiveSync::new(policy(), Retention(None));
+    first.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    first.set_paused(&account, true).unwrap();
+    watch(&first, "paused", |status| status.state == "paused").await;
+    first.stop();
+    drop(first);
+    drop(account);
+
+    // The next start: still paused, and nothing is fetched while it is.
+    let account = open_account(&dir, &sim, &client).await;
+    sim.clear_requests();
+    let second = ArchiveSync::new(policy(), Retention(None));
+    second.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    assert_eq!(second.status().state, "paused", "the pause was forgotten by the restart");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(histories_fetched(&sim).is_empty(), "a paused sync fetched histories: {:?}", histories_fetched(&sim));
+    assert_eq!(second.status().state, "paused");
+
+    // Resumed: the round runs to its end, and the next start is not paused.
+    second.set_paused(&account, false).unwrap();
+    watch(&second, "the end of the round", round_finished).await;
+    second.stop();
+    assert!(!account.with_store(|store| store.sync_paused()).unwrap(), "the resume was not kept");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -20,6 +20,7 @@ mod harness;
 
 mod accessibility;
 mod activity;
+mod activity_export;
 mod budget;
 mod damage;
 mod export;

@@ -236,6 +236,11 @@ export function exportVisits({ month, path, format, language }) {
   return call('export_visits', { month, path, format, language });
 }
 
+/** visits_report → VisitsReport: the "Visits per customer" report of month ("yyyy-mm"), for the screen */
+export function visitsReport(month) {
+  return call('visits_report', { month });
+}
+
 export function checkForUpdate() {
   return call('check_for_update');
 }

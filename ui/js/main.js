@@ -18,6 +18,7 @@ import { createSettingsView } from './views/settings.js';
 import { createPeopleView } from './views/people.js';
 import { createPersonView } from './views/person.js';
 import { createActivityView } from './views/activity.js';
+import { createVisitsView } from './views/visits.js';
 import { startPeopleStore, stopPeopleStore } from './people-store.js';
 import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 
@@ -93,9 +94,10 @@ const FACTORIES = {
   people: createPeopleView,
   person: createPersonView,
   activity: createActivityView,
+  visits: createVisitsView,
   settings: createSettingsView,
 };
-const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'people', 'person', 'activity', 'settings'];
+const SESSION_VIEWS = ['locks', 'lock', 'keys', 'awaiting', 'people', 'person', 'activity', 'visits', 'settings'];
 
 function viewFor(name) {
   state.views[name] ??= FACTORIES[name](shell);
@@ -120,7 +122,7 @@ function navigate(name, params = {}) {
   // A lock opened from the keys or awaiting list belongs to that section.
   // A person's page, and a lock opened from it, belong to People.
   const from = name === 'lock' ? (params.from ?? 'locks') : name;
-  const section = from === 'person' ? 'people' : from;
+  const section = { person: 'people', visits: 'activity' }[from] ?? from;
   const nav = [[els.navLocks, 'locks'], [els.navKeys, 'keys'], [els.navActivity, 'activity'], [els.navAwaiting, 'awaiting'], [els.navPeople, 'people'], [els.navSettings, 'settings']];
   for (const [button, target] of nav) {
     if (section === target) button.setAttribute('aria-current', 'page');

@@ -144,6 +144,11 @@ impl ArchiveSync {
         if let Ok(round) = account.with_store(|store| store.round_state()) {
             *lock(&shared.round) = round;
         }
+        // A pause the user chose holds until they resume, whatever happened in between.
+        match account.with_store(|store| store.sync_paused()) {
+            Ok(paused) => shared.paused.store(paused, Ordering::SeqCst),
+            Err(error) => log::warn!("activity archive: could not read whether the sync is paused: {error}"),
+        }
         let task = tokio::spawn(run(client, account, team, shared, self.policy.clone()));
         if let Some(previous) = lock(&self.task).replace(task) {
             previous.abort();
@@ -165,9 +170,13 @@ impl ArchiveSync {
         self.shared.nudge.notify_one();
     }
 
-    pub fn set_paused(&self, paused: bool) {
+    /// Pauses or resumes the sync of `account`'s archive; the choice is kept in its store, so a
+    /// paused sync stays paused after a restart.
+    pub fn set_paused(&self, account: &Account, paused: bool) -> crate::error::Result<()> {
+        account.with_store(|store| store.set_sync_paused(paused))?;
         self.shared.paused.store(paused, Ordering::SeqCst);
         self.shared.nudge.notify_one();
+        Ok(())
     }
 
     pub fn retention(&self) -> Retention {

@@ -36,8 +36,8 @@ pub async fn activity_sync_status(state: State<'_, AppState>, ask: bool) -> Resu
 
 #[tauri::command]
 pub async fn set_activity_sync_paused(state: State<'_, AppState>, paused: bool) -> Result<SyncStatus> {
-    state.access.session().await?;
-    state.access.archive().set_paused(paused);
+    let session = state.access.session().await?;
+    state.access.archive().set_paused(&session.account, paused)?;
     Ok(state.access.archive().status())
 }
 

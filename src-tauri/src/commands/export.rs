@@ -4,10 +4,11 @@ use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::activity::ActivityFilter;
+use crate::environment::DialogAnswers;
 use crate::error::{AppError, Result};
 use crate::export::{activity, tables, FileFormat, Target};
 use crate::state::AppState;
-use crate::views::ExportDone;
+use crate::views::{ExportDone, VisitsReport};
 
 /// Writing 100,000 rows takes a moment of CPU and disk: off the async workers.
 async fn off_the_workers(work: impl FnOnce() -> Result<ExportDone> + Send + 'static) -> Result<ExportDone> {
@@ -19,6 +20,11 @@ async fn off_the_workers(work: impl FnOnce() -> Result<ExportDone> + Send + 'sta
 /// The OS save dialog, offering `default_name` and the format's files; `None` when the user cancels.
 #[tauri::command]
 pub async fn choose_export_path(app: AppHandle, default_name: String, format: FileFormat) -> Result<Option<String>> {
+    if let Some(dir) = DialogAnswers::from_env().save_dir {
+        let path = dir.join(&default_name);
+        app.state::<AppState>().chosen_files.remember(&path);
+        return Ok(Some(path.display().to_string()));
+    }
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let kind = match format {
         FileFormat::Xlsx => "Excel",
@@ -91,4 +97,13 @@ pub async fn export_visits(
     let target = Target::from_request(&path, format, &language)?;
     let account = state.access.session().await?.account;
     off_the_workers(move || activity::export_visits(&account, &month, &target)).await
+}
+
+/// The "Visits per customer" report of `month` (`yyyy-mm`) for the report screen, from the local archive.
+#[tauri::command]
+pub async fn visits_report(state: State<'_, AppState>, month: String) -> Result<VisitsReport> {
+    let account = state.access.session().await?.account;
+    tauri::async_runtime::spawn_blocking(move || activity::visits_report(&account, &month))
+        .await
+        .map_err(|error| AppError::internal(format!("the report stopped: {error}")))?
 }

@@ -45,6 +45,10 @@ pub async fn revoke_keys(state: State<'_, AppState>, key_ids: Vec<String>) -> Re
 /// The OS open dialog, for a spreadsheet or CSV file; `None` when the user cancels.
 #[tauri::command]
 pub async fn choose_import_file(app: AppHandle) -> Result<Option<String>> {
+    if let Some(file) = crate::environment::DialogAnswers::from_env().open_file {
+        app.state::<AppState>().chosen_files.remember(&file);
+        return Ok(Some(file.display().to_string()));
+    }
     let (sender, receiver) = tokio::sync::oneshot::channel();
     app.dialog().file().add_filter("Spreadsheet or CSV", &["xlsx", "xlsm", "xls", "ods", "csv", "txt"]).pick_file(
         move |path| {

@@ -15,7 +15,7 @@ use crate::error::{AppError, Result};
 use crate::export::tables::Words;
 use crate::export::{save, Cell, Table, Target};
 use crate::store::ArchivedEvent;
-use crate::views::ExportDone;
+use crate::views::{ExportDone, VisitRow, VisitsReport};
 
 /// The events the Activity view shows for `filter`, newest first, every one of them.
 pub fn activity_table(events: &[ArchivedEvent], words: &Words) -> Table {
@@ -52,6 +52,7 @@ pub fn activity_table(events: &[ArchivedEvent], words: &Words) -> Table {
 /// One line of the visits report: one person at one lock in the month.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Visits {
+    pub lock_id: String,
     pub lock_name: String,
     pub lock_address: String,
     pub lock_reference: String,
@@ -75,6 +76,7 @@ pub fn count_visits(events: &[ArchivedEvent]) -> Vec<Visits> {
                 visits.last = visits.last.max(event.at);
             })
             .or_insert_with(|| Visits {
+                lock_id: event.lock_id.clone(),
                 lock_name: event.lock_name.clone(),
                 lock_address: event.lock_address.clone(),
                 lock_reference: event.lock_reference.clone(),
@@ -169,6 +171,13 @@ pub fn export_visits_in<Tz: TimeZone>(
     target: &Target,
     words: &Words,
 ) -> Result<ExportDone> {
+    let visits = visits_in(account, month, now)?;
+    save(&visits_table(&visits, words), target, &now.timezone())
+}
+
+/// The visits report of `month` (`yyyy-mm`, local days of `now`'s zone): what the report screen
+/// shows and what its export writes.
+pub fn visits_in<Tz: TimeZone>(account: &Account, month: &str, now: &DateTime<Tz>) -> Result<Vec<Visits>> {
     let first = parse_month(month)?;
     let last = first
         .checked_add_months(Months::new(1))
@@ -179,8 +188,29 @@ pub fn export_visits_in<Tz: TimeZone>(
         action: Some("unlocked".to_owned()),
         ..ActivityFilter::default()
     };
-    let events = matching(account, &filter, now)?;
-    save(&visits_table(&count_visits(&events), words), target, &now.timezone())
+    Ok(count_visits(&matching(account, &filter, now)?))
+}
+
+/// The visits report of `month` in this computer's time zone, for the report screen.
+pub fn visits_report(account: &Account, month: &str) -> Result<VisitsReport> {
+    let visits = visits_in(account, month, &Local::now())?;
+    Ok(VisitsReport { month: month.trim().to_owned(), rows: visits.into_iter().map(VisitRow::from).collect() })
+}
+
+impl From<Visits> for VisitRow {
+    fn from(visits: Visits) -> Self {
+        VisitRow {
+            lock_id: visits.lock_id,
+            lock_name: visits.lock_name,
+            lock_address: visits.lock_address,
+            lock_reference: visits.lock_reference,
+            person: visits.person,
+            phone: visits.phone,
+            visits: visits.count,
+            first: visits.first,
+            last: visits.last,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +299,29 @@ mod tests {
             assert_eq!(error.field, Some("month"), "{nonsense}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_report_screen_gets_the_rows_the_export_writes_with_each_lock_id_and_people_names() {
+        let account = archived();
+        let kari = crate::store::PersonRecord { name: "Kari Nordmann".into(), phone: "+4790000001".into(), note: None };
+        account.with_store(|store| store.save_person(None, &kari, Utc::now())).unwrap();
+        let rows: Vec<VisitRow> =
+            visits_in(&account, "2026-11", &oslo_now()).unwrap().into_iter().map(VisitRow::from).collect();
+        let summary: Vec<_> = rows
+            .iter()
+            .map(|row| (row.lock_id.as_str(), row.person.as_str(), row.phone.as_str(), row.visits))
+            .collect();
+        assert_eq!(
+            summary,
+            [("a", "Kari Nordmann", "+4790000001", 3), ("a", "Ola", "+4790000002", 1), ("b", "Renhold AS", "", 1)]
+        );
+        assert_eq!(rows[0].first, "2026-10-31T23:30:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(rows[0].last, "2026-11-20T07:00:00Z".parse::<DateTime<Utc>>().unwrap());
+        let json = serde_json::to_value(&rows[2]).unwrap();
+        assert_eq!(json["lockReference"], "k-2");
+        assert_eq!(json["first"], "2026-11-15T09:00:00.000Z");
+        assert_eq!(visits_in(&account, "2026-13", &oslo_now()).unwrap_err().field, Some("month"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What the user can export, as tables: a lock's saved history and the known keys. Each heading
 //! and word comes from the UI's catalog, in the language the user reads the app in.
 
+use std::collections::HashMap;
+
 use chrono::{Local, TimeZone};
 
 use crate::account::Account;
@@ -69,8 +71,14 @@ fn local_zone_name() -> String {
         .unwrap_or_else(|| "local time".to_owned())
 }
 
-/// A lock's history as the app saved it, newest first.
-pub fn lock_history_table(lock_name: &str, events: &[LockEvent], words: &Words) -> Table {
+/// A lock's history as the app saved it, newest first. `people` names phones (E.164 → the name the
+/// office gave it in People), which go before the name Unloc sent, as in Activity.
+pub fn lock_history_table(
+    lock_name: &str,
+    events: &[LockEvent],
+    people: &HashMap<String, String>,
+    words: &Words,
+) -> Table {
     let mut events: Vec<&LockEvent> = events.iter().collect();
     events.sort_by_key(|event| std::cmp::Reverse(event.created));
     Table {
@@ -90,7 +98,7 @@ pub fn lock_history_table(lock_name: &str, events: &[LockEvent], words: &Words) 
                     Cell::Time(event.created),
                     Cell::text(lock_name),
                     Cell::Text(words.action(&event.action)),
-                    Cell::text(&event.name),
+                    Cell::text(people.get(&event.msn).unwrap_or(&event.name)),
                     Cell::text(&event.msn),
                     Cell::text(&event.key_id),
                 ]
@@ -148,7 +156,9 @@ pub fn export_lock_history_in<Tz: TimeZone>(
     let events =
         account.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default();
     let name = account.lock_info(lock_id).name.unwrap_or_else(|| lock_id.to_owned());
-    save(&lock_history_table(&name, &events, words), target, zone)
+    let people =
+        account.with_store(|store| store.people())?.into_iter().map(|person| (person.phone, person.name)).collect();
+    save(&lock_history_table(&name, &events, &people, words), target, zone)
 }
 
 /// Exports every known key (the local record; no request to Unloc), in local time.
@@ -180,7 +190,7 @@ mod tests {
             event("2", "unlocked", "2026-11-02T08:00:00.000Z"),
             event("3", "jammed", "2026-10-30T08:00:00.000Z"),
         ];
-        let table = lock_history_table("Bod 12", &events, &words);
+        let table = lock_history_table("Bod 12", &events, &HashMap::new(), &words);
         assert_eq!(table.sheet, "Hendelseslogg");
         assert_eq!(table.headings, ["Tidspunkt (Europe/Oslo)", "Lås", "Hendelse", "Person", "Telefon", "Nøkkel-ID"]);
         let actions: Vec<_> = table.rows.iter().map(|row| row[2].clone()).collect();
@@ -191,22 +201,33 @@ mod tests {
     #[test]
     fn the_saved_history_of_a_lock_is_exported_without_asking_unloc() {
         let account = Account::new(Store::in_memory().unwrap());
-        let events =
-            [event("1", "locked", "2026-11-01T08:00:00.000Z"), event("2", "unlocked", "2026-11-02T08:00:00.000Z")];
+        let mut kari = event("3", "unlocked", "2026-11-03T08:00:00.000Z");
+        kari.name = "Kari".into();
+        kari.msn = "+4790000001".into();
+        let events = [
+            event("1", "locked", "2026-11-01T08:00:00.000Z"),
+            event("2", "unlocked", "2026-11-02T08:00:00.000Z"),
+            kari,
+        ];
         account.with_store(|store| store.save_events("lock-1", &events, Utc::now())).unwrap();
+        let named =
+            crate::store::PersonRecord { name: "Kari Nordmann".into(), phone: "+4790000001".into(), note: None };
+        account.with_store(|store| store.save_person(None, &named, Utc::now())).unwrap();
         let dir = std::env::temp_dir().join(format!("unloc-export-history-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         let target = Target { path: dir.join("historikk"), format: FileFormat::Csv, language: Language::En };
         let zone = FixedOffset::east_opt(3600).unwrap();
         let done = export_lock_history_in(&account, "lock-1", &target, &Words::new(Language::En, "Europe/Oslo"), &zone)
             .unwrap();
-        assert_eq!(done.rows, 2);
+        assert_eq!(done.rows, 3);
         assert!(done.path.ends_with("historikk.csv"));
         let text = std::fs::read_to_string(&done.path).unwrap();
         let lines: Vec<&str> = text.trim_start_matches('\u{FEFF}').lines().collect();
         assert_eq!(lines[0], "Time (Europe/Oslo),Lock,Event,Person,Phone,Key ID");
         // No lock list is cached, so the lock is named by its id; the person's formula stays text.
-        assert_eq!(lines[1], r#"2026-11-02 09:00:00,lock-1,Unlocked,"'=HYPERLINK(""x"")",'+4790000000,key-2"#);
+        // A phone the office named in People is shown by that name, as in Activity.
+        assert_eq!(lines[1], "2026-11-03 09:00:00,lock-1,Unlocked,Kari Nordmann,'+4790000001,key-3");
+        assert_eq!(lines[2], r#"2026-11-02 09:00:00,lock-1,Unlocked,"'=HYPERLINK(""x"")",'+4790000000,key-2"#);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

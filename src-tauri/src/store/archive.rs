@@ -329,6 +329,16 @@ impl Store {
         })
     }
 
+    /// The user paused the sync (kept until they resume it, across restarts).
+    pub fn sync_paused(&self) -> StoreResult<bool> {
+        Ok(self.conn.query_row("SELECT paused FROM archive_sync WHERE id = 1", [], |row| row.get(0))?)
+    }
+
+    pub fn set_sync_paused(&self, paused: bool) -> StoreResult<()> {
+        self.conn.execute("UPDATE archive_sync SET paused = ?1 WHERE id = 1", [paused])?;
+        Ok(())
+    }
+
     /// Starts a round over every lock granted now.
     pub fn start_round(&mut self, now: DateTime<Utc>) -> StoreResult<()> {
         let transaction = self.conn.transaction()?;

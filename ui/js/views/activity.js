@@ -65,6 +65,7 @@ class ActivityView {
   wire() {
     const ui = this.ui;
     ui.pause.addEventListener('click', () => this.togglePause());
+    this.el.querySelector('#activity-visits').addEventListener('click', () => this.shell.navigate('visits'));
     ui.range.addEventListener('change', () => {
       this.renderRange();
       if (ui.range.value !== 'between') this.query({ reset: true });

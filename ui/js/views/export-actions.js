@@ -14,14 +14,15 @@ import { exportFileName, fileDate } from '../export-name.js';
 import { formatDateTimeLong, formatNumber } from '../format.js';
 
 // A printout of more rows than this is a book, not a page: the export is for that.
-const PRINT_ROW_LIMIT = 5000;
+export const PRINT_ROW_LIMIT = 5000;
 
 /**
  * @param {HTMLElement} root  the view's section (holds the buttons, the status and the error box)
  * @param {object} o
  * @param {() => string} o.fileName  the default name without extension and date ("Event history Bod 12")
  * @param {(request: {path: string, format: string, language: string}) => Promise<{path: string, rows: number}>} o.run
- * @param {() => {title: string, filter: string, list: import('./list-view.js').ListView}} [o.print]
+ * @param {(o: {now: boolean}) => PrintModel | Promise<PrintModel>} [o.print]  what a printout shows; with
+ *   now: true (Ctrl+P's beforeprint, which cannot wait) it must answer at once, with what it has
  * @returns {{clear: () => void}}
  */
 export function wireExport(root, o) {
@@ -63,21 +64,58 @@ export function wireExport(root, o) {
   const sheet = document.createElement('div');
   sheet.className = 'print-sheet';
   root.append(sheet);
-  const prepare = () => fillPrintSheet(sheet, o.print());
-  root.querySelector('[data-print]')?.addEventListener('click', () => {
-    prepare();
-    window.print();
+  let printing = false; // the Print button laid the sheet out already
+  root.querySelector('[data-print]')?.addEventListener('click', async () => {
+    try {
+      fillPrintSheet(sheet, await o.print({ now: false }));
+    } catch (raw) {
+      renderError(error, raw);
+      return;
+    }
+    printing = true;
+    try {
+      window.print();
+    } finally {
+      printing = false;
+    }
   });
   // Ctrl+P too: the printout is laid out just before, for the view on screen.
   window.addEventListener('beforeprint', () => {
-    if (root.isConnected) prepare();
+    if (root.isConnected && !printing) fillPrintSheet(sheet, o.print({ now: true }));
   });
   window.addEventListener('afterprint', () => sheet.replaceChildren());
   return exporter;
 }
 
-/** The print-only copy of what the list shows: a heading, the filter, when, and a plain table. */
-function fillPrintSheet(sheet, { title, filter, list }) {
+/**
+ * @typedef {object} PrintModel
+ * @property {string} title
+ * @property {string} filter  what is shown, in the user's words
+ * @property {string[]} headings
+ * @property {object[]} rows  at most PRINT_ROW_LIMIT are printed
+ * @property {{fill: (td: HTMLTableCellElement, row: object) => void}[]} columns
+ * @property {number} total  how many rows there are in all
+ */
+
+/** A ListView's printout: its headings, and the rows it shows, filled as on screen. */
+export function listPrint({ title, filter, list }) {
+  return {
+    title,
+    filter,
+    headings: headingsOf(list.table),
+    rows: list.shown.slice(0, PRINT_ROW_LIMIT).map((i) => list.items[i]),
+    columns: list.o.columns,
+    total: list.shown.length,
+  };
+}
+
+/** The headings of a view's on-screen table, as plain text (no sort buttons). */
+export function headingsOf(table) {
+  return [...table.tHead.rows[0].cells].map((th) => th.textContent.trim());
+}
+
+/** The print-only copy of what the view shows: a heading, the filter, when, and a plain table. */
+function fillPrintSheet(sheet, { title, filter, headings, rows, columns, total }) {
   const heading = document.createElement('h1');
   heading.textContent = title;
   const shown = document.createElement('p');
@@ -87,41 +125,41 @@ function fillPrintSheet(sheet, { title, filter, list }) {
   printed.className = 'print-printed';
   printed.textContent = t('print.printed', { time: formatDateTimeLong(new Date()) });
   const parts = [heading, shown, printed];
-  if (list.shown.length > PRINT_ROW_LIMIT) {
+  if (total > PRINT_ROW_LIMIT) {
     const limited = document.createElement('p');
     limited.className = 'print-filter';
-    limited.textContent = t('print.limited', { shown: formatNumber(PRINT_ROW_LIMIT), total: formatNumber(list.shown.length) });
+    limited.textContent = t('print.limited', { shown: formatNumber(PRINT_ROW_LIMIT), total: formatNumber(total) });
     parts.push(limited);
   }
   const table = document.createElement('table');
   table.className = 'print-table';
-  table.append(printHead(list), printRows(list));
+  table.append(printHead(headings), printRows(rows, columns));
   sheet.replaceChildren(...parts, table);
 }
 
-/** The column headings as plain text (no sort buttons: a copy must not be mistaken for the list). */
-function printHead(list) {
+/** The column headings as plain text (a copy must not be mistaken for the list). */
+function printHead(headings) {
   const head = document.createElement('thead');
   const tr = document.createElement('tr');
-  for (const th of list.table.tHead.rows[0].cells) {
+  for (const text of headings) {
     const cell = document.createElement('th');
     cell.scope = 'col';
-    cell.textContent = th.textContent.trim();
+    cell.textContent = text;
     tr.append(cell);
   }
   head.append(tr);
   return head;
 }
 
-function printRows(list) {
+function printRows(rows, columns) {
   const body = document.createElement('tbody');
-  for (const i of list.shown.slice(0, PRINT_ROW_LIMIT)) {
+  for (const row of rows.slice(0, PRINT_ROW_LIMIT)) {
     const tr = document.createElement('tr');
-    list.o.columns.forEach((column) => {
+    for (const column of columns) {
       const td = document.createElement('td');
-      column.fill(td, list.items[i], i);
+      column.fill(td, row);
       tr.append(td);
-    });
+    }
     body.append(tr);
   }
   return body;

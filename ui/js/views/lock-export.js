@@ -3,7 +3,7 @@
 
 import { exportLockHistory } from '../ipc.js';
 import { t } from '../i18n.js';
-import { wireExport } from './export-actions.js';
+import { listPrint, wireExport } from './export-actions.js';
 
 /** Wire the export and print buttons of the lock view (views/lock.js). */
 export function wireLockExport(view) {
@@ -11,7 +11,7 @@ export function wireLockExport(view) {
   return wireExport(view.el, {
     fileName: () => t('export.name.history', { lock: lockName() }),
     run: (request) => exportLockHistory({ lockId: view.lock.id, ...request }),
-    print: () => ({ title: t('events.caption', { name: lockName() }), filter: filterText(view), list: view.list }),
+    print: () => listPrint({ title: t('events.caption', { name: lockName() }), filter: filterText(view), list: view.list }),
   });
 }
 
