@@ -30,6 +30,10 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
             sign_in(client, sim.token()).await?;
             wait_visible(client, "#locks-view").await?;
             wait_lock_rows(client).await?;
+            // The heading has the focus, no text field: a focused field keeps WebKit drawing frames
+            // for its caret while the app sits idle (docs/benchmarks.md, idle CPU).
+            let focused = client.execute("return document.activeElement?.id ?? ''", vec![]).await?;
+            ensure_eq!(focused, json!("locks-heading"), "after sign-in the focus is on the locks heading");
             ensure_eq!(keychain_token(sim).as_deref(), Some(sim.token()), "the token is kept in the keychain");
             let token_field =
                 client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;
