@@ -147,21 +147,29 @@ impl Access {
         let client = self.build_client(api_base.clone(), partner_id.clone(), token.clone())?;
         let locks = client.list_locks().await?;
 
-        let (token_saved, problem) = match self.keychain.set(token_account(&partner_id, &api_base), token).await {
-            Ok(()) => {
-                // A token kept the old way is superseded by the one just checked and kept.
-                self.forget_legacy_token(&partner_id).await;
-                (true, None)
-            }
-            Err(error) => {
-                log::warn!("signed in, but the token could not be kept: {error}");
-                (false, Some(AppError::from(error)))
+        // The keychain's D-Bus calls run on a thread of their own while this one opens the account's
+        // database and saves the list: sign-in waits for the longer of the two, not for both.
+        let keychain = async {
+            match self.keychain.set(token_account(&partner_id, &api_base), token).await {
+                Ok(()) => {
+                    // A token kept the old way is superseded by the one just checked and kept.
+                    self.forget_legacy_token(&partner_id).await;
+                    (true, None)
+                }
+                Err(error) => {
+                    log::warn!("signed in, but the token could not be kept: {error}");
+                    (false, Some(AppError::from(error)))
+                }
             }
         };
-        let account = self.open_account(&client);
-        if let Err(error) = account.remember_locks(&locks.locks, Utc::now()) {
-            log::warn!("could not cache the locks: {error}");
-        }
+        let store = async {
+            let account = self.open_account(&client);
+            if let Err(error) = account.remember_locks(&locks.locks, Utc::now()) {
+                log::warn!("could not cache the locks: {error}");
+            }
+            account
+        };
+        let ((token_saved, problem), account) = tokio::join!(keychain, store);
         let info = SessionInfo {
             partner_id: client.partner_id().to_string(),
             api_base: api_base.to_string(),

@@ -12,7 +12,7 @@ import { exportFileName, fileDate } from '../../ui/js/export-name.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
-const { collationRanks, compareText, fold } = await import('../../ui/js/format.js');
+const { collationRanks, compareText, fold, orderByRank } = await import('../../ui/js/format.js');
 
 const NB = ['nb-NO', 'nb', 'no'];
 const EN = ['en-GB'];
@@ -71,6 +71,18 @@ test('sorting by collation ranks gives the order of comparing the texts, equal t
       assert.equal(Math.sign(ranks[a] - ranks[b]), Math.sign(compareText(names[a], names[b])), `${names[a]} vs ${names[b]}`);
     }
   }
+});
+
+test('ordering by rank is the stable sort by rank, both ways, ties in index order', () => {
+  const ranks = [3, 0, 2, 3, 1, 0, 2, 3, 0, 1, 4, 2];
+  for (const dir of [1, -1]) {
+    const stable = ranks.map((_, i) => i).sort((a, b) => dir * (ranks[a] - ranks[b]));
+    assert.deepEqual(orderByRank(ranks, dir), stable, `dir ${dir}`);
+  }
+  const many = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 613);
+  assert.deepEqual(orderByRank(many, -1), many.map((_, i) => i).sort((a, b) => many[b] - many[a]));
+  assert.deepEqual(orderByRank([]), []);
+  assert.deepEqual(orderByRank([0, 0, 0], -1), [0, 1, 2]);
 });
 
 test('folding plain ASCII text gives what the full folding gives', () => {

@@ -98,6 +98,25 @@ export function collationRanks(values) {
 }
 
 /**
+ * The indices 0..n-1 in the order of their ranks (collationRanks), ascending (dir 1) or descending
+ * (dir -1), equal ranks in index order: what a stable sort by rank gives, as a counting sort with
+ * no comparisons (10,000 locks by name: the first rows after sign-in wait for this order).
+ */
+export function orderByRank(ranks, dir = 1) {
+  let top = -1;
+  for (const rank of ranks) if (rank > top) top = rank;
+  const key = (rank) => (dir > 0 ? rank : top - rank);
+  const starts = new Uint32Array(top + 2);
+  for (const rank of ranks) starts[key(rank) + 1] += 1;
+  for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
+  const order = new Array(ranks.length);
+  ranks.forEach((rank, i) => {
+    order[starts[key(rank)]++] = i;
+  });
+  return order;
+}
+
+/**
  * A phone number for display. Norwegian numbers get the usual grouping (+47 900 00 000 for
  * mobiles, +47 22 12 34 56 otherwise); others stay as given; "" means the partner's own staff
  * used the key through Unloc Work.

@@ -8,7 +8,7 @@
 //     rowHeight: 44,
 //     columns: [{ cell: 'lock-name', fill: (td, lock) => { td.textContent = lock.name; } }, ...],
 //     row: (tr, lock) => tr.setAttribute('data-lock-id', lock.id),
-//     searchText: (lock) => fold(lock.name),  // what the search box matches (computed once per setItems)
+//     searchText: (lock) => fold(lock.name),  // what the search box matches (once per setItems, after the first rows)
 //     filter: (lock) => !optInOnly || lock.auth === 'opt-in',
 //     search: el.querySelector('#locks-search'),
 //     count: { el: countEl, text: (shown, total) => `${shown} of ${total}` },
@@ -52,7 +52,7 @@ export class ListView {
     this.table = this.scroller.querySelector('table');
     this.search = o.search ?? null;
     this.items = [];
-    this.haystacks = [];
+    this.haystacks = null; // searchText of every item, built when first needed (searchTexts)
     this.sorted = []; // every item index in display order
     this.shown = []; // sorted, then filtered: what the table shows
     // The rows of recent searches while typing (words key → rows), for the current items, order and
@@ -111,15 +111,25 @@ export class ListView {
     this.items = items;
     this.loaded = loaded;
     this.o.prepare?.(items);
-    const text = this.o.searchText;
-    this.haystacks = text ? items.map((item, i) => text(item, i)) : [];
+    // The search texts wait until the first rows are painted (or a search needs them first).
+    this.haystacks = null;
     this.reorder();
+    requestAnimationFrame(() => setTimeout(() => this.searchTexts()));
+  }
+
+  /** The folded search text of every item, built once per setItems. */
+  searchTexts() {
+    if (!this.haystacks) {
+      const text = this.o.searchText;
+      this.haystacks = text ? this.items.map((item, i) => text(item, i)) : [];
+    }
+    return this.haystacks;
   }
 
   /** No data yet (another lock is opening): nothing counted, no empty state, scrolled to the top. */
   clear() {
     this.items = [];
-    this.haystacks = [];
+    this.haystacks = null;
     this.sorted = [];
     this.shown = [];
     this.searched.clear();
@@ -172,10 +182,11 @@ export class ListView {
   /** Display positions of `candidates` (default: every item in order) that pass the filters. */
   filterRows(words, candidates) {
     const keep = this.o.filter;
+    const haystacks = words.length ? this.searchTexts() : null;
     const rows = [];
     for (const i of candidates ?? this.sorted) {
       if (!candidates && keep && !keep(this.items[i])) continue; // candidates passed it already
-      if (words.length && !matchesAll(this.haystacks[i], words)) continue;
+      if (haystacks && !matchesAll(haystacks[i], words)) continue;
       rows.push(i);
     }
     return rows;

@@ -5,7 +5,7 @@
 
 import { cachedLocks, listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
-import { collationRanks, fold, formatAddress, formatNumber, grantBadge, grantKind } from '../format.js';
+import { collationRanks, fold, formatAddress, formatNumber, grantBadge, grantKind, orderByRank } from '../format.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 
@@ -29,7 +29,7 @@ class LocksView {
     this.optInCount = document.createElement('span');
     this.optInCount.id = 'opt-in-count';
     this.optInCount.className = 'count-number';
-    this.addresses = []; // display address per lock ('' = none), derived once per load
+    this.addresses = []; // display address per lock ('' = none), derived when first needed (addressAt)
     this.optIns = 0;
     this.optInOnly = false;
     this.sort = { key: 'name', dir: 1 };
@@ -40,13 +40,13 @@ class LocksView {
       rowClass: 'row-link',
       columns: [
         { cell: 'lock-name', fill: (td, lock) => setText(td, lock.name, 'locks.unnamed') },
-        { cell: 'lock-address', fill: (td, _, i) => setText(td, this.addresses[i], 'locks.noAddress') },
+        { cell: 'lock-address', fill: (td, _, i) => setText(td, this.addressAt(i), 'locks.noAddress') },
         { cell: 'lock-data', fill: (td, lock) => setText(td, referenceOf(lock), null) },
         { cell: 'lock-auth', fill: (td, lock) => td.replaceChildren(grantBadge(lock.auth)) },
       ],
       row: (tr, lock) => tr.setAttribute('data-lock-id', lock.id),
       prepare: (locks) => this.prepare(locks),
-      searchText: (lock, i) => fold(`${lock.name ?? ''}\n${this.addresses[i]}\n${referenceOf(lock)}`),
+      searchText: (lock, i) => fold(`${lock.name ?? ''}\n${this.addressAt(i)}\n${referenceOf(lock)}`),
       order: (locks) => this.order(locks),
       filter: (lock) => !this.optInOnly || lock.auth === 'opt-in',
       search: q('#locks-search'),
@@ -89,8 +89,16 @@ class LocksView {
   }
 
   prepare(locks) {
-    this.addresses = locks.map((lock) => formatAddress(lock)); // country names are in the UI language
+    // Addresses are formatted when a row, a search or a sort needs them, not all before the first rows.
+    this.addresses = new Array(locks.length);
     this.optIns = locks.filter((lock) => lock.auth === 'opt-in').length;
+  }
+
+  /** The display address of the lock at index i ('' = none); country names are in the UI language. */
+  addressAt(i) {
+    let address = this.addresses[i];
+    if (address === undefined) address = this.addresses[i] = formatAddress(this.list.items[i]);
+    return address;
   }
 
   /** Lock indices in the chosen column's order; missing values last in both directions, ties by name. */
@@ -117,7 +125,8 @@ class LocksView {
       address: () =>
         byText((i) => {
           const l = locks[i];
-          return this.addresses[i] ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${this.addresses[i]}` : '';
+          const address = this.addressAt(i);
+          return address ? `${l.city ?? ''}\u0001${l.street ?? ''}\u0001${address}` : '';
         }),
       data: () => byText((i) => referenceOf(locks[i])),
       auth: byGrant,
@@ -127,6 +136,9 @@ class LocksView {
       if (button.dataset.sort === key) th.setAttribute('aria-sort', dir > 0 ? 'ascending' : 'descending');
       else th.removeAttribute('aria-sort');
     }
+    // By name (the default, and the order of the first rows after sign-in): a counting sort of the
+    // names' ranks, the same order as the comparator's stable sort without its ~140,000 calls.
+    if (key === 'name') return orderByRank(name, dir);
     return Array.from(locks, (_, i) => i).sort(comparators[key]());
   }
 
