@@ -178,9 +178,7 @@ function signedIn(reply) {
   startPeopleStore().catch((err) => {
     if (!needsSignIn(err)) console.warn('list_people failed', err);
   });
-  // The focus goes to the heading, not the search box: a focused text field keeps WebKit drawing
-  // frames for its caret (4% of a core here with the blink off, 30% with it on) for as long as the
-  // app sits idle (docs/benchmarks.md, idle CPU). "/" or Ctrl+F goes to the search.
+  // Focus on the heading: a focused text field costs idle CPU (its caret; docs/benchmarks.md).
   navigate('locks', { page: locksPage });
   if (session.problem) {
     setBanner({ source: 'startup', error: session.problem, context: 'tokenNotSaved', dismissible: true });
