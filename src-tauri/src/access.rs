@@ -265,6 +265,7 @@ impl Access {
         let author = Author::of_this_desk(settings.your_name.as_deref());
         let link = Arc::new(TeamLink::new(settings.clone(), password, scope, author));
         crate::keys::shared::start(&link, Arc::clone(&session.account), self.follow_up.observer());
+        crate::people::shared::start(&link, Arc::clone(&session.account));
         session.team.set(Some(link));
         if let Some(observer) = self.follow_up.observer() {
             observer.team_changed();

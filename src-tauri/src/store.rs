@@ -16,8 +16,10 @@ use crate::api::{Key, Lock, LockEvent};
 
 mod archive;
 mod shared;
+mod shared_people;
 
 pub use shared::{merge_shared, shared_is_newer, Queued, Sharing};
+pub use shared_people::PersonChange;
 
 pub use archive::{ActivityQuery, ArchivedEvent, RoundState};
 
@@ -138,6 +140,16 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE team_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);",
     // 10: the archive's sync paused by the user stays paused after a restart, until resumed.
     "ALTER TABLE archive_sync ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;",
+    // 11: in team mode, the people directory's changes made here that the office's database has
+    // not had yet: one entry per phone number, its newest change (`version` grows with each).
+    "CREATE TABLE people_outbox (
+        phone TEXT PRIMARY KEY,
+        name TEXT,
+        note TEXT,
+        deleted INTEGER NOT NULL,
+        changed_at TEXT NOT NULL,
+        version INTEGER NOT NULL DEFAULT 1
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -610,6 +622,11 @@ impl Store {
         person: &PersonRecord,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Person>> {
+        let before = match id {
+            Some(id) => self.person(id)?,
+            None => None,
+        };
+        let changed_at = now;
         let now = timestamp(now);
         let id = match id {
             None => {
@@ -630,16 +647,29 @@ impl Store {
                 id
             }
         };
+        // The office knows a person by their number: a new number is the old one gone.
+        if let Some(before) = before.filter(|before| before.phone != person.phone) {
+            self.queue_person(&before.phone, None, changed_at)?;
+        }
+        self.queue_person(&person.phone, Some(person), changed_at)?;
         self.person(id)
     }
 
     /// Removes a person from the directory; their keys stay as they are. False when not there.
     pub fn delete_person(&self, id: i64) -> StoreResult<bool> {
-        Ok(self.conn.execute("DELETE FROM people WHERE id = ?1", [id])? > 0)
+        let Some(person) = self.person(id)? else {
+            return Ok(false);
+        };
+        let deleted = self.conn.execute("DELETE FROM people WHERE id = ?1", [id])? > 0;
+        if deleted {
+            self.queue_person(&person.phone, None, Utc::now())?;
+        }
+        Ok(deleted)
     }
 
     /// Adds every person in one transaction: all of them, or (on any failure) none.
     pub fn add_people(&mut self, people: &[PersonRecord], now: DateTime<Utc>) -> StoreResult<usize> {
+        let changed_at = now;
         let now = timestamp(now);
         let transaction = self.conn.transaction()?;
         {
@@ -648,6 +678,11 @@ impl Store {
             )?;
             for person in people {
                 insert.execute(params![person.name, person.phone, person.note, now, person.name.to_lowercase()])?;
+            }
+        }
+        if self.sharing.is_some() {
+            for person in people {
+                shared_people::queue(&transaction, &person.phone, Some(person), changed_at)?;
             }
         }
         transaction.commit()?;

@@ -2,6 +2,7 @@
 //! local store, so staff see "Kari Nordmann" where Unloc says "+4790000000". No Tauri here.
 
 pub mod import;
+pub mod shared;
 
 use chrono::Utc;
 

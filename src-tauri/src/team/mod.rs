@@ -6,7 +6,7 @@
 //! `keys` is the shared key store, every row scoped by partner id and API address; `listen` hears
 //! of keys other desks write, as they write them (LISTEN/NOTIFY); `lease` gives each piece of
 //! background work (a key's checks, a lock's history sync) to one desk at a time; `archive` is the
-//! office's copy of the events those syncs fetch; `link` is what a signed-in
+//! office's copy of the events those syncs fetch; `people` the office's people directory; `link` is what a signed-in
 //! session holds of all this (`session::TeamAttachment`): the settings, the password, the store
 //! opened on first use, whether the server answers, and the background work that belongs to it.
 
@@ -16,6 +16,7 @@ mod keys;
 mod lease;
 mod link;
 mod listen;
+mod people;
 mod schema;
 mod setup;
 #[cfg(test)]

@@ -89,6 +89,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (partner_id, api_base, id)
     );
     CREATE INDEX team_events_by_seq ON team_events (partner_id, api_base, seq);",
+    // 6: the office's people directory, one row per phone number (a removal stays as a row marked
+    // deleted, so a desk that was away hears of it); `seq` says which rows changed since a desk looked.
+    "CREATE SEQUENCE team_people_seq;
+    CREATE TABLE team_people (
+        partner_id text NOT NULL,
+        api_base text NOT NULL,
+        phone text NOT NULL,
+        name text NOT NULL,
+        note text,
+        deleted boolean NOT NULL,
+        changed_at timestamptz NOT NULL,
+        changed_by text NOT NULL,
+        seq bigint NOT NULL,
+        PRIMARY KEY (partner_id, api_base, phone)
+    );
+    CREATE INDEX team_people_by_seq ON team_people (partner_id, api_base, seq);",
 ];
 
 /// The newest shared schema this app knows.
