@@ -262,7 +262,10 @@ impl Access {
         if session.team().is_some_and(|link| link.is_for(settings, &password)) {
             return Ok(()); // already linked there (a second start-up call, a save without changes)
         }
-        let author = Author::of_this_desk(settings.your_name.as_deref());
+        let mut author = Author::of_this_desk(settings.your_name.as_deref());
+        if let Some(desk) = &self.env.desk_name {
+            author.desk.clone_from(desk);
+        }
         let link = Arc::new(TeamLink::new(settings.clone(), password, scope, author));
         crate::keys::shared::start(&link, Arc::clone(&session.account), self.follow_up.observer());
         crate::people::shared::start(&link, Arc::clone(&session.account));

@@ -13,6 +13,9 @@ pub struct EnvDefaults {
     pub api_base: Option<ApiBase>,
     pub partner_id: Option<String>,
     pub token: Option<SecretString>,
+    /// `UNLOC_DESK_NAME`: the computer's name as team mode shows it ("… on OFFICE-PC-2"), so two
+    /// desks of the end-to-end suite on one machine read as two computers.
+    pub desk_name: Option<String>,
 }
 
 /// Whether this build reads `UNLOC_*` defaults at all: debug builds (the demo, the end-to-end suite) do.
@@ -46,6 +49,7 @@ impl EnvDefaults {
             api_base,
             partner_id: non_empty("UNLOC_PARTNER_ID"),
             token: non_empty("UNLOC_API_TOKEN").map(SecretString::from),
+            desk_name: non_empty("UNLOC_DESK_NAME"),
         }
     }
 

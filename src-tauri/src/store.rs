@@ -372,9 +372,20 @@ impl Store {
                 Some(check),
             )));
         }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(conn)?;
-        Ok(())
+        // A new file opened by two connections at once: switching it to WAL (and its first
+        // migration) can meet the other connection mid-switch, where SQLite answers "busy" without
+        // waiting for the busy timeout. Tried again until the timeout has passed.
+        let deadline = std::time::Instant::now() + busy_timeout;
+        loop {
+            let set_up =
+                conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::from).and_then(|()| migrate(conn));
+            match set_up {
+                Err(error) if error.problem() == StoreProblem::Busy && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub fn schema_version(&self) -> StoreResult<i64> {
@@ -731,18 +742,23 @@ struct SeenInHistory<'a> {
 }
 
 fn migrate(conn: &Connection) -> StoreResult<()> {
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let latest = MIGRATIONS.len() as i64;
-    if version > latest {
-        return Err(StoreError::TooNew(version));
-    }
-    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        let transaction = conn.unchecked_transaction()?;
+    loop {
+        // The version is read inside a write transaction: two connections opening a new file at
+        // once (two start-up calls of a first silent sign-in) take turns, and the second finds
+        // the first's work done instead of creating the same tables again.
+        let transaction = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version > latest {
+            return Err(StoreError::TooNew(version));
+        }
+        let Some(migration) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
         transaction.execute_batch(migration)?;
-        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.pragma_update(None, "user_version", version + 1)?;
         transaction.commit()?;
     }
-    Ok(())
 }
 
 /// SQLite says only "unable to open" when a database cannot be opened for writing: where the
@@ -1145,5 +1161,35 @@ mod tests {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+}
+
+#[cfg(test)]
+mod opening_together {
+    use super::*;
+
+    /// Two start-up calls of a first silent sign-in open a new account file at the same moment:
+    /// both get the store ready (the second once the first has set it up), neither a "damaged" one.
+    #[test]
+    fn two_connections_opening_a_new_file_at_once_both_find_it_ready() {
+        let dir =
+            std::env::temp_dir().join(format!("unloc-store-together-{}-{}", std::process::id(), fastrand::u32(..)));
+        for round in 0..10 {
+            let path = dir.join(format!("round-{round}.sqlite3"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let openers: Vec<_> = (0..2)
+                .map(|_| {
+                    let (barrier, path) = (barrier.clone(), path.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Store::open(&path).map(|(_, opened)| opened).map_err(|error| error.to_string())
+                    })
+                })
+                .collect();
+            for opener in openers {
+                assert_eq!(opener.join().unwrap(), Ok(Opened::Ready), "round {round}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

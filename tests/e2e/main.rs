@@ -35,4 +35,5 @@ mod offline;
 mod people;
 mod session;
 mod team;
+mod team_desks;
 mod updates;

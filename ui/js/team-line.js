@@ -15,7 +15,14 @@ let asking = 0;
 /** After sign-in: follow the team database's state. */
 export function watchTeamLine() {
   stopTeamLine();
-  stops = [ipc.onTeamChanged(() => refresh()), onLanguageChange(() => render())];
+  stops = [
+    ipc.onTeamChanged(() => refresh()),
+    // A key written while the database is away joins the queue: the count on the line follows.
+    ipc.onKeysChanged(() => {
+      if (status?.state === 'notCurrent') refresh();
+    }),
+    onLanguageChange(() => render()),
+  ];
   refresh();
 }
 

@@ -356,6 +356,60 @@ impl Scenario {
     }
 }
 
+/// A second app instance beside a scenario's own — another desk of the same office: its own app
+/// folders, log and tauri-driver (its own port), against the scenario's simulator. Made by
+/// [`Scenario::second_desk`]; its folders go when it is dropped.
+pub struct Desk {
+    name: String,
+    pub home: PathBuf,
+    driver: Driver,
+}
+
+impl Scenario {
+    /// Another app instance (another desk) on this scenario's simulator, with `env` on top of the
+    /// scenario's own environment.
+    pub fn second_desk(&self, name: &str, env: &[(&str, &str)]) -> TestResult<Desk> {
+        let home = self
+            .home
+            .with_file_name(format!("{}-{name}", self.home.file_name().and_then(|n| n.to_str()).unwrap_or("desk")));
+        let _ = std::fs::remove_dir_all(&home);
+        let mut all_env = self.env.clone();
+        all_env.extend(env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+        let driver = Driver::start(&home, &self.sim, &all_env)?;
+        Ok(Desk { name: format!("{}-{name}", self.name), home, driver })
+    }
+}
+
+impl Desk {
+    /// Starts this desk's app and runs the steps with its client; on failure keeps a screenshot
+    /// (`tests/artifacts/<scenario>-<desk>-failure.png`). The app is closed afterwards.
+    pub async fn run(&self, steps: impl AsyncFnOnce(&Client) -> TestResult) -> TestResult {
+        let client = open_app(self.driver.port).await.map_err(|failure| match failure {
+            StartFailure::Hung => "the second desk's app did not start within 60 s".into(),
+            StartFailure::Other(error) => error,
+        })?;
+        let outcome = steps(&client).await;
+        if outcome.is_err() {
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(artifacts_dir().join(format!("{}-failure.png", self.name)), png);
+            }
+            // Its folders go with it: keep what its log said.
+            let log = std::fs::read_to_string(self.home.join("app.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            let _ = std::fs::write(artifacts_dir().join(format!("{}-failure.log", self.name)), tail.join("\n"));
+        }
+        let _ = client.close().await;
+        outcome
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
 impl Drop for Scenario {
     fn drop(&mut self) {
         forget_token(&self.sim);

@@ -121,6 +121,7 @@ export function fillRecipientCell(td, key) {
   const line = document.createElement('span');
   line.className = 'key-author';
   line.textContent = author;
+  line.title = author;
   if (!td.firstElementChild) {
     // The number alone (no name known): stack it above the author line.
     const stack = document.createElement('span');
