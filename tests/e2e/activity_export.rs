@@ -13,6 +13,7 @@ use fantoccini::Client;
 use serde_json::{json, Value};
 use unloc_sim::{Event, SimConfig};
 
+use crate::accessibility::{axe_source, axe_violations};
 use crate::harness::*;
 
 /// The suite's zone (TZ=Etc/GMT-3): UTC+3 all year.
@@ -222,6 +223,9 @@ async fn activity_and_the_visits_report_export_and_print_what_their_screens_show
                 &format!("const text = document.querySelector('#activity-count').textContent; return text.startsWith('{theirs} of') && text"),
             )
             .await?;
+            let axe = axe_source()?;
+            let violations = axe_violations(client, &axe).await?;
+            ensure!(violations.is_empty(), "Activity: {violations:?}");
             let (rows, xlsx) = export_by_button(client, "#activity-export-xlsx", "#activity-export-status").await?;
             ensure_eq!(rows, theirs as u64, "the rows the export says it wrote");
             ensure!(xlsx.starts_with(&folder) && xlsx.extension().is_some_and(|ext| ext == "xlsx"), "{}", xlsx.display());
@@ -305,6 +309,8 @@ async fn activity_and_the_visits_report_export_and_print_what_their_screens_show
             ensure_eq!(first_rows[0][0], json!(first.lock), "the first row's lock: {first_rows}");
             ensure_eq!(first_rows[0][3], json!(first.count.to_string()), "the first row's visits: {first_rows}");
             screenshot(client, "view-visits").await?;
+            let violations = axe_violations(client, &axe).await?;
+            ensure!(violations.is_empty(), "Visits per customer: {violations:?}");
 
             let (rows, xlsx) = export_by_button(client, "#visits-export-xlsx", "#visits-export-status").await?;
             ensure_eq!(rows, visits.len() as u64, "the rows the export says it wrote");
