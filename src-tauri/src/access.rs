@@ -357,3 +357,110 @@ impl TokenRejected for Access {
         })
     }
 }
+
+#[cfg(test)]
+mod team_tests {
+    //! Settings → Team's "stop sharing" (saving no team database) on a signed-in desk, against the
+    //! simulator and the throwaway PostgreSQL server (tests/scripts/with-postgres.sh).
+
+    use std::time::{Duration, Instant};
+
+    use unloc_sim::{fixtures, Route, SimConfig};
+
+    use super::*;
+    use crate::api::NewKey;
+    use crate::keys::{KeyStatus, KeyView};
+    use crate::secrets::MemoryStore;
+    use crate::store::CreatedKeyRecord;
+    use crate::team::testing::server;
+
+    struct Unheard;
+
+    impl KeyObserver for Unheard {
+        fn keys_changed(&self, _keys: &[KeyView]) {}
+        fn status_changed(&self, _key: &KeyView, _before: KeyStatus) {}
+    }
+
+    async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done().await {
+            assert!(Instant::now() < deadline, "never happened: {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stopping_sharing_keeps_everything_local_and_the_desk_works_on_its_own() {
+        let Some(server) = server() else { return };
+        let (settings, password) = server.fresh_database().await;
+        let sim =
+            unloc_sim::start(SimConfig { lockout_after: 0, key_provisioning: Duration::ZERO, ..SimConfig::default() })
+                .await
+                .unwrap();
+        let policy = FollowPolicy {
+            first_wait: Duration::from_millis(100),
+            max_usable: Duration::from_millis(200),
+            after_failure: Duration::from_millis(200),
+            ..FollowPolicy::default()
+        };
+        let access = Access::new(Arc::new(MemoryStore::default()), EnvDefaults::default())
+            .with_client_tuning(|mut config| {
+                config.governor.interval = Duration::from_millis(1);
+                config
+            })
+            .with_key_follow_up(Arc::new(Unheard), policy);
+        access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+        access.keychain().set(password_account(&settings), password.clone()).await.unwrap();
+        access.attach_team(Some(&settings)).await.unwrap();
+        let session = access.session().await.unwrap();
+        assert!(session.team().is_some());
+
+        // Shared: a person, and a key this desk follows for the office (it holds the key's lease).
+        crate::people::save(&session.account, None, "Kari", "90000000", None).unwrap();
+        let now = Utc::now();
+        let new_key = NewKey {
+            lock_id: fixtures::HJEMME_LOCK_ID.into(),
+            msn: Some("+4790000000".into()),
+            start: now,
+            end: Some(now + chrono::Duration::days(1)),
+            route: None,
+        };
+        let key_id = session.client.create_key(&new_key).await.unwrap().id;
+        let record = CreatedKeyRecord {
+            id: &key_id,
+            lock_id: fixtures::HJEMME_LOCK_ID,
+            msn: new_key.msn.as_deref(),
+            route: None,
+            start: now,
+            end: new_key.end,
+        };
+        session.account.with_store(|store| store.remember_created_key(&record, now)).unwrap();
+        access.follow_up().wake();
+        let admin = server.admin(&settings.database).await;
+        let count = async |table: &str| -> i64 {
+            admin.query_one(&format!("SELECT COUNT(*) FROM {table}"), &[]).await.unwrap().get(0)
+        };
+        until("the person and the key's lease reach the office", async || {
+            count("team_people").await == 1 && count("team_leases").await == 1
+        })
+        .await;
+
+        // Stop sharing (Settings → Team saved without a database).
+        access.attach_team(None).await.unwrap();
+        assert!(session.team().is_none(), "the desk is on its own");
+        until("the key's lease is given up for the other desks", async || count("team_leases").await == 0).await;
+        let people: Vec<String> = crate::people::list(&session.account).unwrap().into_iter().map(|p| p.name).collect();
+        assert_eq!(people, ["Kari"], "the local directory is kept");
+        assert!(session.account.with_store(|store| store.key(&key_id)).unwrap().is_some(), "the key is kept");
+
+        // On its own: it follows the key itself, and what it writes stays here.
+        crate::people::save(&session.account, None, "Ola", "92222222", None).unwrap();
+        assert_eq!(session.account.with_store(|store| store.people_outbox_len()).unwrap(), 0, "nothing queued");
+        sim.clear_requests();
+        until("the desk checks the key itself", async || {
+            sim.requests().iter().any(|request| request.route == Some(Route::KeysGet))
+        })
+        .await;
+        assert_eq!(count("team_people").await, 1, "Ola stays on this desk");
+    }
+}
