@@ -111,9 +111,10 @@ async fn keep_in_step(link: Arc<TeamLink>, account: Arc<Account>, observer: Opti
             Err(error) => error,
             Ok(never) => match never {},
         };
-        log::info!("team database not current: {error}");
         let reach = Reach::NotCurrent { problem: error.problem, since: Utc::now() };
         if link.set_reach(reach) {
+            // Once per gap, not at every try (a try each second while the server is away).
+            log::warn!("team database not current: {error}");
             if let Some(observer) = &observer {
                 observer.team_changed();
             }
