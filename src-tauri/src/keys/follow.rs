@@ -224,21 +224,16 @@ async fn follow(
         let mut asked = false;
         due.retain(|key| !pace.is_held(key));
         let due = this_desks_share(&team, &account, due).await;
-        let mut settled = Vec::new();
         for key in due {
             pace.hold(&key, &policy);
             asked = true;
             // Nobody is waiting for these answers: clicks go first.
             match check_key(&client, &account, &policy, &key.id, Priority::Background).await {
                 Ok(Some((view, before))) => {
-                    if view.status.is_settled() {
-                        settled.push(Work::KeyCheck(key.id.clone()));
-                    }
                     observer.status_changed(&view, before);
                     changed.push(view);
                 }
                 Ok(None) => {}
-                Err(ApiError::NotFound) => settled.push(Work::KeyCheck(key.id.clone())),
                 Err(ApiError::Unauthorized | ApiError::LockedOut) => {
                     log::warn!("key follow-up stopped: Unloc refused the token");
                     observer.keys_changed(&changed);
@@ -256,7 +251,6 @@ async fn follow(
         if !changed.is_empty() {
             observer.keys_changed(&changed);
         }
-        give_up(&team, &settled).await;
         let wait = pace.next_wait(&account, tokio::time::Instant::now(), asked);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -266,7 +260,9 @@ async fn follow(
 }
 
 /// The due keys this desk checks: all of them on its own; in team mode those whose lease it holds
-/// (claimed now when free). The others are left until their lease could have run out, when this
+/// (claimed now when free). A lease outlives its key's settling (the holder renews it with the rest
+/// until it leaves): given up at once, another desk that has not heard of the final state yet
+/// would claim it and ask Unloc again. The others are left until their lease could have run out, when this
 /// desk asks again whether their desk is still there. A team database that cannot be reached
 /// leaves the desk checking all its keys itself: followed twice is better than not followed.
 async fn this_desks_share(team: &TeamAttachment, account: &Account, due: Vec<StoredKey>) -> Vec<StoredKey> {
@@ -299,18 +295,6 @@ async fn this_desks_share(team: &TeamAttachment, account: &Account, due: Vec<Sto
         postpone(account, &key.id, leases.lease_time());
     }
     mine
-}
-
-/// Keys that settled need no desk any more: their leases go.
-async fn give_up(team: &TeamAttachment, settled: &[Work]) {
-    let Some(link) = team.get().filter(|_| !settled.is_empty()) else {
-        return;
-    };
-    if let Ok(leases) = link.leases().await {
-        if let Err(error) = leases.release(settled).await {
-            log::info!("key follow-up: leases of settled keys kept ({error}); they run out by themselves");
-        }
-    }
 }
 
 /// What the follow-up remembers in memory: when the next key seen only in histories may be asked

@@ -57,6 +57,7 @@ fn client(sim: &Simulator) -> ApiClient {
 
 struct Desk {
     name: String,
+    account: Arc<Account>,
     team: Arc<TeamAttachment>,
     _follower: Follower,
 }
@@ -81,12 +82,20 @@ fn desk(sim: &Simulator, keys: &[String], team: Option<(&TeamSettings, &SecretSt
     if let Some((settings, password)) = team {
         let scope = Scope { partner_id: sim.partner_id().into(), api_base: sim.api_base() };
         let author = Author { user: "Anna".into(), desk: name.into() };
-        let link = TeamLink::new(settings.clone(), password.clone(), scope, author).with_lease_time(LEASE_TIME);
-        attachment.set(Some(Arc::new(link)));
+        let link =
+            Arc::new(TeamLink::new(settings.clone(), password.clone(), scope, author).with_lease_time(LEASE_TIME));
+        // Keys shared as in the app: what one desk learns reaches the others' local stores.
+        super::shared::start(&link, Arc::clone(&account), None);
+        attachment.set(Some(link));
     }
-    let follower =
-        Follower::spawn(Arc::new(client(sim)), account, Arc::clone(&attachment), Arc::new(Unheard), policy());
-    Desk { name: name.into(), team: attachment, _follower: follower }
+    let follower = Follower::spawn(
+        Arc::new(client(sim)),
+        Arc::clone(&account),
+        Arc::clone(&attachment),
+        Arc::new(Unheard),
+        policy(),
+    );
+    Desk { name: name.into(), account, team: attachment, _follower: follower }
 }
 
 /// Each key's checks (`GET /keys/{id}`) in the simulator's log since it was cleared, as times in ms.
@@ -186,6 +195,22 @@ async fn three_desks_following_twenty_keys_check_each_key_once_per_interval() {
     let gap = shortest_gap(&seen);
     assert!(gap >= INTERVAL.as_millis() as u64 * 3 / 4, "after the take-over a key was checked twice within {gap} ms");
     let after = holders(admin.query(count, &[]).await.unwrap());
+
+    // The owner revokes a key: the desk that checks it learns it from Unloc, the other one from
+    // the office's database, and Unloc is asked once.
+    let revoked = &keys[0];
+    sim.clear_requests();
+    assert!(sim.owner_revoke_key(revoked));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while shared.iter().any(|desk| {
+        let stored = desk.account.with_store(|store| store.key(revoked)).unwrap().unwrap();
+        stored.api_state.as_deref() != Some("revoked")
+    }) {
+        assert!(std::time::Instant::now() < deadline, "not every desk heard of the revoke");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let asked = checks(&sim).get(revoked.as_str()).map_or(0, Vec::len);
+    assert_eq!(asked, 1, "Unloc was asked about the revoked key {asked} times");
     assert!(!after.contains_key(busiest.as_str()), "the desk that went holds nothing: {after:?}");
     assert_eq!(after.values().sum::<i64>(), KEYS as i64, "the others hold every key: {after:?}");
 }
