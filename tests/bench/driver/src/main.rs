@@ -287,7 +287,7 @@ async fn sign_in_runs(
         let client = driver.open(&launcher).await?;
         let outcome = async {
             let (pid, _) = procs::read_launch(&record)?;
-            let pressed = web::sign_in(&client, sim.token()).await?;
+            let pressed = web::sign_in(&client, sim.partner_id(), &sim.api_base(), sim.token()).await?;
             web::wait_mark_epoch_ms(&client, web::LOCK_ROWS_MARK).await?;
             let rows = web::mark_ms(&client, web::LOCK_ROWS_MARK).await?.ok_or("no rows mark")?;
             // The data reaches the page with a reply that carries locks: sign_in's own (it brings the

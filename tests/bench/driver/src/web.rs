@@ -136,11 +136,16 @@ pub async fn mark_ms(client: &Client, name: &str) -> BenchResult<Option<f64>> {
 }
 
 /// Types `token` and presses Sign in; returns the page-clock time of the press.
-pub async fn sign_in(client: &Client, token: &str) -> BenchResult<f64> {
+pub async fn sign_in(client: &Client, partner_id: &str, api_base: &str, token: &str) -> BenchResult<f64> {
     wait_visible(client, "#api-token").await?;
-    let field = client.find(Locator::Css("#api-token")).await?;
-    field.clear().await?;
-    field.send_keys(token).await?;
+    // A release build takes no partner id or API address from its environment (only debug builds
+    // do): the simulator's are typed in, the address under "Advanced", as a user would.
+    client.execute("document.querySelector('#signin-advanced').open = true; return true;", vec![]).await?;
+    for (css, value) in [("#partner-id", partner_id), ("#api-base", api_base), ("#api-token", token)] {
+        let field = client.find(Locator::Css(css)).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+    }
     let pressed = client
         .execute("const t = performance.now(); document.querySelector('#signin-submit').click(); return t;", vec![])
         .await?;
