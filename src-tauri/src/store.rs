@@ -365,6 +365,21 @@ impl Store {
     /// Checks the file is a sound database, then brings its schema up to date.
     fn prepare(conn: &Connection, busy_timeout: std::time::Duration) -> StoreResult<()> {
         conn.busy_timeout(busy_timeout)?;
+        // A new file opened by two connections at once: the check, switching it to WAL and its
+        // first migration can each meet the other connection mid-switch, where SQLite answers
+        // "busy" without waiting for the busy timeout. Tried again until the timeout has passed.
+        let deadline = std::time::Instant::now() + busy_timeout;
+        loop {
+            match Self::check_and_migrate(conn) {
+                Err(error) if error.problem() == StoreProblem::Busy && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn check_and_migrate(conn: &Connection) -> StoreResult<()> {
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
         if check != "ok" {
             return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
@@ -372,20 +387,8 @@ impl Store {
                 Some(check),
             )));
         }
-        // A new file opened by two connections at once: switching it to WAL (and its first
-        // migration) can meet the other connection mid-switch, where SQLite answers "busy" without
-        // waiting for the busy timeout. Tried again until the timeout has passed.
-        let deadline = std::time::Instant::now() + busy_timeout;
-        loop {
-            let set_up =
-                conn.pragma_update(None, "journal_mode", "WAL").map_err(StoreError::from).and_then(|()| migrate(conn));
-            match set_up {
-                Err(error) if error.problem() == StoreProblem::Busy && std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                other => return other,
-            }
-        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(conn)
     }
 
     pub fn schema_version(&self) -> StoreResult<i64> {
