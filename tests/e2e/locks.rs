@@ -1,7 +1,6 @@
 //! Locks and events at scale: 10,000 locks and 100,000 events on one lock stay light (only what is
 //! visible is in the page).
 
-use fantoccini::Client;
 use unloc_sim::{fixtures, SimConfig};
 
 use crate::harness::*;
@@ -38,7 +37,8 @@ async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestRe
             wait_visible(client, "#lock-view").await?;
             let events = scenario.sim.events(fixtures::BUSY_LOCK_ID).ok_or("no events for the busy lock")?;
             let all_events = events.len() as u64;
-            let counts = wait_for_count(client, "#events-count", [all_events, all_events]).await?;
+            let counts =
+                wait_for_count_within(client, "#events-count", [all_events, all_events], BIG_LOAD_WAIT).await?;
             let rows = client.execute("return document.querySelectorAll('tr[data-event-id]').length", vec![]).await?;
             let rows = rows.as_u64().unwrap_or(u64::MAX);
             ensure!(rows > 0 && rows < 200, "{rows} event rows in the DOM for {counts}");
@@ -53,44 +53,6 @@ async fn ten_thousand_locks_and_a_hundred_thousand_events_stay_light() -> TestRe
             Ok(())
         })
         .await
-}
-
-/// The whole numbers in a count line, grouping marks of any locale removed: "Showing 1 234 of 10,000"
-/// gives [1234, 10000].
-fn numbers_in(text: &str) -> Vec<u64> {
-    let mut numbers = Vec::new();
-    let mut digits = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else if !digits.is_empty()
-            && matches!(c, ',' | '.' | ' ' | '\u{a0}' | '\u{202f}')
-            && chars.peek().is_some_and(char::is_ascii_digit)
-        {
-            // A grouping mark inside a number.
-        } else if !digits.is_empty() {
-            numbers.extend(digits.parse::<u64>().ok());
-            digits.clear();
-        }
-    }
-    numbers.extend(digits.parse::<u64>().ok());
-    numbers
-}
-
-/// Waits until the count line at `css` says exactly "Showing {shown} of {total}"; returns its text.
-async fn wait_for_count(client: &Client, css: &str, [shown, total]: [u64; 2]) -> TestResult<String> {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let text = text_of(client, css).await.unwrap_or_default();
-        if numbers_in(&text) == [shown, total] {
-            return Ok(text);
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("`{css}` says {text:?}, expected {shown} of {total}").into());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }
 
 #[test]

@@ -79,6 +79,63 @@ pub async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResul
     }
 }
 
+/// The whole numbers in a count line, grouping marks of any locale removed: "Showing 1 234 of 10,000"
+/// gives [1234, 10000].
+pub fn numbers_in(text: &str) -> Vec<u64> {
+    let mut numbers = Vec::new();
+    let mut digits = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else if !digits.is_empty()
+            && matches!(c, ',' | '.' | ' ' | '\u{a0}' | '\u{202f}')
+            && chars.peek().is_some_and(char::is_ascii_digit)
+        {
+            // A grouping mark inside a number.
+        } else if !digits.is_empty() {
+            numbers.extend(digits.parse::<u64>().ok());
+            digits.clear();
+        }
+    }
+    numbers.extend(digits.parse::<u64>().ok());
+    numbers
+}
+
+/// Waits until the count line at `css` says exactly "Showing {shown} of {total}"; returns its text.
+pub async fn wait_for_count(client: &Client, css: &str, counts: [u64; 2]) -> TestResult<String> {
+    wait_for_count_within(client, css, counts, WAIT).await
+}
+
+/// [`wait_for_count`] with a deadline of its own, for a first load of big data (e.g. [`super::BIG_LOAD_WAIT`]).
+/// Prints how long the count took, so a slow machine shows in the log before it fails a run.
+pub async fn wait_for_count_within(
+    client: &Client,
+    css: &str,
+    [shown, total]: [u64; 2],
+    limit: Duration,
+) -> TestResult<String> {
+    let started = Instant::now();
+    loop {
+        let text = text_of(client, css).await.unwrap_or_default();
+        if numbers_in(&text) == [shown, total] {
+            if limit > WAIT {
+                #[allow(clippy::print_stderr)] // how long a big load took belongs in the test output
+                {
+                    eprintln!("e2e: `{css}` showed {total} after {} ms", started.elapsed().as_millis());
+                }
+            }
+            return Ok(text);
+        }
+        if started.elapsed() > limit {
+            return Err(
+                format!("`{css}` says {text:?} after {} s, expected {shown} of {total}", limit.as_secs()).into()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until the status banner says something; returns what it says.
 pub async fn banner_text(client: &Client, what: &str) -> TestResult<String> {
     let banner =
