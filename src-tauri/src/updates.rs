@@ -205,10 +205,7 @@ mod tests {
     }
 
     async fn download(url: &str, limits: RequestLimits) -> std::result::Result<usize, reqwest::Error> {
-        // As the plugin does before its requests (its reqwest brings no TLS provider of its own);
-        // an error only means another test installed it first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = limits.apply(reqwest::ClientBuilder::new()).build()?;
+        let client = limits.apply(crate::api::http_client_builder()).build()?;
         Ok(client.get(url).send().await?.bytes().await?.len())
     }
 

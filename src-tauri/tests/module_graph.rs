@@ -108,6 +108,45 @@ fn the_api_client_and_the_domain_know_nothing_of_the_layers_above() {
     assert!(api.iter().all(|used| used == "api"), "the API client imports app modules: {api:?}");
 }
 
+/// Where an HTTP client is begun in `text`, if anywhere: the ways reqwest offers to make one.
+fn http_client_made_in(text: &str) -> Option<&'static str> {
+    // `ApiClient::new(` is the API client itself, made wherever a session starts: not a match.
+    let plain_client_new = text.match_indices("Client::new(").any(|(at, _)| !text[..at].ends_with("Api"));
+    ["Client::builder(", "ClientBuilder::new(", "reqwest::get("]
+        .into_iter()
+        .find(|making| text.contains(making))
+        .or(plain_client_new.then_some("Client::new("))
+}
+
+/// Every request to Unloc goes through the API client and its governor: no other module makes an
+/// HTTP client of its own (the updater plugin makes its own inside Tauri; the app only limits it).
+#[test]
+fn only_the_api_client_makes_http_clients() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let makers: Vec<String> = files
+        .iter()
+        .filter(|file| module_of(&src, file) != "api")
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            http_client_made_in(&text).map(|making| format!("{} ({making}…)", file.display()))
+        })
+        .collect();
+    assert!(files.len() > 20, "src/ not read: {} files", files.len());
+    assert!(makers.is_empty(), "HTTP clients made outside src/api: {makers:?}");
+}
+
+#[test]
+fn a_client_made_any_way_is_seen() {
+    assert_eq!(http_client_made_in("let c = reqwest::Client::builder().build()"), Some("Client::builder("));
+    assert_eq!(http_client_made_in("apply(reqwest::ClientBuilder::new())"), Some("ClientBuilder::new("));
+    assert_eq!(http_client_made_in("let body = reqwest::get(url)"), Some("reqwest::get("));
+    assert_eq!(http_client_made_in("let c = reqwest::Client::new();"), Some("Client::new("));
+    assert_eq!(http_client_made_in("limits.apply(crate::api::http_client_builder())"), None);
+    assert_eq!(http_client_made_in("Ok(ApiClient::new(config)?)"), None);
+}
+
 #[test]
 fn a_circle_is_found() {
     let graph: Graph = [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")]

@@ -103,14 +103,21 @@ pub struct Prioritized<'a> {
     priority: Priority,
 }
 
+/// The one place an HTTP client of the app is begun: Unloc's client below, and the updater's limits
+/// tested against a real connection (the updater plugin builds its own client in the shipped app and
+/// hands it to `updates` to limit). Every HTTP client made here uses the app's crypto provider.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    // reqwest brings no crypto provider of its own (feature rustls-no-provider): the app uses ring.
+    // Installing it again is a harmless error.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 impl ApiClient {
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        // reqwest brings no crypto provider of its own (feature rustls-no-provider): the app uses
-        // ring. Installing it again is a harmless error.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
+        let mut builder = http_client_builder()
             .user_agent(concat!("UnlocDesk/", env!("CARGO_PKG_VERSION")))
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)

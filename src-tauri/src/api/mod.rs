@@ -7,7 +7,7 @@ mod governor;
 mod models;
 mod url_rules;
 
-pub use client::{ApiClient, ClientConfig, Prioritized, RetryPolicy, MAX_HISTORY_BYTES};
+pub use client::{http_client_builder, ApiClient, ClientConfig, Prioritized, RetryPolicy, MAX_HISTORY_BYTES};
 pub use error::ApiError;
 pub use governor::{GovernorConfig, GovernorStatus, PauseCause, Paused, Priority};
 pub use models::{Action, CreatedKey, EventList, Grant, Key, KeyState, KeyUse, Lock, LockEvent, LockList, NewKey};
