@@ -42,19 +42,31 @@ use crate::state::{AppState, UpdateCheckLog};
 
 /// Starts the app: plugins, state, commands.
 pub fn run() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|out, record| {
+            use std::io::Write;
+            let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            writeln!(out, "[{at} {:<5} {}] {}", record.level(), record.target(), record.args())
+        })
+        .init();
     // One line at every start: it marks where a run begins in a log, and the end-to-end secrets audit
     // (tests/e2e/harness/secrets.rs) looks for it to know the log it searches is the app's own.
     log::info!("Unloc Desk {} starting", env!("CARGO_PKG_VERSION"));
 
-    let result = tauri::Builder::default()
-        .plugin(window::single_instance())
+    let context = tauri::generate_context!();
+    let one_instance = Arc::new(window::claim_one_instance(&context.config().identifier));
+    let builder = tauri::Builder::default();
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(window::single_instance());
+    let answering = Arc::clone(&one_instance);
+    let result = builder
         .plugin(window::remembered_place())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
         .manage(updates::PendingUpdate::default())
-        .setup(|app| {
+        .setup(move |app| {
+            answering.answer(app.handle());
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
             let accounts_dir = app.path().app_data_dir()?.join("accounts");
             let access = Access::new(Arc::new(KeyringStore::new(KEYCHAIN_SERVICE)), EnvDefaults::from_env())
@@ -106,11 +118,11 @@ pub fn run() {
             commands::export::export_visits,
             commands::export::visits_report,
         ])
-        .build(tauri::generate_context!());
+        .build(context);
     match result {
-        Ok(app) => app.run(|app, event| {
+        Ok(app) => app.run(move |app, event| {
             if let tauri::RunEvent::ExitRequested { .. } = event {
-                window::give_up_instance_lock(app);
+                one_instance.give_up(app);
             }
         }),
         Err(error) => {

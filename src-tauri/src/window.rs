@@ -9,23 +9,83 @@ use tauri::{AppHandle, Manager, Runtime};
 /// The label of the app's window (tauri.conf.json).
 const MAIN_WINDOW: &str = "main";
 
-/// One instance per desktop session: the single-instance plugin, which a second start hands its
-/// arguments to before it exits. Registered before every other plugin, so a second start does
-/// nothing else first.
-pub fn single_instance<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    let mut builder = tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| bring_forward(app));
-    if let Some(scope) = instance_scope(cfg!(debug_assertions), std::env::var_os("XDG_DATA_HOME")) {
-        builder = builder.dbus_id(scope);
-    }
-    builder.build()
+#[cfg(target_os = "linux")]
+mod one_instance;
+
+/// This start's hold on being the one instance, from [`claim_one_instance`] to [`OneInstance::give_up`].
+pub struct OneInstance {
+    #[cfg(target_os = "linux")]
+    instance: Option<one_instance::Instance>,
 }
 
-/// Which starts count as the same app. On Linux the plugin owns a D-Bus name made of the app
-/// identifier on the session bus, so a release build is one instance per desktop session. Debug
+/// One instance per desktop session. On Linux the name is claimed on the session bus before
+/// anything else starts, and a second start asks the first to bring its window forward and ends
+/// here, before it opens a window of its own. Elsewhere the single-instance plugin does the same
+/// ([`single_instance`]).
+pub fn claim_one_instance(identifier: &str) -> OneInstance {
+    #[cfg(target_os = "linux")]
+    {
+        let scope = instance_scope(cfg!(debug_assertions), std::env::var_os("XDG_DATA_HOME"));
+        let name = format!("{}.Instance", scope.as_deref().unwrap_or(identifier));
+        match one_instance::claim(&name) {
+            one_instance::Claim::First(instance) => OneInstance { instance: Some(instance) },
+            one_instance::Claim::Second => {
+                log::info!("Unloc Desk is already running: its window was brought forward");
+                std::process::exit(0);
+            }
+            one_instance::Claim::NoBus(problem) => {
+                log::warn!("cannot check for another running Unloc Desk, starting anyway: {problem}");
+                OneInstance { instance: None }
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = identifier;
+        OneInstance {}
+    }
+}
+
+impl OneInstance {
+    /// From now on a second start brings this app's window forward.
+    pub fn answer<R: Runtime>(&self, app: &AppHandle<R>) {
+        #[cfg(target_os = "linux")]
+        if let Some(instance) = &self.instance {
+            let app = app.clone();
+            instance.answer(move || bring_forward(&app));
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = app;
+    }
+
+    /// Gives up being the one instance as soon as the app decides to close, instead of at the
+    /// very end of its shutdown: a start in the second after closing would otherwise ask an
+    /// instance that is going away (and vanish with it), where now it becomes the new instance.
+    pub fn give_up<R: Runtime>(&self, app: &AppHandle<R>) {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = app;
+            if let Some(instance) = &self.instance {
+                instance.release();
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        tauri_plugin_single_instance::destroy(app);
+    }
+}
+
+/// Outside Linux: the single-instance plugin, which a second start hands its arguments to before
+/// it exits. Registered before every other plugin, so a second start does nothing else first.
+#[cfg(not(target_os = "linux"))]
+pub fn single_instance<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri_plugin_single_instance::Builder::new().callback(|app, _args, _cwd| bring_forward(app)).build()
+}
+
+/// Which starts count as the same app. On Linux the instance owns a D-Bus name on the session bus,
+/// the app identifier in a release build: one instance per desktop session. Debug
 /// builds add their data folder: the end-to-end suite, the demo, the install test and a benchmark
 /// each run with their own XDG folders and may share one session bus, and must not take each
-/// other for a second start; two starts with the same folders still meet. `None`: the plugin's
-/// default (the identifier).
+/// other for a second start; two starts with the same folders still meet. `None`: the identifier.
 pub fn instance_scope(debug_build: bool, data_home: Option<std::ffi::OsString>) -> Option<String> {
     if !debug_build {
         return None;
@@ -38,14 +98,6 @@ pub fn instance_scope(debug_build: bool, data_home: Option<std::ffi::OsString>) 
 /// Remembers the window's size, place and state between runs (tauri-plugin-window-state).
 pub fn remembered_place<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_window_state::Builder::default().build()
-}
-
-/// Gives up the one-instance name as soon as the app decides to close, instead of at the very end
-/// of its shutdown: a start in the second after closing would otherwise hand its arguments to an
-/// instance that is going away (and either vanish with it or fail with "NoReply"), where now it
-/// becomes the new instance.
-pub fn give_up_instance_lock<R: Runtime>(app: &AppHandle<R>) {
-    tauri_plugin_single_instance::destroy(app);
 }
 
 fn bring_forward<R: Runtime>(app: &AppHandle<R>) {
