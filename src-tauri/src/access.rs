@@ -145,7 +145,24 @@ impl Access {
             return Err(AppError::invalid_input("token", "the API token contains invisible characters"));
         }
         let client = self.build_client(api_base.clone(), partner_id.clone(), token.clone())?;
-        let locks = client.list_locks().await?;
+        // The account's database (a file, its migrations, the index of its saved locks) opens on a
+        // thread of its own while the list is fetched: sign-in waits for the longer of the two.
+        let (locks, opened) = tokio::join!(client.list_locks(), self.open_account_off_thread(&client));
+        let (account, created) = opened?;
+        let locks = match locks {
+            Ok(locks) => locks,
+            Err(error) => {
+                if created {
+                    // Nothing was kept for a sign-in that failed: no empty file for a mistyped partner.
+                    account.discard(
+                        self.store_dir.as_deref(),
+                        client.partner_id().as_str(),
+                        client.api_base().as_str(),
+                    );
+                }
+                return Err(error.into());
+            }
+        };
 
         // The keychain's D-Bus calls run on a thread of their own while this one opens the account's
         // database and saves the list: sign-in waits for the longer of the two, not for both.
@@ -163,7 +180,6 @@ impl Access {
             }
         };
         let store = async {
-            let account = self.open_account(&client);
             if let Err(error) = account.remember_locks(&locks.locks, Utc::now()) {
                 log::warn!("could not cache the locks: {error}");
             }
@@ -333,6 +349,25 @@ impl Access {
             *lock(&self.notice) = Some(notice);
         }
         account
+    }
+
+    /// [`Self::open_account`] off the async workers (SQLite blocks), and whether its file is new.
+    async fn open_account_off_thread(&self, client: &ApiClient) -> Result<(Account, bool)> {
+        let dir = self.store_dir.clone();
+        let partner_id = client.partner_id().to_string();
+        let api_base = client.api_base().to_string();
+        let opened = tokio::task::spawn_blocking(move || {
+            let created = !Account::exists(dir.as_deref(), &partner_id, &api_base);
+            let (account, notice) = Account::open(dir.as_deref(), &partner_id, &api_base);
+            (account, notice, created)
+        })
+        .await
+        .map_err(|error| AppError::new(ErrorKind::Internal, format!("the local database did not open: {error}")))?;
+        let (account, notice, created) = opened;
+        if let Some(notice) = notice {
+            *lock(&self.notice) = Some(notice);
+        }
+        Ok((account, created))
     }
 
     fn build_client(&self, api_base: ApiBase, partner_id: PartnerId, token: SecretString) -> Result<ApiClient> {

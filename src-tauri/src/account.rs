@@ -73,6 +73,30 @@ impl Account {
 
     /// Runs `work` with the store. Store calls are short; a poisoned lock (a panic elsewhere)
     /// still holds a consistent SQLite connection, so it is used on.
+    /// Whether this partner at this API base has a database in `dir` yet (`None`: in memory, never).
+    pub fn exists(dir: Option<&Path>, partner_id: &str, api_base: &str) -> bool {
+        dir.is_some_and(|dir| Store::path_for(dir, partner_id, api_base).exists())
+    }
+
+    /// Closes this account and removes its database: for one created by a sign-in that failed,
+    /// so that a mistyped partner id leaves no file behind.
+    pub fn discard(self, dir: Option<&Path>, partner_id: &str, api_base: &str) {
+        drop(self);
+        let Some(dir) = dir else {
+            return;
+        };
+        let path = Store::path_for(dir, partner_id, api_base);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => log::warn!("could not remove an unused local database: {error}"),
+            }
+        }
+    }
+
     pub fn with_store<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
         work(&mut lock(&self.store))
     }

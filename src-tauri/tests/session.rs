@@ -41,6 +41,40 @@ async fn a_wrong_token_is_refused_and_nothing_is_stored() {
     assert_eq!(access.session().await.err().unwrap().kind, ErrorKind::NotSignedIn);
 }
 
+/// The files in a test's accounts folder, by name.
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> =
+        entries.map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_leaves_no_database_and_a_right_one_keeps_its_locks_in_one() {
+    // The database opens while the list is fetched; a refused sign-in must not leave it behind.
+    let sim = spawn_sim().await;
+    let dir = std::env::temp_dir().join(format!("unloc-session-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let access = access_with(Arc::new(MemoryStore::default()), EnvDefaults::default()).with_store_dir(dir.clone());
+    let error = access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unauthorized);
+    assert_eq!(files_in(&dir), Vec::<String>::new());
+
+    access.sign_in(sim.partner_id(), sim.token(), Some(&sim.api_base())).await.unwrap();
+    let kept = files_in(&dir);
+    assert!(kept.iter().any(|name| name.ends_with(".sqlite3")), "{kept:?}");
+    let cached = unloc_desk::locks::cached(&access.session().await.unwrap().account).expect("the list was saved");
+    assert_eq!(cached.locks.len(), sim.locks().len());
+
+    // A refused sign-in later leaves the database of earlier ones alone.
+    access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();
+    assert_eq!(files_in(&dir), kept);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn input_is_checked_before_any_request() {
     let sim = spawn_sim().await;
