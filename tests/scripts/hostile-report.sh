@@ -25,15 +25,17 @@ scenarios=(
   budget::a_retry_after_on_the_first_history_request_quiets_every_route
   budget::a_lock_out_during_work_sends_one_request_and_one_notice
   budget::one_unreadable_lock_among_40_leaves_39_shown_and_a_notice
+  team::settings_team_tests_saves_and_keeps_the_password_in_the_keychain_only
+  team_desks::two_desks_share_keys_live_and_catch_up_after_the_database_was_gone
 )
 
 echo "== fault catalogue (the real API client against the simulator)"
 cargo run --quiet -p unloc-desk --example fault_table
 
-echo "== the real app: faults, injection payloads, secrets audit, accessibility, request budgets"
+echo "== the real app: faults, injection payloads, secrets audits, accessibility, request budgets, two desks"
 if [[ -n $from_log ]]; then
   # The report blocks: a heading line the scenarios print, then its indented rows.
-  awk '/^(budget: |faults in the app:|injection payloads|accessibility \(axe|secrets audit)/ { print; block = 1; next }
+  awk '/^(budget: |faults in the app:|injection payloads|accessibility \(axe|secrets audit|team password audit|two desks: )/ { print; block = 1; next }
        block && /^  / { print; next }
        { block = 0 }' "$from_log"
   missing=0
@@ -49,6 +51,7 @@ if [[ -n $from_log ]]; then
 fi
 cargo build --quiet -p unloc-desk
 # Only the report lines and the verdicts: the desktop session's own chatter is dropped. Exact names,
-# and e2e-exact.sh fails unless all of them passed (a rename must not run nothing and pass).
-UNLOC_E2E=1 tests/scripts/with-desktop.sh tests/scripts/e2e-exact.sh "${scenarios[@]}" \
+# and e2e-exact.sh fails unless all of them passed (a rename must not run nothing and pass). The team
+# scenarios need a PostgreSQL server: with-postgres.sh starts a throwaway one and removes it after.
+UNLOC_E2E=1 tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh tests/scripts/e2e-exact.sh "${scenarios[@]}" \
   2> >(grep -vE 'dbus-daemon|xdg-desktop-portal|pw\.conf|PipeWire|RealtimeKit|SpiRegistry|max threads|^\s*$|Could not connect' >&2)
