@@ -5,6 +5,8 @@ pub mod decode;
 mod error;
 mod governor;
 mod models;
+#[cfg(test)]
+mod seed_examples;
 mod url_rules;
 
 pub use client::{http_client_builder, ApiClient, ClientConfig, Prioritized, RetryPolicy, MAX_HISTORY_BYTES};

@@ -343,16 +343,7 @@ pub(crate) mod millis_utc {
 mod tests {
     use super::*;
 
-    // The seed's own examples, completed into valid JSON.
-    const SEED_LOCKS: &str = r#"{"locks":[
-        {"auth":"opt-out","data":"customer-001","id":"danalock-00:00:00:00:00:01","name":"Hjemme",
-         "street":"Parkveien 4","postalCode":"0351","city":"Oslo","countryIso":"no"},
-        {"auth":"opt-out","data":"customer-001","id":"doora-00:00:00:00:00:01","name":"Hovedinngang"}]}"#;
-
-    const SEED_EVENTS: &str = r#"{"events":[{"id":"0001b180-09ae-473d-ad7f-a46d6895feed",
-        "keyId":"f7d5f434-e8be-4a5b-ab2f-243d68fe7e88","action":"unlocked","name":"Franz Ferdinand",
-        "msn":"+19175559999","created":"2019-08-07T13:14:47.350Z"}]}"#;
-
+    use crate::api::seed_examples::{SEED_EVENTS, SEED_LOCKS};
     #[test]
     fn decodes_the_seed_locks_with_and_without_address() {
         let locks = crate::api::decode::locks(SEED_LOCKS.as_bytes()).unwrap().locks;
