@@ -22,10 +22,7 @@ async fn keys_wait_for_the_owner_then_work_and_can_be_revoked() -> TestResult {
         .audit_secrets_after_close()
         .run(async |client, scenario| {
             let sim = &scenario.sim;
-            wait_visible(client, "#signin-view").await?;
-            record_ipc(client).await?;
-            sign_in(client, sim.token()).await?;
-            wait_visible(client, "#locks-view").await?;
+            sign_in_recording_ipc(client, sim.token()).await?;
 
             // An opt-in lock: the form warns before anything is sent.
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;

@@ -136,10 +136,7 @@ async fn without_a_keychain_sign_in_works_for_this_run_and_says_so() -> TestResu
         .audit_secrets_after_close()
         .run(async |client, scenario| {
             let sim = &scenario.sim;
-            wait_visible(client, "#signin-view").await?;
-            record_ipc(client).await?;
-            sign_in(client, sim.token()).await?;
-            wait_visible(client, "#locks-view").await?;
+            sign_in_recording_ipc(client, sim.token()).await?;
             let banner = banner_text(client, "the keychain notice").await?;
             let banner = banner.to_lowercase();
             ensure!(banner.contains("keychain"), "the notice should name the keychain: {banner}");

@@ -85,9 +85,7 @@ async fn settings_team_tests_saves_and_keeps_the_password_in_the_keychain_only()
             server.create_office(role, &password, database)?;
             scenario
                 .run(async |client, scenario| {
-                    record_ipc(client).await?;
-                    sign_in(client, scenario.sim.token()).await?;
-                    wait_visible(client, "#locks-view").await?;
+                    sign_in_recording_ipc(client, scenario.sim.token()).await?;
                     click(client, "#nav-settings").await?;
                     wait_visible(client, "#settings-view").await?;
                     ensure!(

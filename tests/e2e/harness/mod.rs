@@ -182,29 +182,36 @@ impl Setup {
 
     /// One app start: the steps get the WebDriver client and the scenario (its simulator and folder).
     pub async fn run(self, steps: impl AsyncFnOnce(&Client, &Scenario) -> TestResult) -> TestResult {
-        if !self.gate.open() {
-            return Ok(());
-        }
-        if let Some(missing) = self.gate.missing() {
-            return Err(missing.into());
-        }
-        let _serial = SERIAL.lock().await;
-        let scenario = Scenario::start(self.name, self.config, &self.env, self.audit_after_close).await?;
-        scenario.run(steps).await
+        let Some((serial, scenario)) = self.begin().await? else { return Ok(()) };
+        let outcome = scenario.run(steps).await;
+        // The app and its driver are stopped before the next scenario may start.
+        drop(scenario);
+        drop(serial);
+        outcome
     }
 
     /// Several app starts on one simulator and one app folder (restarts): the steps call
     /// `scenario.run(..)` for each start and may change the simulator or the files in between.
     pub async fn sessions(self, steps: impl AsyncFnOnce(&Scenario) -> TestResult) -> TestResult {
+        let Some((serial, scenario)) = self.begin().await? else { return Ok(()) };
+        let outcome = steps(&scenario).await;
+        drop(scenario);
+        drop(serial);
+        outcome
+    }
+
+    /// The scenario's simulator and folders, with the turn to run (scenarios run one at a time);
+    /// `None` when the suite is not enabled (plain `cargo test`).
+    async fn begin(self) -> TestResult<Option<(tokio::sync::MutexGuard<'static, ()>, Scenario)>> {
         if !self.gate.open() {
-            return Ok(());
+            return Ok(None);
         }
         if let Some(missing) = self.gate.missing() {
             return Err(missing.into());
         }
-        let _serial = SERIAL.lock().await;
+        let serial = SERIAL.lock().await;
         let scenario = Scenario::start(self.name, self.config, &self.env, self.audit_after_close).await?;
-        steps(&scenario).await
+        Ok(Some((serial, scenario)))
     }
 }
 

@@ -201,6 +201,16 @@ pub async fn sign_in(client: &Client, token: &str) -> TestResult {
     Ok(())
 }
 
+/// Signs in with every IPC reply and event recorded from the sign-in page on (for the secrets audit),
+/// and waits for the locks view.
+pub async fn sign_in_recording_ipc(client: &Client, token: &str) -> TestResult {
+    wait_visible(client, "#signin-view").await?;
+    super::record_ipc(client).await?;
+    sign_in(client, token).await?;
+    wait_visible(client, "#locks-view").await?;
+    Ok(())
+}
+
 pub async fn rendered_lock_ids(client: &Client) -> TestResult<Vec<String>> {
     let value = client
         .execute("return [...document.querySelectorAll('tr[data-lock-id]')].map(r => r.dataset.lockId)", vec![])

@@ -1,24 +1,41 @@
 // The add / edit form of a person (name, phone, team or note), in the People view and on a person's
 // page: checked here (the phone the key form's way, a number another person has), saved with
 // save_person (Rust checks again), then remembered in the directory (people-store.js).
-// Markup: <form data-ref="personForm"> in <template id="tpl-people"> and <template id="tpl-person">.
+// Markup: <template id="tpl-person-form">, put where <form data-ref="personForm" data-id-prefix="…">
+// stands in <template id="tpl-people"> and <template id="tpl-person">.
 
 import { savePerson } from '../ipc.js';
-import { t } from '../i18n.js';
+import { fromTemplate, t } from '../i18n.js';
 import { describeError, renderError } from '../errors.js';
 import { formatPhone, normalizePhone } from '../format.js';
 import { personFor, rememberPerson } from '../people-store.js';
 
 const FIELDS = ['name', 'phone', 'note'];
 const RUST_FIELDS = { personName: 'name', personPhone: 'phone', personNote: 'note' };
+const ID_ATTRIBUTES = ['id', 'for', 'aria-describedby'];
+
+/** The form from its template, in place of `slot`; "__" in its ids becomes the slot's data-id-prefix. */
+function formInPlaceOf(slot) {
+  const form = fromTemplate('tpl-person-form');
+  const prefix = slot.dataset.idPrefix;
+  for (const el of [form, ...form.querySelectorAll('*')]) {
+    for (const name of ID_ATTRIBUTES) {
+      const value = el.getAttribute(name);
+      if (value?.includes('__-')) el.setAttribute(name, value.replaceAll('__-', `${prefix}-`));
+    }
+  }
+  slot.replaceWith(form);
+  return form;
+}
 
 export class PersonForm {
   /**
    * @param {object} shell
-   * @param {HTMLFormElement} form
+   * @param {HTMLFormElement} slot  where the form goes (its data-id-prefix names the form's ids)
    * @param {(person: object) => void} onSaved
    */
-  constructor(shell, form, onSaved) {
+  constructor(shell, slot, onSaved) {
+    const form = formInPlaceOf(slot);
     this.shell = shell;
     this.form = form;
     this.onSaved = onSaved;
