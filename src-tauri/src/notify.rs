@@ -205,6 +205,8 @@ mod tests {
             already_revoked: None,
             created_by: None,
             created_on_desk: None,
+            revoked_by: None,
+            revoked_on_desk: None,
         }
     }
 

@@ -150,6 +150,10 @@ const MIGRATIONS: &[&str] = &[
         changed_at TEXT NOT NULL,
         version INTEGER NOT NULL DEFAULT 1
     );",
+    // 12: team mode — who revoked a key on which desk ("revoked by Bjørn on OFFICE-PC-1"), shown
+    // on every desk like its author.
+    "ALTER TABLE keys ADD COLUMN revoked_by TEXT;
+    ALTER TABLE keys ADD COLUMN revoked_on_desk TEXT;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -260,6 +264,10 @@ pub struct StoredKey {
     /// In team mode: who created the key, on which desk ("created by Anna on OFFICE-PC-2").
     pub created_by: Option<String>,
     pub created_on_desk: Option<String>,
+    /// In team mode: who revoked the key with this app, on which desk ("revoked by Bjørn on
+    /// OFFICE-PC-1"); `None` when it was revoked elsewhere or before anyone shared.
+    pub revoked_by: Option<String>,
+    pub revoked_on_desk: Option<String>,
 }
 
 /// A new key as this app sent it.
@@ -534,13 +542,18 @@ impl Store {
         Ok(changed.then_some(before.api_state))
     }
 
-    /// Marks a key as revoked by this app (after DELETE answered 200 or 409).
+    /// Marks a key as revoked by this app (after DELETE answered 200 or 409). In team mode the
+    /// first desk to revoke it is remembered as the one who did.
     pub fn record_revoked(&self, key_id: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let (by, desk) = self.sharing.as_ref().map(|sharing| (&sharing.user, &sharing.desk)).unzip();
         let now = timestamp(now);
         self.conn.execute(
             "UPDATE keys SET api_state = 'revoked', state_since = CASE WHEN api_state = 'revoked' THEN state_since ELSE ?2 END,
-                 next_check_at = NULL WHERE id = ?1",
-            params![key_id, now],
+                 next_check_at = NULL,
+                 revoked_on_desk = CASE WHEN revoked_by IS NULL THEN ?4 ELSE revoked_on_desk END,
+                 revoked_by = COALESCE(revoked_by, ?3)
+             WHERE id = ?1",
+            params![key_id, now, by, desk],
         )?;
         self.queue_for_team(key_id)
     }
@@ -709,7 +722,8 @@ fn read_person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
-    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk FROM keys";
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk,
+    revoked_by, revoked_on_desk FROM keys";
 
 fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
     let optional_time = |index: usize| -> StoreResult<Option<DateTime<Utc>>> {
@@ -734,6 +748,8 @@ fn read_key(row: &rusqlite::Row<'_>) -> StoreResult<StoredKey> {
         last_used: optional_time(15)?,
         created_by: row.get(16)?,
         created_on_desk: row.get(17)?,
+        revoked_by: row.get(18)?,
+        revoked_on_desk: row.get(19)?,
     })
 }
 

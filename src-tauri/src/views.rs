@@ -126,6 +126,10 @@ pub struct KeyView {
     /// In team mode: who created the key and on which desk ("created by Anna on OFFICE-PC-2").
     pub created_by: Option<String>,
     pub created_on_desk: Option<String>,
+    /// In team mode: who revoked the key with this app and on which desk ("revoked by Bjørn on
+    /// OFFICE-PC-1"); null when it was revoked elsewhere.
+    pub revoked_by: Option<String>,
+    pub revoked_on_desk: Option<String>,
 }
 
 /// Whether this desk's team data is current (team mode), for the line the window shows.

@@ -1,7 +1,7 @@
 //! Two desks of one office: two app instances (two homes, two drivers) against one simulator and
 //! one team database (tests/scripts/with-postgres.sh's server, reached through a relay this test
 //! can cut). A key created on desk A shows on desk B within 2 s, with who created it where; revoked
-//! on B, it shows revoked on A within 2 s; with the database gone both desks say so and keep
+//! on B, it shows revoked on A within 2 s, with who revoked it where; with the database gone both desks say so and keep
 //! working, and a key A created meanwhile reaches B once when the database is back. The database
 //! password is in no IPC reply, file or log of either desk.
 
@@ -143,6 +143,24 @@ fn author_reads(key_id: &str, text: &str) -> String {
     )
 }
 
+/// A script: one of the key's author lines ("Created by …", "Revoked by …") reads `text`.
+fn an_author_line_reads(key_id: &str, text: &str) -> String {
+    format!(
+        "return [...document.querySelectorAll('#keys-view tr[data-key-id=\"{key_id}\"] .key-author')].some((l) => l.textContent === {text:?})"
+    )
+}
+
+/// Shows the keys of every state (`all`) or the current ones (`current`) in the keys view.
+async fn keys_of_state(client: &Client, state: &str) -> TestResult {
+    client
+        .execute(
+            "const s = document.querySelector('#keys-state'); s.value = arguments[0]; s.dispatchEvent(new Event('change')); return s.value",
+            vec![json!(state)],
+        )
+        .await?;
+    Ok(())
+}
+
 /// A script: the key shows revoked, or has left the current keys for being revoked.
 fn revoked_or_gone(key_id: &str) -> String {
     format!(
@@ -228,6 +246,13 @@ async fn two_desks_share_keys_live_and_catch_up_after_the_database_was_gone() ->
                                 "two desks: a key revoked on B showed revoked on A {:?} after B's answer",
                                 revoked_on_b.elapsed()
                             ));
+                            // With who revoked it where, under who created it.
+                            keys_of_state(a, "all").await?;
+                            let revoker = "Revoked by Bjørn on OFFICE-PC-3";
+                            within(a, LIVE, "the revoker line on A", &an_author_line_reads(&live, revoker)).await?;
+                            within(a, LIVE, "the author line on A", &an_author_line_reads(&live, author)).await?;
+                            screenshot(a, "view-keys-revoked-second-desk").await?;
+                            keys_of_state(a, "current").await?;
 
                             // The database goes away mid-work: both desks say so, and keep working.
                             relay.cut();

@@ -431,6 +431,8 @@ mod tests {
             last_used: None,
             created_by: None,
             created_on_desk: None,
+            revoked_by: None,
+            revoked_on_desk: None,
         }
     }
 

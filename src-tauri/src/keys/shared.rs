@@ -257,7 +257,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_key_created_on_one_desk_shows_on_the_other_with_its_author_and_a_revoke_comes_back() {
+    async fn a_key_created_on_one_desk_shows_on_the_other_with_its_author_and_a_revoke_comes_back_with_its_revoker() {
         let Some(server) = server() else { return };
         let (settings, password) = server.fresh_database().await;
         let anna = desk(&settings, &password, "Anna", "OFFICE-PC-2");
@@ -279,6 +279,14 @@ mod tests {
             known(&anna, "k-anna").and_then(|key| key.api_state).as_deref() == Some("revoked")
         })
         .await;
+        let revoked = known(&anna, "k-anna").unwrap();
+        assert_eq!(
+            (revoked.revoked_by.as_deref(), revoked.revoked_on_desk.as_deref()),
+            (Some("Bjørn"), Some("OFFICE-PC-3")),
+            "who revoked it, and where, reached Anna's desk with the revoke"
+        );
+        let heard = anna.heard.keys.lock().unwrap().iter().rev().find(|view| view.id == "k-anna").cloned().unwrap();
+        assert_eq!(heard.revoked_by.as_deref(), Some("Bjørn"), "the window heard who revoked it");
         let outbox = |desk: &Desk| desk.account.with_store(|store| store.team_outbox_len()).unwrap();
         within(Duration::from_secs(2), "both queues sent", || outbox(&anna) == 0 && outbox(&bjorn) == 0).await;
         let status = team_status_of(&anna);

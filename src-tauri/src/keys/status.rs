@@ -68,6 +68,8 @@ impl KeyView {
             already_revoked: None,
             created_by: key.created_by.clone(),
             created_on_desk: key.created_on_desk.clone(),
+            revoked_by: key.revoked_by.clone(),
+            revoked_on_desk: key.revoked_on_desk.clone(),
         }
     }
 }

@@ -73,6 +73,11 @@ pub fn merge_shared(known: Option<&StoredKey>, shared: &StoredKey) -> Option<Sto
     fill(&mut merged.route, &shared.route);
     fill(&mut merged.created_by, &shared.created_by);
     fill(&mut merged.created_on_desk, &shared.created_on_desk);
+    if merged.revoked_by.is_none() {
+        // Who revoked it and where belong together: both from the same desk's word.
+        merged.revoked_by.clone_from(&shared.revoked_by);
+        merged.revoked_on_desk.clone_from(&shared.revoked_on_desk);
+    }
     merged.created_at = merged.created_at.or(shared.created_at);
     merged.first_used = min_some(merged.first_used, shared.first_used);
     merged.last_used = merged.last_used.max(shared.last_used);
@@ -139,14 +144,15 @@ impl Store {
         self.conn.execute(
             "INSERT INTO keys (id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
                  last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by,
-                 created_on_desk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 created_on_desk, revoked_by, revoked_on_desk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
              ON CONFLICT (id) DO UPDATE SET lock_id = excluded.lock_id, origin = excluded.origin, msn = excluded.msn,
                  route = excluded.route, start_at = excluded.start_at, end_at = excluded.end_at,
                  api_state = excluded.api_state, created_at = excluded.created_at, last_checked = excluded.last_checked,
                  state_since = excluded.state_since, next_check_at = excluded.next_check_at,
                  first_used = excluded.first_used, last_used = excluded.last_used, created_by = excluded.created_by,
-                 created_on_desk = excluded.created_on_desk",
+                 created_on_desk = excluded.created_on_desk, revoked_by = excluded.revoked_by,
+                 revoked_on_desk = excluded.revoked_on_desk",
             params![
                 merged.id,
                 merged.lock_id,
@@ -166,6 +172,8 @@ impl Store {
                 time(merged.last_used),
                 merged.created_by,
                 merged.created_on_desk,
+                merged.revoked_by,
+                merged.revoked_on_desk,
             ],
         )?;
         Ok(Some(merged))

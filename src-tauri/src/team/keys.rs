@@ -109,7 +109,8 @@ fn failed(error: tokio_postgres::Error) -> TeamError {
 }
 
 const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_at, api_state, created_at, first_seen,
-    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk
+    last_checked, state_since, next_check_at, quiet_checks, first_used, last_used, created_by, created_on_desk,
+    revoked_by, revoked_on_desk
     FROM team_keys
     WHERE partner_id = $1 AND api_base = $2";
 
@@ -137,6 +138,8 @@ fn read_key(row: &Row) -> StoredKey {
         last_used: row.get(15),
         created_by: row.get(16),
         created_on_desk: row.get(17),
+        revoked_by: row.get(18),
+        revoked_on_desk: row.get(19),
     }
 }
 
@@ -151,8 +154,8 @@ impl TeamKeys {
             .execute(
                 "INSERT INTO team_keys AS known (partner_id, api_base, id, lock_id, origin, msn, route, start_at, end_at,
                      api_state, created_at, created_by, created_on_desk, first_seen, last_checked, state_since,
-                     first_used, last_used)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                     first_used, last_used, revoked_by, revoked_on_desk)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
                  ON CONFLICT (partner_id, api_base, id) DO UPDATE SET
                      origin = CASE WHEN known.origin = 'events' THEN excluded.origin ELSE known.origin END,
                      msn = COALESCE(known.msn, excluded.msn),
@@ -160,6 +163,8 @@ impl TeamKeys {
                      created_at = COALESCE(known.created_at, excluded.created_at),
                      created_by = COALESCE(known.created_by, excluded.created_by),
                      created_on_desk = COALESCE(known.created_on_desk, excluded.created_on_desk),
+                     revoked_on_desk = CASE WHEN known.revoked_by IS NULL THEN excluded.revoked_on_desk ELSE known.revoked_on_desk END,
+                     revoked_by = COALESCE(known.revoked_by, excluded.revoked_by),
                      api_state = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.api_state ELSE known.api_state END,
                      start_at = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.start_at ELSE known.start_at END,
                      end_at = CASE WHEN team_newer(known.api_state, known.state_since, excluded.api_state, excluded.state_since) THEN excluded.end_at ELSE known.end_at END,
@@ -176,6 +181,7 @@ impl TeamKeys {
                      OR known.last_checked IS DISTINCT FROM GREATEST(known.last_checked, excluded.last_checked)
                      OR (known.origin = 'events' AND excluded.origin <> 'events')
                      OR (known.created_by IS NULL AND excluded.created_by IS NOT NULL)
+                     OR (known.revoked_by IS NULL AND excluded.revoked_by IS NOT NULL)
                      OR (known.msn IS NULL AND excluded.msn IS NOT NULL)
                      OR known.last_used IS DISTINCT FROM GREATEST(known.last_used, excluded.last_used)",
                 &[
@@ -197,6 +203,8 @@ impl TeamKeys {
                     &key.state_since,
                     &key.first_used,
                     &key.last_used,
+                    &key.revoked_by,
+                    &key.revoked_on_desk,
                 ],
             )
             .await
@@ -292,9 +300,11 @@ impl KeyStore for TeamKeys {
             .execute(
                 "UPDATE team_keys SET api_state = 'revoked',
                      state_since = CASE WHEN api_state = 'revoked' THEN state_since ELSE $4 END,
-                     next_check_at = NULL, updated_at = now()
+                     next_check_at = NULL, updated_at = now(),
+                     revoked_on_desk = CASE WHEN revoked_by IS NULL THEN $6 ELSE revoked_on_desk END,
+                     revoked_by = COALESCE(revoked_by, $5)
                  WHERE partner_id = $1 AND api_base = $2 AND id = $3",
-                &[&self.scope.partner_id, &self.scope.api_base, &key_id, &now],
+                &[&self.scope.partner_id, &self.scope.api_base, &key_id, &now, &self.author.user, &self.author.desk],
             )
             .await
             .map_err(failed)?;

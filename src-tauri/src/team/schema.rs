@@ -105,6 +105,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (partner_id, api_base, phone)
     );
     CREATE INDEX team_people_by_seq ON team_people (partner_id, api_base, seq);",
+    // 7: who revoked a key with the app, on which desk ("revoked by Bjørn on OFFICE-PC-1"): the
+    // first desk to say so keeps it.
+    "ALTER TABLE team_keys ADD COLUMN revoked_by text, ADD COLUMN revoked_on_desk text;",
 ];
 
 /// The newest shared schema this app knows.

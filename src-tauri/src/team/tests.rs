@@ -265,6 +265,32 @@ async fn a_created_key_says_who_created_it_on_which_desk() {
 }
 
 #[tokio::test]
+async fn a_revoked_key_says_who_revoked_it_first_on_which_desk() {
+    let Some(server) = server() else { return };
+    let (settings, password) = server.fresh_database().await;
+    let anna = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
+    let bjorn_author = Author { user: "Bjørn".into(), desk: "OFFICE-PC-1".into() };
+    let bjorn = TeamKeys::open(&settings, &password, scope("p1"), bjorn_author).await.unwrap();
+    let created = crate::store::CreatedKeyRecord {
+        id: "k7",
+        lock_id: "l1",
+        msn: None,
+        route: None,
+        start: suite::moment("2026-11-01T10:00:00.000Z"),
+        end: None,
+    };
+    anna.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
+    bjorn.record_revoked("k7", suite::moment("2026-11-01T11:00:00.000Z")).await.unwrap();
+    // Anna's desk revoking it too (Unloc answered 409) does not take the deed from Bjørn.
+    anna.record_revoked("k7", suite::moment("2026-11-01T11:01:00.000Z")).await.unwrap();
+    let key = anna.key("k7").await.unwrap().unwrap();
+    assert_eq!(
+        (key.revoked_by.as_deref(), key.revoked_on_desk.as_deref(), key.created_by.as_deref()),
+        (Some("Bjørn"), Some("OFFICE-PC-1"), Some("Anna"))
+    );
+}
+
+#[tokio::test]
 async fn a_key_created_on_one_desk_is_heard_on_another_within_two_seconds() {
     let Some(server) = server() else { return };
     let (settings, password) = server.fresh_database().await;

@@ -115,21 +115,23 @@ export function fillPhoneCell(td, msn, missingText) {
 
 export function fillRecipientCell(td, key) {
   fillPhoneCell(td, key.msn, t('keys.recipientUnknown'));
-  const author = authorText(key);
-  if (!author) return;
-  // Team mode: who created the key on which desk, under the recipient (text only: typed by people).
-  const line = document.createElement('span');
-  line.className = 'key-author';
-  line.textContent = author;
-  line.title = author;
+  const lines = [authorText(key), revokerText(key)].filter(Boolean);
+  if (!lines.length) return;
   if (!td.firstElementChild) {
-    // The number alone (no name known): stack it above the author line.
+    // The number alone (no name known): stack it above the author lines.
     const stack = document.createElement('span');
     stack.className = 'status-stack';
     stack.textContent = td.textContent;
     td.replaceChildren(stack);
   }
-  td.firstElementChild.append(' ', line);
+  // Team mode: who created and who revoked the key on which desk (text only: typed by people).
+  for (const text of lines) {
+    const line = document.createElement('span');
+    line.className = 'key-author';
+    line.textContent = text;
+    line.title = text;
+    td.firstElementChild.append(' ', line);
+  }
 }
 
 /** "Created by Anna on OFFICE-PC-2" for a key created in team mode, else null. */
@@ -138,6 +140,14 @@ export function authorText(key) {
   return key.createdOnDesk
     ? t('keys.createdByOn', { name: key.createdBy, desk: key.createdOnDesk })
     : t('keys.createdBy', { name: key.createdBy });
+}
+
+/** "Revoked by Bjørn on OFFICE-PC-1" for a key revoked with the app in team mode, else null. */
+export function revokerText(key) {
+  if (!key.revokedBy) return null;
+  return key.revokedOnDesk
+    ? t('keys.revokedByOn', { name: key.revokedBy, desk: key.revokedOnDesk })
+    : t('keys.revokedBy', { name: key.revokedBy });
 }
 
 /** The lock's name (owner-written: hostile text, textContent only) or "Unknown lock". */
