@@ -164,28 +164,22 @@ impl Access {
             }
         };
 
-        // The keychain's D-Bus calls run on a thread of their own while this one opens the account's
-        // database and saves the list: sign-in waits for the longer of the two, not for both.
-        let keychain = async {
-            match self.keychain.set(token_account(&partner_id, &api_base), token).await {
-                Ok(()) => {
-                    // A token kept the old way is superseded by the one just checked and kept.
-                    self.forget_legacy_token(&partner_id).await;
-                    (true, None)
-                }
-                Err(error) => {
-                    log::warn!("signed in, but the token could not be kept: {error}");
-                    (false, Some(AppError::from(error)))
-                }
+        // The list is saved (the offline copy, the archive's lock rows) on a thread of its own that
+        // holds the store from here until it is done: neither the keychain nor the answer waits
+        // for it, and whatever reads the store next (the archive, the next command) waits for it.
+        let account = Arc::new(account);
+        account.remember_locks_behind(locks.locks.clone(), Utc::now()).await;
+        let (token_saved, problem) = match self.keychain.set(token_account(&partner_id, &api_base), token).await {
+            Ok(()) => {
+                // A token kept the old way is superseded by the one just checked and kept.
+                self.forget_legacy_token(&partner_id).await;
+                (true, None)
+            }
+            Err(error) => {
+                log::warn!("signed in, but the token could not be kept: {error}");
+                (false, Some(AppError::from(error)))
             }
         };
-        let store = async {
-            if let Err(error) = account.remember_locks(&locks.locks, Utc::now()) {
-                log::warn!("could not cache the locks: {error}");
-            }
-            account
-        };
-        let ((token_saved, problem), account) = tokio::join!(keychain, store);
         let info = SessionInfo {
             partner_id: client.partner_id().to_string(),
             api_base: api_base.to_string(),
@@ -209,7 +203,7 @@ impl Access {
             },
         };
         let client = self.build_client(api_base, partner_id, token)?;
-        let account = self.open_account(&client);
+        let account = Arc::new(self.open_account(&client));
         self.begin(client, account).await;
         Ok(true)
     }
@@ -335,7 +329,7 @@ impl Access {
         }
     }
 
-    async fn begin(&self, client: ApiClient, account: Account) {
+    async fn begin(&self, client: ApiClient, account: Arc<Account>) {
         let session = Session::new(client, account);
         self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
         self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -109,6 +109,24 @@ impl Account {
         })
     }
 
+    /// [`Self::remember_locks`] on a thread of its own, which takes the store before this returns
+    /// and keeps it until the list is saved: the caller goes on at once (sign-in answers), and
+    /// whatever uses the store next waits for the saved list, never reads the one before it.
+    pub async fn remember_locks_behind(self: &Arc<Self>, locks: Vec<Lock>, fetched_at: DateTime<Utc>) {
+        self.index_locks(&locks);
+        let account = Arc::clone(self);
+        let (held, store_taken) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&account.store);
+            let _ = held.send(());
+            if let Err(error) = store.save_locks(&locks, fetched_at).and_then(|()| store.archive_locks(&locks)) {
+                log::warn!("could not cache the locks: {error}");
+            }
+        });
+        // The thread always takes the store or ends (a panic in it drops `held`): never stuck.
+        let _ = store_taken.await;
+    }
+
     /// Unloc answered 404 for this lock: it is no longer granted. Drop it from the cached list so
     /// an offline start does not show it again (its keys stay known).
     pub fn forget_lock(&self, lock_id: &str) -> StoreResult<()> {
@@ -166,5 +184,20 @@ mod tests {
         assert_eq!(fetched.timestamp_millis(), at.timestamp_millis(), "the list keeps its time");
         assert_eq!(account.lock_info("a").opt_in, None);
         account.forget_lock("not-there").unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_list_saved_behind_the_caller_is_what_the_store_gives_next() {
+        let account = Arc::new(Account::new(Store::in_memory().unwrap()));
+        let locks: Vec<Lock> = (0..2000).map(|n| lock(&format!("l{n}"), Grant::OptIn)).collect();
+        let at = Utc::now();
+        account.remember_locks_behind(locks, at).await;
+        // Asked at once, while the save may still run: the store answers with the saved list.
+        assert_eq!(account.lock_info("l1999").opt_in, Some(true));
+        let (cached, _) = account.with_store(|store| store.cached_locks()).unwrap().expect("the list is saved");
+        assert_eq!(cached.len(), 2000);
+        // The archive's sync, started right after sign-in, finds the locks for its round.
+        let first = account.with_store(|store| store.start_round(Utc::now()).and_then(|()| store.next_lock_to_sync()));
+        assert!(first.unwrap().is_some());
     }
 }

@@ -27,8 +27,8 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(client: ApiClient, account: Account) -> Self {
-        Session { client: Arc::new(client), account: Arc::new(account), team: Arc::default() }
+    pub fn new(client: ApiClient, account: Arc<Account>) -> Self {
+        Session { client: Arc::new(client), account, team: Arc::default() }
     }
 
     /// The team link, if this desk shares with an office; `None` for a desk on its own.
