@@ -162,9 +162,13 @@ export function setKeepHistory(months) {
   return call('set_keep_history', { months });
 }
 
-/** delete_local_history → null: every archived event and every saved lock history */
-export function deleteLocalHistory() {
-  return call('delete_local_history');
+/**
+ * delete_local_history → null | boolean: every archived event and every saved lock history; with
+ * alsoOffice (team mode) the office's shared copy too — true when deleted there, false when the team
+ * database could not take it.
+ */
+export function deleteLocalHistory(alsoOffice = false) {
+  return call('delete_local_history', { alsoOffice });
 }
 
 // ---- people (docs/architecture.md section 8) ---------------------------------------------------

@@ -182,6 +182,26 @@ pub fn delete_local_history(account: &Account, archive: &ArchiveSync) -> Result<
     Ok(())
 }
 
+/// In team mode, with "Delete all local history" and the user's second yes: the office's shared
+/// copy of the history goes too (other desks keep their local copies). Returns whether the team
+/// database took it (false: it could not be reached or refused; nothing was deleted there).
+pub async fn delete_office_history(team: &crate::session::TeamAttachment) -> bool {
+    let Some(link) = team.get() else {
+        return false;
+    };
+    let deleted = async { link.keys().await?.delete_shared_events().await };
+    match deleted.await {
+        Ok(count) => {
+            log::info!("the office's shared history deleted at the user's request ({count} events)");
+            true
+        }
+        Err(error) => {
+            log::warn!("the office's shared history could not be deleted: {error}");
+            false
+        }
+    }
+}
+
 #[cfg(test)]
 mod office_tests;
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The archive's background sync: in rounds, every granted lock's history is fetched (as background
 //! work through the request governor, one lock at a time) and its new events archived. Where a round
 //! stands is kept in the store, so a round stopped half-way (the app closed or killed) goes on with
-//! the locks it had not done. Retention is applied at start and daily. The sync can be paused; it
+//! the locks it had not done. Retention is applied at start and daily, in team mode to the office's
+//! archive too (the shortest retention of the office's desks, `team::archive`). The sync can be paused; it
 //! stops for good after a 401 or a lock-out (nothing more is sent until the user signs in again).
 //! In team mode each lock's history is fetched by one desk of the office, the one holding its lease
 //! (`team::Leases`), which adds the events to the office's archive; the other desks pass the lock by
@@ -77,6 +78,25 @@ pub fn purge(account: &Account, retention: Retention, now: DateTime<Utc>) -> usi
             log::warn!("activity archive: could not purge old events: {error}");
             0
         }
+    }
+}
+
+/// In team mode, records this desk's retention for the office and deletes from the office's
+/// archive what the office's retention (the shortest of its desks') no longer keeps
+/// (`team::TeamKeys::purge_shared_events`). The team database out of reach leaves it for the next purge.
+pub async fn purge_shared(team: &TeamAttachment, retention: Retention) {
+    let Some(link) = team.get() else {
+        return;
+    };
+    let purged = async { link.keys().await?.purge_shared_events(retention.0).await };
+    match purged.await {
+        Ok(purge) if purge.deleted > 0 => log::info!(
+            "office's activity archive: {} events older than the office's retention ({:?} months) deleted",
+            purge.deleted,
+            purge.office_months
+        ),
+        Ok(_) => {}
+        Err(error) => log::info!("office's activity archive: not purged now ({error})"),
     }
 }
 
@@ -293,8 +313,11 @@ async fn run(
         };
         *lock(&shared.round) = round;
         let purge_due = round.last_purge.is_none_or(|last| now >= last + policy.purge_every);
-        if purge_due && purge(&account, shared.retention(), now) > 0 {
-            shared.changes.fetch_add(1, Ordering::SeqCst);
+        if purge_due {
+            if purge(&account, shared.retention(), now) > 0 {
+                shared.changes.fetch_add(1, Ordering::SeqCst);
+            }
+            purge_shared(&team, shared.retention()).await;
         }
         if !round.under_way() {
             let next = round.started.map_or(now, |started| started + policy.round_every);

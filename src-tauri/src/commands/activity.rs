@@ -54,13 +54,21 @@ pub async fn set_keep_history(state: State<'_, AppState>, months: Option<u32>) -
             retention,
         )
     });
+    if let Some(session) = &session {
+        activity::sync::purge_shared(&session.team, retention).await;
+    }
     Ok(settings)
 }
 
+/// Returns, when `also_office` asked for it, whether the office's shared copy was deleted too.
 #[tauri::command]
-pub async fn delete_local_history(state: State<'_, AppState>) -> Result<()> {
+pub async fn delete_local_history(state: State<'_, AppState>, also_office: Option<bool>) -> Result<Option<bool>> {
     let session = state.access.session().await?;
     // Deleting and compacting a large archive takes seconds of disk work: this worker hands its
     // other tasks (the window's other requests, the request governor's timers) on meanwhile.
-    tokio::task::block_in_place(|| activity::delete_local_history(&session.account, state.access.archive()))
+    tokio::task::block_in_place(|| activity::delete_local_history(&session.account, state.access.archive()))?;
+    if also_office != Some(true) {
+        return Ok(None);
+    }
+    Ok(Some(activity::delete_office_history(&session.team).await))
 }

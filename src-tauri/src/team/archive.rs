@@ -3,6 +3,12 @@
 //! Events are deduplicated by their id; desks pick up what is new by the order events arrived in.
 //! Writers of one account take turns (a transaction-scoped advisory lock), so arrival numbers
 //! become visible in order: a desk that has read up to a number has missed nothing below it.
+//!
+//! Retention: the office's archive keeps events as long as the shortest "Keep history for" of the
+//! desks heard from in the last 35 days (personal data goes as soon as any
+//! desk's rule says so; a desk that left the office stops counting). Each desk's daily purge
+//! records its choice and deletes what the office's rule no longer keeps, and nothing older than
+//! that rule is shared again.
 
 use chrono::{DateTime, Utc};
 
@@ -19,7 +25,69 @@ pub struct SharedEvents {
     pub next: i64,
 }
 
+/// The office's retention in months (`$1`, `$2`: the account): the shortest of the desks that
+/// purged in the last 35 days (desks purge at start and daily), NULL when none limits it.
+const OFFICE_MONTHS: &str = "SELECT min(months) FROM team_retention
+     WHERE partner_id = $1 AND api_base = $2 AND months IS NOT NULL AND seen_at > now() - interval '35 days'";
+
+/// What a purge of the office's archive did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedPurge {
+    /// Events deleted from the office's archive.
+    pub deleted: u64,
+    /// The office's retention in months (the shortest of the desks heard from), `None`: until deleted.
+    pub office_months: Option<i32>,
+}
+
 impl TeamKeys {
+    /// Records this desk's retention (`months`, `None`: until deleted) for the office, and deletes
+    /// from the office's archive what the office's retention (the shortest) no longer keeps.
+    pub async fn purge_shared_events(&self, months: Option<u32>) -> TeamResult<SharedPurge> {
+        let months = months.map(|months| months.min(i32::MAX as u32) as i32);
+        let mut client = self.writer().await?;
+        let transaction = client.transaction().await.map_err(|error| explain(&error))?;
+        let scope = self.scope();
+        transaction
+            .execute(
+                "INSERT INTO team_retention (partner_id, api_base, desk, months, seen_at) VALUES ($1, $2, $3, $4, now())
+                 ON CONFLICT (partner_id, api_base, desk) DO UPDATE SET months = excluded.months, seen_at = now()",
+                &[&scope.partner_id, &scope.api_base, &self.desk_name(), &months],
+            )
+            .await
+            .map_err(|error| explain(&error))?;
+        let office_months: Option<i32> = transaction
+            .query_one(OFFICE_MONTHS, &[&scope.partner_id, &scope.api_base])
+            .await
+            .map_err(|error| explain(&error))?
+            .try_get(0)
+            .map_err(|error| explain(&error))?;
+        let deleted = transaction
+            .execute(
+                &format!(
+                    "DELETE FROM team_events WHERE partner_id = $1 AND api_base = $2
+                     AND at < now() - make_interval(months => ({OFFICE_MONTHS}))"
+                ),
+                &[&scope.partner_id, &scope.api_base],
+            )
+            .await
+            .map_err(|error| explain(&error))?;
+        transaction.commit().await.map_err(|error| explain(&error))?;
+        Ok(SharedPurge { deleted, office_months })
+    }
+
+    /// Deletes every event of the account from the office's archive (the user asked, on one desk,
+    /// with "Delete all local history"); returns how many went. Desks keep their local copies.
+    pub async fn delete_shared_events(&self) -> TeamResult<u64> {
+        let client = self.writer().await?;
+        client
+            .execute(
+                "DELETE FROM team_events WHERE partner_id = $1 AND api_base = $2",
+                &[&self.scope().partner_id, &self.scope().api_base],
+            )
+            .await
+            .map_err(|error| explain(&error))
+    }
+
     /// Adds a lock's events to the office's archive (those it holds already are left as they are);
     /// returns how many were new.
     pub async fn share_events(&self, lock_id: &str, events: &[LockEvent]) -> TeamResult<u64> {
@@ -43,11 +111,14 @@ impl TeamKeys {
             .map_err(|error| explain(&error))?;
         let added = transaction
             .execute(
-                "INSERT INTO team_events (partner_id, api_base, id, lock_id, key_id, action, name, msn, at, shared_by)
+                &format!(
+                    "INSERT INTO team_events (partner_id, api_base, id, lock_id, key_id, action, name, msn, at, shared_by)
                  SELECT $1, $2, id, $3, key_id, action, name, msn, at, $9
                  FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $10::timestamptz[])
                      AS event (id, key_id, action, name, msn, at)
-                 ON CONFLICT (partner_id, api_base, id) DO NOTHING",
+                 WHERE at >= COALESCE(now() - make_interval(months => ({OFFICE_MONTHS})), '-infinity')
+                 ON CONFLICT (partner_id, api_base, id) DO NOTHING"
+                ),
                 &[
                     &self.scope().partner_id,
                     &self.scope().api_base,

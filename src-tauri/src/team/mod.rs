@@ -28,7 +28,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-pub use archive::SharedEvents;
+pub use archive::{SharedEvents, SharedPurge};
 pub use connect::{connect, test_connection, TeamCheck};
 pub use keys::{Author, TeamKeys};
 pub use lease::{keep_renewed, Leases, Work, LEASE_TIME};

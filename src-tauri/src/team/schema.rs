@@ -108,6 +108,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // 7: who revoked a key with the app, on which desk ("revoked by Bjørn on OFFICE-PC-1"): the
     // first desk to say so keeps it.
     "ALTER TABLE team_keys ADD COLUMN revoked_by text, ADD COLUMN revoked_on_desk text;",
+    // 8: the office's archive follows retention: each desk's "Keep history for" (months, NULL for
+    // until deleted) and when it last said so; the shortest of the desks heard from lately is the
+    // office's (team/archive.rs). Events by time, for that purge.
+    "CREATE TABLE team_retention (
+        partner_id text NOT NULL,
+        api_base text NOT NULL,
+        desk text NOT NULL,
+        months integer,
+        seen_at timestamptz NOT NULL,
+        PRIMARY KEY (partner_id, api_base, desk)
+    );
+    CREATE INDEX team_events_by_time ON team_events (partner_id, api_base, at);",
 ];
 
 /// The newest shared schema this app knows.

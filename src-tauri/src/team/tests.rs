@@ -316,3 +316,64 @@ async fn a_key_created_on_one_desk_is_heard_on_another_within_two_seconds() {
     let heard = tokio::time::timeout(std::time::Duration::from_secs(2), desk_b.next()).await;
     assert_eq!(heard.expect("heard within 2 s"), Some("k-live".to_owned()));
 }
+
+fn event_months_ago(id: &str, months: u32) -> crate::api::LockEvent {
+    crate::api::LockEvent {
+        id: id.into(),
+        key_id: "k1".into(),
+        action: crate::api::Action::from_text("unlocked"),
+        name: "Kari".into(),
+        msn: "+4790000001".into(),
+        created: chrono::Utc::now().checked_sub_months(chrono::Months::new(months)).unwrap(),
+    }
+}
+
+async fn shared_event_ids(client: &tokio_postgres::Client, partner_id: &str) -> Vec<String> {
+    let rows =
+        client.query("SELECT id FROM team_events WHERE partner_id = $1 ORDER BY id", &[&partner_id]).await.unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
+#[tokio::test]
+async fn the_office_archive_keeps_events_as_long_as_the_shortest_retention_of_the_desks_heard_from() {
+    let Some(server) = server() else { return };
+    let (settings, password) = server.fresh_database().await;
+    let anna = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
+    let bjorn_author = Author { user: "Bjørn".into(), desk: "OFFICE-PC-1".into() };
+    let bjorn = TeamKeys::open(&settings, &password, scope("p1"), bjorn_author).await.unwrap();
+    let other_partner = TeamKeys::open(&settings, &password, scope("p2"), author()).await.unwrap();
+    let events = [event_months_ago("e01", 1), event_months_ago("e05", 5), event_months_ago("e13", 13)];
+    assert_eq!(anna.share_events("l1", &events).await.unwrap(), 3);
+    other_partner.share_events("l9", &[event_months_ago("theirs", 30)]).await.unwrap();
+    let client = connect(&settings, &password).await.unwrap();
+
+    // Anna keeps 12 months: the office's copy follows.
+    let purge = anna.purge_shared_events(Some(12)).await.unwrap();
+    assert_eq!(purge, SharedPurge { deleted: 1, office_months: Some(12) });
+    // Bjørn keeps everything: the shorter rule still holds for the office.
+    let purge = bjorn.purge_shared_events(None).await.unwrap();
+    assert_eq!(purge, SharedPurge { deleted: 0, office_months: Some(12) });
+    // Bjørn keeps 2 months: the shortest wins.
+    let purge = bjorn.purge_shared_events(Some(2)).await.unwrap();
+    assert_eq!(purge, SharedPurge { deleted: 1, office_months: Some(2) });
+    assert_eq!(shared_event_ids(&client, "p1").await, ["e01"]);
+    // What the office's rule no longer keeps is not shared again by a desk that keeps longer.
+    assert_eq!(anna.share_events("l1", &events).await.unwrap(), 0);
+    assert_eq!(shared_event_ids(&client, "p1").await, ["e01"]);
+    // Another partner's archive is not touched by this one's rule.
+    assert_eq!(shared_event_ids(&client, "p2").await, ["theirs"]);
+
+    // A desk not heard from for over 35 days (it left the office) no longer counts.
+    client
+        .execute("UPDATE team_retention SET seen_at = now() - interval '40 days' WHERE months = 2", &[])
+        .await
+        .unwrap();
+    let purge = anna.purge_shared_events(Some(12)).await.unwrap();
+    assert_eq!(purge.office_months, Some(12));
+    assert_eq!(anna.share_events("l1", &events[1..2]).await.unwrap(), 1, "5 months old: kept by the office again");
+
+    // "Delete all local history" with the office's copy: this partner's shared events all go.
+    assert_eq!(bjorn.delete_shared_events().await.unwrap(), 2);
+    assert!(shared_event_ids(&client, "p1").await.is_empty());
+    assert_eq!(shared_event_ids(&client, "p2").await, ["theirs"]);
+}

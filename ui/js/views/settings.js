@@ -99,6 +99,7 @@ function settingsParts(el) {
     historyStatus: q('[data-ref="historyStatus"]'),
     historyError: q('[data-ref="historyError"]'),
     deleteHistory: q('#delete-history'),
+    officeHint: q('#keep-history-office'),
   };
 }
 
@@ -169,6 +170,7 @@ function wireHistory(ui, shell) {
     }
     const months = shell.settings.keepHistoryMonths;
     ui.keepHistory.value = months === null ? 'forever' : String(months ?? 12);
+    ui.officeHint.hidden = !shell.settings.team;
     ui.historyStatus.textContent = status;
     if (error) renderError(ui.historyError, error, { context: 'settings' });
     else ui.historyError.replaceChildren();
@@ -179,8 +181,8 @@ function wireHistory(ui, shell) {
     status = t('settings.history.saving');
     render(false);
     try {
-      await work();
-      status = done;
+      const answer = await work();
+      status = typeof done === 'function' ? done(answer) : done;
     } catch (err) {
       if (shell.handleSignInError(err)) return;
       status = '';
@@ -200,7 +202,18 @@ function wireHistory(ui, shell) {
       yesLabel: t('settings.history.confirm.yes'),
       danger: true,
     });
-    if (sure) act(() => ipc.deleteLocalHistory(), t('settings.history.deleted'));
+    if (!sure) return;
+    // Team mode: the office's shared copy is another question, asked apart (it is every desk's).
+    const alsoOffice = Boolean(shell.settings.team) && (await confirmAction({
+      title: t('settings.history.office.title'),
+      body: t('settings.history.office.text'),
+      yesLabel: t('settings.history.office.yes'),
+      noLabel: t('settings.history.office.no'),
+      danger: true,
+    }));
+    const doneText = (office) => (office === true ? t('settings.history.deletedOffice')
+      : office === false ? t('settings.history.officeNotDeleted') : t('settings.history.deleted'));
+    act(() => ipc.deleteLocalHistory(alsoOffice), doneText);
   });
   return render;
 }
