@@ -696,24 +696,48 @@ impl Store {
 
     /// Adds every person in one transaction: all of them, or (on any failure) none.
     pub fn add_people(&mut self, people: &[PersonRecord], now: DateTime<Utc>) -> StoreResult<usize> {
+        self.add_people_planned(now, |_| Ok::<_, StoreError>(((), people.to_vec()))).map(|((), added)| added)
+    }
+
+    /// An import: `plan` chooses who to add from the directory as it is, and they are added, in one
+    /// transaction. Nobody else can add a number between the look and the adding, and a failure
+    /// (of the plan or of any insert) adds nobody. Returns what the plan said and how many were added.
+    pub fn add_people_planned<T, E: From<StoreError>>(
+        &mut self,
+        now: DateTime<Utc>,
+        plan: impl FnOnce(&[Person]) -> Result<(T, Vec<PersonRecord>), E>,
+    ) -> Result<(T, usize), E> {
         let changed_at = now;
         let now = timestamp(now);
-        let transaction = self.conn.transaction()?;
-        {
-            let mut insert = transaction.prepare_cached(
-                "INSERT INTO people (name, phone, note, updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for person in people {
-                insert.execute(params![person.name, person.phone, person.note, now, person.name.to_lowercase()])?;
+        let sharing = self.sharing.is_some();
+        let transaction =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
+        let listed = {
+            let mut statement = transaction
+                .prepare_cached("SELECT id, name, phone, note FROM people ORDER BY name COLLATE NOCASE, id")
+                .map_err(StoreError::from)?;
+            let rows = statement.query_map([], read_person).map_err(StoreError::from)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::from)?
+        };
+        let (planned, people) = plan(&listed)?;
+        let added = (|| -> StoreResult<usize> {
+            {
+                let mut insert = transaction.prepare_cached(
+                    "INSERT INTO people (name, phone, note, updated_at, search) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for person in &people {
+                    insert.execute(params![person.name, person.phone, person.note, now, person.name.to_lowercase()])?;
+                }
             }
-        }
-        if self.sharing.is_some() {
-            for person in people {
-                shared_people::queue(&transaction, &person.phone, Some(person), changed_at)?;
+            if sharing {
+                for person in &people {
+                    shared_people::queue(&transaction, &person.phone, Some(person), changed_at)?;
+                }
             }
-        }
-        transaction.commit()?;
-        Ok(people.len())
+            Ok(people.len())
+        })()?;
+        transaction.commit().map_err(StoreError::from)?;
+        Ok((planned, added))
     }
 }
 

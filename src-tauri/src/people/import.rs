@@ -13,7 +13,7 @@ use crate::account::Account;
 use crate::error::{AppError, Result};
 use crate::people::check;
 use crate::phone;
-use crate::store::PersonRecord;
+use crate::store::{Person, PersonRecord};
 use crate::views::{ImportRow, PeopleImport, SkippedRow};
 
 /// A directory is an office's staff, not a phone book: far above any real file, far below a hang.
@@ -33,22 +33,28 @@ type Row = (usize, Vec<String>);
 
 /// What the file would add, without adding it.
 pub fn preview(account: &Account, path: &Path) -> Result<PeopleImport> {
-    let (summary, _) = plan_file(account, path)?;
-    Ok(summary)
-}
-
-/// Adds every good row of the file in one transaction, and says what was skipped and why.
-pub fn import(account: &Account, path: &Path) -> Result<PeopleImport> {
-    let (mut summary, people) = plan_file(account, path)?;
-    summary.imported = account.with_store(|store| store.add_people(&people, Utc::now()))?;
-    Ok(summary)
-}
-
-fn plan_file(account: &Account, path: &Path) -> Result<(PeopleImport, Vec<PersonRecord>)> {
     let rows = read_rows(path)?;
+    let listed = account.with_store(|store| store.people())?;
+    let (summary, _) = plan_rows(path, &rows, &listed)?;
+    Ok(summary)
+}
+
+/// Adds every good row of the file, and says what was skipped and why. Who is already listed is
+/// read in the same transaction that adds the rest: nothing half-imported, and no number added
+/// by someone else in between slips past the duplicate check.
+pub fn import(account: &Account, path: &Path) -> Result<PeopleImport> {
+    let rows = read_rows(path)?;
+    let (mut summary, imported) =
+        account.with_store(|store| store.add_people_planned(Utc::now(), |listed| plan_rows(path, &rows, listed)))?;
+    summary.imported = imported;
+    Ok(summary)
+}
+
+/// What the import of `rows` (read from `path`) would do with the directory as `listed`.
+fn plan_rows(path: &Path, rows: &[Row], listed: &[Person]) -> Result<(PeopleImport, Vec<PersonRecord>)> {
     let listed: HashMap<String, String> =
-        account.with_store(|store| store.people())?.into_iter().map(|person| (person.phone, person.name)).collect();
-    let (people, skipped) = plan(&rows, &listed)?;
+        listed.iter().map(|person| (person.phone.clone(), person.name.clone())).collect();
+    let (people, skipped) = plan(rows, &listed)?;
     let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let summary = PeopleImport {
         file_name,
@@ -233,7 +239,7 @@ pub fn plan(rows: &[Row], listed: &HashMap<String, String>) -> Result<(Vec<Impor
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
-    use crate::store::Store;
+    use crate::store::{Store, StoreError};
 
     struct TempDir(std::path::PathBuf);
 
@@ -411,13 +417,44 @@ mod tests {
 
     #[test]
     fn a_failure_while_adding_leaves_nothing_half_imported() {
+        let account = account();
+        let kari = PersonRecord { name: "Kari".into(), phone: "+4790000000".into(), note: None };
+        let ola = PersonRecord { name: "Ola".into(), phone: "+4791111111".into(), note: None };
+        // Ola's number twice: the second insert fails, and Kari (added first) goes with it.
+        let failed = account.with_store(|store| store.add_people(&[kari, ola.clone(), ola], Utc::now()));
+        assert!(failed.is_err());
+        assert!(crate::people::list(&account).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_number_added_after_the_preview_is_reported_as_listed_by_the_import() {
         let dir = TempDir::new();
         let account = account();
         let path = dir.file("people.csv", b"name,phone\nKari,90000000\nOla,91111111\n");
-        let (_, people) = plan_file(&account, &path).unwrap();
-        // Someone adds Ola's number between the preview and the import: the whole import fails.
+        assert_eq!(preview(&account, &path).unwrap().ready, 2);
         crate::people::save(&account, None, "Ola (added meanwhile)", "91111111", None).unwrap();
-        assert!(account.with_store(|store| store.add_people(&people, Utc::now())).is_err());
-        assert_eq!(crate::people::list(&account).unwrap().len(), 1);
+        let report = import(&account, &path).unwrap();
+        assert_eq!((report.imported, reasons(&report)), (1, vec![(3, "alreadyListed")]));
+        assert_eq!(crate::people::list(&account).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn nobody_can_add_a_number_while_an_import_looks_at_the_directory() {
+        let dir = TempDir::new();
+        let path = dir.0.join("desk.sqlite3");
+        let (mut importing, _) = Store::open(&path).unwrap();
+        let (other, _) = Store::open_waiting(&path, std::time::Duration::from_millis(50)).unwrap();
+        let ola = PersonRecord { name: "Ola".into(), phone: "+4791111111".into(), note: None };
+        let (seen, added) = importing
+            .add_people_planned(Utc::now(), |listed| {
+                // Another connection (another window, the office sync) tries to add the same number
+                // between the import's look and its adding: it has to wait for the import.
+                let meanwhile = other.save_person(None, &ola, Utc::now());
+                Ok::<_, StoreError>(((listed.len(), meanwhile.is_err()), vec![ola.clone()]))
+            })
+            .unwrap();
+        assert_eq!(seen, (0, true), "the other connection added a person while the import planned");
+        assert_eq!(added, 1);
+        assert_eq!(other.people().unwrap().len(), 1);
     }
 }
