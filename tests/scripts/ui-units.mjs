@@ -1,6 +1,7 @@
 //! Unit tests of the UI's pure modules, run by node without a browser: the key form's date-time text
 //! in the app's language (ui/js/date-field.js), the time zone as people know it, the Activity
-//! view's filter (ui/js/views/activity-filter.js) and an export's default file name (ui/js/export-name.js).
+//! view's filter (ui/js/views/activity-filter.js) and which filter its rows answer (shown-filter.js),
+//! and an export's default file name (ui/js/export-name.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import {
 } from '../../ui/js/date-field.js';
 import { filterOf, isFiltered, typedDay } from '../../ui/js/views/activity-filter.js';
 import { exportFileName, fileDate } from '../../ui/js/export-name.js';
+import { STALE, ShownFilter } from '../../ui/js/views/shown-filter.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
@@ -123,10 +125,52 @@ test('a file date is the local day, yyyy-mm-dd', () => {
   assert.equal(fileDate(new Date(2026, 0, 2, 23, 59)), '2026-01-02');
 });
 
+/** A question whose answer the test gives when it likes, and what it was asked with. */
+function pending() {
+  const asked = [];
+  let answer;
+  const ask = (filter) => {
+    asked.push(filter);
+    return new Promise((resolve, reject) => { answer = { resolve, reject }; });
+  };
+  return { asked, ask, answer: () => answer };
+}
+
+test('an activity window is asked with the filter of the rows on screen, not the one being typed', async () => {
+  const shown = new ShownFilter();
+  const bakdor = { lock: 'Bakdør' };
+  shown.show(bakdor);
+  // The user has typed a new person; its debounce has not asked yet. Scrolling asks a window:
+  const question = pending();
+  const window = shown.ask(question.ask);
+  assert.deepEqual(question.asked, [bakdor]);
+  question.answer().resolve({ rows: ['row of Bakdør'] });
+  assert.deepEqual(await window, { rows: ['row of Bakdør'] });
+});
+
+test('a late activity window for a filter no longer shown is thrown away, its failure too', async () => {
+  const shown = new ShownFilter();
+  shown.show({ lock: 'Bakdør' });
+  const late = pending();
+  const lateWindow = shown.ask(late.ask);
+  shown.show({ lock: 'Bakdør', person: 'Kari' }); // the debounced filter's count and rows came first
+  late.answer().resolve({ rows: ['row of the old filter'] });
+  assert.equal(await lateWindow, STALE);
+  const failing = pending();
+  const failingWindow = shown.ask(failing.ask);
+  shown.forget();
+  failing.answer().reject(new Error('offline'));
+  assert.equal(await failingWindow, STALE);
+  const current = pending();
+  const currentWindow = shown.ask(current.ask);
+  current.answer().reject(new Error('offline'));
+  await assert.rejects(currentWindow, /offline/);
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {
-    fn();
+    await fn();
   } catch (error) {
     failed += 1;
     console.error(`FAILED ${name}\n  ${error.message.split('\n').join('\n  ')}`);

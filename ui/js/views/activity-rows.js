@@ -4,6 +4,7 @@
 // A row not fetched yet shows empty until its window arrives. Only text reaches the DOM.
 
 import { VirtualTable } from '../virtual-table.js';
+import { STALE, ShownFilter } from './shown-filter.js';
 
 export const WINDOW = 200;
 // Windows kept around the ones in view; older ones are dropped.
@@ -15,14 +16,15 @@ export class ActivityRows {
    * @param {HTMLElement} o.scroller  holds the <table>
    * @param {number} o.rowHeight
    * @param {{cell: string, fill: (td: HTMLTableCellElement, row: object) => void}[]} o.columns
-   * @param {(offset: number, limit: number) => Promise<object>} o.fetch  activity_page without count
+   * @param {(filter: object|null, offset: number, limit: number) => Promise<object>} o.fetch  activity_page
+   *   without count, for the filter of the rows shown
    * @param {(row: object) => void} o.onOpen
    * @param {(error: object) => void} o.onError
    */
   constructor(o) {
     this.o = o;
     this.windows = new Map(); // window number → rows (an Array) | 'loading'
-    this.generation = 0; // a new filter makes answers to older questions worthless
+    this.shown = new ShownFilter(); // a new filter makes answers to older questions worthless
     this.total = 0;
     this.virtual = new VirtualTable({
       scroller: o.scroller,
@@ -73,14 +75,12 @@ export class ActivityRows {
   async request(number) {
     if (this.windows.has(number)) return;
     this.windows.set(number, 'loading');
-    const generation = this.generation;
     try {
-      const page = await this.o.fetch(number * WINDOW, WINDOW);
-      if (generation !== this.generation) return;
+      const page = await this.shown.ask((filter) => this.o.fetch(filter, number * WINDOW, WINDOW));
+      if (page === STALE) return;
       this.keep(number, Array.isArray(page?.rows) ? page.rows : []);
       this.virtual.refresh();
     } catch (error) {
-      if (generation !== this.generation) return;
       this.windows.delete(number);
       this.o.onError(error);
     }
@@ -97,11 +97,11 @@ export class ActivityRows {
   }
 
   /**
-   * A new answer to the filter: `total` rows, the first window already fetched with the count.
+   * A new answer to `filter`: `total` rows, the first window already fetched with the count.
    * reset scrolls to the top (a new filter); otherwise the position is kept (the archive grew).
    */
-  setResult(total, firstRows, { reset }) {
-    this.generation += 1;
+  setResult(filter, total, firstRows, { reset }) {
+    this.shown.show(filter);
     this.windows.clear();
     this.windows.set(0, firstRows);
     this.total = total;
@@ -112,7 +112,7 @@ export class ActivityRows {
 
   /** Forget every row (signed out, or the archive was deleted). */
   clear() {
-    this.setResult(0, [], { reset: true });
+    this.setResult(null, 0, [], { reset: true });
   }
 
   focusFirst() {
@@ -124,7 +124,7 @@ export class ActivityRows {
   }
 
   destroy() {
-    this.generation += 1;
+    this.shown.forget();
     this.virtual.destroy();
   }
 }

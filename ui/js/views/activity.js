@@ -54,7 +54,7 @@ class ActivityView {
       scroller: this.ui.scroller,
       rowHeight: ROW_HEIGHT,
       columns: COLUMNS,
-      fetch: (offset, limit) => ipc.activityPage(this.currentFilter() ?? {}, offset, limit, false),
+      fetch: (filter, offset, limit) => ipc.activityPage(filter ?? {}, offset, limit, false),
       onOpen: (row) => openLock(shell, row),
       onError: (error) => this.showError(error),
     });
@@ -113,7 +113,7 @@ class ActivityView {
       if (ticket !== this.asked) return;
       ui.error.replaceChildren();
       this.result = { total: page.total ?? 0, archived: page.archived ?? 0, filtered: isFiltered(parsed.filter) };
-      this.rows.setResult(this.result.total, page.rows ?? [], { reset });
+      this.rows.setResult(parsed.filter, this.result.total, page.rows ?? [], { reset });
       this.renderCount();
     } catch (error) {
       if (ticket === this.asked) this.showError(error);
