@@ -1,6 +1,7 @@
 //! The activity archive's background sync against the simulator over real HTTP: 1,000 locks archived
 //! with progress reported, a run stopped half-way going on after a restart without fetching or storing
-//! anything twice, a `Retry-After` honoured, and a pause kept across a restart.
+//! anything twice (also when the process running it is killed), a `Retry-After` honoured, and a pause
+//! kept across a restart.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -115,6 +116,117 @@ async fn a_thousand_locks_are_archived_with_progress_and_an_interrupted_run_resu
     let twice: Vec<_> = fetched.iter().filter(|(_, count)| **count > 1).collect();
     assert!(twice.len() <= 1, "only a history in flight when the run stopped may be fetched again: {twice:?}");
     assert_eq!(fetched.len() as u64, total, "every lock's history was fetched");
+
+    // Every event Unloc has is archived exactly once.
+    let mut expected = HashSet::new();
+    for lock in client.list_locks().await.unwrap().locks {
+        for event in client.list_events(&lock.id).await.map(|list| list.events).unwrap_or_default() {
+            expected.insert(event.id);
+        }
+    }
+    let archived = account.with_store(|store| store.archived_events()).unwrap();
+    assert_eq!(archived, expected.len() as u64, "archived once each, none missing");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The data directory, Unloc's address and the partner of the process [`killed_process`] runs the
+/// sync in; the simulator's test token goes the same way (an environment, never a file).
+const KILLED_DIR: &str = "UNLOC_TEST_KILLED_SYNC_DIR";
+const KILLED_API: &str = "UNLOC_TEST_KILLED_SYNC_API";
+const KILLED_PARTNER: &str = "UNLOC_TEST_KILLED_SYNC_PARTNER";
+const KILLED_TOKEN: &str = "UNLOC_TEST_KILLED_SYNC_TOKEN";
+
+/// Not a test of its own: the app's sync in a process of its own, which
+/// `a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_locks_again` starts (this
+/// test binary run again with only this test) and kills. Run alone it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the process the kill test starts and kills"]
+async fn killed_process() {
+    let (Ok(dir), Ok(api), Ok(partner), Ok(token)) = (
+        std::env::var(KILLED_DIR),
+        std::env::var(KILLED_API),
+        std::env::var(KILLED_PARTNER),
+        std::env::var(KILLED_TOKEN),
+    ) else {
+        return;
+    };
+    let client = Arc::new(ApiClient::new(common::test_client_config(&api, &partner, &token)).unwrap());
+    let (account, notice) = Account::open(Some(std::path::Path::new(&dir)), &partner, &api);
+    assert!(notice.is_none(), "{notice:?}");
+    let locks = client.list_locks().await.unwrap();
+    account.remember_locks(&locks.locks, chrono::Utc::now()).unwrap();
+    let sync = ArchiveSync::new(policy(), Retention(None));
+    sync.start(Arc::clone(&client), Arc::new(account), Arc::default());
+    // Syncs until killed; the parent kills it long before this.
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    panic!("the sync process was not killed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // how long the killed run took, for a slow CI machine's log
+async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_locks_again() {
+    let sim = spawn_sim_with(SimConfig { locks: 1_000, events_per_lock: 10, ..sim_config() }).await;
+    let client = Arc::new(client(&sim));
+    let dir = data_dir("killed");
+    sim.clear_requests();
+
+    // The first run in a process of its own, killed (SIGKILL: no destructor, no flush, no goodbye)
+    // once it has fetched 400 histories.
+    let mut process = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["killed_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(KILLED_DIR, &dir)
+        .env(KILLED_API, sim.api_base())
+        .env(KILLED_PARTNER, sim.partner_id())
+        .env(KILLED_TOKEN, sim.token())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(180);
+    while histories_fetched(&sim).len() < 400 {
+        if let Some(exit) = process.try_wait().unwrap() {
+            panic!("the sync process ended by itself ({exit}) before it was killed");
+        }
+        assert!(Instant::now() < deadline, "the sync process fetched only {} histories", histories_fetched(&sim).len());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    process.kill().unwrap();
+    let exit = process.wait().unwrap();
+    assert!(!exit.success(), "the process was killed, not ended: {exit}");
+    eprintln!("killed after {:.1} s", started.elapsed().as_secs_f64());
+    let before_kill = histories_fetched(&sim);
+    assert!(before_kill.values().all(|count| *count == 1), "each history once before the kill");
+    sim.clear_requests();
+
+    // The app starts again on the same database, and Unloc asks it to slow down once.
+    sim.add_fault(FaultRule::parse("events=status:429:retry-after=1*1").unwrap());
+    let account = open_account(&dir, &sim, &client).await;
+    let second = ArchiveSync::new(policy(), Retention(None));
+    second.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let progress = watch(&second, "the end of the round", round_finished).await;
+    let first_seen = progress.first().copied().unwrap_or_default();
+    assert!(
+        first_seen.0 + 1 >= before_kill.len() as u64,
+        "the second run starts where the killed one stopped ({} histories fetched), not at 0: {progress:?}",
+        before_kill.len()
+    );
+    let status = second.status();
+    assert_eq!(status.locks_done, status.locks_total);
+    second.stop();
+
+    // What the restart fetched: only the locks not done before the kill (and perhaps the one whose
+    // history was on its way to the database when the kill came), the rest once each.
+    let after_restart = histories_fetched(&sim);
+    let again: Vec<_> = after_restart.keys().filter(|lock| before_kill.contains_key(*lock)).collect();
+    assert!(again.len() <= 1, "locks done before the kill were fetched in full again: {again:?}");
+    assert!(after_restart.values().all(|count| *count == 1), "each history once after the restart");
+    assert_eq!((before_kill.len() + after_restart.len() - again.len()) as u64, status.locks_total);
+
+    // The 429 was honoured: nothing was sent within its Retry-After.
+    let requests = sim.requests();
+    let limited = requests.iter().find(|request| request.status == Some(429)).expect("the 429 was sent");
+    let next = requests.iter().find(|request| request.at_ms > limited.at_ms).expect("the sync went on");
+    assert!(next.at_ms >= limited.at_ms + 1_000, "a request {} ms after the 429", next.at_ms - limited.at_ms);
 
     // Every event Unloc has is archived exactly once.
     let mut expected = HashSet::new();
