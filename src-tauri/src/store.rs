@@ -21,7 +21,7 @@ mod shared_people;
 pub use shared::{merge_shared, shared_is_newer, Queued, Sharing};
 pub use shared_people::PersonChange;
 
-pub use archive::{ActivityQuery, ArchivedEvent, RoundState};
+pub use archive::{ActivityQuery, ArchivedEvent, RoundState, SliceEnd};
 
 /// Each entry moves the schema one version up; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[

@@ -7,94 +7,99 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Local, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Local, Months, NaiveDate, TimeZone};
 
 use crate::account::Account;
 use crate::activity::{query, ActivityFilter, DateRange};
 use crate::error::{AppError, Result};
 use crate::export::tables::Words;
-use crate::export::{save, Cell, Table, Target};
-use crate::store::ArchivedEvent;
+use crate::export::{save, save_rows, Cell, Table, Target};
+use crate::store::{ActivityQuery, ArchivedEvent, StoreResult};
 use crate::views::{ExportDone, VisitRow, VisitsReport};
 
-/// The events the Activity view shows for `filter`, newest first, every one of them.
-pub fn activity_table(events: &[ArchivedEvent], words: &Words) -> Table {
-    Table {
-        sheet: words.text("export.sheet.activity"),
-        headings: vec![
-            words.time_heading("export.col.time"),
-            words.text("export.col.lock"),
-            words.text("export.col.address"),
-            words.text("export.col.reference"),
-            words.text("export.col.action"),
-            words.text("export.col.person"),
-            words.text("export.col.phone"),
-            words.text("export.col.keyId"),
-        ],
-        rows: events
-            .iter()
-            .map(|event| {
-                vec![
-                    Cell::Time(event.at),
-                    Cell::text(&event.lock_name),
-                    Cell::text(&event.lock_address),
-                    Cell::text(&event.lock_reference),
-                    Cell::Text(words.action_word(&event.action)),
-                    Cell::text(event.person.as_deref().unwrap_or(&event.name)),
-                    Cell::text(&event.msn),
-                    Cell::text(&event.key_id),
-                ]
-            })
-            .collect(),
+/// The Activity export's headings, in the order of [`activity_row`]'s cells.
+pub fn activity_headings(words: &Words) -> Vec<String> {
+    vec![
+        words.time_heading("export.col.time"),
+        words.text("export.col.lock"),
+        words.text("export.col.address"),
+        words.text("export.col.reference"),
+        words.text("export.col.action"),
+        words.text("export.col.person"),
+        words.text("export.col.phone"),
+        words.text("export.col.keyId"),
+    ]
+}
+
+/// The words for Unloc's two actions, looked up once for a whole export.
+pub struct ActionWords {
+    locked: String,
+    unlocked: String,
+}
+
+impl ActionWords {
+    pub fn new(words: &Words) -> Self {
+        ActionWords { locked: words.action_word("locked"), unlocked: words.action_word("unlocked") }
+    }
+
+    /// An action as the archive keeps it (Unloc's word), in the user's words; one this app does not
+    /// know is written as Unloc wrote it.
+    fn of<'a>(&'a self, action: &'a str) -> &'a str {
+        match action {
+            "locked" => &self.locked,
+            "unlocked" => &self.unlocked,
+            other => other,
+        }
     }
 }
 
-/// One line of the visits report: one person at one lock in the month.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Visits {
-    pub lock_id: String,
-    pub lock_name: String,
-    pub lock_address: String,
-    pub lock_reference: String,
-    pub person: String,
-    pub phone: String,
-    pub count: u64,
-    pub first: DateTime<Utc>,
-    pub last: DateTime<Utc>,
+/// One event as a row of the Activity export, its text borrowed from the event.
+pub fn activity_row<'a>(event: &'a ArchivedEvent, actions: &'a ActionWords) -> [Cell<'a>; 8] {
+    [
+        Cell::Time(event.at),
+        Cell::borrowed(&event.lock_name),
+        Cell::borrowed(&event.lock_address),
+        Cell::borrowed(&event.lock_reference),
+        Cell::borrowed(actions.of(&event.action)),
+        Cell::borrowed(event.person.as_deref().unwrap_or(&event.name)),
+        Cell::borrowed(&event.msn),
+        Cell::borrowed(&event.key_id),
+    ]
 }
 
-/// The unlocks among `events`, counted per lock and person; by lock name, then person.
-pub fn count_visits(events: &[ArchivedEvent]) -> Vec<Visits> {
-    let mut by_lock_and_person: BTreeMap<(String, String), Visits> = BTreeMap::new();
+/// The unlocks among `events`, counted per lock and person (one row of the report each, the shape
+/// the report screen shows and the export writes); by lock name, then person.
+pub fn count_visits(events: &[ArchivedEvent]) -> Vec<VisitRow> {
+    let mut by_lock_and_person: BTreeMap<(String, String), VisitRow> = BTreeMap::new();
     for event in events.iter().filter(|event| event.action == "unlocked") {
         let who = if event.msn.is_empty() { format!("name:{}", event.name) } else { event.msn.clone() };
         by_lock_and_person
             .entry((event.lock_id.clone(), who))
             .and_modify(|visits| {
-                visits.count += 1;
+                visits.visits += 1;
                 visits.first = visits.first.min(event.at);
                 visits.last = visits.last.max(event.at);
             })
-            .or_insert_with(|| Visits {
+            .or_insert_with(|| VisitRow {
                 lock_id: event.lock_id.clone(),
                 lock_name: event.lock_name.clone(),
                 lock_address: event.lock_address.clone(),
                 lock_reference: event.lock_reference.clone(),
                 person: event.person.clone().unwrap_or_else(|| event.name.clone()),
                 phone: event.msn.clone(),
-                count: 1,
+                visits: 1,
                 first: event.at,
                 last: event.at,
             });
     }
-    let mut visits: Vec<Visits> = by_lock_and_person.into_values().collect();
+    let mut visits: Vec<VisitRow> = by_lock_and_person.into_values().collect();
     visits.sort_by(|a, b| {
         (&a.lock_name, &a.lock_reference, &a.person).cmp(&(&b.lock_name, &b.lock_reference, &b.person))
     });
     visits
 }
 
-pub fn visits_table(visits: &[Visits], words: &Words) -> Table {
+pub fn visits_table(visits: &[VisitRow], words: &Words) -> Table {
     Table {
         sheet: words.text("export.sheet.visits"),
         headings: vec![
@@ -116,7 +121,7 @@ pub fn visits_table(visits: &[Visits], words: &Words) -> Table {
                     Cell::text(&visit.lock_reference),
                     Cell::text(&visit.person),
                     Cell::text(&visit.phone),
-                    Cell::Count(visit.count),
+                    Cell::Count(visit.visits),
                     Cell::Time(visit.first),
                     Cell::Time(visit.last),
                 ]
@@ -131,16 +136,41 @@ pub fn parse_month(text: &str) -> Result<NaiveDate> {
         .map_err(|_| AppError::invalid_input("month", "a month is written yyyy-mm"))
 }
 
-/// Every archived event the filter finds, newest first, for a user whose clock reads `now`.
+/// Every archived event the filter finds, newest first, for a user whose clock reads `now`: read
+/// in slices, the store let go between them.
 fn matching<Tz: TimeZone>(
     account: &Account,
     filter: &ActivityFilter,
     now: &DateTime<Tz>,
 ) -> Result<Vec<ArchivedEvent>> {
     let query = query(filter, now);
+    let up_to = account.with_store(|store| store.last_archived_seq())?;
     let mut events = Vec::new();
-    account.with_store(|store| store.activity_each(&query, 0, u64::MAX, |event| events.push(event)))?;
+    each_slice(account, &query, up_to, |slice| {
+        events.extend(slice);
+        Ok::<_, AppError>(())
+    })?;
     Ok(events)
+}
+
+/// Reads the events of `query` archived up to `up_to`, newest first, EXPORT_SLICE at a time, and
+/// hands each slice to `take` with the store let go.
+fn each_slice<E: From<crate::store::StoreError>>(
+    account: &Account,
+    query: &ActivityQuery,
+    up_to: i64,
+    mut take: impl FnMut(Vec<ArchivedEvent>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut after = None;
+    loop {
+        let (events, end) = account.with_store(|store| store.activity_slice(query, up_to, after, EXPORT_SLICE))?;
+        let full = events.len() as u64 == EXPORT_SLICE;
+        take(events)?;
+        match end {
+            Some(end) if full => after = Some(end),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// Exports what the Activity view shows for `filter`, in local time.
@@ -148,6 +178,13 @@ pub fn export_activity(account: &Account, filter: &ActivityFilter, target: &Targ
     export_activity_in(account, filter, &Local::now(), target, &Words::local(target.language))
 }
 
+/// How many events an export reads at a time: the store is held for one slice (some milliseconds),
+/// never for the whole export, so the sync and the views go on meanwhile.
+const EXPORT_SLICE: u64 = 5_000;
+
+/// Every event `filter` finds, newest first, written as they are read: counted first (so a filter
+/// with more rows than Excel takes is refused before anything is read), then read in slices among
+/// the events archived when the export began.
 pub fn export_activity_in<Tz: TimeZone>(
     account: &Account,
     filter: &ActivityFilter,
@@ -155,8 +192,17 @@ pub fn export_activity_in<Tz: TimeZone>(
     target: &Target,
     words: &Words,
 ) -> Result<ExportDone> {
-    let events = matching(account, filter, now)?;
-    save(&activity_table(&events, words), target, &now.timezone())
+    let query = query(filter, now);
+    let (rows, up_to) = account.with_store(|store| -> StoreResult<(u64, i64)> {
+        Ok((store.activity_count(&query)?, store.last_archived_seq()?))
+    })?;
+    let actions = ActionWords::new(words);
+    let sheet = words.text("export.sheet.activity");
+    save_rows(&sheet, &activity_headings(words), rows, target, &now.timezone(), |write| {
+        each_slice(account, &query, up_to, |events| {
+            events.iter().try_for_each(|event| write(&activity_row(event, &actions)))
+        })
+    })
 }
 
 /// Exports the visits report of `month` (`yyyy-mm`, the user's local days), in local time.
@@ -177,7 +223,7 @@ pub fn export_visits_in<Tz: TimeZone>(
 
 /// The visits report of `month` (`yyyy-mm`, local days of `now`'s zone): what the report screen
 /// shows and what its export writes.
-pub fn visits_in<Tz: TimeZone>(account: &Account, month: &str, now: &DateTime<Tz>) -> Result<Vec<Visits>> {
+pub fn visits_in<Tz: TimeZone>(account: &Account, month: &str, now: &DateTime<Tz>) -> Result<Vec<VisitRow>> {
     let first = parse_month(month)?;
     let last = first
         .checked_add_months(Months::new(1))
@@ -194,23 +240,7 @@ pub fn visits_in<Tz: TimeZone>(account: &Account, month: &str, now: &DateTime<Tz
 /// The visits report of `month` in this computer's time zone, for the report screen.
 pub fn visits_report(account: &Account, month: &str) -> Result<VisitsReport> {
     let visits = visits_in(account, month, &Local::now())?;
-    Ok(VisitsReport { month: month.trim().to_owned(), rows: visits.into_iter().map(VisitRow::from).collect() })
-}
-
-impl From<Visits> for VisitRow {
-    fn from(visits: Visits) -> Self {
-        VisitRow {
-            lock_id: visits.lock_id,
-            lock_name: visits.lock_name,
-            lock_address: visits.lock_address,
-            lock_reference: visits.lock_reference,
-            person: visits.person,
-            phone: visits.phone,
-            visits: visits.count,
-            first: visits.first,
-            last: visits.last,
-        }
-    }
+    Ok(VisitsReport { month: month.trim().to_owned(), rows: visits })
 }
 
 #[cfg(test)]
@@ -219,7 +249,7 @@ mod tests {
     use crate::api::{Lock, LockEvent};
     use crate::export::{FileFormat, Language};
     use crate::store::Store;
-    use chrono::FixedOffset;
+    use chrono::{FixedOffset, Utc};
 
     fn event(id: &str, action: &str, name: &str, msn: &str, created: &str) -> LockEvent {
         serde_json::from_value(serde_json::json!({
@@ -306,8 +336,7 @@ mod tests {
         let account = archived();
         let kari = crate::store::PersonRecord { name: "Kari Nordmann".into(), phone: "+4790000001".into(), note: None };
         account.with_store(|store| store.save_person(None, &kari, Utc::now())).unwrap();
-        let rows: Vec<VisitRow> =
-            visits_in(&account, "2026-11", &oslo_now()).unwrap().into_iter().map(VisitRow::from).collect();
+        let rows = visits_in(&account, "2026-11", &oslo_now()).unwrap();
         let summary: Vec<_> = rows
             .iter()
             .map(|row| (row.lock_id.as_str(), row.person.as_str(), row.phone.as_str(), row.visits))
@@ -342,5 +371,66 @@ mod tests {
             ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `count` unlocks at lock "a", seven to a second (ties the slices must not split wrongly), each
+    /// with its own key id.
+    fn many(count: usize) -> Account {
+        let account = Account::new(Store::in_memory().unwrap());
+        let start = "2026-11-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let events: Vec<LockEvent> = (0..count)
+            .map(|i| {
+                let at = start + chrono::Duration::seconds((i / 7) as i64);
+                let mut event = event(&format!("e{i}"), "unlocked", "Kari", "+4790000001", &at.to_rfc3339());
+                event.key_id = format!("k{i:05}");
+                event
+            })
+            .collect();
+        account
+            .with_store(|store| -> crate::store::StoreResult<()> {
+                store.archive_locks(&[lock("a", "Kunde A", "k-1")])?;
+                store.archive_events("a", &events, None)?;
+                Ok(())
+            })
+            .unwrap();
+        account
+    }
+
+    #[test]
+    fn an_activity_export_of_several_slices_holds_every_event_once_newest_first() {
+        let count = 2 * EXPORT_SLICE as usize + 17;
+        let dir = std::env::temp_dir().join(format!("unloc-export-slices-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = Target { path: dir.join("alt.csv"), format: FileFormat::Csv, language: Language::En };
+        let words = Words::new(Language::En, "UTC");
+        let done = export_activity_in(&many(count), &ActivityFilter::default(), &oslo_now(), &target, &words).unwrap();
+        assert_eq!(done.rows, count);
+        let lines = read(&done.path);
+        let keys: Vec<&str> = lines[1..].iter().map(|line| line.rsplit(',').next().unwrap()).collect();
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!((keys.len(), unique.len()), (count, count), "every event once");
+        let times: Vec<&str> = lines[1..].iter().map(|line| line.split(',').next().unwrap()).collect();
+        assert!(times.windows(2).all(|pair| pair[0] >= pair[1]), "newest first");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn events_archived_between_two_slices_neither_shift_the_slices_nor_join_them() {
+        let account = many(30);
+        let query = query(&ActivityFilter::default(), &oslo_now());
+        let up_to = account.with_store(|store| store.last_archived_seq()).unwrap();
+        let (first, end) = account.with_store(|store| store.activity_slice(&query, up_to, None, 10)).unwrap();
+        // The sync archives newer and older events of the lock while the export writes the first slice.
+        let late = [
+            event("new", "unlocked", "Ola", "+4790000002", "2026-11-30T00:00:00Z"),
+            event("old", "unlocked", "Ola", "+4790000002", "2026-10-01T00:00:00Z"),
+        ];
+        account.with_store(|store| store.archive_events("a", &late, None)).unwrap();
+        let (rest, _) = account.with_store(|store| store.activity_slice(&query, up_to, end, 100)).unwrap();
+        let ids: Vec<&str> = first.iter().chain(&rest).map(|event| event.id.as_str()).collect();
+        let expected: Vec<String> = (0..30).rev().map(|i| format!("e{i}")).collect();
+        assert_eq!(ids, expected);
     }
 }

@@ -7,39 +7,44 @@ use std::io::Write;
 use chrono::TimeZone;
 
 use super::neutralise::for_csv;
-use super::{Cell, Language, Table, WriteError};
+use super::{Cell, Language, WriteError, WriteRow};
 
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// Local times as text every spreadsheet reads as a date, in either language.
 const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
+/// Writes the headings, then each row `fill` hands over as it comes; returns how many rows.
 pub(super) fn write<Tz: TimeZone, W: Write>(
-    table: &Table,
+    headings: &[String],
     language: Language,
     zone: &Tz,
     out: &mut W,
-) -> Result<(), WriteError> {
+    fill: impl FnOnce(&mut WriteRow<'_>) -> Result<(), WriteError>,
+) -> Result<usize, WriteError> {
     out.write_all(BYTE_ORDER_MARK)?;
     let mut writer = csv::WriterBuilder::new()
         .delimiter(language.csv_separator())
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
-    for heading in &table.headings {
+    for heading in headings {
         writer.write_field(for_csv(heading).as_bytes())?;
     }
     writer.write_record(None::<&[u8]>)?;
-    for row in &table.rows {
-        for cell in row {
+    let mut written = 0;
+    fill(&mut |cells: &[Cell<'_>]| {
+        for cell in cells {
             writer.write_field(field(cell, zone).as_bytes())?;
         }
         writer.write_record(None::<&[u8]>)?;
-    }
+        written += 1;
+        Ok(())
+    })?;
     writer.flush()?;
-    Ok(())
+    Ok(written)
 }
 
-fn field<'a, Tz: TimeZone>(cell: &'a Cell, zone: &Tz) -> Cow<'a, str> {
+fn field<'a, Tz: TimeZone>(cell: &'a Cell<'_>, zone: &Tz) -> Cow<'a, str> {
     match cell {
         Cell::Text(text) => for_csv(text),
         Cell::Time(moment) => Cow::Owned(moment.with_timezone(zone).naive_local().format(TIME_FORMAT).to_string()),

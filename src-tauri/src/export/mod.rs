@@ -11,6 +11,7 @@ pub mod neutralise;
 pub mod tables;
 mod xlsx;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -70,20 +71,25 @@ impl Language {
     }
 }
 
-/// One value in a table.
+/// One value in a table: its text borrowed from the row it was read from where it can be (an export
+/// of 100,000 rows need not copy every name once more).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     /// Any text; from Unloc, so it may look like a formula.
-    Text(String),
+    Text(Cow<'a, str>),
     /// A moment, written as a date and time in the user's zone (a real date cell in Excel).
     Time(DateTime<Utc>),
     Count(u64),
     Empty,
 }
 
-impl Cell {
+impl<'a> Cell<'a> {
     pub fn text(text: impl Into<String>) -> Self {
-        Cell::Text(text.into())
+        Cell::Text(Cow::Owned(text.into()))
+    }
+
+    pub fn borrowed(text: &'a str) -> Self {
+        Cell::Text(Cow::Borrowed(text))
     }
 
     pub fn optional_time(moment: Option<DateTime<Utc>>) -> Self {
@@ -96,7 +102,7 @@ impl Cell {
 pub struct Table {
     pub sheet: String,
     pub headings: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Vec<Vec<Cell<'static>>>,
 }
 
 /// Where and how to write a table.
@@ -145,37 +151,64 @@ impl Target {
 /// Writes `table` to `target`, times in `zone`. On failure nothing is left at the chosen path (a
 /// file that was there before stays as it was).
 pub fn save<Tz: TimeZone>(table: &Table, target: &Target, zone: &Tz) -> Result<ExportDone> {
+    save_rows(&table.sheet, &table.headings, table.rows.len() as u64, target, zone, |write| {
+        table.rows.iter().try_for_each(|row| write(row))
+    })
+}
+
+/// Hands one row of cells, in the headings' order, to the file being written.
+pub type WriteRow<'w> = dyn FnMut(&[Cell<'_>]) -> std::result::Result<(), WriteError> + 'w;
+
+/// Writes a sheet whose rows `fill` hands over one at a time as it reads them (a table too big to
+/// hold in memory first), `rows` of them as counted before: more than Excel takes is refused before
+/// anything is read or written. On failure nothing is left at the chosen path.
+pub fn save_rows<Tz: TimeZone>(
+    sheet: &str,
+    headings: &[String],
+    rows: u64,
+    target: &Target,
+    zone: &Tz,
+    fill: impl FnOnce(&mut WriteRow<'_>) -> std::result::Result<(), WriteError>,
+) -> Result<ExportDone> {
     let path = target.final_path();
-    if target.format == FileFormat::Xlsx && table.rows.len() > xlsx::MAX_DATA_ROWS {
+    if target.format == FileFormat::Xlsx && rows > xlsx::MAX_DATA_ROWS as u64 {
         return Err(AppError::new(
             ErrorKind::ExportTooManyRows,
-            format!("{} rows do not fit in one Excel sheet (at most {})", table.rows.len(), xlsx::MAX_DATA_ROWS),
+            format!("{rows} rows do not fit in one Excel sheet (at most {})", xlsx::MAX_DATA_ROWS),
         ));
     }
     let partial = partial_path(&path);
-    let written = write_file(table, target, zone, &partial).and_then(|()| Ok(std::fs::rename(&partial, &path)?));
-    if let Err(error) = written {
-        let _ = std::fs::remove_file(&partial);
-        return Err(error.into_app_error(&path));
+    let written = write_file(sheet, headings, target, zone, &partial, fill).and_then(|written| {
+        std::fs::rename(&partial, &path)?;
+        Ok(written)
+    });
+    match written {
+        Ok(written) => Ok(ExportDone { path: path.display().to_string(), rows: written }),
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(error.into_app_error(&path))
+        }
     }
-    Ok(ExportDone { path: path.display().to_string(), rows: table.rows.len() })
 }
 
+/// Writes the file; returns how many rows it holds.
 fn write_file<Tz: TimeZone>(
-    table: &Table,
+    sheet: &str,
+    headings: &[String],
     target: &Target,
     zone: &Tz,
     path: &Path,
-) -> std::result::Result<(), WriteError> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    match target.format {
-        FileFormat::Xlsx => xlsx::write(table, target.language, zone, &mut out)?,
-        FileFormat::Csv => delimited::write(table, target.language, zone, &mut out)?,
-    }
+    fill: impl FnOnce(&mut WriteRow<'_>) -> std::result::Result<(), WriteError>,
+) -> std::result::Result<usize, WriteError> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?);
+    let written = match target.format {
+        FileFormat::Xlsx => xlsx::write(sheet, headings, target.language, zone, &mut out, fill)?,
+        FileFormat::Csv => delimited::write(headings, target.language, zone, &mut out, fill)?,
+    };
     let file = out.into_inner().map_err(|error| error.into_error())?;
     // A full disk may only show when the data reaches it.
     file.sync_all()?;
-    Ok(())
+    Ok(written)
 }
 
 /// A hidden name beside the target, so the rename at the end stays on one file system.
@@ -184,11 +217,18 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial"))
 }
 
-/// Why a file could not be written: the disk, or the writer.
+/// Why a file could not be written: the disk, the writer, or the rows could not be read.
 #[derive(Debug)]
-enum WriteError {
+pub enum WriteError {
     Io(std::io::Error),
     Writer(String),
+    Source(AppError),
+}
+
+impl From<crate::store::StoreError> for WriteError {
+    fn from(error: crate::store::StoreError) -> Self {
+        WriteError::Source(error.into())
+    }
 }
 
 impl From<std::io::Error> for WriteError {
@@ -201,17 +241,18 @@ impl WriteError {
     /// In terms of what the user can do: free space, choose another folder, or try again.
     fn into_app_error(self, path: &Path) -> AppError {
         use std::io::ErrorKind as Io;
-        let kind = match &self {
-            WriteError::Io(error) => match error.kind() {
-                Io::StorageFull | Io::QuotaExceeded => ErrorKind::ExportDiskFull,
-                Io::PermissionDenied | Io::ReadOnlyFilesystem => ErrorKind::ExportDenied,
-                _ => ErrorKind::ExportFailed,
-            },
-            WriteError::Writer(_) => ErrorKind::ExportFailed,
-        };
-        let reason = match self {
-            WriteError::Io(error) => error.to_string(),
-            WriteError::Writer(reason) => reason,
+        let (kind, reason) = match self {
+            // The rows could not be read: that error says why, in its own terms.
+            WriteError::Source(error) => return error,
+            WriteError::Io(error) => {
+                let kind = match error.kind() {
+                    Io::StorageFull | Io::QuotaExceeded => ErrorKind::ExportDiskFull,
+                    Io::PermissionDenied | Io::ReadOnlyFilesystem => ErrorKind::ExportDenied,
+                    _ => ErrorKind::ExportFailed,
+                };
+                (kind, error.to_string())
+            }
+            WriteError::Writer(reason) => (ErrorKind::ExportFailed, reason),
         };
         AppError::new(kind, format!("could not write {}: {reason}", path.display()))
     }

@@ -97,7 +97,7 @@ pub fn lock_history_table(
                 vec![
                     Cell::Time(event.created),
                     Cell::text(lock_name),
-                    Cell::Text(words.action(&event.action)),
+                    Cell::text(words.action(&event.action)),
                     Cell::text(people.get(&event.msn).unwrap_or(&event.name)),
                     Cell::text(&event.msn),
                     Cell::text(&event.key_id),
@@ -126,7 +126,7 @@ pub fn keys_table(keys: &[KeyView], words: &Words) -> Table {
             .iter()
             .map(|key| {
                 vec![
-                    Cell::Text(words.key_status(key.status)),
+                    Cell::text(words.key_status(key.status)),
                     Cell::text(key.lock_name.as_deref().unwrap_or(&key.lock_id)),
                     Cell::text(key.msn.as_deref().unwrap_or_default()),
                     Cell::optional_time(key.start),

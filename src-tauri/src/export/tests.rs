@@ -69,7 +69,7 @@ fn hostile_table() -> Table {
             .into_iter()
             .enumerate()
             .map(|(i, text)| {
-                vec![Cell::Time(moment("2026-11-26T13:05:00.250Z")), Cell::Text(text), Cell::Count(i as u64)]
+                vec![Cell::Time(moment("2026-11-26T13:05:00.250Z")), Cell::text(text), Cell::Count(i as u64)]
             })
             .collect(),
     }
@@ -358,6 +358,22 @@ fn too_many_rows_for_excel_is_refused_before_anything_is_written() {
     let table = Table { sheet: "x".into(), headings: vec!["n".into()], rows: vec![vec![Cell::Empty]; 1_048_576] };
     let error = save(&table, &target(path.clone(), FileFormat::Xlsx, Language::En), &Utc).unwrap_err();
     assert_eq!(error.kind, ErrorKind::ExportTooManyRows);
+    assert!(!path.exists());
+}
+
+#[test]
+fn rows_counted_past_excels_limit_are_refused_before_one_is_read() {
+    let scratch = Scratch::new("counted");
+    let path = scratch.file("big.xlsx");
+    let mut read = false;
+    let error =
+        save_rows("x", &["n".into()], 1_048_576, &target(path.clone(), FileFormat::Xlsx, Language::En), &Utc, |_| {
+            read = true;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::ExportTooManyRows);
+    assert!(!read, "the rows were read before the count was checked");
     assert!(!path.exists());
 }
 

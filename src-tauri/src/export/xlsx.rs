@@ -8,7 +8,7 @@ use chrono::TimeZone;
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 
 use super::neutralise::looks_like_formula;
-use super::{Cell, Language, Table, WriteError};
+use super::{Cell, Language, WriteError, WriteRow};
 
 /// Excel's last row is 1,048,576; the first holds the headings.
 pub(super) const MAX_DATA_ROWS: usize = 1_048_575;
@@ -20,12 +20,17 @@ const MAX_TEXT_CHARS: usize = 32_767;
 const MIN_WIDTH: usize = 8;
 const MAX_WIDTH: usize = 60;
 
+/// Writes the sheet: the headings, then each row `fill` hands over, written out as it comes (the
+/// worksheet's "constant memory" mode keeps one row in memory, not the whole sheet). Returns how
+/// many rows were written.
 pub(super) fn write<Tz: TimeZone, W: Write + Seek + Send>(
-    table: &Table,
+    sheet_name: &str,
+    headings: &[String],
     language: Language,
     zone: &Tz,
     out: W,
-) -> Result<(), WriteError> {
+    fill: impl FnOnce(&mut WriteRow<'_>) -> Result<(), WriteError>,
+) -> Result<usize, WriteError> {
     let mut workbook = Workbook::new();
     let heading = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
     let quoted = Format::new().set_quote_prefix();
@@ -33,67 +38,59 @@ pub(super) fn write<Tz: TimeZone, W: Write + Seek + Send>(
         Language::En => "yyyy-mm-dd hh:mm:ss",
         Language::Nb => "dd.mm.yyyy hh:mm:ss",
     });
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name(&table.sheet))?;
-    for (col, text) in (0u16..).zip(&table.headings) {
+    let sheet = workbook.add_worksheet_with_constant_memory();
+    sheet.set_name(self::sheet_name(sheet_name))?;
+    // Column widths, the frozen row and the filter are written when the file is saved: they are
+    // set after the rows, when the widest value of each column is known.
+    let mut widths: Vec<usize> = headings.iter().map(|heading| heading.chars().count() + 2).collect();
+    for (col, text) in (0u16..).zip(headings) {
         sheet.write_string_with_format(0, col, text, &heading)?;
     }
-    for (row, cells) in (1u32..).zip(&table.rows) {
-        for (col, cell) in (0u16..).zip(cells) {
-            match cell {
+    let mut written: u32 = 0;
+    fill(&mut |cells: &[Cell<'_>]| {
+        if written as usize >= MAX_DATA_ROWS {
+            return Err(WriteError::Writer(format!("more rows than one Excel sheet takes ({MAX_DATA_ROWS})")));
+        }
+        written += 1;
+        let row = written;
+        for ((col, cell), width) in (0u16..).zip(cells).zip(widths.iter_mut()) {
+            let cell_width = match cell {
                 Cell::Text(text) => {
                     let text = within_limit(text);
                     if looks_like_formula(text) {
                         sheet.write_string_with_format(row, col, text, &quoted)?;
-                    } else {
+                    } else if !text.is_empty() {
                         sheet.write_string(row, col, text)?;
                     }
+                    text.chars().take(MAX_WIDTH).count()
                 }
                 Cell::Time(moment) => {
                     sheet.write_datetime_with_format(row, col, moment.with_timezone(zone).naive_local(), &when)?;
+                    TIME_WIDTH
                 }
                 Cell::Count(count) => {
                     sheet.write_number(row, col, *count as f64)?;
+                    count.checked_ilog10().map_or(1, |digits| digits as usize + 1)
                 }
-                Cell::Empty => {}
-            }
+                Cell::Empty => 0,
+            };
+            *width = (*width).max(cell_width);
         }
-    }
+        Ok(())
+    })?;
     sheet.set_freeze_panes(1, 0)?;
-    if let Some(last_col) = table.headings.len().checked_sub(1) {
-        sheet.autofilter(0, 0, table.rows.len() as u32, last_col as u16)?;
+    if let Some(last_col) = headings.len().checked_sub(1) {
+        sheet.autofilter(0, 0, written, last_col as u16)?;
     }
-    for (col, width) in (0u16..).zip(column_widths(table)) {
-        sheet.set_column_width(col, width as f64)?;
+    for (col, width) in (0u16..).zip(widths) {
+        sheet.set_column_width(col, (width + 1).clamp(MIN_WIDTH, MAX_WIDTH) as f64)?;
     }
     workbook.save_to_writer(out)?;
-    Ok(())
+    Ok(written as usize)
 }
 
-/// The widest value of each column, in characters, kept between the limits; the heading's filter
-/// button takes about two more.
-fn column_widths(table: &Table) -> Vec<usize> {
-    table
-        .headings
-        .iter()
-        .enumerate()
-        .map(|(col, heading)| {
-            let widest = table
-                .rows
-                .iter()
-                .filter_map(|row| row.get(col))
-                .map(|cell| match cell {
-                    Cell::Text(text) => text.chars().take(MAX_WIDTH).count(),
-                    Cell::Time(_) => 19,
-                    Cell::Count(count) => count.to_string().len(),
-                    Cell::Empty => 0,
-                })
-                .max()
-                .unwrap_or(0);
-            (widest.max(heading.chars().count() + 2) + 1).clamp(MIN_WIDTH, MAX_WIDTH)
-        })
-        .collect()
-}
+/// A date cell's width: `dd.mm.yyyy hh:mm:ss`.
+const TIME_WIDTH: usize = 19;
 
 /// Text past Excel's limit for a cell is cut (Excel would refuse the whole file).
 fn within_limit(text: &str) -> &str {

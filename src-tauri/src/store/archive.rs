@@ -51,6 +51,13 @@ fn read_archived_event(row: &rusqlite::Row) -> rusqlite::Result<ArchivedEvent> {
     })
 }
 
+/// Where a slice of [`Store::activity_slice`] ended: its last event's time (ms) and `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SliceEnd {
+    at: i64,
+    seq: i64,
+}
+
 /// One archived event with its lock and person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedEvent {
@@ -235,6 +242,54 @@ impl Store {
             each(read_archived_event(row)?);
         }
         Ok(())
+    }
+
+    /// The `seq` of the newest archived row: what an export in slices reads up to, so events the
+    /// sync archives while it runs neither shift its slices nor show up half-way.
+    pub fn last_archived_seq(&self) -> StoreResult<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM archive_events", [], |row| row.get(0))?)
+    }
+
+    /// One slice of the matching events archived up to `up_to` (a `seq`), newest first: at most
+    /// `limit` of them, those after `after` (where the previous slice ended; `None` for the first).
+    /// Returns the events and where this slice ended (`None` when it found none). Each slice is an
+    /// index walk from where the last one stopped, so reading a whole filter this way costs what
+    /// reading it at once does, and the caller can let go of the store between slices.
+    pub fn activity_slice(
+        &self,
+        query: &ActivityQuery,
+        up_to: i64,
+        after: Option<SliceEnd>,
+        limit: u64,
+    ) -> StoreResult<(Vec<ArchivedEvent>, Option<SliceEnd>)> {
+        let (condition, mut values) = condition(query);
+        values.push(Value::Integer(up_to));
+        let resume = match after {
+            Some(end) => {
+                values.extend([Value::Integer(end.at), Value::Integer(end.at), Value::Integer(end.seq)]);
+                "AND e.at <= ? AND (e.at < ? OR e.seq < ?)"
+            }
+            None => "",
+        };
+        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "{ARCHIVED_EVENT_COLUMNS}, e.seq
+             FROM (SELECT seq FROM archive_events AS e WHERE {condition} AND e.seq <= ? {resume}
+                   ORDER BY at DESC, seq DESC LIMIT ?) AS page
+             CROSS JOIN archive_events AS e ON e.seq = page.seq
+             CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
+             CROSS JOIN archive_people AS p ON p.ref = e.person_ref
+             ORDER BY e.at DESC, e.seq DESC"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(values))?;
+        let mut events = Vec::with_capacity(limit.min(10_000) as usize);
+        let mut end = None;
+        while let Some(row) = rows.next()? {
+            end = Some(SliceEnd { at: row.get(9)?, seq: row.get(11)? });
+            events.push(read_archived_event(row)?);
+        }
+        Ok((events, end))
     }
 
     /// The newest archived events of one phone number (E.164), newest first, at most `limit`:
