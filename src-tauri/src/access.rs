@@ -278,7 +278,7 @@ impl Access {
         }
         let link = Arc::new(TeamLink::new(settings.clone(), password, scope, author));
         crate::keys::shared::start(&link, Arc::clone(&session.account), self.follow_up.observer());
-        crate::people::shared::start(&link, Arc::clone(&session.account));
+        crate::people::shared::start(&link, Arc::clone(&session.account), self.follow_up.observer());
         session.team.set(Some(link));
         if let Some(observer) = self.follow_up.observer() {
             observer.team_changed();

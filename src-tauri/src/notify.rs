@@ -11,6 +11,8 @@ use crate::state::AppState;
 pub const KEYS_CHANGED: &str = "keys-changed";
 /// The team database began or stopped answering: the window asks `get_team_status` again.
 pub const TEAM_CHANGED: &str = "team-changed";
+/// Event name: another desk changed the people directory (team mode); the window reloads it.
+pub const PEOPLE_CHANGED: &str = "people-changed";
 
 pub struct ShellObserver {
     app: AppHandle,
@@ -114,6 +116,12 @@ impl KeyObserver for ShellObserver {
     fn team_changed(&self) {
         if let Err(error) = self.app.emit(TEAM_CHANGED, ()) {
             log::warn!("could not tell the window about the team database: {error}");
+        }
+    }
+
+    fn people_changed(&self) {
+        if let Err(error) = self.app.emit(PEOPLE_CHANGED, ()) {
+            log::warn!("could not tell the window about the people directory: {error}");
         }
     }
 

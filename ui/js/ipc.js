@@ -95,6 +95,11 @@ export function getTeamStatus() {
   return call('get_team_status');
 }
 
+/** Call back at every `people-changed` event (another desk changed the people directory). */
+export function onPeopleChanged(callback) {
+  return listenTo('people-changed', () => callback());
+}
+
 /** Call back at every `team-changed` event (the team database began or stopped answering). */
 export function onTeamChanged(callback) {
   return listenTo('team-changed', () => callback());

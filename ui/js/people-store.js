@@ -29,9 +29,12 @@ export function onPeople(fn) {
   return () => listeners.delete(fn);
 }
 
-/** After sign-in: load the directory. */
+let stopListening = null;
+
+/** After sign-in: load the directory, and again whenever another desk changed it (team mode). */
 export function startPeopleStore() {
   session += 1;
+  stopListening ??= ipc.onPeopleChanged(() => reloadPeople().catch((err) => console.error(err)));
   return reloadPeople();
 }
 

@@ -36,6 +36,9 @@ pub trait KeyObserver: Send + Sync {
     /// In team mode: the office's database began or stopped answering (the UI says whether
     /// team data is current).
     fn team_changed(&self) {}
+    /// In team mode: another desk changed the people directory and this desk took it in (the UI
+    /// reloads names).
+    fn people_changed(&self) {}
 }
 
 /// How long to wait before asking about a key again. The waits grow while nothing changes.

@@ -6,19 +6,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::account::Account;
+use crate::keys::follow::KeyObserver;
 use crate::team::{TeamError, TeamLink, TeamProblem, TeamResult};
 
 /// How often the office's directory is looked at (and the queue sent) when nothing nudged it.
 const ROUND: Duration = Duration::from_secs(2);
 const BATCH: usize = 200;
 
-/// Keeps `account`'s directory in step with the office's through `link`, until the link stops.
-pub fn start(link: &Arc<TeamLink>, account: Arc<Account>) {
+/// Keeps `account`'s directory in step with the office's through `link`, until the link stops;
+/// `observer` hears when other desks' changes were taken in (the window reloads the directory).
+pub fn start(link: &Arc<TeamLink>, account: Arc<Account>, observer: Option<Arc<dyn KeyObserver>>) {
     let link_for_task = Arc::clone(link);
     link.spawn(async move {
         loop {
-            if let Err(error) = exchange(&link_for_task, &account).await {
-                log::info!("people directory: not in step with the office now ({error})");
+            match exchange(&link_for_task, &account).await {
+                Ok(0) => {}
+                Ok(_) => {
+                    if let Some(observer) = &observer {
+                        observer.people_changed();
+                    }
+                }
+                Err(error) => log::info!("people directory: not in step with the office now ({error})"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(ROUND) => {}
@@ -135,6 +143,45 @@ mod tests {
         a.exchange().await;
         b.exchange().await;
         assert!(b.directory().is_empty(), "{:?}", b.directory());
+    }
+
+    /// Counts what the window would hear of the people directory.
+    #[derive(Default)]
+    struct Heard(std::sync::atomic::AtomicUsize);
+
+    impl KeyObserver for Heard {
+        fn keys_changed(&self, _: &[crate::keys::KeyView]) {}
+        fn status_changed(&self, _: &crate::keys::KeyView, _: crate::keys::KeyStatus) {}
+        fn people_changed(&self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_person_added_on_one_desk_is_announced_to_the_other_desks_window_within_seconds() {
+        let Some(server) = server() else { return };
+        let (settings, password) = server.fresh_database().await;
+        let a = desk(&settings, &password, "PC-1");
+        let b = desk(&settings, &password, "PC-2");
+        let (b_account, b_link) = (Arc::new(b.account), Arc::new(b.link));
+        let heard = Arc::new(Heard::default());
+        start(&b_link, Arc::clone(&b_account), Some(Arc::clone(&heard) as Arc<dyn KeyObserver>));
+        let announced = || heard.0.load(std::sync::atomic::Ordering::SeqCst);
+
+        crate::people::save(&a.account, None, "Kari Nordmann", "900 00 000", None).unwrap();
+        a.exchange().await;
+        let sent = std::time::Instant::now();
+        while announced() == 0 {
+            assert!(sent.elapsed() < Duration::from_secs(3), "the other desk's window heard nothing within 3 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        log::info!("a person added on one desk was announced on the other after {:?}", sent.elapsed());
+        let names: Vec<String> =
+            crate::people::list(&b_account).unwrap().into_iter().map(|person| person.name).collect();
+        assert_eq!(names, ["Kari Nordmann"], "taken in before the window was told");
+        // Nothing new: nothing announced again.
+        tokio::time::sleep(ROUND + Duration::from_millis(500)).await;
+        assert_eq!(announced(), 1);
     }
 
     #[tokio::test]
