@@ -20,19 +20,14 @@ pub struct LockInfo {
 
 pub struct Account {
     store: Mutex<Store>,
-    /// Name and grant of each cached lock, for turning stored keys into views.
-    locks: Mutex<HashMap<String, LockInfo>>,
+    /// Name and grant of each cached lock, for turning stored keys into views. Built when first
+    /// asked (`None` until then): decoding 10,000 saved locks at sign-in would delay the first rows.
+    locks: Mutex<Option<HashMap<String, LockInfo>>>,
 }
 
 impl Account {
     pub fn new(store: Store) -> Self {
-        let account = Account { store: Mutex::new(store), locks: Mutex::default() };
-        match account.with_store(|store| store.cached_locks()) {
-            Ok(Some((locks, _))) => account.index_locks(&locks),
-            Ok(None) => {}
-            Err(error) => log::warn!("cached locks unreadable: {error}"),
-        }
-        account
+        Account { store: Mutex::new(store), locks: Mutex::default() }
     }
 
     /// Opens the database of this partner at this API base, in `dir` (`None`: in memory, for
@@ -142,23 +137,40 @@ impl Account {
     }
 
     fn index_locks(&self, locks: &[Lock]) {
-        let index = locks
-            .iter()
-            .map(|lock| {
-                let opt_in = match lock.auth {
-                    Grant::OptIn => Some(true),
-                    Grant::OptOut => Some(false),
-                    Grant::Unknown(_) => None,
-                };
-                (lock.id.clone(), LockInfo { name: Some(lock.name.clone()), opt_in })
-            })
-            .collect();
-        *lock(&self.locks) = index;
+        *lock(&self.locks) = Some(index_of(locks));
     }
 
     pub fn lock_info(&self, lock_id: &str) -> LockInfo {
-        lock(&self.locks).get(lock_id).cloned().unwrap_or_default()
+        if let Some(index) = lock(&self.locks).as_ref() {
+            return index.get(lock_id).cloned().unwrap_or_default();
+        }
+        // First use: index the saved list. The store is read without holding the index's lock, so
+        // the two locks are never taken in opposite orders.
+        let saved = match self.with_store(|store| store.cached_locks()) {
+            Ok(saved) => saved.map(|(locks, _)| locks).unwrap_or_default(),
+            Err(error) => {
+                log::warn!("cached locks unreadable: {error}");
+                Vec::new()
+            }
+        };
+        let mut index = lock(&self.locks);
+        let index = index.get_or_insert_with(|| index_of(&saved));
+        index.get(lock_id).cloned().unwrap_or_default()
     }
+}
+
+fn index_of(locks: &[Lock]) -> HashMap<String, LockInfo> {
+    locks
+        .iter()
+        .map(|lock| {
+            let opt_in = match lock.auth {
+                Grant::OptIn => Some(true),
+                Grant::OptOut => Some(false),
+                Grant::Unknown(_) => None,
+            };
+            (lock.id.clone(), LockInfo { name: Some(lock.name.clone()), opt_in })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -199,5 +211,16 @@ mod tests {
         // The archive's sync, started right after sign-in, finds the locks for its round.
         let first = account.with_store(|store| store.start_round(Utc::now()).and_then(|()| store.next_lock_to_sync()));
         assert!(first.unwrap().is_some());
+    }
+
+    #[test]
+    fn an_account_opened_on_saved_locks_knows_their_names_when_first_asked() {
+        let store = Store::in_memory().unwrap();
+        store.save_locks(&[lock("a", Grant::OptIn)], Utc::now()).unwrap();
+        let account = Account::new(store);
+        let info = account.lock_info("a");
+        assert_eq!(info.name.as_deref(), Some("Lås a"));
+        assert_eq!(info.opt_in, Some(true));
+        assert_eq!(account.lock_info("unknown").name, None);
     }
 }

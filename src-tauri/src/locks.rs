@@ -11,7 +11,7 @@ use crate::api::{LockEvent, LockList};
 use crate::error::{ErrorKind, Result};
 use crate::keys::follow::FollowUp;
 use crate::session::Caller;
-use crate::views::{EventsPage, LocksPage};
+use crate::views::{CachedLocksPage, EventsPage, LocksPage};
 
 /// The partner's locks from Unloc, cached for the next offline start.
 pub async fn list(caller: &Caller<'_>) -> Result<LocksPage> {
@@ -65,12 +65,13 @@ pub async fn events(
 }
 
 /// The last locks fetched, with no network; `None` when nothing is cached (or it is unreadable).
-pub fn cached(account: &Account) -> Option<LocksPage> {
-    let cached = account.with_store(|store| store.cached_locks()).unwrap_or_else(|error| {
+/// The locks are passed on as saved, not decoded.
+pub fn cached(account: &Account) -> Option<CachedLocksPage> {
+    let cached = account.with_store(|store| store.cached_locks_json()).unwrap_or_else(|error| {
         log::warn!("cached locks unreadable: {error}");
         None
     });
-    cached.map(|(locks, fetched_at)| LocksPage { locks, fetched_at, from_cache: true, skipped: 0 })
+    cached.map(|(locks, fetched_at)| CachedLocksPage { locks, fetched_at, from_cache: true, skipped: 0 })
 }
 
 /// The last event history fetched for this lock, with no network.
@@ -91,4 +92,26 @@ pub fn cached_events(account: &Account, lock_id: &str) -> Option<EventsPage> {
 fn newest_first(mut events: Vec<LockEvent>) -> Vec<LockEvent> {
     events.sort_by_key(|event| std::cmp::Reverse(event.created));
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn the_saved_locks_reach_the_page_as_the_decoded_page_would_send_them() {
+        let account = Account::new(Store::in_memory().unwrap());
+        assert!(cached(&account).is_none(), "nothing saved: null");
+        let locks: Vec<crate::api::Lock> = serde_json::from_value(serde_json::json!([
+            {"id": "a", "name": "Storgata 1", "auth": "opt-in", "data": "k-1", "street": "Storgata 1", "city": "Oslo"},
+            {"id": "b", "name": "Bryggen", "auth": "something-new", "data": null, "postalCode": "5003"},
+        ]))
+        .unwrap();
+        let at = Utc::now();
+        account.remember_locks(&locks, at).unwrap();
+        let decoded = LocksPage { locks, fetched_at: at, from_cache: true, skipped: 0 };
+        let passed = cached(&account).expect("saved");
+        assert_eq!(serde_json::to_value(passed).unwrap(), serde_json::to_value(decoded).unwrap());
+    }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::value::RawValue;
 
 use crate::api::{Key, Lock, LockEvent};
 
@@ -423,6 +424,18 @@ impl Store {
             })
             .optional()?;
         row.map(|(fetched_at, body)| Ok((serde_json::from_str(&body)?, parse_timestamp(&fetched_at)?))).transpose()
+    }
+
+    /// The saved list as it was written (the JSON of `save_locks`), not decoded: start-up sends it
+    /// to the page as it is. Text that is not JSON is an error, as in `cached_locks`.
+    pub fn cached_locks_json(&self) -> StoreResult<Option<(Box<RawValue>, DateTime<Utc>)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT fetched_at, body FROM cached_locks WHERE id = 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        row.map(|(fetched_at, body)| Ok((RawValue::from_string(body)?, parse_timestamp(&fetched_at)?))).transpose()
     }
 
     /// Caches a lock's events and remembers every key id they mention.

@@ -50,6 +50,18 @@ pub struct LocksPage {
     pub skipped: usize,
 }
 
+/// `cached_locks`: a `LocksPage` whose locks are the saved JSON, sent as it was saved (decoding
+/// and encoding 10,000 locks again would delay the first rows of every start).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedLocksPage {
+    pub locks: Box<serde_json::value::RawValue>,
+    #[serde(with = "millis_utc")]
+    pub fetched_at: DateTime<Utc>,
+    pub from_cache: bool,
+    pub skipped: usize,
+}
+
 /// `sign_in`: the session, and the locks page the token was checked with (the list is not
 /// fetched a second time).
 #[derive(Debug, Serialize)]

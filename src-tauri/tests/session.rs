@@ -67,7 +67,8 @@ async fn a_failed_sign_in_leaves_no_database_and_a_right_one_keeps_its_locks_in_
     let kept = files_in(&dir);
     assert!(kept.iter().any(|name| name.ends_with(".sqlite3")), "{kept:?}");
     let cached = unloc_desk::locks::cached(&access.session().await.unwrap().account).expect("the list was saved");
-    assert_eq!(cached.locks.len(), sim.locks().len());
+    let saved: Vec<serde_json::Value> = serde_json::from_str(cached.locks.get()).expect("a JSON list");
+    assert_eq!(saved.len(), sim.locks().len());
 
     // A refused sign-in later leaves the database of earlier ones alone.
     access.sign_in(sim.partner_id(), "not-the-token", Some(&sim.api_base())).await.unwrap_err();

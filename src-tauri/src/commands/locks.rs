@@ -5,7 +5,7 @@ use tauri::State;
 use crate::error::Result;
 use crate::locks;
 use crate::state::AppState;
-use crate::views::{EventsPage, LocksPage};
+use crate::views::{CachedLocksPage, EventsPage, LocksPage};
 
 #[tauri::command]
 pub async fn list_locks(state: State<'_, AppState>) -> Result<LocksPage> {
@@ -18,7 +18,7 @@ pub async fn list_events(state: State<'_, AppState>, lock_id: String) -> Result<
 }
 
 #[tauri::command]
-pub async fn cached_locks(state: State<'_, AppState>) -> Result<Option<LocksPage>> {
+pub async fn cached_locks(state: State<'_, AppState>) -> Result<Option<CachedLocksPage>> {
     Ok(locks::cached(&state.access.session().await?.account))
 }
 
