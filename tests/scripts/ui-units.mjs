@@ -11,6 +11,7 @@ import {
 import { filterOf, isFiltered, typedDay } from '../../ui/js/views/activity-filter.js';
 import { exportFileName, fileDate } from '../../ui/js/export-name.js';
 import { STALE, ShownFilter } from '../../ui/js/views/shown-filter.js';
+import { SearchIndex } from '../../ui/js/search-index.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
@@ -93,6 +94,22 @@ test('folding plain ASCII text gives what the full folding gives', () => {
     assert.equal(fold(text), full(text), text);
   }
   assert.equal(fold('Bakdør Å'), 'bakdor a');
+});
+
+test('a search index keeps each distinct text once and finds what testing every text finds', () => {
+  const people = ['ola nordmann\n+4791234567', 'kari nordmann\n+4798765432', 'per hansen\n'];
+  const items = Array.from({ length: 1000 }, (_, i) => ({ text: people[(i * 7) % 3] }));
+  const textOf = (item) => item.text;
+  const index = new SearchIndex(items, textOf);
+  assert.equal(index.texts.length, 3);
+  items.forEach((item, i) => assert.equal(index.textOf(i), item.text));
+  for (const words of [['nordmann'], ['kari', '9876'], ['ola', 'kari'], ['hansen'], ['zz'], []]) {
+    const matches = index.matcher(words);
+    const every = items.map((item, i) => i).filter((i) => words.every((w) => items[i].text.includes(w)));
+    const found = items.map((item, i) => i).filter((i) => matches(i));
+    assert.deepEqual(found, every, words.join(' '));
+    assert.deepEqual(items.map((_, i) => i).filter((i) => matches(i)), every, 'asked again, the same answer');
+  }
 });
 
 test('the activity filter sends a preset, or two local days typed in the language order', () => {

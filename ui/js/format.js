@@ -192,12 +192,6 @@ export function searchWords(query) {
   return fold(query).split(/\s+/).filter(Boolean);
 }
 
-/** True when every word occurs in the folded haystack. */
-export function matchesAll(haystack, words) {
-  for (const w of words) if (!haystack.includes(w)) return false;
-  return true;
-}
-
 // ---- keys: durations, validity windows, the recipient's number, local date input --------------
 
 /** How long, roughly: "under a minute", "5 min", "2 h 5 min", "3 days 2 h". */

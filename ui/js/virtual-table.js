@@ -4,9 +4,10 @@
 //
 // Expected markup: scroller (overflow:auto, position:relative) > table > thead (sticky) + tbody.
 
-// The first frame in which each kind of table shows rows is marked on the page's performance
-// timeline (User Timing), e.g. `unloc:rows:data-table locks-table`: the benchmark (tests/bench)
-// reads it to time start-up and sign-in. Once per table class, so marks never pile up.
+import { inControl, onTableKeyDown } from './virtual-table-keys.js';
+
+// The first frame showing rows of each kind of table is marked (User Timing, once per table class),
+// e.g. `unloc:rows:data-table locks-table`: the benchmark (tests/bench) times start-up and sign-in by it.
 const markedTables = new Set();
 
 function markFirstRows(table) {
@@ -14,15 +15,6 @@ function markFirstRows(table) {
   if (markedTables.has(name)) return;
   markedTables.add(name);
   requestAnimationFrame(() => performance.mark(name));
-}
-
-const NAV_KEYS = new Set(['ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End']);
-// Controls inside a row (a revoke button, a lock link) handle their own clicks and keys.
-const CONTROLS = 'button, a[href], input, select, textarea, [role="button"]';
-
-function inControl(target, row) {
-  const control = target instanceof Element ? target.closest(CONTROLS) : null;
-  return Boolean(control && row?.contains(control));
 }
 
 export class VirtualTable {
@@ -50,6 +42,7 @@ export class VirtualTable {
 
     this.indices = [];
     this.rendered = new Map(); // position in `indices` → <tr>
+    this.filled = new WeakMap(); // <tr> → the data index it shows (absent: fill it again)
     this.pool = [];
     this.activePos = 0;
     this.frame = 0;
@@ -61,7 +54,7 @@ export class VirtualTable {
 
     this.onScroll = () => this.schedule();
     scroller.addEventListener('scroll', this.onScroll, { passive: true });
-    scroller.addEventListener('keydown', (e) => this.onKeyDown(e));
+    scroller.addEventListener('keydown', (e) => onTableKeyDown(this, e));
     this.tbody.addEventListener('click', (e) => {
       const pos = this.positionOfRow(e.target);
       if (pos === null) return;
@@ -95,8 +88,9 @@ export class VirtualTable {
     return tr;
   }
 
-  /** Show these data indices, in this order. Scroll position is kept unless reset is true. */
-  setRows(indices, { reset = false } = {}) {
+  /** Show these data indices in this order; reset scrolls to the top. sameData: rows showing the same index stay. */
+  setRows(indices, { reset = false, sameData = false } = {}) {
+    if (!sameData) this.invalidate();
     this.indices = indices;
     this.table.setAttribute('aria-rowcount', String(indices.length + 1));
     if (this.activePos >= indices.length) this.activePos = Math.max(0, indices.length - 1);
@@ -115,7 +109,13 @@ export class VirtualTable {
   /** Re-fill the rows in view, e.g. after a language change. */
   refresh() {
     this.offset = null;
+    this.invalidate();
     this.render(true);
+  }
+
+  /** The data behind the indices changed: the next render fills every row again. */
+  invalidate() {
+    this.filled = new WeakMap();
   }
 
   schedule() {
@@ -190,11 +190,15 @@ export class VirtualTable {
     return tr;
   }
 
+  // A row showing this index at this position is left alone (while typing, rows that stay are not rewritten).
   fill(tr, pos) {
+    const index = this.indices[pos];
+    if (tr.dataset.pos === String(pos) && this.filled.get(tr) === index) return;
     tr.dataset.pos = String(pos);
     tr.setAttribute('aria-rowindex', String(pos + 2)); // the header row is row 1
     tr.classList.toggle('is-odd', pos % 2 === 1);
-    this.renderRow(tr, this.indices[pos]);
+    this.renderRow(tr, index);
+    this.filled.set(tr, index);
   }
 
   setSpacer(tr, px) {
@@ -253,40 +257,6 @@ export class VirtualTable {
   focusDataIndex(dataIndex) {
     const pos = this.positionOf(dataIndex);
     return pos >= 0 ? this.focusPosition(pos) : false;
-  }
-
-  onKeyDown(e) {
-    if (e.altKey || e.defaultPrevented) return;
-    const inHeader = this.thead.contains(e.target);
-    const pos = this.positionOfRow(e.target);
-    const onScroller = e.target === this.scroller;
-    if (inHeader) {
-      if (e.key === 'ArrowDown' && this.length) {
-        e.preventDefault();
-        this.focusPosition(this.activePos);
-      }
-      return;
-    }
-    if (pos === null && !onScroller) return;
-    const current = pos ?? this.activePos;
-    if ((e.key === 'Enter' || e.key === ' ') && pos !== null) {
-      if (inControl(e.target, e.target.closest('tr'))) return;
-      e.preventDefault();
-      this.onActivate?.(this.indices[pos]);
-      return;
-    }
-    if (!NAV_KEYS.has(e.key) || e.shiftKey) return;
-    const page = Math.max(1, Math.floor((this.scroller.clientHeight - this.thead.offsetHeight) / this.rowHeight) - 1);
-    const next = {
-      ArrowDown: current + 1,
-      ArrowUp: current - 1,
-      PageDown: current + page,
-      PageUp: current - page,
-      Home: 0,
-      End: this.length - 1,
-    }[e.key];
-    e.preventDefault();
-    this.focusPosition(next);
   }
 
   destroy() {

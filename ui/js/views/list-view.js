@@ -19,7 +19,8 @@
 //
 // Only text reaches the DOM here; a column's fill must use textContent / setAttribute too.
 
-import { matchesAll, searchWords } from '../format.js';
+import { searchWords } from '../format.js';
+import { SearchIndex } from '../search-index.js';
 import { VirtualTable } from '../virtual-table.js';
 import { createEmptyState, debounceSearch } from './shared.js';
 
@@ -52,7 +53,7 @@ export class ListView {
     this.table = this.scroller.querySelector('table');
     this.search = o.search ?? null;
     this.items = [];
-    this.haystacks = null; // searchText of every item, built when first needed (searchTexts)
+    this.index = null; // searchText of every item (SearchIndex), built when first needed (searchIndex)
     this.sorted = []; // every item index in display order
     this.shown = []; // sorted, then filtered: what the table shows
     // The rows of recent searches while typing (words key → rows), for the current items, order and
@@ -112,24 +113,21 @@ export class ListView {
     this.loaded = loaded;
     this.o.prepare?.(items);
     // The search texts wait until the first rows are painted (or a search needs them first).
-    this.haystacks = null;
+    this.index = null;
     this.reorder();
-    requestAnimationFrame(() => setTimeout(() => this.searchTexts()));
+    requestAnimationFrame(() => setTimeout(() => this.searchIndex()));
   }
 
   /** The folded search text of every item, built once per setItems. */
-  searchTexts() {
-    if (!this.haystacks) {
-      const text = this.o.searchText;
-      this.haystacks = text ? this.items.map((item, i) => text(item, i)) : [];
-    }
-    return this.haystacks;
+  searchIndex() {
+    this.index ??= new SearchIndex(this.o.searchText ? this.items : [], this.o.searchText);
+    return this.index;
   }
 
   /** No data yet (another lock is opening): nothing counted, no empty state, scrolled to the top. */
   clear() {
     this.items = [];
-    this.haystacks = null;
+    this.index = null;
     this.sorted = [];
     this.shown = [];
     this.searched.clear();
@@ -160,7 +158,8 @@ export class ListView {
       this.remember(key, rows);
     }
     this.shown = rows;
-    this.virtual.setRows(rows, { reset });
+    // Typing changes which items show, not the items: rows still showing the same item stay as they are.
+    this.virtual.setRows(rows, { reset, sameData: typed });
     this.renderCount();
     this.renderEmpty();
   }
@@ -182,11 +181,11 @@ export class ListView {
   /** Display positions of `candidates` (default: every item in order) that pass the filters. */
   filterRows(words, candidates) {
     const keep = this.o.filter;
-    const haystacks = words.length ? this.searchTexts() : null;
+    const matches = words.length ? this.searchIndex().matcher(words) : null;
     const rows = [];
     for (const i of candidates ?? this.sorted) {
       if (!candidates && keep && !keep(this.items[i])) continue; // candidates passed it already
-      if (haystacks && !matchesAll(haystacks[i], words)) continue;
+      if (matches && !matches(i)) continue;
       rows.push(i);
     }
     return rows;
