@@ -7,6 +7,7 @@ pub mod api;
 mod catalog;
 mod chosen_files;
 mod commands;
+mod drawing;
 pub mod environment;
 pub mod error;
 pub mod export;
@@ -52,6 +53,7 @@ pub fn run() {
     // One line at every start: it marks where a run begins in a log, and the end-to-end secrets audit
     // (tests/e2e/harness/secrets.rs) looks for it to know the log it searches is the app's own.
     log::info!("Unloc Desk {} starting", env!("CARGO_PKG_VERSION"));
+    drawing::choose_for_this_machine();
 
     let context = tauri::generate_context!();
     let one_instance = Arc::new(window::claim_one_instance(&context.config().identifier));
