@@ -160,6 +160,12 @@ pub struct Keystroke {
     /// Of that, the page's own handling of the event (its listeners run inside `dispatchEvent`):
     /// the rest is style, layout and paint, and waiting for the frame.
     pub handler: f64,
+    /// From the change seen to the first task the page's main thread could run after it: long when
+    /// the page's own thread is busy, short when the frame waits on WebKit's compositor.
+    pub thread_free: Option<f64>,
+    /// The main-thread work of the frame that shows the change (from its animation-frame callback
+    /// to the first task after it: style, layout, paint of that frame).
+    pub frame_work: Option<f64>,
 }
 
 /// Times each value typed into a search box (see `Keystroke`).
@@ -176,19 +182,33 @@ const input = document.querySelector(inputCss);
 const watched = watchedCss.map((css) => document.querySelector(css)).filter(Boolean);
 const times = [];
 const handlers = [];
+const free = [];
+const work = [];
+const channel = new MessageChannel();
+let onTask = null;
+channel.port1.onmessage = () => onTask?.();
+function afterTask(fn) { onTask = fn; channel.port2.postMessage(0); }
 let i = 0;
 function next() {
-  if (i >= values.length) { done([times, handlers]); return; }
+  if (i >= values.length) { done([times, handlers, free, work]); return; }
   const value = values[i++];
   let t0 = 0;
   let timer = 0;
   const observer = new MutationObserver(() => {
     observer.disconnect();
     clearTimeout(timer);
-    requestAnimationFrame(() => { times.push(performance.now() - t0); setTimeout(next, 150); });
+    const seen = performance.now();
+    let freeAt = null;
+    afterTask(() => { freeAt = performance.now(); });
+    requestAnimationFrame(() => {
+      const frame = performance.now();
+      times.push(frame - t0);
+      free.push(freeAt === null ? null : freeAt - seen);
+      afterTask(() => { work.push(performance.now() - frame); setTimeout(next, 150); });
+    });
   });
   for (const el of watched) observer.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
-  timer = setTimeout(() => { observer.disconnect(); times.push(null); next(); }, 2000);
+  timer = setTimeout(() => { observer.disconnect(); times.push(null); free.push(null); work.push(null); next(); }, 2000);
   t0 = performance.now();
   input.value = value;
   input.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: value.slice(-1) }));
@@ -199,10 +219,15 @@ next();
     let result = client.execute_async(SCRIPT, vec![json!(input), json!(watched), json!(values)]).await?;
     let painted = result[0].as_array().ok_or("no keystroke times")?;
     let handlers = result[1].as_array().ok_or("no keystroke handler times")?;
-    Ok(painted
-        .iter()
-        .zip(handlers)
-        .map(|(painted, handler)| Keystroke { painted: painted.as_f64(), handler: handler.as_f64().unwrap_or(0.0) })
+    let free = result[2].as_array().ok_or("no keystroke thread times")?;
+    let work = result[3].as_array().ok_or("no keystroke frame times")?;
+    Ok((0..painted.len())
+        .map(|k| Keystroke {
+            painted: painted[k].as_f64(),
+            handler: handlers.get(k).and_then(Value::as_f64).unwrap_or(0.0),
+            thread_free: free.get(k).and_then(Value::as_f64),
+            frame_work: work.get(k).and_then(Value::as_f64),
+        })
         .collect())
 }
 
