@@ -3,6 +3,7 @@
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
+use crate::account::Account;
 use crate::activity::ActivityFilter;
 use crate::environment::DialogAnswers;
 use crate::error::{AppError, Result};
@@ -10,9 +11,19 @@ use crate::export::{activity, tables, FileFormat, Target};
 use crate::state::AppState;
 use crate::views::{ExportDone, VisitsReport};
 
-/// Writing 100,000 rows takes a moment of CPU and disk: off the async workers.
-async fn off_the_workers(work: impl FnOnce() -> Result<ExportDone> + Send + 'static) -> Result<ExportDone> {
-    tauri::async_runtime::spawn_blocking(work)
+/// What every export does: the path must be one the save dialog returned and whole, a session must
+/// be open; then `write` runs off the async workers (100,000 rows take a moment of CPU and disk).
+async fn export_to(
+    state: &AppState,
+    path: String,
+    format: FileFormat,
+    language: String,
+    write: impl FnOnce(&Account, &Target) -> Result<ExportDone> + Send + 'static,
+) -> Result<ExportDone> {
+    state.chosen_files.check(&path)?;
+    let target = Target::from_request(&path, format, &language)?;
+    let account = state.access.session().await?.account;
+    tauri::async_runtime::spawn_blocking(move || write(&account, &target))
         .await
         .map_err(|error| AppError::internal(format!("the export stopped: {error}")))?
 }
@@ -52,10 +63,10 @@ pub async fn export_lock_history(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
-    state.chosen_files.check(&path)?;
-    let target = Target::from_request(&path, format, &language)?;
-    let account = state.access.session().await?.account;
-    off_the_workers(move || tables::export_lock_history(&account, &lock_id, &target)).await
+    export_to(&state, path, format, language, move |account, target| {
+        tables::export_lock_history(account, &lock_id, target)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -65,10 +76,7 @@ pub async fn export_keys(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
-    state.chosen_files.check(&path)?;
-    let target = Target::from_request(&path, format, &language)?;
-    let account = state.access.session().await?.account;
-    off_the_workers(move || tables::export_keys(&account, &target)).await
+    export_to(&state, path, format, language, tables::export_keys).await
 }
 
 #[tauri::command]
@@ -79,10 +87,10 @@ pub async fn export_activity(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
-    state.chosen_files.check(&path)?;
-    let target = Target::from_request(&path, format, &language)?;
-    let account = state.access.session().await?.account;
-    off_the_workers(move || activity::export_activity(&account, &filter, &target)).await
+    export_to(&state, path, format, language, move |account, target| {
+        activity::export_activity(account, &filter, target)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -93,10 +101,8 @@ pub async fn export_visits(
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
-    state.chosen_files.check(&path)?;
-    let target = Target::from_request(&path, format, &language)?;
-    let account = state.access.session().await?.account;
-    off_the_workers(move || activity::export_visits(&account, &month, &target)).await
+    export_to(&state, path, format, language, move |account, target| activity::export_visits(account, &month, target))
+        .await
 }
 
 /// The "Visits per customer" report of `month` (`yyyy-mm`) for the report screen, from the local archive.
