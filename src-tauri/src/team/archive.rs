@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::connect::explain;
 use super::keys::TeamKeys;
-use super::TeamResult;
+use super::{column, TeamResult};
 use crate::api::{Action, LockEvent};
 
 /// Events picked up from the office's archive: each with its lock, and where to go on from.
@@ -150,21 +150,24 @@ impl TeamKeys {
             )
             .await
             .map_err(|error| explain(&error))?;
-        let next = rows.last().map_or(after, |row| row.get::<_, i64>(7).max(after));
+        let next = match rows.last() {
+            Some(row) => column::<i64>(row, 7)?.max(after),
+            None => after,
+        };
         let events = rows
             .iter()
             .map(|row| {
                 let event = LockEvent {
-                    id: row.get(1),
-                    key_id: row.get(2),
-                    action: Action::from_text(row.get(3)),
-                    name: row.get(4),
-                    msn: row.get(5),
-                    created: row.get(6),
+                    id: column(row, 1)?,
+                    key_id: column(row, 2)?,
+                    action: Action::from_text(column(row, 3)?),
+                    name: column(row, 4)?,
+                    msn: column(row, 5)?,
+                    created: column(row, 6)?,
                 };
-                (row.get(0), event)
+                Ok((column(row, 0)?, event))
             })
-            .collect();
+            .collect::<TeamResult<_>>()?;
         Ok(SharedEvents { events, next })
     }
 }

@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 use super::connect::{client_config, explain};
 use super::lease::Leases;
 use super::schema::{self, SchemaState};
-use super::{Scope, TeamError, TeamProblem, TeamResult, TeamSettings};
+use super::{column, Scope, TeamError, TeamProblem, TeamResult, TeamSettings};
 use crate::api::Key;
 use crate::key_store::KeyStore;
 use crate::store::{CreatedKeyRecord, KeyOrigin, StoredKey};
@@ -114,33 +114,33 @@ const SELECT_KEY: &str = "SELECT id, lock_id, origin, msn, route, start_at, end_
     FROM team_keys
     WHERE partner_id = $1 AND api_base = $2";
 
-fn read_key(row: &Row) -> StoredKey {
-    StoredKey {
-        id: row.get(0),
-        lock_id: row.get(1),
-        origin: match row.get::<_, &str>(2) {
+fn read_key(row: &Row) -> TeamResult<StoredKey> {
+    Ok(StoredKey {
+        id: column(row, 0)?,
+        lock_id: column(row, 1)?,
+        origin: match column::<&str>(row, 2)? {
             "created" => KeyOrigin::Created,
             "added" => KeyOrigin::Added,
             _ => KeyOrigin::Events,
         },
-        msn: row.get(3),
-        route: row.get(4),
-        start: row.get(5),
-        end: row.get(6),
-        api_state: row.get(7),
-        created_at: row.get(8),
-        first_seen: row.get(9),
-        last_checked: row.get(10),
-        state_since: row.get(11),
-        next_check_at: row.get(12),
-        quiet_checks: row.get::<_, i32>(13).max(0) as u32,
-        first_used: row.get(14),
-        last_used: row.get(15),
-        created_by: row.get(16),
-        created_on_desk: row.get(17),
-        revoked_by: row.get(18),
-        revoked_on_desk: row.get(19),
-    }
+        msn: column(row, 3)?,
+        route: column(row, 4)?,
+        start: column(row, 5)?,
+        end: column(row, 6)?,
+        api_state: column(row, 7)?,
+        created_at: column(row, 8)?,
+        first_seen: column(row, 9)?,
+        last_checked: column(row, 10)?,
+        state_since: column(row, 11)?,
+        next_check_at: column(row, 12)?,
+        quiet_checks: column::<i32>(row, 13)?.max(0) as u32,
+        first_used: column(row, 14)?,
+        last_used: column(row, 15)?,
+        created_by: column(row, 16)?,
+        created_on_desk: column(row, 17)?,
+        revoked_by: column(row, 18)?,
+        revoked_on_desk: column(row, 19)?,
+    })
 }
 
 impl TeamKeys {
@@ -291,7 +291,10 @@ impl KeyStore for TeamKeys {
             )
             .await
             .map_err(failed)?;
-        Ok(row.and_then(|row| row.get::<_, bool>(1).then(|| row.get(0))))
+        match row {
+            Some(row) if column::<bool>(&row, 1)? => Ok(Some(column(&row, 0)?)),
+            _ => Ok(None),
+        }
     }
 
     async fn record_revoked(&self, key_id: &str, now: DateTime<Utc>) -> TeamResult<()> {
@@ -317,7 +320,7 @@ impl KeyStore for TeamKeys {
             .query_opt(&format!("{SELECT_KEY} AND id = $3"), &[&self.scope.partner_id, &self.scope.api_base, &key_id])
             .await
             .map_err(failed)?;
-        Ok(row.as_ref().map(read_key))
+        row.as_ref().map(read_key).transpose()
     }
 
     async fn keys(&self, lock_id: Option<&str>) -> TeamResult<Vec<StoredKey>> {
@@ -332,6 +335,6 @@ impl KeyStore for TeamKeys {
             )
             .await
             .map_err(failed)?;
-        Ok(rows.iter().map(read_key).collect())
+        rows.iter().map(read_key).collect()
     }
 }

@@ -97,7 +97,8 @@ impl Leases {
             )
             .await
             .map_err(|error| super::connect::explain(&error))?;
-        let held: std::collections::HashSet<String> = rows.iter().map(|row| row.get(0)).collect();
+        let held: std::collections::HashSet<String> =
+            rows.iter().map(|row| super::column(row, 0)).collect::<TeamResult<_>>()?;
         Ok(work.iter().filter(|item| held.contains(&item.name())).cloned().collect())
     }
 

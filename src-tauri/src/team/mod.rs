@@ -166,6 +166,21 @@ impl TeamError {
 
 pub type TeamResult<T> = Result<T, TeamError>;
 
+/// Column `index` of a row the team database sent: a value of an unexpected type (a schema another
+/// program changed) is an error naming the column, never a panic on a background task.
+pub(crate) fn column<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    index: usize,
+) -> TeamResult<T> {
+    row.try_get(index).map_err(|error| {
+        let name = row.columns().get(index).map_or("?", |column| column.name());
+        TeamError::new(
+            TeamProblem::Other,
+            format!("the team database sent a value this app cannot read ({name}): {error}"),
+        )
+    })
+}
+
 /// Checks the settings before anything is sent: every field present, and no plain connection to
 /// another computer.
 pub fn check_settings(settings: &TeamSettings) -> TeamResult<()> {

@@ -6,7 +6,7 @@
 
 use super::connect::explain;
 use super::keys::TeamKeys;
-use super::TeamResult;
+use super::{column, TeamResult};
 use crate::store::PersonChange;
 
 impl TeamKeys {
@@ -57,18 +57,23 @@ impl TeamKeys {
             )
             .await
             .map_err(|error| explain(&error))?;
-        let next = rows.last().map_or(after, |row| row.get(5));
+        let next = match rows.last() {
+            Some(row) => column(row, 5)?,
+            None => after,
+        };
         let changes = rows
             .iter()
-            .map(|row| PersonChange {
-                phone: row.get(0),
-                name: row.get(1),
-                note: row.get(2),
-                deleted: row.get(3),
-                changed_at: row.get(4),
-                version: 0,
+            .map(|row| {
+                Ok(PersonChange {
+                    phone: column(row, 0)?,
+                    name: column(row, 1)?,
+                    note: column(row, 2)?,
+                    deleted: column(row, 3)?,
+                    changed_at: column(row, 4)?,
+                    version: 0,
+                })
             })
-            .collect();
+            .collect::<TeamResult<_>>()?;
         Ok((changes, next))
     }
 }

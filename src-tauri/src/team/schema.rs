@@ -153,7 +153,7 @@ pub(crate) async fn migrate_with(client: &mut Client, migrations: &[&str]) -> Te
             )
             .await?;
         let found: i32 =
-            transaction.query_one("SELECT COALESCE(MAX(version), 0) FROM unloc_desk_schema", &[]).await?.get(0);
+            transaction.query_one("SELECT COALESCE(MAX(version), 0) FROM unloc_desk_schema", &[]).await?.try_get(0)?;
         if found > known {
             return Ok(SchemaState::Newer { found, known });
         }

@@ -377,3 +377,26 @@ async fn the_office_archive_keeps_events_as_long_as_the_shortest_retention_of_th
     assert!(shared_event_ids(&client, "p1").await.is_empty());
     assert_eq!(shared_event_ids(&client, "p2").await, ["theirs"]);
 }
+
+#[tokio::test]
+async fn a_column_of_an_unexpected_type_is_an_error_naming_it_not_a_panic() {
+    let Some(server) = server() else { return };
+    let (settings, password) = server.fresh_database().await;
+    let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
+    let created = crate::store::CreatedKeyRecord {
+        id: "k1",
+        lock_id: "l1",
+        msn: None,
+        route: None,
+        start: suite::moment("2026-11-01T10:00:00.000Z"),
+        end: None,
+    };
+    store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
+    // Another program changed the shared schema under the app.
+    let client = connect(&settings, &password).await.unwrap();
+    client.batch_execute("ALTER TABLE team_keys ALTER COLUMN quiet_checks TYPE bigint").await.unwrap();
+    let error = store.key("k1").await.unwrap_err();
+    assert_eq!(error.problem, TeamProblem::Other);
+    assert!(error.to_string().contains("quiet_checks"), "{error}");
+    assert!(store.keys(None).await.is_err());
+}
