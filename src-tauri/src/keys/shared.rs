@@ -236,16 +236,14 @@ mod tests {
     }
 
     fn create(desk: &Desk, id: &str) {
-        let record = CreatedKeyRecord {
-            id,
-            lock_id: "lock-1",
-            msn: Some("+4790000001"),
-            route: None,
-            start: Utc::now(),
-            end: None,
-        };
+        let record = created_key(id, Utc::now());
         desk.account.with_store(|store| store.remember_created_key(&record, Utc::now())).unwrap();
         desk.link.nudge();
+    }
+
+    /// A key this app created for +4790000001 on lock "lock-1", starting at `start`.
+    fn created_key(id: &str, start: DateTime<Utc>) -> CreatedKeyRecord<'_> {
+        CreatedKeyRecord { id, lock_id: "lock-1", msn: Some("+4790000001"), route: None, start, end: None }
     }
 
     fn known(desk: &Desk, id: &str) -> Option<StoredKey> {
@@ -370,14 +368,7 @@ mod tests {
         let office = crate::team::TeamKeys::open(&settings, &password, scope(), author("Bjørn")).await.unwrap();
         // Anna's desk, offline: created at 09:00, seen active at 09:05; her queue is sent late.
         let anna = Store::in_memory().unwrap();
-        let record = CreatedKeyRecord {
-            id: "k",
-            lock_id: "lock-1",
-            msn: Some("+4790000001"),
-            route: None,
-            start: moment("2026-11-01T10:00:00Z"),
-            end: None,
-        };
+        let record = created_key("k", moment("2026-11-01T10:00:00Z"));
         anna.remember_created_key(&record, moment("2026-11-01T09:00:00Z")).unwrap();
         anna.record_check(&api_key("k", KeyState::Active), moment("2026-11-01T09:05:00Z")).unwrap();
         // Meanwhile Bjørn's desk revoked it at 09:10, and the office has that.
@@ -420,14 +411,7 @@ mod tests {
     #[test]
     fn the_local_store_takes_a_newer_word_from_the_office_and_keeps_its_own_newer_one() {
         let store = Store::in_memory().unwrap();
-        let record = CreatedKeyRecord {
-            id: "k",
-            lock_id: "lock-1",
-            msn: Some("+4790000001"),
-            route: None,
-            start: moment("2026-11-01T10:00:00Z"),
-            end: None,
-        };
+        let record = created_key("k", moment("2026-11-01T10:00:00Z"));
         store.remember_created_key(&record, moment("2026-11-01T09:00:00Z")).unwrap();
         let mine = store.key("k").unwrap().unwrap();
         let office_revoked = StoredKey {

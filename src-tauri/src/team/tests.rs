@@ -13,6 +13,18 @@ fn author() -> Author {
     Author { user: "Anna".into(), desk: "OFFICE-PC-2".into() }
 }
 
+/// A key this app created on lock "l1", starting 2026-11-01 10:00 UTC.
+fn created_key(id: &str) -> crate::store::CreatedKeyRecord<'_> {
+    crate::store::CreatedKeyRecord {
+        id,
+        lock_id: "l1",
+        msn: None,
+        route: None,
+        start: suite::moment("2026-11-01T10:00:00.000Z"),
+        end: None,
+    }
+}
+
 fn scope(partner_id: &str) -> Scope {
     Scope { partner_id: partner_id.into(), api_base: "https://partner.unloc.app/v1".into() }
 }
@@ -189,14 +201,7 @@ async fn a_schema_newer_than_the_app_is_read_only_with_a_message() {
     let Some(server) = server() else { return };
     let (settings, password) = server.fresh_database().await;
     let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = crate::store::CreatedKeyRecord {
-        id: "k1",
-        lock_id: "l1",
-        msn: None,
-        route: None,
-        start: suite::moment("2026-11-01T10:00:00.000Z"),
-        end: None,
-    };
+    let created = created_key("k1");
     store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
     // A newer app has been here.
     let client = connect(&settings, &password).await.unwrap();
@@ -250,14 +255,7 @@ async fn a_created_key_says_who_created_it_on_which_desk() {
     let Some(server) = server() else { return };
     let (settings, password) = server.fresh_database().await;
     let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = crate::store::CreatedKeyRecord {
-        id: "k9",
-        lock_id: "l1",
-        msn: None,
-        route: None,
-        start: suite::moment("2026-11-01T10:00:00.000Z"),
-        end: None,
-    };
+    let created = created_key("k9");
     store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
     let client = connect(&settings, &password).await.unwrap();
     let row = client.query_one("SELECT created_by, created_on_desk FROM team_keys WHERE id = 'k9'", &[]).await.unwrap();
@@ -271,14 +269,7 @@ async fn a_revoked_key_says_who_revoked_it_first_on_which_desk() {
     let anna = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
     let bjorn_author = Author { user: "Bjørn".into(), desk: "OFFICE-PC-1".into() };
     let bjorn = TeamKeys::open(&settings, &password, scope("p1"), bjorn_author).await.unwrap();
-    let created = crate::store::CreatedKeyRecord {
-        id: "k7",
-        lock_id: "l1",
-        msn: None,
-        route: None,
-        start: suite::moment("2026-11-01T10:00:00.000Z"),
-        end: None,
-    };
+    let created = created_key("k7");
     anna.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
     bjorn.record_revoked("k7", suite::moment("2026-11-01T11:00:00.000Z")).await.unwrap();
     // Anna's desk revoking it too (Unloc answered 409) does not take the deed from Bjørn.
@@ -297,14 +288,7 @@ async fn a_key_created_on_one_desk_is_heard_on_another_within_two_seconds() {
     let desk_a = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
     let other_partner = TeamKeys::open(&settings, &password, scope("p2"), author()).await.unwrap();
     let mut desk_b = listen(&settings, &password, scope("p1")).await.unwrap();
-    let created = |id| crate::store::CreatedKeyRecord {
-        id,
-        lock_id: "l1",
-        msn: None,
-        route: None,
-        start: suite::moment("2026-11-01T10:00:00.000Z"),
-        end: None,
-    };
+    let created = created_key;
     let now = suite::moment("2026-11-01T09:00:00.000Z");
     // Another partner's key first: desk B must not hear of it.
     other_partner.remember_created_key(&created("theirs"), now).await.unwrap();
@@ -383,14 +367,7 @@ async fn a_column_of_an_unexpected_type_is_an_error_naming_it_not_a_panic() {
     let Some(server) = server() else { return };
     let (settings, password) = server.fresh_database().await;
     let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = crate::store::CreatedKeyRecord {
-        id: "k1",
-        lock_id: "l1",
-        msn: None,
-        route: None,
-        start: suite::moment("2026-11-01T10:00:00.000Z"),
-        end: None,
-    };
+    let created = created_key("k1");
     store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
     // Another program changed the shared schema under the app.
     let client = connect(&settings, &password).await.unwrap();
