@@ -168,6 +168,7 @@ impl Access {
         // holds the store from here until it is done: neither the keychain nor the answer waits
         // for it, and whatever reads the store next (the archive, the next command) waits for it.
         let account = Arc::new(account);
+        self.archive.load(&account);
         account.remember_locks_behind(locks.locks.clone(), Utc::now()).await;
         let (token_saved, problem) = match self.keychain.set(token_account(&partner_id, &api_base), token).await {
             Ok(()) => {
@@ -204,6 +205,7 @@ impl Access {
         };
         let client = self.build_client(api_base, partner_id, token)?;
         let account = Arc::new(self.open_account(&client));
+        self.archive.load(&account);
         self.begin(client, account).await;
         Ok(true)
     }
@@ -332,7 +334,8 @@ impl Access {
     async fn begin(&self, client: ApiClient, account: Arc<Account>) {
         let session = Session::new(client, account);
         self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
-        self.archive.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
+        // Loaded (`ArchiveSync::load`) by the caller, before the store was busy.
+        self.archive.spawn(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
         self.sessions.begin(session).await;
     }
 

@@ -159,7 +159,14 @@ impl ArchiveSync {
     /// Syncs this account's archive, instead of any account synced before; `team` is the session's
     /// link to the office, if any.
     pub fn start(&self, client: Arc<ApiClient>, account: Arc<Account>, team: Arc<TeamAttachment>) {
-        let shared = Arc::clone(&self.shared);
+        self.load(&account);
+        self.spawn(client, account, team);
+    }
+
+    /// The part of [`Self::start`] that reads the store: where the round stands and whether the
+    /// user paused the sync. Sign-in does it before the store is busy saving the list.
+    pub fn load(&self, account: &Account) {
+        let shared = &self.shared;
         shared.set_phase(Phase::Waiting);
         if let Ok(round) = account.with_store(|store| store.round_state()) {
             *lock(&shared.round) = round;
@@ -169,6 +176,12 @@ impl ArchiveSync {
             Ok(paused) => shared.paused.store(paused, Ordering::SeqCst),
             Err(error) => log::warn!("activity archive: could not read whether the sync is paused: {error}"),
         }
+    }
+
+    /// The part of [`Self::start`] after [`Self::load`]: the sync's task, which waits for the
+    /// store only when it works.
+    pub fn spawn(&self, client: Arc<ApiClient>, account: Arc<Account>, team: Arc<TeamAttachment>) {
+        let shared = Arc::clone(&self.shared);
         let task = tokio::spawn(run(client, account, team, shared, self.policy.clone()));
         if let Some(previous) = lock(&self.task).replace(task) {
             previous.abort();
