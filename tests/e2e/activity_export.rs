@@ -198,13 +198,9 @@ async fn activity_and_the_visits_report_export_and_print_what_their_screens_show
 
             sign_in(client, sim.token()).await?;
             wait_lock_rows(client).await?;
-            let saved = client
-                .execute_async(
-                    "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('save_person', \
-                       { id: null, name: 'Kari Nordmann', phone: arguments[0], note: null }).then(done, (error) => done({ error }));",
-                    vec![json!(phone)],
-                )
-                .await?;
+            let saved =
+                invoke(client, "save_person", json!({ "id": null, "name": "Kari Nordmann", "phone": phone, "note": null }))
+                    .await?;
             ensure!(saved["error"].is_null(), "save_person: {saved}");
             click(client, "#nav-activity").await?;
             wait_visible(client, "#activity-view").await?;
@@ -343,14 +339,13 @@ async fn activity_and_the_visits_report_export_and_print_what_their_screens_show
             ensure!(read.iter().any(|visit| visit.person == "Kari Nordmann"), "the People name is not in the report");
             // The same report as Norwegian CSV, through the command with a path of its own.
             let csv_path = folder.join("besok.csv");
-            let done = client
-                .execute_async(
-                    "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('export_visits', \
-                       { month: arguments[0], path: arguments[1], format: 'csv', language: 'nb' }).then(done, (error) => done({ error }));",
-                    vec![json!(month), json!(csv_path)],
-                )
-                .await?;
-            ensure_eq!(done["rows"], json!(visits.len()), "{done}");
+            let done = invoke(
+                client,
+                "export_visits",
+                json!({ "month": month, "path": csv_path, "format": "csv", "language": "nb" }),
+            )
+            .await?;
+            ensure_eq!(done["ok"]["rows"], json!(visits.len()), "{done}");
             let rows = read_csv(&csv_path, b';')?;
             ensure_eq!(rows[0][5], "Besøk (låst opp)");
             for (row, visit) in rows[1..].iter().zip(&visits) {
