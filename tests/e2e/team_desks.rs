@@ -1,7 +1,8 @@
 //! Two desks of one office: two app instances (two homes, two drivers) against one simulator and
 //! one team database (tests/scripts/with-postgres.sh's server, reached through a relay this test
 //! can cut). A key created on desk A shows on desk B within 2 s, with who created it where; revoked
-//! on B, it shows revoked on A within 2 s, with who revoked it where; with the database gone both desks say so and keep
+//! on B, it shows revoked on A within 2 s, with who revoked it where; a person added on B shows in
+//! A's open People view; with the database gone both desks say so and keep
 //! working, and a key A created meanwhile reaches B once when the database is back. The database
 //! password is in no IPC reply, file or log of either desk.
 
@@ -253,6 +254,25 @@ async fn two_desks_share_keys_live_and_catch_up_after_the_database_was_gone() ->
                             within(a, LIVE, "the author line on A", &an_author_line_reads(&live, author)).await?;
                             screenshot(a, "view-keys-revoked-second-desk").await?;
                             keys_of_state(a, "current").await?;
+
+                            // A person added on B: A's open People view shows them (people-changed).
+                            click(a, "#nav-people").await?;
+                            wait_visible(a, "#people-view").await?;
+                            click(b, "#nav-people").await?;
+                            wait_visible(b, "#people-view").await?;
+                            click(b, "#people-add").await?;
+                            fill(b, "#person-name", "Liv Kontor").await?;
+                            fill(b, "#person-phone", "900 00 077").await?;
+                            click(b, "#person-save").await?;
+                            wait_for_js(b, "B's person saved", "return document.querySelector('#person-title')?.textContent === 'Liv Kontor'").await?;
+                            let took = within(
+                                a,
+                                Duration::from_secs(8),
+                                "B's new person in A's open People view",
+                                "return [...document.querySelectorAll('#people-view tr[data-person-id] .person-name')].some((e) => e.textContent === 'Liv Kontor')",
+                            )
+                            .await?;
+                            report(&format!("two desks: a person added on B showed in A's open People view after {took:?}"));
 
                             // The database goes away mid-work: both desks say so, and keep working.
                             relay.cut();
