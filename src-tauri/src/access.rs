@@ -257,8 +257,12 @@ impl Access {
             return Ok(());
         };
         let Some(settings) = settings else {
-            session.team.set(None);
-            crate::keys::shared::stop(&session.account);
+            // Only a desk that was sharing has anything to stop. The store is not asked otherwise:
+            // right after sign-in it is busy saving the list, and the reply would wait for that.
+            if session.team().is_some() {
+                session.team.set(None);
+                crate::keys::shared::stop(&session.account);
+            }
             return Ok(());
         };
         let Some(password) = self.keychain.get(password_account(settings)).await? else {
