@@ -66,8 +66,6 @@ impl Account {
         (Account::new(store), notice)
     }
 
-    /// Runs `work` with the store. Store calls are short; a poisoned lock (a panic elsewhere)
-    /// still holds a consistent SQLite connection, so it is used on.
     /// Whether this partner at this API base has a database in `dir` yet (`None`: in memory, never).
     pub fn exists(dir: Option<&Path>, partner_id: &str, api_base: &str) -> bool {
         dir.is_some_and(|dir| Store::path_for(dir, partner_id, api_base).exists())
@@ -92,6 +90,10 @@ impl Account {
         }
     }
 
+    /// Runs `work` with the store. Store calls are short, but for one: the list of locks saved
+    /// after sign-in holds the store until it is saved (on a thread of its own), and a call made
+    /// meanwhile waits for that. A poisoned lock (a panic elsewhere) still holds a consistent SQLite
+    /// connection, so it is used on.
     pub fn with_store<T>(&self, work: impl FnOnce(&mut Store) -> T) -> T {
         work(&mut lock(&self.store))
     }

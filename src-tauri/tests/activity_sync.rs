@@ -162,6 +162,17 @@ async fn killed_process() {
     panic!("the sync process was not killed");
 }
 
+/// The child process of the kill test: killed however the test ends, so a failed test leaves no sync
+/// running against a simulator that is gone.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::print_stderr)] // how long the killed run took, for a slow CI machine's log
 async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_locks_again() {
@@ -172,28 +183,41 @@ async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_l
 
     // The first run in a process of its own, killed (SIGKILL: no destructor, no flush, no goodbye)
     // once it has fetched 400 histories.
-    let mut process = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["killed_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(KILLED_DIR, &dir)
-        .env(KILLED_API, sim.api_base())
-        .env(KILLED_PARTNER, sim.partner_id())
-        .env(KILLED_TOKEN, sim.token())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut process = KilledOnDrop(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["killed_process", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(KILLED_DIR, &dir)
+            .env(KILLED_API, sim.api_base())
+            .env(KILLED_PARTNER, sim.partner_id())
+            .env(KILLED_TOKEN, sim.token())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let started = Instant::now();
     let deadline = started + Duration::from_secs(180);
     while histories_fetched(&sim).len() < 400 {
-        if let Some(exit) = process.try_wait().unwrap() {
+        if let Some(exit) = process.0.try_wait().unwrap() {
             panic!("the sync process ended by itself ({exit}) before it was killed");
         }
         assert!(Instant::now() < deadline, "the sync process fetched only {} histories", histories_fetched(&sim).len());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    process.kill().unwrap();
-    let exit = process.wait().unwrap();
+    process.0.kill().unwrap();
+    let exit = process.0.wait().unwrap();
     assert!(!exit.success(), "the process was killed, not ended: {exit}");
     eprintln!("killed after {:.1} s", started.elapsed().as_secs_f64());
+    // A request the process finished writing just before the kill is logged when the simulator has
+    // read it: wait until the log stops growing, so it is counted before the kill, not after.
+    let mut logged = sim.requests().len();
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = sim.requests().len();
+        if now == logged {
+            break;
+        }
+        logged = now;
+    }
     let before_kill = histories_fetched(&sim);
     assert!(before_kill.values().all(|count| *count == 1), "each history once before the kill");
     sim.clear_requests();

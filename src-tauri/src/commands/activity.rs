@@ -55,7 +55,10 @@ pub async fn set_keep_history(state: State<'_, AppState>, months: Option<u32>) -
         )
     });
     if let Some(session) = &session {
-        activity::sync::purge_shared(&session.team, retention).await;
+        // The office's copy after the reply: a team database out of reach would hold Settings up
+        // for its connection timeout, and a large shared delete is the server's work, not the user's.
+        let team = std::sync::Arc::clone(&session.team);
+        tokio::spawn(async move { activity::sync::purge_shared(&team, retention).await });
     }
     Ok(settings)
 }

@@ -31,6 +31,7 @@ pub(super) fn write<Tz: TimeZone, W: Write + Seek + Send>(
     out: W,
     fill: impl FnOnce(&mut WriteRow<'_>) -> Result<(), WriteError>,
 ) -> Result<usize, WriteError> {
+    can_write_in(&std::env::temp_dir())?;
     let mut workbook = Workbook::new();
     let heading = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
     let quoted = Format::new().set_quote_prefix();
@@ -121,9 +122,38 @@ impl From<XlsxError> for WriteError {
     }
 }
 
+/// The writer's constant-memory sheet keeps its rows in a file in the computer's temporary folder,
+/// and it stops the whole app (a panic, and release builds abort) when it cannot make one there. So
+/// that folder is tried first, and a folder it cannot use is an error the user reads instead.
+fn can_write_in(folder: &std::path::Path) -> Result<(), WriteError> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |at| at.subsec_nanos());
+    let probe = folder.join(format!(".unloc-desk-export-{}-{nanos}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(error) => Err(WriteError::Writer(format!(
+            "Excel files are put together in the computer's temporary folder ({}), which cannot be written to \
+             ({error}); export as CSV instead, or free that folder's disk",
+            folder.display()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temporary_folder_that_cannot_be_written_is_an_error_not_a_crash() {
+        let missing = std::env::temp_dir().join("unloc-desk-no-such-folder").join("below");
+        let Err(WriteError::Writer(reason)) = can_write_in(&missing) else {
+            panic!("a folder that does not exist was taken as writable");
+        };
+        assert!(reason.contains("CSV") && reason.contains("unloc-desk-no-such-folder"), "{reason}");
+        assert!(can_write_in(&std::env::temp_dir()).is_ok());
+    }
 
     #[test]
     fn sheet_names_follow_excels_rules() {
