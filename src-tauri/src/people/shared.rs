@@ -187,6 +187,51 @@ mod tests {
         assert_eq!(announced(), 1);
     }
 
+    /// What a server that is stopped sends its clients before it goes: "terminating connection due
+    /// to administrator command" (pg_terminate_backend sends the same). A desk's next round may fail
+    /// on the dead connection; the one after it connects again, and what was written meanwhile
+    /// reaches the other desk once.
+    #[tokio::test]
+    async fn connections_the_server_ends_are_made_again_and_nothing_is_lost_or_doubled() {
+        let Some(server) = server() else { return };
+        let (settings, password) = server.fresh_database().await;
+        let (a, b) = (desk(&settings, &password, "PC-1"), desk(&settings, &password, "PC-2"));
+        crate::people::save(&a.account, None, "Kari", "90000000", None).unwrap();
+        a.exchange().await;
+        b.exchange().await;
+
+        let admin = server.admin(&settings.database).await;
+        let ended: i64 = admin
+            .query_one(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(ended >= 2, "both desks were connected: {ended} connections ended");
+
+        crate::people::save(&a.account, None, "Ola", "92222222", None).unwrap();
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            match exchange(&a.link, &a.account).await {
+                Ok(_) => break,
+                Err(error) => assert!(rounds < 2, "still failing after {rounds} rounds: {error}"),
+            }
+        }
+        assert_eq!(a.account.with_store(|store| store.people_outbox_len()).unwrap(), 0, "sent");
+        let taken_in = match exchange(&b.link, &b.account).await {
+            Ok(count) => count,
+            Err(_) => b.exchange().await, // B's first round after the goodbye may fail the same way
+        };
+        assert_eq!(taken_in, 1, "Ola, once");
+        assert_eq!(b.directory(), ["Kari (+4790000000) ", "Ola (+4792222222) "]);
+        let rows: i64 = admin.query_one("SELECT COUNT(*) FROM team_people", &[]).await.unwrap().get(0);
+        assert_eq!(rows, 2, "each person once in the office's directory");
+    }
+
     #[tokio::test]
     async fn written_offline_is_sent_later_once_and_never_over_a_newer_change() {
         let Some(server) = server() else { return };
