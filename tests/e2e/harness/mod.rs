@@ -451,6 +451,11 @@ impl Driver {
             // The computer's file dialogs cannot be driven: exports and imports take the test's paths.
             .env("UNLOC_TEST_ANY_FILE", "1")
             .env("TZ", TEST_TZ)
+            // The app turns WebKit's compositing off where there is no GPU (src-tauri/src/drawing.rs),
+            // and Xvfb has none; but WebKitWebDriver's screenshot then never returns under the dark
+            // GTK theme (the accessibility scenario hung CI on 2026-12-02). The suite keeps
+            // compositing on, as a user's own setting may (drawing.rs's tests cover the switch).
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "0")
             .env("LANG", "en_US.UTF-8")
             .env("LANGUAGE", "en")
             .env("RUST_LOG", "debug");
