@@ -1,7 +1,8 @@
 //! Unit tests of the UI's pure modules, run by node without a browser: the key form's date-time text
 //! in the app's language (ui/js/date-field.js), the time zone as people know it, the Activity
-//! view's filter (ui/js/views/activity-filter.js) and which filter its rows answer (shown-filter.js),
-//! and an export's default file name (ui/js/export-name.js).
+//! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
+//! which its export writes (filter-query.js, activity-export.js), and an export's default file name
+//! (ui/js/export-name.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -16,6 +17,8 @@ import { SearchIndex } from '../../ui/js/search-index.js';
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
 const { collationRanks, compareText, fold, orderByRank } = await import('../../ui/js/format.js');
+const { FilterQuery } = await import('../../ui/js/views/filter-query.js');
+const { exportShown } = await import('../../ui/js/views/activity-export.js');
 
 const NB = ['nb-NO', 'nb', 'no'];
 const EN = ['en-GB'];
@@ -184,6 +187,88 @@ test('a late activity window for a filter no longer shown is thrown away, its fa
   await assert.rejects(currentWindow, /offline/);
 });
 
+/** A text box as the Activity view's filter boxes are to its code: a value, and input events. */
+function box() {
+  const input = new EventTarget();
+  input.value = '';
+  input.type = (text) => {
+    input.value = text;
+    input.dispatchEvent(new Event('input'));
+  };
+  return input;
+}
+
+/**
+ * The Activity view's filter with its lock and person boxes, asking `ask` (default: every filter has
+ * 7 rows at once); `screen` is the filter whose rows are on screen. Commands sent to Rust are
+ * caught in `sent` (the bridge ipc.js talks to).
+ */
+function activityFilters(ask = () => Promise.resolve({ total: 7, archived: 40, rows: [] })) {
+  const lock = box();
+  const person = box();
+  const from = box();
+  const sent = [];
+  globalThis.__TAURI__ = {
+    core: {
+      invoke: async (command, args) => {
+        sent.push({ command, args });
+        return { path: args.path, rows: 7 };
+      },
+    },
+  };
+  const view = { screen: null };
+  view.filters = new FilterQuery({
+    typed: [lock, person, from],
+    values: () => ({ range: from.value ? 'between' : 'all', from: from.value, to: '', lock: lock.value, person: person.value, action: 'all' }),
+    parse: (values) => filterOf(values, NB),
+    ask,
+    show: ({ filter }) => { view.screen = filter; },
+    failed: (error) => { throw error; },
+  });
+  return { lock, person, from, sent, view };
+}
+
+const EXPORT = { path: '/tmp/aktivitet.xlsx', format: 'xlsx', language: 'nb' };
+
+test('an activity export clicked while typing waits for the debounce: the file and the screen have the typed filter', async () => {
+  const { lock, sent, view } = activityFilters();
+  lock.type('B'); // the first keystroke asks at once
+  await Promise.resolve();
+  assert.equal(view.screen.lock, 'B');
+  lock.type('Bakdør'); // the rest waits 100 ms for the debounce; Export comes before it fires
+  const done = await exportShown(view, EXPORT);
+  assert.equal(done.rows, 7);
+  const exported = sent.filter((s) => s.command === 'export_activity');
+  assert.equal(exported.length, 1);
+  assert.equal(exported[0].args.filter.lock, 'Bakdør');
+  assert.equal(view.screen.lock, 'Bakdør', 'the rows on screen answer the exported filter');
+  assert.deepEqual(view.filters.shown.values.lock, 'Bakdør', 'a printout names the exported filter');
+});
+
+test('an activity export waits for the answer of the typed filter that is on its way', async () => {
+  const answers = [];
+  const { person, sent, view } = activityFilters(() => new Promise((resolve) => answers.push(resolve)));
+  person.type('Kari');
+  const exporting = exportShown(view, EXPORT);
+  exporting.catch(() => {}); // a failure is seen where it is awaited, below
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(sent.length, 0, 'nothing is written before the typed filter is on screen');
+  assert.equal(answers.length, 1, 'the filter on its way is not asked twice');
+  answers[0]({ total: 3, archived: 40, rows: [] });
+  await exporting;
+  assert.equal(sent[0].args.filter.person, 'Kari');
+  assert.equal(view.screen.person, 'Kari');
+});
+
+test('an activity export with a day typed wrong writes the rows on screen, as their filter says', async () => {
+  const { lock, from, sent, view } = activityFilters();
+  lock.type('Bod 12');
+  await Promise.resolve();
+  from.type('31.02.2026');
+  await exportShown(view, EXPORT);
+  assert.deepEqual(sent[0].args.filter, { range: null, lock: 'Bod 12', person: '', action: null });
+  assert.equal(view.screen, sent[0].args.filter);
+});
 let failed = 0;
 for (const [name, fn] of tests) {
   try {

@@ -6,15 +6,16 @@
 import * as ipc from '../ipc.js';
 import { fromTemplate, intlLocales, t, tn } from '../i18n.js';
 import { renderError } from '../errors.js';
-import { formatClock, formatDateTime, formatDateTimeLong, formatNumber, formatPhone } from '../format.js';
+import { formatClock, formatNumber } from '../format.js';
 import { ActivityRows, WINDOW } from './activity-rows.js';
+import { COLUMNS } from './activity-columns.js';
 import { filterOf, isFiltered } from './activity-filter.js';
 import { wireActivityExport } from './activity-export.js';
-import { createEmptyState, debounceSearch } from './shared.js';
+import { FilterQuery } from './filter-query.js';
+import { createEmptyState } from './shared.js';
 
 const TEMPLATE = 'tpl-activity';
 const ROW_HEIGHT = 40;
-const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
 // How often the sync's progress is asked for while the view is shown.
 const POLL_RUNNING_MS = 1000;
 const POLL_IDLE_MS = 5000;
@@ -49,7 +50,6 @@ class ActivityView {
     this.result = null; // {total, archived, filtered} of the last count
     this.pollTimer = 0;
     this.visible = false;
-    this.asked = 0; // the latest count asked for: older answers are dropped
     this.rows = new ActivityRows({
       scroller: this.ui.scroller,
       rowHeight: ROW_HEIGHT,
@@ -59,7 +59,15 @@ class ActivityView {
       onError: (error) => this.showError(error),
     });
     this.empty = createEmptyState('activity-empty', () => this.clearFilters());
-    this.cancels = this.wire();
+    this.filters = new FilterQuery({
+      typed: [this.ui.lock, this.ui.person, this.ui.from, this.ui.to],
+      values: () => this.values(),
+      parse: (values) => this.parse(values),
+      ask: (filter) => ipc.activityPage(filter, 0, WINDOW, true),
+      show: (answer, options) => this.showAnswer(answer, options),
+      failed: (error) => this.showError(error),
+    });
+    this.wire();
   }
 
   wire() {
@@ -80,7 +88,6 @@ class ActivityView {
         }
       });
     }
-    return [ui.lock, ui.person, ui.from, ui.to].map((input) => debounceSearch(input, () => this.query({ reset: true })));
   }
 
   values() {
@@ -88,9 +95,6 @@ class ActivityView {
     return { range: ui.range.value, from: ui.from.value, to: ui.to.value, lock: ui.lock.value, person: ui.person.value, action: ui.action.value };
   }
 
-  currentFilter() {
-    return filterOf(this.values(), intlLocales()).filter ?? null;
-  }
 
   showError(error) {
     if (this.shell.handleSignInError(error)) return;
@@ -98,38 +102,41 @@ class ActivityView {
   }
 
   /** Count and first window for the filter as the controls say; reset scrolls to the top. */
-  async query({ reset }) {
+  query({ reset }) {
+    return this.filters.query({ reset });
+  }
+
+  /** The controls' filter; a day that cannot be read is marked, and said where the count stands. */
+  parse(values) {
     const ui = this.ui;
-    const parsed = filterOf(this.values(), intlLocales());
+    const parsed = filterOf(values, intlLocales());
     ui.from.toggleAttribute('aria-invalid', parsed.error === 'from');
     ui.to.toggleAttribute('aria-invalid', parsed.error === 'to');
-    if (parsed.error) {
-      ui.count.textContent = t('activity.badDay');
-      return;
-    }
-    const ticket = ++this.asked;
-    try {
-      const page = await ipc.activityPage(parsed.filter, 0, WINDOW, true);
-      if (ticket !== this.asked) return;
-      ui.error.replaceChildren();
-      this.result = { total: page.total ?? 0, archived: page.archived ?? 0, filtered: isFiltered(parsed.filter) };
-      this.rows.setResult(parsed.filter, this.result.total, page.rows ?? [], { reset });
-      this.renderCount();
-    } catch (error) {
-      if (ticket === this.asked) this.showError(error);
-    }
+    if (parsed.error) ui.count.textContent = t('activity.badDay');
+    return parsed;
+  }
+
+  showAnswer({ filter, page }, { reset }) {
+    this.ui.error.replaceChildren();
+    this.result = { total: page.total ?? 0, archived: page.archived ?? 0, filtered: isFiltered(filter) };
+    this.rows.setResult(filter, this.result.total, page.rows ?? [], { reset });
+    this.renderCount();
+  }
+
+  /** "18 of 1,170 events": how many rows the shown filter found. */
+  countText() {
+    if (!this.result) return '';
+    const { total, archived, filtered } = this.result;
+    return filtered
+      ? tn('activity.countOf', archived, { shown: formatNumber(total), total: formatNumber(archived) })
+      : tn('activity.count', total, { total: formatNumber(total) });
   }
 
   renderCount() {
     const { count, scroller } = this.ui;
-    if (!this.result) {
-      count.textContent = '';
-      return;
-    }
-    const { total, archived, filtered } = this.result;
-    count.textContent = filtered
-      ? tn('activity.countOf', archived, { shown: formatNumber(total), total: formatNumber(archived) })
-      : tn('activity.count', total, { total: formatNumber(total) });
+    count.textContent = this.countText();
+    if (!this.result) return;
+    const { total, archived } = this.result;
     if (total > 0) this.empty.hide();
     else if (archived === 0) this.empty.show(scroller, { title: t('activity.empty.none.title'), text: t('activity.empty.none.text') });
     else this.empty.show(scroller, { title: t('activity.empty.noMatch.title'), text: t('activity.empty.noMatch.text'), withClear: true });
@@ -236,7 +243,7 @@ class ActivityView {
   destroy() {
     this.visible = false;
     clearTimeout(this.pollTimer);
-    this.cancels.forEach((cancel) => cancel());
+    this.filters.destroy();
     this.rows.destroy();
   }
 }
@@ -252,48 +259,3 @@ async function openLock(shell, row) {
   lock ??= { id: row.lockId, name: row.lockName, auth: '', data: row.lockReference || null, street: row.lockAddress || null, postalCode: null, city: null, countryIso: null };
   shell.navigate('lock', { lock, from: 'activity', eventId: row.id });
 }
-
-/** Who: the office's own name for the phone when there is one, else the name Unloc gave, else the phone. */
-export function personText(row) {
-  return row.person || row.name || formatPhone(row.msn).text;
-}
-
-const COLUMNS = [
-  {
-    cell: 'activity-time',
-    fill: (td, row) => {
-      td.textContent = formatDateTime(row.at);
-      td.setAttribute('title', formatDateTimeLong(row.at));
-    },
-  },
-  {
-    cell: 'activity-action',
-    fill: (td, row) => {
-      const known = KNOWN_ACTIONS.has(row.action);
-      td.textContent = known ? t(`events.action.${row.action}`) : String(row.action ?? '');
-      td.dataset.action = known ? row.action : 'unknown';
-    },
-  },
-  {
-    cell: 'activity-lock',
-    fill: (td, row) => {
-      td.textContent = row.lockName || t('locks.unnamed');
-      td.setAttribute('title', [row.lockName, row.lockAddress, row.lockReference].filter(Boolean).join(' · '));
-    },
-  },
-  {
-    cell: 'activity-person',
-    fill: (td, row) => {
-      td.textContent = personText(row);
-      td.setAttribute('title', personText(row));
-    },
-  },
-  {
-    cell: 'activity-phone',
-    fill: (td, row) => {
-      const phone = formatPhone(row.msn);
-      td.textContent = phone.text;
-      td.classList.toggle('is-missing', phone.ownUse);
-    },
-  },
-];

@@ -196,6 +196,11 @@ export class ListView {
     if (this.searched.size > MAX_REMEMBERED_SEARCHES) this.searched.delete(this.searched.keys().next().value);
   }
 
+  /** Typing that still waits for its debounce is filtered now (a printout is about to show the rows). */
+  settle() {
+    if (this.search && this.search.value !== this.query) this.applyFilter(true, { typed: true });
+  }
+
   /** The search box emptied and the view's own filters reset (its empty.onClear). */
   clearFilters() {
     if (this.search) this.search.value = '';

@@ -11,14 +11,18 @@ export function wireLockExport(view) {
   return wireExport(view.el, {
     fileName: () => t('export.name.history', { lock: lockName() }),
     run: (request) => exportLockHistory({ lockId: view.lock.id, ...request }),
-    print: () => listPrint({ title: t('events.caption', { name: lockName() }), filter: filterText(view), list: view.list }),
+    print: () => {
+      // The printout names the search its rows answer: typing still in its debounce is filtered first.
+      view.list.settle();
+      return listPrint({ title: t('events.caption', { name: lockName() }), filter: filterText(view), list: view.list });
+    },
   });
 }
 
 /** "Locked · Search: “kari” · Showing 3 of 120 events": the choices on screen, in their words. */
 function filterText(view) {
   const action = view.action.selectedOptions[0]?.textContent ?? '';
-  const query = view.list.search?.value.trim() ?? '';
+  const query = view.list.query.trim();
   const parts = [action];
   if (query) parts.push(`${t('events.search.label')}: “${query}”`);
   parts.push(view.el.querySelector('#events-count').textContent);

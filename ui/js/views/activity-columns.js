@@ -1,0 +1,51 @@
+// The Activity table's columns: when, what, which lock, who and their phone, each filled as text.
+
+import { t } from '../i18n.js';
+import { formatDateTime, formatDateTimeLong, formatPhone } from '../format.js';
+
+const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
+
+/** Who: the office's own name for the phone when there is one, else the name Unloc gave, else the phone. */
+export function personText(row) {
+  return row.person || row.name || formatPhone(row.msn).text;
+}
+
+export const COLUMNS = [
+  {
+    cell: 'activity-time',
+    fill: (td, row) => {
+      td.textContent = formatDateTime(row.at);
+      td.setAttribute('title', formatDateTimeLong(row.at));
+    },
+  },
+  {
+    cell: 'activity-action',
+    fill: (td, row) => {
+      const known = KNOWN_ACTIONS.has(row.action);
+      td.textContent = known ? t(`events.action.${row.action}`) : String(row.action ?? '');
+      td.dataset.action = known ? row.action : 'unknown';
+    },
+  },
+  {
+    cell: 'activity-lock',
+    fill: (td, row) => {
+      td.textContent = row.lockName || t('locks.unnamed');
+      td.setAttribute('title', [row.lockName, row.lockAddress, row.lockReference].filter(Boolean).join(' · '));
+    },
+  },
+  {
+    cell: 'activity-person',
+    fill: (td, row) => {
+      td.textContent = personText(row);
+      td.setAttribute('title', personText(row));
+    },
+  },
+  {
+    cell: 'activity-phone',
+    fill: (td, row) => {
+      const phone = formatPhone(row.msn);
+      td.textContent = phone.text;
+      td.classList.toggle('is-missing', phone.ownUse);
+    },
+  },
+];
