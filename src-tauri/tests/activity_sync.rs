@@ -1,7 +1,7 @@
 //! The activity archive's background sync against the simulator over real HTTP: 1,000 locks archived
 //! with progress reported, a run stopped half-way going on after a restart without fetching or storing
-//! anything twice (also when the process running it is killed), a `Retry-After` honoured, and a pause
-//! kept across a restart.
+//! anything twice (also when the process running it is killed), a `Retry-After` honoured, a pause
+//! kept across a restart, and a new session's status its own from the start.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -323,6 +323,47 @@ async fn a_paused_sync_stays_paused_after_a_restart_until_it_is_resumed() {
     second.stop();
     assert!(!account.with_store(|store| store.sync_paused()).unwrap(), "the resume was not kept");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Sign-in over a session (another partner's, say) reads the new account's sync state before the list
+/// is saved and only then replaces the old session's sync task, which goes on fetching meanwhile:
+/// what that task does must not show as the new session's status ("412 of 1,000 locks" of the old
+/// account on the Activity view of the new one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_session_reports_its_own_archive_status_not_the_last_sessions_progress() {
+    let old_sim = spawn_sim_with(SimConfig { locks: 300, events_per_lock: 5, ..sim_config() }).await;
+    let old_client = Arc::new(client(&old_sim));
+    let old_dir = data_dir("old-session");
+    let old_account = open_account(&old_dir, &old_sim, &old_client).await;
+    let new_sim = spawn_sim_with(SimConfig { locks: 3, events_per_lock: 5, ..sim_config() }).await;
+    let new_client = Arc::new(client(&new_sim));
+    let new_dir = data_dir("new-session");
+    let new_account = open_account(&new_dir, &new_sim, &new_client).await;
+
+    let sync = ArchiveSync::new(policy(), Retention(None));
+    sync.start(Arc::clone(&old_client), Arc::clone(&old_account), Arc::default());
+    watch(&sync, "20 locks of the old account", |status| status.locks_done >= 20).await;
+
+    // Sign-in as the other account: its state is read while the old task still runs.
+    sync.load(&new_account);
+    let fetched_at_load = histories_fetched(&old_sim).len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while histories_fetched(&old_sim).len() < fetched_at_load + 3 {
+        assert!(Instant::now() < deadline, "the old session's sync stopped fetching by itself");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let status = sync.status();
+    assert_eq!(status.state, "waiting", "the new session's sync has not started: {status:?}");
+    assert!(status.locks_total <= 3 && status.locks_done == 0, "the old session's progress shows: {status:?}");
+
+    // The new session's task replaces the old one and reports its own round only.
+    sync.spawn(Arc::clone(&new_client), Arc::clone(&new_account), Arc::default());
+    let progress = watch(&sync, "the end of the new account's round", round_finished).await;
+    assert!(progress.iter().all(|(done, total)| *done <= 3 && *total <= 3), "the old round shows: {progress:?}");
+    assert_eq!(sync.status().locks_total, histories_fetched(&new_sim).len() as u64);
+    sync.stop();
+    let _ = std::fs::remove_dir_all(&old_dir);
+    let _ = std::fs::remove_dir_all(&new_dir);
 }
 
 /// The benchmark's history-sync measure (docs/benchmarks.md): 1,000 locks × 100 events through the

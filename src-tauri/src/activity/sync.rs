@@ -121,6 +121,19 @@ struct Shared {
 }
 
 impl Shared {
+    /// A session's state before its store is read: off, nothing fetched, not paused.
+    fn new(retention: Retention, changes: u64) -> Self {
+        Shared {
+            phase: Mutex::new(Phase::Off),
+            round: Mutex::default(),
+            changes: AtomicU64::new(changes),
+            paused: AtomicBool::new(false),
+            asked: AtomicBool::new(false),
+            retention: Mutex::new(retention),
+            nudge: Notify::new(),
+        }
+    }
+
     fn set_phase(&self, phase: Phase) {
         *lock(&self.phase) = phase;
     }
@@ -138,22 +151,21 @@ impl Shared {
 /// The sync of the signed-in account's archive; `start` with a session, `stop` when it ends.
 pub struct ArchiveSync {
     policy: SyncPolicy,
-    shared: Arc<Shared>,
+    /// The current session's state; each session gets its own ([`Self::load`]). The task of the
+    /// session before runs on until the new one is spawned (sign-in over a session saves the list
+    /// first), and writes only into its own: its progress never shows as the new session's.
+    shared: Mutex<Arc<Shared>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ArchiveSync {
     pub fn new(policy: SyncPolicy, retention: Retention) -> Self {
-        let shared = Shared {
-            phase: Mutex::new(Phase::Off),
-            round: Mutex::default(),
-            changes: AtomicU64::new(0),
-            paused: AtomicBool::new(false),
-            asked: AtomicBool::new(false),
-            retention: Mutex::new(retention),
-            nudge: Notify::new(),
-        };
-        ArchiveSync { policy, shared: Arc::new(shared), task: Mutex::new(None) }
+        let shared = Arc::new(Shared::new(retention, 0));
+        ArchiveSync { policy, shared: Mutex::new(shared), task: Mutex::new(None) }
+    }
+
+    fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&lock(&self.shared))
     }
 
     /// Syncs this account's archive, instead of any account synced before; `team` is the session's
@@ -163,10 +175,14 @@ impl ArchiveSync {
         self.spawn(client, account, team);
     }
 
-    /// The part of [`Self::start`] that reads the store: where the round stands and whether the
-    /// user paused the sync. Sign-in does it before the store is busy saving the list.
+    /// The part of [`Self::start`] that reads the store: a new session's state, from where its
+    /// round stands and whether the user paused the sync, nothing of the session before. Sign-in
+    /// does it before the store is busy saving the list.
     pub fn load(&self, account: &Account) {
-        let shared = &self.shared;
+        let before = self.shared();
+        // The count of changes goes on (one more: another account's archive), so a list on
+        // screen that compares it asks again.
+        let shared = Shared::new(before.retention(), before.changes.load(Ordering::SeqCst) + 1);
         shared.set_phase(Phase::Waiting);
         if let Ok(round) = account.with_store(|store| store.round_state()) {
             *lock(&shared.round) = round;
@@ -176,12 +192,13 @@ impl ArchiveSync {
             Ok(paused) => shared.paused.store(paused, Ordering::SeqCst),
             Err(error) => log::warn!("activity archive: could not read whether the sync is paused: {error}"),
         }
+        *lock(&self.shared) = Arc::new(shared);
     }
 
     /// The part of [`Self::start`] after [`Self::load`]: the sync's task, which waits for the
     /// store only when it works.
     pub fn spawn(&self, client: Arc<ApiClient>, account: Arc<Account>, team: Arc<TeamAttachment>) {
-        let shared = Arc::clone(&self.shared);
+        let shared = self.shared();
         let task = tokio::spawn(run(client, account, team, shared, self.policy.clone()));
         if let Some(previous) = lock(&self.task).replace(task) {
             previous.abort();
@@ -193,32 +210,35 @@ impl ArchiveSync {
         if let Some(task) = lock(&self.task).take() {
             task.abort();
         }
-        self.shared.set_phase(Phase::Off);
-        self.shared.asked.store(false, Ordering::SeqCst);
+        let shared = self.shared();
+        shared.set_phase(Phase::Off);
+        shared.asked.store(false, Ordering::SeqCst);
     }
 
     /// Someone wants the history now: start the first round without waiting for the start delay.
     pub fn ask(&self) {
-        self.shared.asked.store(true, Ordering::SeqCst);
-        self.shared.nudge.notify_one();
+        let shared = self.shared();
+        shared.asked.store(true, Ordering::SeqCst);
+        shared.nudge.notify_one();
     }
 
     /// Pauses or resumes the sync of `account`'s archive; the choice is kept in its store, so a
     /// paused sync stays paused after a restart.
     pub fn set_paused(&self, account: &Account, paused: bool) -> crate::error::Result<()> {
         account.with_store(|store| store.set_sync_paused(paused))?;
-        self.shared.paused.store(paused, Ordering::SeqCst);
-        self.shared.nudge.notify_one();
+        let shared = self.shared();
+        shared.paused.store(paused, Ordering::SeqCst);
+        shared.nudge.notify_one();
         Ok(())
     }
 
     pub fn retention(&self) -> Retention {
-        self.shared.retention()
+        self.shared().retention()
     }
 
     /// A new retention: events older than it are purged now (by the caller) and never archived again.
     pub fn set_retention(&self, retention: Retention) {
-        *lock(&self.shared.retention) = retention;
+        *lock(&self.shared().retention) = retention;
     }
 
     /// The archive changed outside the sync (purged, deleted, a history the user opened).
@@ -234,7 +254,7 @@ impl ArchiveSync {
     ) {
         const SLICE: usize = 5_000;
         let keep_from = self.retention().cutoff(fetched_at);
-        let shared = Arc::clone(&self.shared);
+        let shared = self.shared();
         let lock_id = lock_id.to_owned();
         let work = move || {
             let mut added = 0;
@@ -258,13 +278,14 @@ impl ArchiveSync {
     }
 
     pub fn changed(&self) {
-        self.shared.changes.fetch_add(1, Ordering::SeqCst);
+        self.shared().changes.fetch_add(1, Ordering::SeqCst);
     }
 
     pub fn status(&self) -> SyncStatus {
-        let phase = *lock(&self.shared.phase);
-        let round = *lock(&self.shared.round);
-        let paused = self.shared.paused.load(Ordering::SeqCst);
+        let shared = self.shared();
+        let phase = *lock(&shared.phase);
+        let round = *lock(&shared.round);
+        let paused = shared.paused.load(Ordering::SeqCst);
         let state = match phase {
             Phase::Off => "off",
             Phase::Stopped => "stopped",
@@ -278,7 +299,7 @@ impl ArchiveSync {
             locks_done: round.done,
             locks_total: round.total,
             last_finished: round.finished,
-            changes: self.shared.changes.load(Ordering::SeqCst),
+            changes: shared.changes.load(Ordering::SeqCst),
         }
     }
 }
