@@ -43,6 +43,32 @@ async fn open_account(dir: &std::path::Path, sim: &Simulator, client: &ApiClient
     Arc::new(account)
 }
 
+/// Unloc with `locks` locks of `events_per_lock` events each, and a client of it.
+async fn unloc_with(locks: usize, events_per_lock: usize) -> (Simulator, Arc<ApiClient>) {
+    let sim = spawn_sim_with(SimConfig { locks, events_per_lock, ..sim_config() }).await;
+    let client = Arc::new(client(&sim));
+    (sim, client)
+}
+
+/// The sync of `account`'s archive, started as a sign-in starts it.
+fn syncing(client: &Arc<ApiClient>, account: &Arc<Account>) -> ArchiveSync {
+    let sync = ArchiveSync::new(policy(), Retention(None));
+    sync.start(Arc::clone(client), Arc::clone(account), Arc::default());
+    sync
+}
+
+/// Every event Unloc has is in `account`'s archive, exactly once.
+async fn assert_each_event_archived_once(client: &ApiClient, account: &Account) {
+    let mut expected = HashSet::new();
+    for lock in client.list_locks().await.unwrap().locks {
+        for event in client.list_events(&lock.id).await.map(|list| list.events).unwrap_or_default() {
+            expected.insert(event.id);
+        }
+    }
+    let archived = account.with_store(|store| store.archived_events()).unwrap();
+    assert_eq!(archived, expected.len() as u64, "archived once each, none missing");
+}
+
 /// Waits until `done` says the sync got there, collecting every progress it reported on the way.
 async fn watch(
     sync: &ArchiveSync,
@@ -82,14 +108,12 @@ fn histories_fetched(sim: &Simulator) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_locks_are_archived_with_progress_and_an_interrupted_run_resumes_without_duplicates() {
-    let sim = spawn_sim_with(SimConfig { locks: 1_000, events_per_lock: 10, ..sim_config() }).await;
-    let client = Arc::new(client(&sim));
+    let (sim, client) = unloc_with(1_000, 10).await;
     let dir = data_dir("resume");
 
     // The first run: stopped (as when the app is killed) once 400 locks are done.
     let account = open_account(&dir, &sim, &client).await;
-    let first = ArchiveSync::new(policy(), Retention(None));
-    first.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let first = syncing(&client, &account);
     let progress = watch(&first, "400 locks", |status| status.locks_done >= 400).await;
     first.stop();
     drop(first);
@@ -117,15 +141,7 @@ async fn a_thousand_locks_are_archived_with_progress_and_an_interrupted_run_resu
     assert!(twice.len() <= 1, "only a history in flight when the run stopped may be fetched again: {twice:?}");
     assert_eq!(fetched.len() as u64, total, "every lock's history was fetched");
 
-    // Every event Unloc has is archived exactly once.
-    let mut expected = HashSet::new();
-    for lock in client.list_locks().await.unwrap().locks {
-        for event in client.list_events(&lock.id).await.map(|list| list.events).unwrap_or_default() {
-            expected.insert(event.id);
-        }
-    }
-    let archived = account.with_store(|store| store.archived_events()).unwrap();
-    assert_eq!(archived, expected.len() as u64, "archived once each, none missing");
+    assert_each_event_archived_once(&client, &account).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -176,8 +192,7 @@ impl Drop for KilledOnDrop {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::print_stderr)] // how long the killed run took, for a slow CI machine's log
 async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_locks_again() {
-    let sim = spawn_sim_with(SimConfig { locks: 1_000, events_per_lock: 10, ..sim_config() }).await;
-    let client = Arc::new(client(&sim));
+    let (sim, client) = unloc_with(1_000, 10).await;
     let dir = data_dir("killed");
     sim.clear_requests();
 
@@ -225,8 +240,7 @@ async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_l
     // The app starts again on the same database, and Unloc asks it to slow down once.
     sim.add_fault(FaultRule::parse("events=status:429:retry-after=1*1").unwrap());
     let account = open_account(&dir, &sim, &client).await;
-    let second = ArchiveSync::new(policy(), Retention(None));
-    second.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let second = syncing(&client, &account);
     let progress = watch(&second, "the end of the round", round_finished).await;
     let first_seen = progress.first().copied().unwrap_or_default();
     assert!(
@@ -252,28 +266,18 @@ async fn a_sync_killed_mid_round_goes_on_after_a_restart_without_fetching_done_l
     let next = requests.iter().find(|request| request.at_ms > limited.at_ms).expect("the sync went on");
     assert!(next.at_ms >= limited.at_ms + 1_000, "a request {} ms after the 429", next.at_ms - limited.at_ms);
 
-    // Every event Unloc has is archived exactly once.
-    let mut expected = HashSet::new();
-    for lock in client.list_locks().await.unwrap().locks {
-        for event in client.list_events(&lock.id).await.map(|list| list.events).unwrap_or_default() {
-            expected.insert(event.id);
-        }
-    }
-    let archived = account.with_store(|store| store.archived_events()).unwrap();
-    assert_eq!(archived, expected.len() as u64, "archived once each, none missing");
+    assert_each_event_archived_once(&client, &account).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_after_on_a_history_quiets_the_sync_for_that_long() {
-    let sim = spawn_sim_with(SimConfig { locks: 20, events_per_lock: 5, ..sim_config() }).await;
-    let client = Arc::new(client(&sim));
+    let (sim, client) = unloc_with(20, 5).await;
     let dir = data_dir("retry-after");
     let account = open_account(&dir, &sim, &client).await;
     sim.clear_requests();
     sim.add_fault(FaultRule::parse("events=status:429:retry-after=1*1").unwrap());
-    let sync = ArchiveSync::new(policy(), Retention(None));
-    sync.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let sync = syncing(&client, &account);
     watch(&sync, "the end of the round", round_finished).await;
     sync.stop();
 
@@ -293,14 +297,12 @@ async fn a_retry_after_on_a_history_quiets_the_sync_for_that_long() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_sync_stays_paused_after_a_restart_until_it_is_resumed() {
-    let sim = spawn_sim_with(SimConfig { locks: 30, events_per_lock: 5, ..sim_config() }).await;
-    let client = Arc::new(client(&sim));
+    let (sim, client) = unloc_with(30, 5).await;
     let dir = data_dir("paused");
 
     // The user pauses the sync; then the app is closed.
     let account = open_account(&dir, &sim, &client).await;
-    let first = ArchiveSync::new(policy(), Retention(None));
-    first.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let first = syncing(&client, &account);
     first.set_paused(&account, true).unwrap();
     watch(&first, "paused", |status| status.state == "paused").await;
     first.stop();
@@ -310,8 +312,7 @@ async fn a_paused_sync_stays_paused_after_a_restart_until_it_is_resumed() {
     // The next start: still paused, and nothing is fetched while it is.
     let account = open_account(&dir, &sim, &client).await;
     sim.clear_requests();
-    let second = ArchiveSync::new(policy(), Retention(None));
-    second.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let second = syncing(&client, &account);
     assert_eq!(second.status().state, "paused", "the pause was forgotten by the restart");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(histories_fetched(&sim).is_empty(), "a paused sync fetched histories: {:?}", histories_fetched(&sim));
@@ -331,17 +332,14 @@ async fn a_paused_sync_stays_paused_after_a_restart_until_it_is_resumed() {
 /// account on the Activity view of the new one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_session_reports_its_own_archive_status_not_the_last_sessions_progress() {
-    let old_sim = spawn_sim_with(SimConfig { locks: 300, events_per_lock: 5, ..sim_config() }).await;
-    let old_client = Arc::new(client(&old_sim));
+    let (old_sim, old_client) = unloc_with(300, 5).await;
     let old_dir = data_dir("old-session");
     let old_account = open_account(&old_dir, &old_sim, &old_client).await;
-    let new_sim = spawn_sim_with(SimConfig { locks: 3, events_per_lock: 5, ..sim_config() }).await;
-    let new_client = Arc::new(client(&new_sim));
+    let (new_sim, new_client) = unloc_with(3, 5).await;
     let new_dir = data_dir("new-session");
     let new_account = open_account(&new_dir, &new_sim, &new_client).await;
 
-    let sync = ArchiveSync::new(policy(), Retention(None));
-    sync.start(Arc::clone(&old_client), Arc::clone(&old_account), Arc::default());
+    let sync = syncing(&old_client, &old_account);
     watch(&sync, "20 locks of the old account", |status| status.locks_done >= 20).await;
 
     // Sign-in as the other account: its state is read while the old task still runs.
@@ -391,8 +389,7 @@ async fn history_sync_of_a_thousand_locks_keeps_the_governors_pace() {
     sim.clear_requests();
 
     let started = Instant::now();
-    let sync = ArchiveSync::new(policy(), Retention(None));
-    sync.start(Arc::clone(&client), Arc::clone(&account), Arc::default());
+    let sync = syncing(&client, &account);
     let deadline = Instant::now() + Duration::from_secs(600);
     while !round_finished(&sync.status()) {
         assert!(Instant::now() < deadline, "the round did not finish: {:?}", sync.status());

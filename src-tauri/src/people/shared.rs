@@ -101,6 +101,16 @@ mod tests {
         Desk { account, link }
     }
 
+    /// Desks PC-1 and PC-2 of one office, both with Kari in their directory (saved on PC-1, then
+    /// exchanged by both).
+    async fn two_desks_knowing_kari(settings: &TeamSettings, password: &SecretString) -> (Desk, Desk) {
+        let (a, b) = (desk(settings, password, "PC-1"), desk(settings, password, "PC-2"));
+        crate::people::save(&a.account, None, "Kari", "90000000", None).unwrap();
+        a.exchange().await;
+        b.exchange().await;
+        (a, b)
+    }
+
     impl Desk {
         async fn exchange(&self) -> usize {
             exchange(&self.link, &self.account).await.unwrap()
@@ -195,10 +205,7 @@ mod tests {
     async fn connections_the_server_ends_are_made_again_and_nothing_is_lost_or_doubled() {
         let Some(server) = server() else { return };
         let (settings, password) = server.fresh_database().await;
-        let (a, b) = (desk(&settings, &password, "PC-1"), desk(&settings, &password, "PC-2"));
-        crate::people::save(&a.account, None, "Kari", "90000000", None).unwrap();
-        a.exchange().await;
-        b.exchange().await;
+        let (a, b) = two_desks_knowing_kari(&settings, &password).await;
 
         let admin = server.admin(&settings.database).await;
         let ended: i64 = admin
@@ -236,10 +243,7 @@ mod tests {
     async fn written_offline_is_sent_later_once_and_never_over_a_newer_change() {
         let Some(server) = server() else { return };
         let (settings, password) = server.fresh_database().await;
-        let (a, b) = (desk(&settings, &password, "PC-1"), desk(&settings, &password, "PC-2"));
-        crate::people::save(&a.account, None, "Kari", "90000000", None).unwrap();
-        a.exchange().await;
-        b.exchange().await;
+        let (a, b) = two_desks_knowing_kari(&settings, &password).await;
 
         // Desk A loses the server (a port where nothing listens) and writes on.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -25,6 +25,19 @@ fn created_key(id: &str) -> crate::store::CreatedKeyRecord<'_> {
     }
 }
 
+/// A fresh database in which this desk (Anna's, partner p1) created key `id`: its settings and
+/// password, the desk's shared store, and a plain connection to look at (or change) it under the app.
+async fn desk_with_a_created_key(
+    server: &super::testing::Server,
+    id: &str,
+) -> (TeamSettings, SecretString, TeamKeys, tokio_postgres::Client) {
+    let (settings, password) = server.fresh_database().await;
+    let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
+    store.remember_created_key(&created_key(id), suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
+    let client = connect(&settings, &password).await.unwrap();
+    (settings, password, store, client)
+}
+
 fn scope(partner_id: &str) -> Scope {
     Scope { partner_id: partner_id.into(), api_base: "https://partner.unloc.app/v1".into() }
 }
@@ -199,12 +212,8 @@ async fn two_desks_migrating_at_once_do_not_race() {
 #[tokio::test]
 async fn a_schema_newer_than_the_app_is_read_only_with_a_message() {
     let Some(server) = server() else { return };
-    let (settings, password) = server.fresh_database().await;
-    let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = created_key("k1");
-    store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
+    let (settings, password, _, client) = desk_with_a_created_key(&server, "k1").await;
     // A newer app has been here.
-    let client = connect(&settings, &password).await.unwrap();
     let newer = LATEST_SCHEMA + 1;
     client.execute("INSERT INTO unloc_desk_schema (version) VALUES ($1)", &[&newer]).await.unwrap();
 
@@ -253,11 +262,7 @@ async fn two_partners_on_one_database_see_only_their_own_keys() {
 #[tokio::test]
 async fn a_created_key_says_who_created_it_on_which_desk() {
     let Some(server) = server() else { return };
-    let (settings, password) = server.fresh_database().await;
-    let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = created_key("k9");
-    store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
-    let client = connect(&settings, &password).await.unwrap();
+    let (.., client) = desk_with_a_created_key(&server, "k9").await;
     let row = client.query_one("SELECT created_by, created_on_desk FROM team_keys WHERE id = 'k9'", &[]).await.unwrap();
     assert_eq!((row.get::<_, String>(0), row.get::<_, String>(1)), ("Anna".into(), "OFFICE-PC-2".into()));
 }
@@ -365,12 +370,8 @@ async fn the_office_archive_keeps_events_as_long_as_the_shortest_retention_of_th
 #[tokio::test]
 async fn a_column_of_an_unexpected_type_is_an_error_naming_it_not_a_panic() {
     let Some(server) = server() else { return };
-    let (settings, password) = server.fresh_database().await;
-    let store = TeamKeys::open(&settings, &password, scope("p1"), author()).await.unwrap();
-    let created = created_key("k1");
-    store.remember_created_key(&created, suite::moment("2026-11-01T09:00:00.000Z")).await.unwrap();
+    let (_, _, store, client) = desk_with_a_created_key(&server, "k1").await;
     // Another program changed the shared schema under the app.
-    let client = connect(&settings, &password).await.unwrap();
     client.batch_execute("ALTER TABLE team_keys ALTER COLUMN quiet_checks TYPE bigint").await.unwrap();
     let error = store.key("k1").await.unwrap_err();
     assert_eq!(error.problem, TeamProblem::Other);
