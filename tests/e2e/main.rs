@@ -9,7 +9,7 @@
 //! cargo test -p unloc-e2e -- --test-threads=1 SCENARIO_NAME`.
 //!
 //! One test binary: `harness` is what every scenario stands on (starting a scenario, waits, clicks,
-//! screenshots, `ensure!`, the secrets audit); every other module is one area of the app.
+//! screenshots, `ensure!`, the secrets audit, each scenario's time limit); every other module is one area of the app.
 //! To add a scenario, put it in its area's file as
 //! `#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn what_it_shows() -> TestResult {
 //! scenario("short-name", config).run(async |client, scenario| { ... Ok(()) }).await }`.
@@ -36,4 +36,5 @@ mod people;
 mod session;
 mod team;
 mod team_desks;
+mod time_limit;
 mod updates;

@@ -109,6 +109,7 @@ async fn join_the_office(client: &Client, port: u16, password: &str, your_name: 
 
 /// Waits until `script` is truthy on `client`, for at most `limit`; returns how long it took.
 async fn within(client: &Client, limit: Duration, what: &str, script: &str) -> TestResult<Duration> {
+    step(format!("waiting for {what}"));
     let started = Instant::now();
     loop {
         let value = client.execute(script, vec![]).await?;

@@ -3,9 +3,12 @@
 //!
 //! A scenario is only its body:
 //! `scenario("name", config).run(async |client, scenario| { ... Ok(()) }).await`
-//! (`.env(..)` adds to the app's environment; `.sessions(..)` for several app starts on one simulator).
+//! (`.env(..)` adds to the app's environment; `.sessions(..)` for several app starts on one simulator;
+//! `.time_limit(..)` when its steps need more than the 5 minutes every scenario has, see `limit.rs`).
 
+mod limit;
 mod page;
+mod processes;
 mod secrets;
 
 use std::net::TcpListener;
@@ -17,8 +20,12 @@ use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 use unloc_sim::{SimConfig, Simulator};
 
+use limit::{at_most, Limit, FAILURE_SCREENSHOT_LIMIT, SCENARIO_LIMIT};
+
 pub use fantoccini::Locator;
+pub use limit::step;
 pub use page::*;
+pub use processes::Process;
 pub use secrets::*;
 
 /// A fixed zone without daylight saving, so expected local times are exact: UTC+3, shown as "UTC+3" (never "Etc/GMT-3").
@@ -151,12 +158,13 @@ pub struct Setup {
     env: Vec<(String, String)>,
     gate: Gate,
     audit_after_close: bool,
+    time_limit: Duration,
 }
 
 /// A scenario named `name` (its folder and its failure screenshot `tests/artifacts/<name>-failure.png`)
 /// against a simulator started with `config`.
 pub fn scenario(name: &'static str, config: SimConfig) -> Setup {
-    Setup { name, config, env: Vec::new(), gate: Gate::E2e, audit_after_close: false }
+    Setup { name, config, env: Vec::new(), gate: Gate::E2e, audit_after_close: false, time_limit: SCENARIO_LIMIT }
 }
 
 impl Setup {
@@ -170,6 +178,13 @@ impl Setup {
     /// cache, log) for the simulator's token: what is written at shutdown counts too.
     pub fn audit_secrets_after_close(mut self) -> Self {
         self.audit_after_close = true;
+        self
+    }
+
+    /// Gives the scenario's steps `limit` instead of the default 5 minutes (`limit::SCENARIO_LIMIT`):
+    /// past it the scenario fails, naming its last step, and its app and drivers are stopped.
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.time_limit = limit;
         self
     }
 
@@ -192,9 +207,23 @@ impl Setup {
 
     /// Several app starts on one simulator and one app folder (restarts): the steps call
     /// `scenario.run(..)` for each start and may change the simulator or the files in between.
+    /// The time limit counts from the first start and covers them all.
     pub async fn sessions(self, steps: impl AsyncFnOnce(&Scenario) -> TestResult) -> TestResult {
         let Some((serial, scenario)) = self.begin().await? else { return Ok(()) };
-        let outcome = steps(&scenario).await;
+        let limit = Limit::starting_now(scenario.name, scenario.time_limit);
+        *lock(&scenario.session_limit) = Some(limit.clone());
+        // Each `scenario.run` stops at the limit itself, with a screenshot; this outer limit, a
+        // minute later, catches a hang between app starts (a second desk, the simulator).
+        let outcome = match limit.with_grace(Duration::from_secs(60)).run(steps(&scenario)).await {
+            Ok(outcome) => outcome,
+            Err(ran_out) => {
+                scenario.stop_everything();
+                Err(ran_out.message.into())
+            }
+        };
+        if outcome.is_ok() {
+            report_time(&limit);
+        }
         drop(scenario);
         drop(serial);
         outcome
@@ -210,7 +239,8 @@ impl Setup {
             return Err(missing.into());
         }
         let serial = SERIAL.lock().await;
-        let scenario = Scenario::start(self.name, self.config, &self.env, self.audit_after_close).await?;
+        let mut scenario = Scenario::start(self.name, self.config, &self.env, self.audit_after_close).await?;
+        scenario.time_limit = self.time_limit;
         Ok(Some((serial, scenario)))
     }
 }
@@ -226,6 +256,10 @@ pub struct Scenario {
     /// What the driver was started with, to start it again.
     env: Vec<(String, String)>,
     audit_after_close: bool,
+    /// How long its steps may take.
+    time_limit: Duration,
+    /// In `Setup::sessions`: the one limit all its app starts share.
+    session_limit: std::sync::Mutex<Option<Limit>>,
 }
 
 impl Scenario {
@@ -241,20 +275,40 @@ impl Scenario {
         std::fs::create_dir_all(&home)?;
         let driver = std::sync::Mutex::new(Driver::start(&home, &sim, env)?);
         forget_token(&sim);
-        Ok(Scenario { name, sim, home, driver, env: env.to_vec(), audit_after_close })
+        Ok(Scenario {
+            name,
+            sim,
+            home,
+            driver,
+            env: env.to_vec(),
+            audit_after_close,
+            time_limit: SCENARIO_LIMIT,
+            session_limit: std::sync::Mutex::new(None),
+        })
     }
 
-    /// Runs the steps against a freshly started app; on failure keeps a screenshot.
+    /// Runs the steps against a freshly started app; on failure keeps a screenshot. Steps that run
+    /// past the scenario's time limit fail it, naming the last step; the app and its drivers are
+    /// then stopped, so the next scenario can run.
     pub async fn run(&self, steps: impl AsyncFnOnce(&Client, &Scenario) -> TestResult) -> TestResult {
         let client = self.open_app().await?;
-        let outcome = steps(&client, self).await;
+        let shared = lock(&self.session_limit).clone();
+        let limit = shared.clone().unwrap_or_else(|| Limit::starting_now(self.name, self.time_limit));
+        let (outcome, ran_out) = match limit.run(steps(&client, self)).await {
+            Ok(outcome) => (outcome, false),
+            Err(ran_out) => (Err(ran_out.message.into()), true),
+        };
         if outcome.is_err() {
-            if let Ok(png) = client.screenshot().await {
-                let path = artifacts_dir().join(format!("{}-failure.png", self.name));
-                let _ = std::fs::write(&path, png);
-            }
+            save_failure_screenshot(&client, self.name).await;
         }
-        let _ = client.close().await;
+        if ran_out {
+            // The driver may be what hangs: nothing more is asked of it.
+            self.stop_everything();
+        }
+        let _ = at_most(Duration::from_secs(10), client.close()).await;
+        if shared.is_none() && outcome.is_ok() {
+            report_time(&limit);
+        }
         // The next start on these folders must not meet this app still closing (one instance per folder).
         let exited = self.wait_for_the_app_to_exit().await;
         outcome?;
@@ -341,6 +395,31 @@ impl Scenario {
         lines.join("\n")
     }
 
+    /// The processes this scenario runs now: its tauri-driver, everything below it (WebKitWebDriver,
+    /// the app, WebKit's helpers) and any app process on its folders.
+    pub fn processes(&self) -> Vec<Process> {
+        let driver = lock(&self.driver).child.id();
+        let mut found: Vec<Process> = Process::find(driver).into_iter().collect();
+        found.extend(processes::descendants(driver));
+        for pid in self.app_processes() {
+            let process = pid.file_name().and_then(|name| name.to_str()?.parse().ok()).and_then(Process::find);
+            if let Some(process) = process.filter(|process| !found.contains(process)) {
+                found.push(process);
+            }
+        }
+        found
+    }
+
+    /// Kills every process of this scenario at once (a scenario past its time limit: its driver may
+    /// not answer a polite stop).
+    fn stop_everything(&self) {
+        let processes = self.processes();
+        lock(&self.driver).kill_now();
+        for process in &processes {
+            process.kill();
+        }
+    }
+
     fn stop_the_app(&self) {
         for pid in self.app_processes() {
             if let Some(pid) = pid.file_name().and_then(|name| name.to_str()) {
@@ -372,6 +451,8 @@ impl Scenario {
 /// [`Scenario::second_desk`]; its folders go when it is dropped.
 pub struct Desk {
     name: String,
+    /// Its own name (`b`), for a timed-out scenario's message.
+    desk: String,
     pub home: PathBuf,
     driver: Driver,
 }
@@ -387,30 +468,30 @@ impl Scenario {
         let mut all_env = self.env.clone();
         all_env.extend(env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         let driver = Driver::start(&home, &self.sim, &all_env)?;
-        Ok(Desk { name: format!("{}-{name}", self.name), home, driver })
+        Ok(Desk { name: format!("{}-{name}", self.name), desk: name.to_owned(), home, driver })
     }
 }
 
 impl Desk {
     /// Starts this desk's app and runs the steps with its client; on failure keeps a screenshot
-    /// (`tests/artifacts/<scenario>-<desk>-failure.png`). The app is closed afterwards.
+    /// (`tests/artifacts/<scenario>-<desk>-failure.png`). The app is closed afterwards. Its steps
+    /// count against the scenario's time limit, and a step of theirs named in a timed-out
+    /// scenario's message says it was on this desk; its processes stop when it is dropped.
     pub async fn run(&self, steps: impl AsyncFnOnce(&Client) -> TestResult) -> TestResult {
         let client = open_app(self.driver.port).await.map_err(|failure| match failure {
             StartFailure::Hung => "the second desk's app did not start within 60 s".into(),
             StartFailure::Other(error) => error,
         })?;
-        let outcome = steps(&client).await;
+        let outcome = limit::on_desk(&self.desk, steps(&client)).await;
         if outcome.is_err() {
-            if let Ok(png) = client.screenshot().await {
-                let _ = std::fs::write(artifacts_dir().join(format!("{}-failure.png", self.name)), png);
-            }
+            save_failure_screenshot(&client, &self.name).await;
             // Its folders go with it: keep what its log said.
             let log = std::fs::read_to_string(self.home.join("app.log")).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(60).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             let _ = std::fs::write(artifacts_dir().join(format!("{}-failure.log", self.name)), tail.join("\n"));
         }
-        let _ = client.close().await;
+        let _ = at_most(Duration::from_secs(10), client.close()).await;
         outcome
     }
 }
@@ -429,7 +510,8 @@ impl Drop for Scenario {
 }
 
 /// One tauri-driver (and so one app process per WebDriver session) with the environment a
-/// scenario asks for. Stopped with SIGTERM: SIGKILL would leave WebKitWebDriver running.
+/// scenario asks for. Stopped with SIGTERM (SIGKILL would leave WebKitWebDriver running), and
+/// whatever it started that outlives it is killed.
 struct Driver {
     child: Child,
     port: u16,
@@ -543,17 +625,66 @@ fn closed_before_answer(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+impl Driver {
+    /// Kills tauri-driver and everything it started, without asking (a scenario past its limit).
+    fn kill_now(&mut self) {
+        let started = processes::descendants(self.child.id());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for process in &started {
+            process.kill();
+        }
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return; // already ended (and its id may be another process's by now)
+        }
+        let started = processes::descendants(self.child.id());
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = self.child.kill();
+        let _ = self.child.wait();
+        // A WebKitWebDriver or app that did not end with its tauri-driver.
+        for process in &started {
+            process.kill();
+        }
+    }
+}
+
+/// Keeps `tests/artifacts/<name>-failure.png` if the driver gives a screenshot in time.
+async fn save_failure_screenshot(client: &Client, name: &str) {
+    let path = artifacts_dir().join(format!("{name}-failure.png"));
+    match at_most(FAILURE_SCREENSHOT_LIMIT, client.screenshot()).await {
+        Some(Ok(png)) => {
+            let _ = std::fs::write(&path, png);
+        }
+        Some(Err(_)) => {}
+        None => {
+            #[allow(clippy::print_stderr)] // why a failed scenario has no screenshot belongs in the test output
+            {
+                eprintln!(
+                    "{name}: no failure screenshot: the driver did not give one within {} s",
+                    FAILURE_SCREENSHOT_LIMIT.as_secs()
+                );
+            }
+        }
+    }
+}
+
+/// How long a scenario took of its limit, for the test output (a scenario nearing it shows there).
+fn report_time(limit: &Limit) {
+    #[allow(clippy::print_stderr)] // the scenario's time belongs in the test output
+    {
+        eprintln!("{}", limit.used());
     }
 }
 

@@ -7,12 +7,14 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use unloc_sim::Simulator;
 
+use super::limit::step;
 use super::{artifacts_dir, TestResult, WAIT};
 
 pub async fn wait_visible(client: &Client, css: &str) -> TestResult<fantoccini::elements::Element> {
     // Visibility judged in the page itself: WebKitWebDriver's "displayed" atom is unreliable for table cells.
     const VISIBLE: &str = "const el = document.querySelector(arguments[0]); if (!el || el.closest('[hidden]')) return false; \
         const box = el.getBoundingClientRect(); return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';";
+    step(format!("waiting for `{css}` to be visible"));
     let deadline = Instant::now() + WAIT;
     loop {
         if client.execute(VISIBLE, vec![json!(css)]).await? == json!(true) {
@@ -34,6 +36,7 @@ pub async fn click(client: &Client, css: &str) -> TestResult {
     let deadline = Instant::now() + WAIT;
     loop {
         let element = wait_visible(client, css).await?;
+        step(format!("clicking `{css}`"));
         match element.click().await {
             Ok(()) => return Ok(()),
             Err(error) if Instant::now() > deadline => return Err(format!("could not click `{css}`: {error}").into()),
@@ -47,6 +50,7 @@ pub async fn click(client: &Client, css: &str) -> TestResult {
 pub async fn open_lock_row(client: &Client, row_css: &str) -> TestResult {
     for _ in 0..4 {
         click(client, row_css).await?;
+        step(format!("waiting for the lock view after clicking `{row_css}`"));
         let deadline = Instant::now() + Duration::from_secs(4);
         while Instant::now() < deadline {
             let shown = client
@@ -63,6 +67,7 @@ pub async fn open_lock_row(client: &Client, row_css: &str) -> TestResult {
 
 /// Waits until a script returns a truthy value; returns that value.
 pub async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Value> {
+    step(format!("waiting for {what}"));
     let deadline = Instant::now() + WAIT;
     loop {
         let value = client.execute(script, vec![]).await?;
@@ -115,6 +120,7 @@ pub async fn wait_for_count_within(
     [shown, total]: [u64; 2],
     limit: Duration,
 ) -> TestResult<String> {
+    step(format!("waiting for `{css}` to count {shown} of {total}"));
     let started = Instant::now();
     loop {
         let text = text_of(client, css).await.unwrap_or_default();
@@ -166,6 +172,7 @@ pub async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
     let deadline = Instant::now() + WAIT;
     loop {
         let field = wait_visible(client, css).await?;
+        step(format!("typing into `{css}`"));
         let typed = async {
             field.clear().await?;
             if !value.is_empty() {
@@ -186,6 +193,7 @@ pub async fn fill(client: &Client, css: &str, value: &str) -> TestResult {
 
 /// Keeps `tests/artifacts/<name>.png`.
 pub async fn screenshot(client: &Client, name: &str) -> TestResult {
+    step(format!("taking the screenshot `{name}`"));
     // WebKit's snapshot is the last painted frame: let two frames pass so it shows the DOM as it is now.
     client
         .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
@@ -243,6 +251,7 @@ pub async fn open_lock(client: &Client, lock_id: &str, search: &str) -> TestResu
 
 /// Waits until the simulator has a key for `msn_e164`; returns its id.
 pub async fn wait_for_key(sim: &Simulator, msn_e164: &str) -> TestResult<String> {
+    step(format!("waiting for a key for {msn_e164} to reach the simulator"));
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(key) = sim.keys().into_iter().find(|key| key.msn.as_deref() == Some(msn_e164)) {
@@ -275,6 +284,7 @@ pub async fn key_status(client: &Client, key_id: &str) -> TestResult<Option<Stri
 }
 
 pub async fn wait_key_status(client: &Client, key_id: &str, status: &str) -> TestResult {
+    step(format!("waiting for key {key_id} to show {status}"));
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let shown = key_status(client, key_id).await?;
@@ -291,6 +301,7 @@ pub async fn wait_key_status(client: &Client, key_id: &str, status: &str) -> Tes
 /// Calls an app command the way the UI does (for what a native dialog would otherwise start):
 /// `{"ok": reply}` or `{"error": AppError}`.
 pub async fn invoke(client: &Client, command: &str, args: Value) -> TestResult<Value> {
+    step(format!("calling the command `{command}`"));
     let answer = client
         .execute_async(
             "const [command, args, done] = arguments;
