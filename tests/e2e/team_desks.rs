@@ -4,7 +4,9 @@
 //! on B, it shows revoked on A within 2 s, with who revoked it where; a person added on B shows in
 //! A's open People view; with the database gone both desks say so and keep
 //! working, and a key A created meanwhile reaches B once when the database is back. The database
-//! password is in no IPC reply, file or log of either desk.
+//! password is in no IPC reply, file or log of either desk. And on a desk that shares the office's
+//! history: Settings says the office keeps it by the shortest choice of any desk, and "Delete all
+//! local history" asks apart whether the office's copy goes too, and does as answered.
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -37,6 +39,21 @@ fn psql(database: &str, sql: &str) -> TestResult<String> {
         .output()?;
     ensure!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The office's database made anew (an earlier run may have left it); returns its new password.
+fn new_office_database() -> TestResult<String> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
+    let password = format!("office-pw-{}-{nanos:08x}-Kx3", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {DATABASE}"),
+        format!("DROP ROLE IF EXISTS {ROLE}"),
+        format!("CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'"),
+        format!("CREATE DATABASE {DATABASE} OWNER {ROLE}"),
+    ] {
+        psql("postgres", &sql)?;
+    }
+    Ok(password)
 }
 
 /// A TCP relay in front of the database server: `cut` makes the server vanish for the desks
@@ -188,16 +205,7 @@ async fn two_desks_share_keys_live_and_catch_up_after_the_database_was_gone() ->
     scenario("team-desks", config)
         .env("UNLOC_DESK_NAME", "OFFICE-PC-2")
         .sessions(async |scenario| {
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
-            let password = format!("office-pw-{}-{nanos:08x}-Kx3", std::process::id());
-            for sql in [
-                format!("DROP DATABASE IF EXISTS {DATABASE}"),
-                format!("DROP ROLE IF EXISTS {ROLE}"),
-                format!("CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'"),
-                format!("CREATE DATABASE {DATABASE} OWNER {ROLE}"),
-            ] {
-                psql("postgres", &sql)?;
-            }
+            let password = new_office_database()?;
             let relay = Relay::start(pg("UNLOC_PG_PORT")?.parse()?).await?;
             let desk_b = scenario.second_desk("b", &[("UNLOC_DESK_NAME", "OFFICE-PC-3")])?;
             let sim = &scenario.sim;
@@ -316,6 +324,114 @@ async fn two_desks_share_keys_live_and_catch_up_after_the_database_was_gone() ->
             report(&format!(
                 "team password audit of both desks after they closed: {files} files, no password in UTF-8, UTF-16 or base64"
             ));
+            Ok(())
+        })
+        .await
+}
+
+/// How many events the local archive holds (what Activity counts).
+async fn locally_archived(client: &Client) -> TestResult<u64> {
+    let page = invoke(client, "activity_page", json!({ "filter": {}, "offset": 0, "limit": 1, "count": true })).await?;
+    page["ok"]["archived"].as_u64().ok_or_else(|| format!("no archive count in {page}").into())
+}
+
+/// How many events the office's shared copy holds.
+fn office_archived() -> TestResult<u64> {
+    Ok(psql(DATABASE, "SELECT count(*) FROM team_events")?.parse()?)
+}
+
+/// Settings → "Delete all local history", yes to the first question; returns once the second one
+/// (the office's copy) is open.
+async fn delete_local_history_up_to_the_office_question(client: &Client) -> TestResult {
+    click(client, "#delete-history").await?;
+    wait_for_js(
+        client,
+        "the first question",
+        "const d = document.querySelector('#confirm-dialog'); return d.open && document.querySelector('#confirm-title').textContent === 'Delete all local history?'",
+    )
+    .await?;
+    click(client, "#confirm-yes").await?;
+    wait_for_js(
+        client,
+        "the question about the office's copy",
+        "const d = document.querySelector('#confirm-dialog'); return d.open && document.querySelector('#confirm-title').textContent === \"Also delete the office's shared copy?\"",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Waits until Settings' history line says `words`.
+async fn history_line_says(client: &Client, words: &str) -> TestResult {
+    let script = format!(
+        "return document.querySelector('#settings-view [data-ref=\"historyStatus\"]').textContent === {words:?}"
+    );
+    wait_for_js(client, words, &script).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_local_history_asks_apart_about_the_office_copy_and_does_as_answered() -> TestResult {
+    let config = SimConfig { lockout_after: 0, hostile_lock: false, locks: 12, ..SimConfig::default() };
+    scenario("team-history", config)
+        .env("UNLOC_DESK_NAME", "OFFICE-PC-2")
+        .run(async |client, scenario| {
+            let password = new_office_database()?;
+            sign_in(client, scenario.sim.token()).await?;
+            wait_visible(client, "#locks-view").await?;
+            join_the_office(client, pg("UNLOC_PG_PORT")?.parse()?, &password, "Anna").await?;
+
+            // Opening Activity starts the history sync; the only desk holds every lock's lease, so
+            // what it fetches goes to the office's copy too.
+            click(client, "#nav-activity").await?;
+            within(
+                client,
+                Duration::from_secs(120),
+                "the history sync to finish",
+                "return document.querySelector('#activity-sync').textContent.startsWith('History is up to date')",
+            )
+            .await?;
+            let archived = locally_archived(client).await?;
+            ensure!(archived > 0, "the sync archived no events");
+            step("waiting for the office's copy to hold every archived event");
+            let started = Instant::now();
+            while office_archived()? != archived {
+                ensure!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "the office's copy holds {} events, this desk {archived}",
+                    office_archived()?
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            report(&format!("team history: {archived} events on this desk and in the office's copy"));
+
+            // Settings says how long the office keeps its copy.
+            click(client, "#nav-settings").await?;
+            let rule = visible_text(client, "#keep-history-office").await?;
+            ensure!(rule.contains("shortest"), "the office's rule: {rule}");
+            client
+                .execute(
+                    "document.querySelector('#keep-history').closest('section').scrollIntoView({block: 'start'})",
+                    vec![],
+                )
+                .await?;
+            screenshot(client, "view-settings-history-office").await?;
+
+            // "Only this computer": the local archive goes, the office's copy stays.
+            delete_local_history_up_to_the_office_question(client).await?;
+            screenshot(client, "view-settings-delete-office-question").await?;
+            click(client, "#confirm-no").await?;
+            history_line_says(client, "All local history was deleted from this computer.").await?;
+            ensure_eq!(locally_archived(client).await?, 0, "the local archive after deleting it");
+            ensure_eq!(office_archived()?, archived, "the office's copy when asked to keep it");
+
+            // "Delete the office's copy too": it goes as well.
+            delete_local_history_up_to_the_office_question(client).await?;
+            click(client, "#confirm-yes").await?;
+            history_line_says(client, "All history was deleted from this computer and from the office's shared copy.")
+                .await?;
+            ensure_eq!(locally_archived(client).await?, 0, "the local archive after deleting it again");
+            ensure_eq!(office_archived()?, 0, "the office's copy when asked to delete it");
+            screenshot(client, "view-settings-history-deleted-office").await?;
             Ok(())
         })
         .await

@@ -27,7 +27,11 @@ dialog.addEventListener('cancel', (e) => {
   e.preventDefault();
   finish(false);
 });
-dialog.addEventListener('close', () => finish(false));
+// Closed some other way means no. The event comes a task after close(): by then a second question
+// asked right after the first one's answer may have opened the dialog again, and is not answered by it.
+dialog.addEventListener('close', () => {
+  if (!dialog.open) finish(false);
+});
 
 /**
  * Ask. title/yesLabel/noLabel: text; body: Node[] or text (API text stays text).

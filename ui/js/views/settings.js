@@ -59,8 +59,12 @@ export function createSettingsView(shell) {
   ui.shortcuts.addEventListener('click', () => openShortcuts());
 
   const renderUpdate = wireUpdates(ui);
-  const team = wireTeamSettings(el);
   const renderHistory = wireHistory(ui, shell);
+  // Sharing started or stopped here: the history card's office line and its second question follow at once.
+  const team = wireTeamSettings(el, (teamSettings) => {
+    shell.settingsChanged({ team: teamSettings });
+    renderHistory(false);
+  });
   const renderAll = () =>
     [renderAccount, renderLanguageState, renderUpdate, team.applyLanguage, () => renderHistory(false)].forEach((fn) => fn());
 

@@ -16,8 +16,11 @@ const PROBLEMS = new Set([
   'notAllowedFromHere', 'schemaNewer', 'other',
 ]);
 
-/** Wires the card inside the settings view's element; returns {show, applyLanguage}. */
-export function wireTeamSettings(el) {
+/**
+ * Wires the card inside the settings view's element; returns {show, applyLanguage}. onSharingChanged(settings
+ * or null) hears the team settings each time they are loaded or saved.
+ */
+export function wireTeamSettings(el, onSharingChanged) {
   const q = (sel) => el.querySelector(sel);
   const ui = {
     enabled: q('#team-enabled'), form: q('#team-form'), host: q('#team-host'), port: q('#team-port'),
@@ -26,7 +29,7 @@ export function wireTeamSettings(el) {
     test: q('#team-test'), save: q('#team-save'), status: q('#team-status'), error: q('#team-error'),
   };
   // busy: 'testing' | 'saving' | null; result: {status, ok?} | {problem, detail} | {error} | null
-  const card = { ui, passwordSaved: false, busy: null, result: null };
+  const card = { ui, passwordSaved: false, busy: null, result: null, onSharingChanged };
   ui.enabled.addEventListener('change', () => {
     card.result = null;
     render(card);
@@ -39,7 +42,7 @@ export function wireTeamSettings(el) {
 async function show(card) {
   card.result = null;
   try {
-    fill(card, await ipc.getTeamSettings());
+    take(card, await ipc.getTeamSettings());
   } catch (err) {
     card.result = { error: err };
   }
@@ -55,7 +58,7 @@ async function testConnection({ ui }) {
 async function save(card) {
   const sharing = card.ui.enabled.checked;
   const view = await ipc.saveTeamSettings(sharing ? formSettings(card.ui) : null, sharing ? card.ui.password.value : null);
-  fill(card, view);
+  take(card, view);
   return { status: t(sharing ? 'settings.team.saved' : 'settings.team.stopped') };
 }
 
@@ -84,6 +87,12 @@ function formSettings(ui) {
     caFile: ui.caFile.value.trim() || null,
     yourName: ui.yourName.value.trim() || null,
   };
+}
+
+/** The team settings as the app now has them: in the form, and told to the rest of Settings. */
+function take(card, view) {
+  fill(card, view);
+  card.onSharingChanged(view?.settings ?? null);
 }
 
 function fill(card, view) {
