@@ -23,6 +23,7 @@ function formats() {
     // No timeZone option anywhere: Intl then uses the OS time zone.
     dateTimeZone: new Intl.DateTimeFormat(locales, { ...dayTime, timeZoneName: 'short' }),
     dateTime: new Intl.DateTimeFormat(locales, dayTime),
+    date: new Intl.DateTimeFormat(locales, { year: 'numeric', month: '2-digit', day: '2-digit' }),
     long: new Intl.DateTimeFormat(locales, { dateStyle: 'full', timeStyle: 'long', hourCycle: 'h23' }),
     time: new Intl.DateTimeFormat(locales, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
     number: new Intl.NumberFormat(locales),
@@ -53,6 +54,12 @@ function joinParts(format, date) {
 export function formatDateTime(value) {
   const d = toDate(value);
   return d ? joinParts(formats().dateTimeZone, d) : String(value ?? '');
+}
+
+/** The local day alone, e.g. "26.11.2026": where the time would crowd a narrow cell (the tooltip has it). */
+export function formatDate(value) {
+  const d = toDate(value);
+  return d ? formats().date.format(d) : String(value ?? '');
 }
 
 /** The full, unambiguous form for tooltips, e.g. "torsdag 26. november 2026 kl. 14:05:03 CET". */

@@ -3,7 +3,7 @@
 
 import { fillNodes, t } from '../i18n.js';
 import { confirmAction } from '../confirm.js';
-import { formatClock, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
+import { formatClock, formatDate, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
 import { personFor } from '../people-store.js';
 
 export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'seenInHistory', 'unknown'];
@@ -58,9 +58,10 @@ export function fillStatusCell(td, key, now = Date.now()) {
     title = t('keys.waitingSinceTitle', { time: formatDateTimeLong(waitingSince(key)) });
   } else if (status === 'seenInHistory' && key.lastUsed) {
     // Known only from a history: what it says is shown ("Seen in history — last used …"), not a blank state.
+    // The day fits under the badge in a list column; the tooltip has the time and zone.
     const used = document.createElement('span');
     used.className = 'key-last-used';
-    used.textContent = t('keys.lastUsed', { time: formatDateTime(key.lastUsed) });
+    used.textContent = t('keys.lastUsed', { time: formatDate(key.lastUsed) });
     stack.append(' ', used);
     title = `${title} ${t('keys.lastUsed', { time: formatDateTimeLong(key.lastUsed) })}`;
   }
