@@ -5,7 +5,7 @@
 //! A's open People view; with the database gone both desks say so and keep
 //! working, and a key A created meanwhile reaches B once when the database is back. The database
 //! password is in no IPC reply, file or log of either desk. And on a desk that shares the office's
-//! history: Settings says the office keeps it by the shortest choice of any desk, and "Delete all
+//! history: Settings says the office keeps it by the shortest "Keep history for" of all desks, and "Delete all
 //! local history" asks apart whether the office's copy goes too, and does as answered.
 
 use std::process::Command;
@@ -407,7 +407,7 @@ async fn deleting_local_history_asks_apart_about_the_office_copy_and_does_as_ans
             // Settings says how long the office keeps its copy.
             click(client, "#nav-settings").await?;
             let rule = visible_text(client, "#keep-history-office").await?;
-            ensure!(rule.contains("shortest"), "the office's rule: {rule}");
+            ensure!(rule.contains("the shortest “Keep history for” of all desks"), "the office's rule: {rule}");
             client
                 .execute(
                     "document.querySelector('#keep-history').closest('section').scrollIntoView({block: 'start'})",
