@@ -3,6 +3,7 @@
 //! comparable between runs). Run it through tests/scripts/benchmark.sh, which builds the binaries
 //! and starts the private desktop (Xvfb, D-Bus, keyring) it needs.
 
+mod floor;
 mod procs;
 mod report;
 mod web;
@@ -30,7 +31,7 @@ pub struct Plan {
     pub idle_secs: u64,
     /// The Activity filter's benchmark (`unloc-desk`'s example `activity_bench`), when built.
     pub activity_bench: Option<PathBuf>,
-    /// Only these phases (start, signin, cached, idle, activity, sizes), to look into one measure; None = all.
+    /// Only these phases (start, signin, cached, floor, idle, activity, sizes), to look into one measure; None = all.
     pub only: Option<Vec<String>>,
 }
 
@@ -136,6 +137,9 @@ async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
     }
     if plan.runs_phase("cached") {
         report.rows.extend(cached_start(plan, &work, &signed_in_home, sim).await?);
+    }
+    if plan.runs_phase("floor") {
+        report.rows.extend(floor::keystroke_floor(plan, &work, &typing("Storgata 12", plan.quick)).await?);
     }
     if plan.runs_phase("idle") {
         report.rows.push(idle_cpu(plan, &work, &signed_in_home, sim)?);
@@ -457,10 +461,12 @@ fn keystroke_row(measure: &str, keys: &[web::Keystroke]) -> Row {
     let handlers: Vec<f64> = keys.iter().map(|key| key.handler).collect();
     let free: Vec<f64> = keys.iter().filter_map(|key| key.thread_free).collect();
     let work: Vec<f64> = keys.iter().filter_map(|key| key.frame_work).collect();
+    let seen: Vec<f64> = keys.iter().filter_map(|key| key.seen).collect();
     Row::limit(measure, percentile(&painted, 95.0), "ms", 16.0, "p95 ≤ 16 ms").with_note(&format!(
-        "median {:.0} ms; the input handler p95 {:.1} ms, median {:.1} ms; the page's thread free again p95 {:.1} ms, \
-         the frame's own work p95 {:.1} ms; {} keystrokes, {} with no change seen",
+        "median {:.0} ms; the rows changed after p95 {:.1} ms; the input handler p95 {:.1} ms, median {:.1} ms; \
+         the page's thread free again p95 {:.1} ms, the frame's own work p95 {:.1} ms; {} keystrokes, {} with no change seen",
         median(&painted),
+        percentile(&seen, 95.0),
         percentile(&handlers, 95.0),
         median(&handlers),
         percentile(&free, 95.0),

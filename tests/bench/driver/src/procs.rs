@@ -258,10 +258,24 @@ pub fn wait_quiet(root: u32, fraction: f64, limit: Duration) -> bool {
 /// started (nanoseconds since the epoch), then becomes the app. Page timestamps
 /// (`performance.timeOrigin + mark`) are wall-clock milliseconds too, so the two compare.
 pub fn write_launcher(dir: &Path, name: &str, binary: &Path) -> BenchResult<(PathBuf, PathBuf)> {
+    write_launcher_with(dir, name, binary, &[])
+}
+
+/// `write_launcher`, with variables set for this start only (e.g. one of WebKit's drawing switches).
+pub fn write_launcher_with(
+    dir: &Path,
+    name: &str,
+    binary: &Path,
+    env: &[(&str, &str)],
+) -> BenchResult<(PathBuf, PathBuf)> {
     let script = dir.join(format!("launch-{name}.sh"));
     let record = dir.join(format!("launch-{name}.txt"));
-    let text =
-        format!("#!/bin/sh\necho \"$$ $(date +%s%N)\" > '{}'\nexec '{}' \"$@\"\n", record.display(), binary.display());
+    let exports: String = env.iter().map(|(key, value)| format!("export {key}='{value}'\n")).collect();
+    let text = format!(
+        "#!/bin/sh\n{exports}echo \"$$ $(date +%s%N)\" > '{}'\nexec '{}' \"$@\"\n",
+        record.display(),
+        binary.display()
+    );
     std::fs::write(&script, text)?;
     let _ = Command::new("chmod").args(["+x", &script.display().to_string()]).status();
     Ok((script, record))

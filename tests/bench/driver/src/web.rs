@@ -166,7 +166,13 @@ pub struct Keystroke {
     /// The main-thread work of the frame that shows the change (from its animation-frame callback
     /// to the first task after it: style, layout, paint of that frame).
     pub frame_work: Option<f64>,
+    /// From the `input` event to the first change seen in the watched elements: 0 when the page
+    /// changes them in its handler, later when it changes them from a timer or a reply.
+    pub seen: Option<f64>,
 }
+
+/// The pause after each timed keystroke is painted, before the next.
+const KEYSTROKE_PAUSE_MS: f64 = 150.0;
 
 /// Times each value typed into a search box (see `Keystroke`).
 pub async fn time_keystrokes(
@@ -176,7 +182,7 @@ pub async fn time_keystrokes(
     values: &[String],
 ) -> BenchResult<Vec<Keystroke>> {
     const SCRIPT: &str = r#"
-const [inputCss, watchedCss, values] = arguments;
+const [inputCss, watchedCss, values, pauseMs] = arguments;
 const done = arguments[arguments.length - 1];
 const input = document.querySelector(inputCss);
 const watched = watchedCss.map((css) => document.querySelector(css)).filter(Boolean);
@@ -184,13 +190,18 @@ const times = [];
 const handlers = [];
 const free = [];
 const work = [];
+const seenAt = [];
 const channel = new MessageChannel();
-let onTask = null;
-channel.port1.onmessage = () => onTask?.();
-function afterTask(fn) { onTask = fn; channel.port2.postMessage(0); }
+// One callback per message, in order: the frame may come before the first message is delivered,
+// and a second afterTask must not replace the first (it did: the next keystroke was then typed
+// twice over, into the search box's 100 ms gathering of fast typing, and timed as ~100 ms).
+const tasks = [];
+channel.port1.onmessage = () => tasks.shift()();
+function afterTask(fn) { tasks.push(fn); channel.port2.postMessage(0); }
+const sent = [];
 let i = 0;
 function next() {
-  if (i >= values.length) { done([times, handlers, free, work]); return; }
+  if (i >= values.length) { done([times, handlers, free, work, seenAt, sent]); return; }
   const value = values[i++];
   let t0 = 0;
   let timer = 0;
@@ -198,35 +209,48 @@ function next() {
     observer.disconnect();
     clearTimeout(timer);
     const seen = performance.now();
+    seenAt.push(seen - t0);
     let freeAt = null;
     afterTask(() => { freeAt = performance.now(); });
     requestAnimationFrame(() => {
       const frame = performance.now();
       times.push(frame - t0);
       free.push(freeAt === null ? null : freeAt - seen);
-      afterTask(() => { work.push(performance.now() - frame); setTimeout(next, 150); });
+      afterTask(() => { work.push(performance.now() - frame); setTimeout(next, pauseMs); });
     });
   });
   for (const el of watched) observer.observe(el, { childList: true, subtree: true, characterData: true, attributes: true });
-  timer = setTimeout(() => { observer.disconnect(); times.push(null); free.push(null); work.push(null); next(); }, 2000);
+  timer = setTimeout(() => { observer.disconnect(); times.push(null); free.push(null); work.push(null); seenAt.push(null); next(); }, 2000);
   t0 = performance.now();
+  sent.push(t0);
   input.value = value;
   input.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertText', data: value.slice(-1) }));
   handlers.push(performance.now() - t0);
 }
 next();
 "#;
-    let result = client.execute_async(SCRIPT, vec![json!(input), json!(watched), json!(values)]).await?;
+    let result = client
+        .execute_async(SCRIPT, vec![json!(input), json!(watched), json!(values), json!(KEYSTROKE_PAUSE_MS)])
+        .await?;
     let painted = result[0].as_array().ok_or("no keystroke times")?;
     let handlers = result[1].as_array().ok_or("no keystroke handler times")?;
     let free = result[2].as_array().ok_or("no keystroke thread times")?;
     let work = result[3].as_array().ok_or("no keystroke frame times")?;
+    let seen = result[4].as_array().ok_or("no keystroke change times")?;
+    // Each keystroke is typed only after the last one is painted and a pause: a user's first
+    // keystroke after a pause, not fast typing (which the search box gathers for 100 ms).
+    let sent: Vec<f64> =
+        result[5].as_array().ok_or("no keystroke send times")?.iter().filter_map(Value::as_f64).collect();
+    if let Some(pair) = sent.windows(2).find(|pair| pair[1] - pair[0] < KEYSTROKE_PAUSE_MS) {
+        return Err(format!("the timing script typed two keystrokes {:.0} ms apart", pair[1] - pair[0]).into());
+    }
     Ok((0..painted.len())
         .map(|k| Keystroke {
             painted: painted[k].as_f64(),
             handler: handlers.get(k).and_then(Value::as_f64).unwrap_or(0.0),
             thread_free: free.get(k).and_then(Value::as_f64),
             frame_work: work.get(k).and_then(Value::as_f64),
+            seen: seen.get(k).and_then(Value::as_f64),
         })
         .collect())
 }
@@ -248,6 +272,7 @@ const done = arguments[arguments.length - 1];
 const scroller = document.querySelector(css);
 const intervals = [];
 const work = [];
+const seenAt = [];
 const channel = new MessageChannel();
 let last = null;
 let started = 0;
