@@ -464,12 +464,16 @@ fn keystroke_row(measure: &str, keys: &[web::Keystroke]) -> Row {
     let seen: Vec<f64> = keys.iter().filter_map(|key| key.seen).collect();
     Row::limit(measure, percentile(&painted, 95.0), "ms", 16.0, "p95 ≤ 16 ms").with_note(&format!(
         "median {:.0} ms; the rows changed after p95 {:.1} ms; the input handler p95 {:.1} ms, median {:.1} ms; \
-         the page's thread free again p95 {:.1} ms, the frame's own work p95 {:.1} ms; {} keystrokes, {} with no change seen",
+         the page's thread free again p95 {}, the frame's own work p95 {:.1} ms; {} keystrokes, {} with no change seen",
         median(&painted),
         percentile(&seen, 95.0),
         percentile(&handlers, 95.0),
         median(&handlers),
-        percentile(&free, 95.0),
+        if free.is_empty() {
+            "— (each frame came before any task)".to_owned()
+        } else {
+            format!("{:.1} ms", percentile(&free, 95.0))
+        },
         percentile(&work, 95.0),
         keys.len(),
         keys.len() - painted.len()
