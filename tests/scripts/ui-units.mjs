@@ -269,6 +269,29 @@ test('an activity export with a day typed wrong writes the rows on screen, as th
   assert.deepEqual(sent[0].args.filter, { range: null, lock: 'Bod 12', person: '', action: null });
   assert.equal(view.screen, sent[0].args.filter);
 });
+test('an activity export waits for the newest answer when the sync asks the same filter again meanwhile', async () => {
+  const answers = [];
+  const { person, sent, view } = activityFilters(() => new Promise((resolve) => answers.push(resolve)));
+  const page = { total: 3, archived: 40, rows: [] };
+  person.value = 'Ola';
+  view.filters.query({ reset: true });
+  answers[0](page);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(view.screen.person, 'Ola');
+  person.value = 'Kari';
+  view.filters.query({ reset: true }); // asked, its answer on its way
+  const exporting = exportShown(view, EXPORT);
+  exporting.catch(() => {}); // a failure is seen where it is awaited, below
+  view.filters.query({ reset: false }); // the running sync's poll asks the same filter again
+  answers[1](page); // the older answer comes and is dropped: a newer question is out
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(sent.length, 0, 'nothing is written while the newest answer is on its way');
+  answers[2](page);
+  await exporting;
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].args.filter.person, 'Kari', 'the export answers the filter on screen, not the one before');
+  assert.equal(view.screen.person, 'Kari');
+});
 let failed = 0;
 for (const [name, fn] of tests) {
   try {

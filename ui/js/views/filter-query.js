@@ -52,9 +52,13 @@ export class FilterQuery {
   /** The filter on screen once the controls' latest values are asked and answered: {filter, values} | null. */
   async settled() {
     this.cancels.forEach((cancel) => cancel());
-    const values = this.o.values();
-    if (this.latest && sameValues(values, this.latest.values)) await this.latest.answered;
-    else await this.query({ reset: true });
+    if (!this.latest || !sameValues(this.o.values(), this.latest.values)) this.query({ reset: true });
+    // A newer question may go out meanwhile (a running sync's poll asks the same filter again) and
+    // drop the answer awaited here: wait on until the latest question's answer is in.
+    for (let latest = this.latest; latest; latest = this.latest) {
+      await latest.answered;
+      if (latest === this.latest) break;
+    }
     return this.shown;
   }
 
