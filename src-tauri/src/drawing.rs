@@ -33,14 +33,26 @@ fn compositing_off(user_chose: bool, gpu: impl FnOnce() -> bool) -> bool {
 /// and is drawn with only by those who may open it: a user outside its group (`render`) may not,
 /// and WebKit then composites through software OpenGL after all.
 fn has_usable_render_node(dri: &Path) -> bool {
-    std::fs::read_dir(dri)
+    render_nodes_in_order(dri).iter().any(|node| opens_for_drawing(node))
+}
+
+/// The render nodes by number, the first GPU first: opening a node wakes its GPU, and on a laptop
+/// with two the first is usually the built-in one, while the discrete one may sleep (and take a
+/// second or two to wake) unless the first cannot be opened. The folder's own order is arbitrary.
+fn render_nodes_in_order(dri: &Path) -> Vec<std::path::PathBuf> {
+    let mut nodes: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(dri)
         .map(|entries| {
             entries
                 .flatten()
-                .filter(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
-                .any(|entry| opens_for_drawing(&entry.path()))
+                .filter_map(|entry| {
+                    let number = entry.file_name().to_string_lossy().strip_prefix("renderD")?.parse().ok()?;
+                    Some((number, entry.path()))
+                })
+                .collect()
         })
-        .unwrap_or(false)
+        .unwrap_or_default();
+    nodes.sort();
+    nodes.into_iter().map(|(_, path)| path).collect()
 }
 
 /// Opens for reading and writing, as OpenGL opens a render node; closed again at once (dropped).
@@ -79,6 +91,20 @@ mod tests {
         assert!(has_usable_render_node(&dir));
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(!has_usable_render_node(&dir), "no /dev/dri at all");
+    }
+
+    #[test]
+    fn render_nodes_are_tried_by_number_the_first_gpu_first() {
+        let dir = dri("order");
+        for name in ["renderD130", "renderD128", "card0", "renderD129"] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let names: Vec<String> = render_nodes_in_order(&dir)
+            .iter()
+            .map(|node| node.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["renderD128", "renderD129", "renderD130"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     // The tests run as root, whom file permissions do not stop: the nodes that cannot be opened
