@@ -2,10 +2,11 @@
 //! in the app's language (ui/js/date-field.js), the time zone as people know it, the Activity
 //! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
 //! which its export writes (filter-query.js, activity-export.js), and an export's default file name
-//! (ui/js/export-name.js).
+//! (ui/js/export-name.js), and the time and action cells the event tables share (views/event-cells.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue, utcOffsetText,
 } from '../../ui/js/date-field.js';
@@ -19,6 +20,14 @@ globalThis.navigator ??= { languages: ['en'] };
 const { collationRanks, compareText, fold, orderByRank } = await import('../../ui/js/format.js');
 const { FilterQuery } = await import('../../ui/js/views/filter-query.js');
 const { exportShown } = await import('../../ui/js/views/activity-export.js');
+const i18n = await import('../../ui/js/i18n.js');
+const { fillActionCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
+const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
+
+// The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
+globalThis.fetch = async (url) => ({ ok: true, json: async () => JSON.parse(readFileSync(new URL(url), 'utf8')) });
+globalThis.document ??= { documentElement: {} };
+await i18n.loadLocales();
 
 const NB = ['nb-NO', 'nb', 'no'];
 const EN = ['en-GB'];
@@ -292,6 +301,45 @@ test('an activity export waits for the newest answer when the sync asks the same
   assert.equal(sent[0].args.filter.person, 'Kari', 'the export answers the filter on screen, not the one before');
   assert.equal(view.screen.person, 'Kari');
 });
+/** A table cell as the fill functions see it: text, attributes, data-*. */
+function cell() {
+  return { textContent: '', dataset: {}, attributes: {}, setAttribute(name, value) { this.attributes[name] = value; } };
+}
+
+test('an event cell says when in short, the date, time and zone in its tooltip, in the language read', () => {
+  i18n.setLanguage('nb');
+  try {
+    const td = cell();
+    fillTimeCell(td, '2026-11-26T13:05:00.000Z');
+    assert.match(td.textContent, /26\.11\.2026.*\d\d:05/);
+    assert.match(td.attributes.title, /2026.*\d\d:05/);
+    assert.notEqual(td.attributes.title, td.textContent, 'the tooltip says more than the cell');
+  } finally {
+    i18n.setLanguage('en');
+  }
+});
+
+test('an event action is said in the user\'s words; one the app does not know shows as Unloc wrote it, as text, marked unknown', () => {
+  assert.deepEqual([...KNOWN_ACTIONS], ['locked', 'unlocked']);
+  i18n.setLanguage('nb');
+  try {
+    const words = ['locked', 'unlocked', '<b>jammed</b>', undefined].map((action) => {
+      const td = cell();
+      fillActionCell(td, action);
+      return [td.textContent, td.dataset.action];
+    });
+    assert.deepEqual(words, [['Låst', 'locked'], ['Låst opp', 'unlocked'], ['<b>jammed</b>', 'unknown'], ['', 'unknown']]);
+  } finally {
+    i18n.setLanguage('en');
+  }
+  // The Activity table fills its time and action cells with them (the lock and person tables do too).
+  const [time, action] = ACTIVITY_COLUMNS.map((column) => [cell(), column]).slice(0, 2);
+  time[1].fill(time[0], { at: '2026-11-26T13:05:00.000Z' });
+  action[1].fill(action[0], { action: 'unlocked' });
+  assert.equal(action[0].textContent, 'Unlocked');
+  assert.ok(time[0].attributes.title);
+});
+
 let failed = 0;
 for (const [name, fn] of tests) {
   try {

@@ -1,9 +1,8 @@
 // The Activity table's columns: when, what, which lock, who and their phone, each filled as text.
 
 import { t } from '../i18n.js';
-import { formatDateTime, formatDateTimeLong, formatPhone } from '../format.js';
-
-const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
+import { formatPhone } from '../format.js';
+import { fillActionCell, fillTimeCell } from './event-cells.js';
 
 /** Who: the office's own name for the phone when there is one, else the name Unloc gave, else the phone. */
 export function personText(row) {
@@ -11,21 +10,8 @@ export function personText(row) {
 }
 
 export const COLUMNS = [
-  {
-    cell: 'activity-time',
-    fill: (td, row) => {
-      td.textContent = formatDateTime(row.at);
-      td.setAttribute('title', formatDateTimeLong(row.at));
-    },
-  },
-  {
-    cell: 'activity-action',
-    fill: (td, row) => {
-      const known = KNOWN_ACTIONS.has(row.action);
-      td.textContent = known ? t(`events.action.${row.action}`) : String(row.action ?? '');
-      td.dataset.action = known ? row.action : 'unknown';
-    },
-  },
+  { cell: 'activity-time', fill: (td, row) => fillTimeCell(td, row.at) },
+  { cell: 'activity-action', fill: (td, row) => fillActionCell(td, row.action) },
   {
     cell: 'activity-lock',
     fill: (td, row) => {

@@ -6,17 +6,17 @@
 import { cachedEvents, listEvents } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
 import {
-  fold, formatAddress, formatDateTime, formatDateTimeLong, formatNumber, formatPhone, grantBadge, grantKind,
+  fold, formatAddress, formatNumber, formatPhone, grantBadge, grantKind,
 } from '../format.js';
 import { personFor, onPeople } from '../people-store.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 import { createLockKeys } from './lock-keys.js';
 import { wireLockExport } from './lock-export.js';
+import { fillActionCell, fillTimeCell } from './event-cells.js';
 
 const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
-const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
 const BACK_LABEL = {
   keys: 'lock.backToKeys', awaiting: 'lock.backToAwaiting', person: 'lock.backToPerson', activity: 'lock.backToActivity', locks: 'lock.back',
 };
@@ -216,21 +216,8 @@ class LockView {
 }
 
 const EVENT_COLUMNS = [
-  {
-    cell: 'event-time',
-    fill: (td, ev) => {
-      td.textContent = formatDateTime(ev.created);
-      td.setAttribute('title', formatDateTimeLong(ev.created));
-    },
-  },
-  {
-    cell: 'event-action',
-    fill: (td, ev) => {
-      const known = KNOWN_ACTIONS.has(ev.action);
-      td.textContent = known ? t(`events.action.${ev.action}`) : String(ev.action ?? '');
-      td.dataset.action = known ? ev.action : 'unknown';
-    },
-  },
+  { cell: 'event-time', fill: (td, ev) => fillTimeCell(td, ev.created) },
+  { cell: 'event-action', fill: (td, ev) => fillActionCell(td, ev.action) },
   {
     cell: 'event-who',
     fill: (td, ev) => {

@@ -8,13 +8,14 @@ import { cachedLocks, deletePerson, personPage } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
 import { renderError } from '../errors.js';
 import { confirmAction } from '../confirm.js';
-import { formatDateTime, formatDateTimeLong, formatNumber, formatPhone } from '../format.js';
+import { formatNumber, formatPhone } from '../format.js';
 import { allKeys, mergeKeys, onKeys } from '../key-store.js';
 import { forgetPerson, onPeople, personById } from '../people-store.js';
 import { fillLockCell, fillStatusCell, fillWindowCell, newestFirst } from './key-cells.js';
 import { ListView } from './list-view.js';
 import { PersonForm } from './person-form.js';
 import { PersonRevoke } from './person-revoke.js';
+import { fillActionCell, fillTimeCell } from './event-cells.js';
 
 const TEMPLATE = 'tpl-person';
 const ROW_HEIGHT = 44;
@@ -199,24 +200,9 @@ class PersonView {
   }
 }
 
-const KNOWN_ACTIONS = new Set(['locked', 'unlocked']);
-
 /** The person's events: when, where, what (the lock's name is owner-written: text only). */
 const EVENT_COLUMNS = [
-  {
-    cell: 'event-time',
-    fill: (td, row) => {
-      td.textContent = formatDateTime(row.at);
-      td.setAttribute('title', formatDateTimeLong(row.at));
-    },
-  },
+  { cell: 'event-time', fill: (td, row) => fillTimeCell(td, row.at) },
   { cell: 'event-lock', fill: (td, row) => (td.textContent = row.lockName || t('keys.unknownLock')) },
-  {
-    cell: 'event-action',
-    fill: (td, row) => {
-      const known = KNOWN_ACTIONS.has(row.action);
-      td.textContent = known ? t(`events.action.${row.action}`) : String(row.action ?? '');
-      td.dataset.action = known ? row.action : 'unknown';
-    },
-  },
+  { cell: 'event-action', fill: (td, row) => fillActionCell(td, row.action) },
 ];
