@@ -208,3 +208,83 @@ async fn a_printed_history_has_no_navigation_and_the_filter_at_the_top() -> Test
         })
         .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> TestResult {
+    // The save dialog answers with the name it is offered, in a folder of the test's own (the
+    // scenario's folder is made afresh when the app starts).
+    let folder = std::env::temp_dir().join(format!("unloc-e2e-history-search-{}-files", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder)?;
+    scenario("export-searched", SimConfig { lockout_after: 0, events_per_lock: 40, ..SimConfig::default() })
+        .env("UNLOC_E2E_SAVE_DIR", &folder.display().to_string())
+        .run(async |client, scenario| {
+            let events = scenario.sim.events(fixtures::UUID_LOCK_ID).ok_or("no events")?;
+            // The phone used most in the lock's history: searched for, it leaves some events, not all.
+            let phone = events
+                .iter()
+                .filter(|event| !event.msn.is_empty())
+                .max_by_key(|event| events.iter().filter(|other| other.msn == event.msn).count())
+                .map(|event| event.msn.clone())
+                .ok_or("no phone in the history")?;
+            let theirs = events.iter().filter(|event| event.msn.contains(&phone)).count();
+            let total = events.len();
+            ensure!(theirs > 0 && theirs < total, "{theirs} of {total} events have {phone}");
+            sign_in(client, scenario.sim.token()).await?;
+            wait_lock_rows(client).await?;
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            wait_for_count(client, "#events-count", [total as u64, total as u64]).await?;
+            let scope_hidden = client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
+            ensure_eq!(scope_hidden, json!(true), "a note about a filter while nothing is filtered");
+
+            // Typed and exported at once, before the search's debounce: the file holds the search's rows.
+            fill(client, "#events-search", &phone).await?;
+            click(client, "#events-export-csv").await?;
+            let said = wait_for_js(
+                client,
+                "the export's report",
+                "const text = document.querySelector('#events-export-status').textContent; return / saved to /.test(text) && text",
+            )
+            .await?;
+            let said = said.as_str().unwrap_or_default().to_owned();
+            let (rows, path) = said.split_once(" saved to ").ok_or(format!("the report: {said}"))?;
+            ensure_eq!(rows, format!("{theirs} rows"), "the rows the export says it wrote");
+            let path = Path::new(path);
+            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            ensure!(
+                name.starts_with(&format!("Event history {} ({theirs} of {total} events) ", fixtures::UUID_LOCK_NAME)),
+                "the file name does not say it is filtered: {name}"
+            );
+            let rows = read_csv(path, b',')?;
+            ensure_eq!(rows.len(), theirs + 1, "one row per event on screen");
+            ensure!(rows[1..].iter().all(|row| row[4] == format!("'{phone}")), "rows of other phones: {rows:?}");
+            ensure_eq!(text_of(client, "#events-count").await?, format!("Showing {theirs} of {total} events"));
+            ensure_eq!(
+                visible_text(client, "#events-export-scope").await?,
+                format!("Export and Print give only the {theirs} of {total} events shown (the search and filter above).")
+            );
+            screenshot(client, "export-searched-history").await?;
+
+            // The search emptied: the whole history, under the plain name.
+            fill(client, "#events-search", "").await?;
+            wait_for_count(client, "#events-count", [total as u64, total as u64]).await?;
+            client.execute("document.querySelector('#events-export-status').textContent = ''", vec![]).await?;
+            click(client, "#events-export-xlsx").await?;
+            let said = wait_for_js(
+                client,
+                "the second export's report",
+                "const text = document.querySelector('#events-export-status').textContent; return / saved to /.test(text) && text",
+            )
+            .await?;
+            let said = said.as_str().unwrap_or_default();
+            ensure!(said.starts_with(&format!("{total} rows saved to ")), "{said}");
+            ensure!(
+                said.contains(&format!("Event history {} 2", fixtures::UUID_LOCK_NAME)),
+                "the whole history's name: {said}"
+            );
+            let scope_hidden = client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
+            ensure_eq!(scope_hidden, json!(true), "the note stays after the search is emptied");
+            Ok(())
+        })
+        .await
+}

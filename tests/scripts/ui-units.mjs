@@ -2,7 +2,8 @@
 //! in the app's language (ui/js/date-field.js), the time zone as people know it, the Activity
 //! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
 //! which its export writes (filter-query.js, activity-export.js), and an export's default file name
-//! (ui/js/export-name.js), and the time and action cells the event tables share (views/event-cells.js).
+//! (ui/js/export-name.js), the time and action cells the event tables share (views/event-cells.js), and
+//! which events a lock's history export writes (views/lock-export.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
 const { fillActionCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
+const { exportShownHistory, historyFileName, shownScope } = await import('../../ui/js/views/lock-export.js');
 
 // The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
 globalThis.fetch = async (url) => ({ ok: true, json: async () => JSON.parse(readFileSync(new URL(url), 'utf8')) });
@@ -338,6 +340,48 @@ test('an event action is said in the user\'s words; one the app does not know sh
   action[1].fill(action[0], { action: 'unlocked' });
   assert.equal(action[0].textContent, 'Unlocked');
   assert.ok(time[0].attributes.title);
+});
+
+/**
+ * A lock's history list as lock-export.js sees it: the events, the rows shown, and a search whose
+ * typing waits for its debounce until settle(). Commands sent to Rust are caught in `sent`.
+ */
+function historyList(count) {
+  const sent = [];
+  globalThis.__TAURI__ = { core: { invoke: async (command, args) => (sent.push({ command, args }), { path: args.path, rows: 0 }) } };
+  const items = Array.from({ length: count }, (_, i) => ({ id: `ev-${i}`, name: i % 10 === 0 ? 'Kari' : 'Ola' }));
+  const list = { items, shown: items.map((_, i) => i), typed: '' };
+  list.settle = () => {
+    list.shown = items.flatMap((item, i) => (item.name.includes(list.typed) ? [i] : []));
+  };
+  return { list, sent, view: { lock: { id: 'lock-1' }, list } };
+}
+
+test('a lock history export clicked while typing writes only the events the search leaves on screen', async () => {
+  const { list, sent, view } = historyList(340);
+  list.typed = 'Kari'; // typed; its debounce has not filtered the table yet
+  await exportShownHistory(view, EXPORT);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].command, 'export_lock_history');
+  assert.equal(sent[0].args.lockId, 'lock-1');
+  assert.deepEqual(sent[0].args.eventIds, list.shown.map((i) => list.items[i].id));
+  assert.equal(sent[0].args.eventIds.length, 34);
+  assert.equal(sent[0].args.path, EXPORT.path);
+});
+
+test('a lock history with nothing hidden exports all of it, and only a filtered one says so in its file name', async () => {
+  const { list, sent, view } = historyList(340);
+  await exportShownHistory(view, EXPORT);
+  assert.equal(sent[0].args.eventIds, null, 'no list of ids: the whole saved history');
+  assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12');
+  list.typed = 'Kari';
+  assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12 (34 of 340 events)');
+  i18n.setLanguage('nb');
+  try {
+    assert.equal(historyFileName('Bod 12', shownScope(list)), 'Hendelseslogg Bod 12 (34 av 340 hendelser)');
+  } finally {
+    i18n.setLanguage('en');
+  }
 });
 
 let failed = 0;

@@ -225,9 +225,12 @@ export function chooseExportPath({ defaultName, format }) {
   return call('choose_export_path', { defaultName, format });
 }
 
-/** export_lock_history → ExportDone: the saved history of one lock, written to path. language: "en" | "nb" */
-export function exportLockHistory({ lockId, path, format, language }) {
-  return call('export_lock_history', { lockId, path, format, language });
+/**
+ * export_lock_history → ExportDone: the saved history of one lock, written to path; with eventIds only
+ * those events (the rows a search or filter left on screen). language: "en" | "nb"
+ */
+export function exportLockHistory({ lockId, eventIds = null, path, format, language }) {
+  return call('export_lock_history', { lockId, eventIds, path, format, language });
 }
 
 /** export_keys → ExportDone: every known key, written to path */

@@ -55,16 +55,18 @@ pub async fn choose_export_path(app: AppHandle, default_name: String, format: Fi
     }))
 }
 
+/// `event_ids`: the events the lock view shows when its search or filter hides some; none: all.
 #[tauri::command]
 pub async fn export_lock_history(
     state: State<'_, AppState>,
     lock_id: String,
+    event_ids: Option<Vec<String>>,
     path: String,
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
     export_to(&state, path, format, language, move |account, target| {
-        tables::export_lock_history(account, &lock_id, target)
+        tables::export_lock_history(account, &lock_id, event_ids.as_deref(), target)
     })
     .await
 }

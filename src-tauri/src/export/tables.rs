@@ -1,7 +1,7 @@
 //! What the user can export, as tables: a lock's saved history and the known keys. Each heading
 //! and word comes from the UI's catalog, in the language the user reads the app in.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Local, TimeZone};
 
@@ -141,20 +141,32 @@ pub fn keys_table(keys: &[KeyView], words: &Words) -> Table {
     }
 }
 
-/// Exports the history of `lock_id` the app has saved (no request to Unloc), in local time.
-pub fn export_lock_history(account: &Account, lock_id: &str, target: &Target) -> Result<ExportDone> {
-    export_lock_history_in(account, lock_id, target, &Words::local(target.language), &Local)
+/// Exports the history of `lock_id` the app has saved (no request to Unloc), in local time: every
+/// saved event, or with `shown` only those (the ids of the rows the lock view shows under its search
+/// and filter: the user exports what they see).
+pub fn export_lock_history(
+    account: &Account,
+    lock_id: &str,
+    shown: Option<&[String]>,
+    target: &Target,
+) -> Result<ExportDone> {
+    export_lock_history_in(account, lock_id, shown, target, &Words::local(target.language), &Local)
 }
 
 pub fn export_lock_history_in<Tz: TimeZone>(
     account: &Account,
     lock_id: &str,
+    shown: Option<&[String]>,
     target: &Target,
     words: &Words,
     zone: &Tz,
 ) -> Result<ExportDone> {
-    let events =
+    let mut events =
         account.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default();
+    if let Some(shown) = shown {
+        let shown: HashSet<&str> = shown.iter().map(String::as_str).collect();
+        events.retain(|event| shown.contains(event.id.as_str()));
+    }
     let name = account.lock_info(lock_id).name.unwrap_or_else(|| lock_id.to_owned());
     let people =
         account.with_store(|store| store.people())?.into_iter().map(|person| (person.phone, person.name)).collect();
@@ -217,8 +229,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let target = Target { path: dir.join("historikk"), format: FileFormat::Csv, language: Language::En };
         let zone = FixedOffset::east_opt(3600).unwrap();
-        let done = export_lock_history_in(&account, "lock-1", &target, &Words::new(Language::En, "Europe/Oslo"), &zone)
-            .unwrap();
+        let words = Words::new(Language::En, "Europe/Oslo");
+        let done = export_lock_history_in(&account, "lock-1", None, &target, &words, &zone).unwrap();
         assert_eq!(done.rows, 3);
         assert!(done.path.ends_with("historikk.csv"));
         let text = std::fs::read_to_string(&done.path).unwrap();
@@ -228,6 +240,33 @@ mod tests {
         // A phone the office named in People is shown by that name, as in Activity.
         assert_eq!(lines[1], "2026-11-03 09:00:00,lock-1,Unlocked,Kari Nordmann,'+4790000001,key-3");
         assert_eq!(lines[2], r#"2026-11-02 09:00:00,lock-1,Unlocked,"'=HYPERLINK(""x"")",'+4790000000,key-2"#);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_filtered_history_exports_only_the_events_shown() {
+        let account = Account::new(Store::in_memory().unwrap());
+        let events = [
+            event("1", "locked", "2026-11-01T08:00:00.000Z"),
+            event("2", "unlocked", "2026-11-02T08:00:00.000Z"),
+            event("3", "locked", "2026-11-03T08:00:00.000Z"),
+        ];
+        account.with_store(|store| store.save_events("lock-1", &events, Utc::now())).unwrap();
+        let dir = std::env::temp_dir().join(format!("unloc-export-shown-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = Target { path: dir.join("historikk.csv"), format: FileFormat::Csv, language: Language::En };
+        let words = Words::new(Language::En, "UTC");
+        // The view shows events 3 and 1 (say, "Locked"); an id no longer saved is no row.
+        let shown = ["3".to_owned(), "1".to_owned(), "gone".to_owned()];
+        let done = export_lock_history_in(&account, "lock-1", Some(&shown), &target, &words, &Utc).unwrap();
+        assert_eq!(done.rows, 2);
+        let text = std::fs::read_to_string(&done.path).unwrap();
+        let keys: Vec<&str> =
+            text.trim_start_matches('\u{FEFF}').lines().skip(1).map(|line| line.rsplit(',').next().unwrap()).collect();
+        assert_eq!(keys, ["key-3", "key-1"], "the shown events, newest first");
+        // Nothing shown is an empty file, not the whole history.
+        let done = export_lock_history_in(&account, "lock-1", Some(&[]), &target, &words, &Utc).unwrap();
+        assert_eq!(done.rows, 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -52,7 +52,11 @@ class LockView {
       order: newestFirst,
       filter: (ev) => this.shownAction === 'all' || ev.action === this.shownAction,
       search: q('#events-search'),
-      count: { el: q('#events-count'), text: (shown, total) => countText(shown, total) },
+      count: {
+        el: q('#events-count'),
+        // The note by the Export buttons follows the count: it says when they give fewer than all.
+        text: (shown, total) => (this.exporter?.showScope(shown, total), countText(shown, total)),
+      },
       empty: {
         id: 'events-empty',
         none: () => ({ title: t('events.empty.none.title'), text: t('events.empty.none.text') }),
