@@ -30,6 +30,7 @@ mod injection;
 mod installed;
 mod keys;
 mod language;
+mod layout;
 mod locks;
 mod offline;
 mod people;

@@ -22,7 +22,7 @@ const { collationRanks, compareText, fold, orderByRank } = await import('../../u
 const { FilterQuery } = await import('../../ui/js/views/filter-query.js');
 const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
-const { fillActionCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
+const { fillActionCell, fillEventPhoneCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
 const { exportShownHistory, historyFileName, shownScope } = await import('../../ui/js/views/lock-export.js');
 
@@ -340,6 +340,16 @@ test('an event action is said in the user\'s words; one the app does not know sh
   action[1].fill(action[0], { action: 'unlocked' });
   assert.equal(action[0].textContent, 'Unlocked');
   assert.ok(time[0].attributes.title);
+});
+
+test('an event phone reads as people write it, whole in its tooltip; the staff\'s own use is said in words, muted', () => {
+  const td = { ...cell(), classList: new Set() };
+  td.classList.toggle = (name, on) => (on ? td.classList.add(name) : td.classList.delete(name));
+  fillEventPhoneCell(td, '+4790000000');
+  assert.deepEqual([td.textContent, td.attributes.title, td.classList.has('is-missing')], ['+47 900 00 000', '+47 900 00 000', false]);
+  fillEventPhoneCell(td, '');
+  assert.equal(td.attributes.title, td.textContent, 'a narrow column may cut it: the tooltip holds it');
+  assert.ok(td.textContent.length > 0 && td.classList.has('is-missing'));
 });
 
 /**

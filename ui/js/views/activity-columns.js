@@ -2,7 +2,7 @@
 
 import { t } from '../i18n.js';
 import { formatPhone } from '../format.js';
-import { fillActionCell, fillTimeCell } from './event-cells.js';
+import { fillActionCell, fillEventPhoneCell, fillTimeCell } from './event-cells.js';
 
 /** Who: the office's own name for the phone when there is one, else the name Unloc gave, else the phone. */
 export function personText(row) {
@@ -26,12 +26,5 @@ export const COLUMNS = [
       td.setAttribute('title', personText(row));
     },
   },
-  {
-    cell: 'activity-phone',
-    fill: (td, row) => {
-      const phone = formatPhone(row.msn);
-      td.textContent = phone.text;
-      td.classList.toggle('is-missing', phone.ownUse);
-    },
-  },
+  { cell: 'activity-phone', fill: (td, row) => fillEventPhoneCell(td, row.msn) },
 ];

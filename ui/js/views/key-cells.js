@@ -111,6 +111,7 @@ export function fillPhoneCell(td, msn, missingText) {
   }
   td.classList.toggle('is-missing', !msn);
   if (msn) td.setAttribute('title', person ? `${person.name} ${msn}` : msn);
+  else if (missingText) td.setAttribute('title', missingText); // a narrow column may cut it
   else td.removeAttribute('title');
 }
 
@@ -184,7 +185,7 @@ export function fillTimeCell(td, iso, missingKey, { short = false } = {}) {
     td.classList.remove('is-missing');
   } else {
     td.textContent = t(missingKey);
-    td.removeAttribute('title');
+    td.setAttribute('title', td.textContent); // "Fra hendelsesloggen" may be cut in a narrow column
     td.classList.add('is-missing');
   }
 }

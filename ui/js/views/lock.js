@@ -6,14 +6,14 @@
 import { cachedEvents, listEvents } from '../ipc.js';
 import { fromTemplate, t, tn } from '../i18n.js';
 import {
-  fold, formatAddress, formatNumber, formatPhone, grantBadge, grantKind,
+  fold, formatAddress, formatNumber, grantBadge, grantKind,
 } from '../format.js';
 import { personFor, onPeople } from '../people-store.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 import { createLockKeys } from './lock-keys.js';
 import { wireLockExport } from './lock-export.js';
-import { fillActionCell, fillTimeCell } from './event-cells.js';
+import { fillActionCell, fillEventPhoneCell, fillTimeCell } from './event-cells.js';
 
 const TEMPLATE = 'tpl-lock';
 const ROW_HEIGHT = 40;
@@ -233,14 +233,7 @@ const EVENT_COLUMNS = [
       else td.removeAttribute('data-person-id');
     },
   },
-  {
-    cell: 'event-phone',
-    fill: (td, ev) => {
-      const p = formatPhone(ev.msn);
-      td.textContent = p.text;
-      td.classList.toggle('is-missing', p.ownUse);
-    },
-  },
+  { cell: 'event-phone', fill: (td, ev) => fillEventPhoneCell(td, ev.msn) },
 ];
 
 /** The person's name and the phone number in the forms people type (+47…, 47…, the 8 digits). */

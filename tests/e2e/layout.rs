@@ -1,0 +1,119 @@
+//! Layout at the window's narrowest (900 px, the app's minimum width) and at its default 1200 px, in
+//! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
+//! bar (the navigation, the view's toolbars and buttons), every text cut short with "…" carries the
+//! whole text in its tooltip, and the search boxes' hints fit. Screenshots of every view and size are
+//! kept (`layout-<view>-<language>-<width>.png`).
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+use unloc_sim::{fixtures, SimConfig};
+
+use crate::harness::*;
+
+const WIDTHS: [u32; 2] = [900, 1200];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResult {
+    let config = SimConfig { lockout_after: 0, hostile_lock: false, locks: 30, ..SimConfig::default() };
+    scenario("layout", config)
+        .run(async |client, scenario| {
+            sign_in(client, scenario.sim.token()).await?;
+            wait_lock_rows(client).await?;
+            let mut problems = Vec::new();
+            for language in ["en", "nb"] {
+                choose_language(client, language).await?;
+                for width in WIDTHS {
+                    client.set_window_size(width, 800).await?;
+                    wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
+                    for view in ["locks", "lock", "keys", "activity", "awaiting", "people", "settings"] {
+                        show(client, view).await?;
+                        screenshot(client, &format!("layout-{view}-{language}-{width}")).await?;
+                        let found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
+                        problems.extend(
+                            found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
+                        );
+                    }
+                }
+            }
+            client.set_window_size(1200, 800).await?;
+            ensure!(problems.is_empty(), "hidden from the user:\n{}", problems.join("\n"));
+            Ok(())
+        })
+        .await
+}
+
+/// The language setting, chosen in Settings as a person would.
+async fn choose_language(client: &Client, language: &str) -> TestResult {
+    click(client, "#nav-settings").await?;
+    wait_visible(client, "#settings-view").await?;
+    // Options have no box of their own to click.
+    client.find(Locator::Css(&format!("#language-select option[value=\"{language}\"]"))).await?.click().await?;
+    wait_for_js(client, "the language", &format!("return document.documentElement.lang === '{language}'")).await?;
+    Ok(())
+}
+
+/// One view on screen with its rows.
+async fn show(client: &Client, view: &str) -> TestResult {
+    match view {
+        "lock" => {
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+        }
+        _ => {
+            click(client, &format!("#nav-{view}")).await?;
+            wait_visible(client, &format!("#{view}-view")).await?;
+            if view == "locks" {
+                // The search typed to open the lock goes: the whole list, as it first shows.
+                fill(client, "#locks-search", "").await?;
+            }
+        }
+    }
+    if matches!(view, "locks" | "keys" | "lock") {
+        let rows = if view == "lock" { "tr[data-event-id]" } else { "main tbody tr" };
+        wait_for_js(client, "the view's rows", &format!("return document.querySelectorAll('{rows}').length")).await?;
+    }
+    Ok(())
+}
+
+/// What the user cannot see or reach on the view shown: the page wider than the window, a bar whose
+/// content runs out of it, a control past the window's edge, a text cut with "…" and no tooltip
+/// holding it whole, a search box whose hint does not fit.
+async fn hidden_texts(client: &Client) -> TestResult<Value> {
+    Ok(client
+        .execute(
+            r#"
+const width = document.documentElement.clientWidth;
+const seen = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.classList.length ? '.' + [...el.classList].join('.') : ''} “${(el.textContent || el.placeholder || '').trim().slice(0, 40)}”`;
+const found = [];
+if (document.documentElement.scrollWidth > width + 1) found.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${width} px)`);
+const view = document.querySelector('main .view');
+const bars = [...document.querySelectorAll('#app-header, .app-nav, .header-end')].concat([...view.querySelectorAll('.view-head, .head-actions, .toolbar, .export-actions, .panel-head')]);
+for (const bar of bars.filter(seen)) {
+  if (bar.scrollWidth > bar.clientWidth + 1) found.push(`${name(bar)} runs out of its bar (${bar.scrollWidth} > ${bar.clientWidth} px)`);
+}
+for (const control of [...document.querySelectorAll('#app-header button, main button, main input, main select, main label')].filter(seen)) {
+  const box = control.getBoundingClientRect();
+  if (box.right > width + 1 || box.left < -1) found.push(`${name(control)} is past the window's edge (${Math.round(box.left)}–${Math.round(box.right)} of ${width} px)`);
+}
+for (const el of view.querySelectorAll('*')) {
+  if (!seen(el) || el.scrollWidth <= el.clientWidth + 1 || getComputedStyle(el).textOverflow !== 'ellipsis') continue;
+  // The tooltip may write it another way ("+4790000000" for "+47 900 00 000"): spaces aside, it holds it.
+  const bare = (text) => text.replace(/\s+/g, '');
+  const tip = el.closest('[title]')?.getAttribute('title') ?? '';
+  if (!bare(tip).includes(bare(el.textContent))) found.push(`${name(el)} is cut with no tooltip holding it whole`);
+}
+const ruler = document.createElement('canvas').getContext('2d');
+for (const input of [...view.querySelectorAll('input[placeholder]')].filter(seen)) {
+  if (input.value || !input.placeholder) continue;
+  const style = getComputedStyle(input);
+  ruler.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  // A search box keeps room for its clear button at the end (WebKit's, about 20 px), typed in or not.
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - (input.type === 'search' ? 20 : 0);
+  if (ruler.measureText(input.placeholder).width > room + 1) found.push(`${name(input)}: its hint “${input.placeholder}” is cut`);
+}
+return found;
+"#,
+            vec![],
+        )
+        .await?)
+}
