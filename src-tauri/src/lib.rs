@@ -24,6 +24,7 @@ mod state;
 pub mod store;
 pub mod sync;
 pub mod team;
+mod timing;
 mod updates;
 pub mod views;
 mod window;

@@ -798,23 +798,32 @@ struct SeenInHistory<'a> {
 }
 
 fn migrate(conn: &Connection) -> StoreResult<()> {
-    let latest = MIGRATIONS.len() as i64;
-    loop {
-        // The version is read inside a write transaction: two connections opening a new file at
-        // once (two start-up calls of a first silent sign-in) take turns, and the second finds
-        // the first's work done instead of creating the same tables again.
-        let transaction = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-        let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        if version > latest {
-            return Err(StoreError::TooNew(version));
-        }
-        let Some(migration) = MIGRATIONS.get(version as usize) else {
-            return Ok(());
-        };
-        transaction.execute_batch(migration)?;
-        transaction.pragma_update(None, "user_version", version + 1)?;
-        transaction.commit()?;
+    migrate_through(conn, MIGRATIONS)
+}
+
+/// Brings the schema from its version to the last of `steps` (the app's: `MIGRATIONS`).
+fn migrate_through(conn: &Connection, steps: &[&str]) -> StoreResult<()> {
+    let latest = steps.len() as i64;
+    // The version is read inside a write transaction: two connections opening a new file at
+    // once (two start-up calls of a first silent sign-in) take turns, and the second finds
+    // the first's work done instead of creating the same tables again.
+    let transaction = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > latest {
+        return Err(StoreError::TooNew(version));
     }
+    if version == latest {
+        return Ok(()); // nothing to write: the transaction ends unused
+    }
+    // Every step still to take, in one transaction: a new file is written (and synced to disk)
+    // once, not once per step, which is most of a first sign-in's wait for its database; and a
+    // step that fails leaves the file at the version before all of them, never halfway.
+    for migration in &steps[version as usize..] {
+        transaction.execute_batch(migration)?;
+    }
+    transaction.pragma_update(None, "user_version", latest)?;
+    transaction.commit()?;
+    Ok(())
 }
 
 /// SQLite says only "unable to open" when a database cannot be opened for writing: where the
@@ -918,6 +927,32 @@ mod tests {
     fn a_new_database_is_at_the_latest_schema() {
         let store = Store::in_memory().unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_database_some_versions_behind_is_brought_up_to_date() {
+        let dir = tempdir();
+        let path = dir.join("account.sqlite3");
+        let old = Connection::open(&path).unwrap();
+        migrate_through(&old, &MIGRATIONS[..2]).unwrap();
+        drop(old);
+        let (store, opened) = Store::open(&path).unwrap();
+        assert_eq!(opened, Opened::Ready);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        store.save_locks(&[lock("a")], Utc::now()).unwrap();
+    }
+
+    #[test]
+    fn a_step_that_fails_leaves_the_schema_where_it_was() {
+        let conn = Connection::open_in_memory().unwrap();
+        let steps = ["CREATE TABLE first (id INTEGER)", "CREATE TABLE second (id INTEGER)", "CREATE TABLE broken ("];
+        migrate_through(&conn, &steps[..1]).unwrap();
+        assert!(migrate_through(&conn, &steps).is_err());
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(version, 1, "not halfway up");
+        let second: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'second'", [], |row| row.get(0)).unwrap();
+        assert_eq!(second, 0, "the step before the failing one was not kept either");
     }
 
     #[test]

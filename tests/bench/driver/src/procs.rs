@@ -272,13 +272,38 @@ pub fn write_launcher_with(
     let record = dir.join(format!("launch-{name}.txt"));
     let exports: String = env.iter().map(|(key, value)| format!("export {key}='{value}'\n")).collect();
     let text = format!(
-        "#!/bin/sh\n{exports}echo \"$$ $(date +%s%N)\" > '{}'\nexec '{}' \"$@\"\n",
+        "#!/bin/sh\n{exports}echo \"$$ $(date +%s%N)\" > '{}'\nexec '{}' \"$@\" 2>>'{}'\n",
         record.display(),
-        binary.display()
+        binary.display(),
+        launcher_log(dir, name).display()
     );
     std::fs::write(&script, text)?;
     let _ = Command::new("chmod").args(["+x", &script.display().to_string()]).status();
     Ok((script, record))
+}
+
+/// Where a launcher's app writes its log (its standard error), appended start after start.
+pub fn launcher_log(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("launch-{name}.log"))
+}
+
+/// The figures of the app's timing lines (`unloc_desk::timing`, debug) that start with `step`,
+/// in the order they were written: for each line, every number followed by " ms".
+pub fn timing_lines(log: &Path, step: &str) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|line| line.contains(" unloc_desk::timing] "))
+        .filter_map(|line| line.split_once(" unloc_desk::timing] ").map(|(_, message)| message))
+        .filter(|message| message.starts_with(step))
+        .map(|message| {
+            let words: Vec<&str> = message.split_whitespace().collect();
+            words
+                .windows(2)
+                .filter(|pair| pair[1].trim_end_matches([',', ')', ';']) == "ms")
+                .filter_map(|pair| pair[0].parse().ok())
+                .collect()
+        })
+        .collect()
 }
 
 /// The pid and start time (ms since the epoch) the launcher recorded.
