@@ -1,6 +1,6 @@
 //! Layout at the window's narrowest (900 px, the app's minimum width) and at its default 1200 px, in
 //! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
-//! bar (the navigation, the view's toolbars and buttons), every text cut short with "…" carries the
+//! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
 //! whole text in its tooltip, and the search boxes' hints fit. Screenshots of every view and size are
 //! kept (`layout-<view>-<language>-<width>.png`).
 
@@ -90,6 +90,10 @@ const view = document.querySelector('main .view');
 const bars = [...document.querySelectorAll('#app-header, .app-nav, .header-end')].concat([...view.querySelectorAll('.view-head, .head-actions, .toolbar, .export-actions, .panel-head')]);
 for (const bar of bars.filter(seen)) {
   if (bar.scrollWidth > bar.clientWidth + 1) found.push(`${name(bar)} runs out of its bar (${bar.scrollWidth} > ${bar.clientWidth} px)`);
+}
+// A table wider than its box scrolls sideways: its last columns (the revoke buttons) are out of sight.
+for (const scroller of [...view.querySelectorAll('.table-scroller, .keys-scroller')].filter(seen)) {
+  if (scroller.scrollWidth > scroller.clientWidth + 1) found.push(`${name(scroller.querySelector('table') ?? scroller)} is wider than its box (${scroller.scrollWidth} > ${scroller.clientWidth} px)`);
 }
 for (const control of [...document.querySelectorAll('#app-header button, main button, main input, main select, main label')].filter(seen)) {
   const box = control.getBoundingClientRect();
