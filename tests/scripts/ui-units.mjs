@@ -386,6 +386,10 @@ test('a lock history with nothing hidden exports all of it, and only a filtered 
   assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12');
   list.typed = 'Kari';
   assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12 (34 of 340 events)');
+  // A long lock name gives way: the file name still says it is filtered, and the date after it stays.
+  const long = 'Inngang '.repeat(20);
+  const named = exportFileName(`${historyFileName(long, shownScope(list))} ${fileDate(new Date(2026, 11, 2))}`, 'csv');
+  assert.match(named, /^Event history Inngang .*… \(34 of 340 events\) 2026-12-02\.csv$/);
   i18n.setLanguage('nb');
   try {
     assert.equal(historyFileName('Bod 12', shownScope(list)), 'Hendelseslogg Bod 12 (34 av 340 hendelser)');

@@ -43,8 +43,14 @@ export function shownScope(list) {
   return { shown, total, eventIds: shown < total ? list.shown.map((i) => String(list.items[i].id)) : null };
 }
 
+// A file name is kept short (export-name.js): a long lock name is cut first, so that "(12 of 340
+// events)" and the date after it stay in the name.
+const NAME_IN_FILE = 48;
+
 /** "Event history Bod 12", or "Event history Bod 12 (12 of 340 events)" when filtered. */
-export function historyFileName(lock, { shown, total }) {
+export function historyFileName(name, { shown, total }) {
+  const chars = [...name];
+  const lock = chars.length > NAME_IN_FILE ? `${chars.slice(0, NAME_IN_FILE - 1).join('').trim()}…` : name;
   if (shown >= total) return t('export.name.history', { lock });
   return t('export.name.historyShown', { lock, shown, total });
 }
