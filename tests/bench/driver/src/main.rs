@@ -31,7 +31,10 @@ pub struct Plan {
     pub idle_secs: u64,
     /// The Activity filter's benchmark (`unloc-desk`'s example `activity_bench`), when built.
     pub activity_bench: Option<PathBuf>,
-    /// Only these phases (start, signin, cached, floor, idle, activity, sizes), to look into one measure; None = all.
+    /// The test binary of `unloc-desk`'s `activity_sync` tests, whose ignored pace test times the
+    /// history sync through the governor, when built.
+    pub sync_bench: Option<PathBuf>,
+    /// Only these phases (start, signin, cached, floor, idle, sync, activity, sizes), to look into one measure; None = all.
     pub only: Option<Vec<String>>,
 }
 
@@ -46,7 +49,7 @@ impl Plan {
         let mut args = std::env::args().skip(1);
         let mut quick = false;
         let (mut app, mut blank, mut packages, mut out, mut runs, mut only) = (None, None, None, None, None, None);
-        let mut activity_bench = None;
+        let (mut activity_bench, mut sync_bench) = (None, None);
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
@@ -58,6 +61,7 @@ impl Plan {
                 "--runs" => runs = Some(value()?.parse()?),
                 "--only" => only = Some(value()?.split(',').map(str::to_owned).collect()),
                 "--activity-bench" => activity_bench = Some(PathBuf::from(value()?)),
+                "--sync-bench" => sync_bench = Some(PathBuf::from(value()?)),
                 other => return Err(format!("unknown argument {other} (see tests/scripts/benchmark.sh)").into()),
             }
         }
@@ -72,6 +76,7 @@ impl Plan {
             events: if quick { 10_000 } else { 100_000 },
             idle_secs: if quick { 5 } else { 60 },
             activity_bench,
+            sync_bench,
             only,
         };
         Ok(plan)
@@ -144,13 +149,9 @@ async fn run(plan: &Plan, sim: &unloc_sim::Simulator) -> BenchResult {
     if plan.runs_phase("idle") {
         report.rows.push(idle_cpu(plan, &work, &signed_in_home, sim)?);
     }
-    report.rows.push(Row::not_measured(
-        "History sync of 1,000 locks × 100 events through the request governor",
-        "≤ 1.3x the ideal time for its concurrency and budget",
-        Outcome::Pending(
-            "measured apart (8 min at the app's budget): `cargo test -p unloc-desk --test activity_sync -- --ignored --nocapture`; figures under Findings",
-        ),
-    ));
+    if plan.runs_phase("sync") {
+        report.rows.push(history_sync(plan)?);
+    }
     if plan.runs_phase("activity") {
         report.rows.extend(activity_filter(plan, &work)?);
     }
@@ -727,6 +728,76 @@ fn activity_filter(plan: &Plan, work: &std::path::Path) -> BenchResult<Vec<Row>>
     Ok(rows)
 }
 
+/// The history sync's pace through the governor: `activity_sync`'s ignored pace test, run as a
+/// process of its own (it brings its own simulator), timed against the ideal for its concurrency
+/// and budget. The full run: 1,000 locks × 100 events at the app's own budget (about 8 minutes).
+/// Quick mode: 40 locks at a budget ten times tighter, a few seconds.
+fn history_sync(plan: &Plan) -> BenchResult<Row> {
+    const TEST: &str = "history_sync_of_a_thousand_locks_keeps_the_governors_pace";
+    let locks = if plan.quick { 40 } else { 1_000 };
+    let measure = format!("History sync of {} locks × 100 events through the request governor", n(locks));
+    let goal = "≤ 1.3x the ideal time for its concurrency and budget";
+    let Some(bench) = &plan.sync_bench else {
+        return Ok(Row::not_measured(&measure, goal, Outcome::Pending("not run: no --sync-bench test binary given")));
+    };
+    say(&format!(
+        "history sync of {} locks through the governor ({})",
+        n(locks),
+        if plan.quick { "seconds" } else { "about 8 minutes" }
+    ));
+    let mut command = std::process::Command::new(bench);
+    command.args([TEST, "--exact", "--ignored", "--nocapture", "--test-threads=1"]);
+    command.env("UNLOC_SYNC_BENCH_LOCKS", locks.to_string()).env("RUST_LOG", "warn");
+    if plan.quick {
+        command.env("UNLOC_SYNC_BENCH_INTERVAL_MS", "50");
+    }
+    let output = command.output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // With one test thread libtest writes "test NAME ... " first, on the same line. A pace over the
+    // goal fails the test after its line: the row says FAIL; a test that failed before it is an error.
+    let Some(line) = stdout.lines().find_map(|line| line.find("history sync:").map(|at| &line[at..])) else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("{} printed no figure ({}):\n{stdout}\n{stderr}", bench.display(), output.status).into());
+    };
+    let pace = SyncPace::parse(line).ok_or_else(|| format!("the pace test's line was not understood: {line}"))?;
+    Ok(Row::ratio(&measure, pace.ideal_s, pace.took_s, "s", 1.3).with_note(&format!(
+        "{} requests at one per {} ms; {} events archived",
+        pace.requests, pace.interval_ms, pace.events
+    )))
+}
+
+/// The pace test's figures, from its line "history sync: R requests, E events archived in T s;
+/// ideal I s at one request per M ms; X.XXx".
+#[derive(Debug, PartialEq)]
+struct SyncPace {
+    requests: u64,
+    events: u64,
+    took_s: f64,
+    ideal_s: f64,
+    interval_ms: u64,
+}
+
+impl SyncPace {
+    fn parse(line: &str) -> Option<Self> {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let before = |word: &str| {
+            words
+                .iter()
+                .position(|w| w.trim_end_matches([',', ';']) == word)
+                .and_then(|i| i.checked_sub(1))
+                .map(|i| words[i])
+        };
+        let after = |word: &str| words.iter().position(|w| *w == word).and_then(|i| words.get(i + 1)).copied();
+        Some(SyncPace {
+            requests: before("requests")?.parse().ok()?,
+            events: before("events")?.parse().ok()?,
+            took_s: after("in")?.parse().ok()?,
+            ideal_s: after("ideal")?.parse().ok()?,
+            interval_ms: after("per")?.parse().ok()?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -761,6 +832,16 @@ mod tests {
         assert_eq!(procs::timing_lines(&log, "sign_in command:"), vec![vec![81.0, 2.0, 90.0]]);
         assert!(procs::timing_lines(&log, "start-up:").is_empty());
         std::fs::remove_file(&log).unwrap();
+    }
+
+    #[test]
+    fn the_pace_tests_line_gives_its_figures() {
+        let line = "history sync: 1000 requests, 99900 events archived in 502.4 s; ideal 498.5 s at one request per 500 ms; 1.01x";
+        assert_eq!(
+            SyncPace::parse(line),
+            Some(SyncPace { requests: 1000, events: 99_900, took_s: 502.4, ideal_s: 498.5, interval_ms: 500 })
+        );
+        assert_eq!(SyncPace::parse("history sync: the round did not finish"), None);
     }
 
     #[test]
