@@ -18,7 +18,9 @@ import { SearchIndex } from '../../ui/js/search-index.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
-const { collationRanks, compareText, fold, orderByRank } = await import('../../ui/js/format.js');
+const { compareText, fold } = await import('../../ui/js/format.js');
+const { collationRanks, orderByRank } = await import('../../ui/js/collation.js');
+const { collationTests } = await import('./ui-units-collation.mjs');
 const { FilterQuery } = await import('../../ui/js/views/filter-query.js');
 const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
@@ -397,6 +399,10 @@ test('a lock history with nothing hidden exports all of it, and only a filtered 
     i18n.setLanguage('en');
   }
 });
+
+// Sorting by text in the UI language (ui/js/collation.js), Norwegian and English; registered last:
+// each sets the language it needs, and leaves English as the tests above expect.
+collationTests(test, { collationRanks, orderByRank, compareText, useLanguage: (lang) => i18n.setLanguage(lang) });
 
 let failed = 0;
 for (const [name, fn] of tests) {

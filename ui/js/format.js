@@ -5,32 +5,40 @@
 import { getLanguage, intlLocales, t, tn } from './i18n.js';
 import { datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue } from './date-field.js';
 
-let cache = null;
+const DAY_TIME = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
 
-function formats() {
+// Each format is made the first time it is used, not all at once: the first rows after sign-in need
+// the collator, and a date format with a zone name (or the region names) costs the webview ~10–40 ms
+// of ICU data the first time. No timeZone option anywhere: Intl then uses the OS time zone.
+const MAKERS = {
+  dateTimeZone: (locales) => new Intl.DateTimeFormat(locales, { ...DAY_TIME, timeZoneName: 'short' }),
+  dateTime: (locales) => new Intl.DateTimeFormat(locales, DAY_TIME),
+  date: (locales) => new Intl.DateTimeFormat(locales, { year: 'numeric', month: '2-digit', day: '2-digit' }),
+  long: (locales) => new Intl.DateTimeFormat(locales, { dateStyle: 'full', timeStyle: 'long', hourCycle: 'h23' }),
+  time: (locales) => new Intl.DateTimeFormat(locales, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+  number: (locales) => new Intl.NumberFormat(locales),
+  collator: (locales) => new Intl.Collator(locales, { numeric: true, sensitivity: 'base' }),
+  regions: (locales) => {
+    try {
+      return new Intl.DisplayNames(locales, { type: 'region' });
+    } catch {
+      return null; // older engines: the country is then shown as its code
+    }
+  },
+};
+
+let cache = null; // { lang, locales, made: name → format } for the current UI language
+
+/** The named format (MAKERS) in the current UI language. */
+function format(name) {
   const lang = getLanguage();
-  if (cache?.lang === lang) return cache;
-  const locales = intlLocales();
-  const dayTime = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-  let regions = null;
-  try {
-    regions = new Intl.DisplayNames(locales, { type: 'region' });
-  } catch {
-    // Older engines: the country is then shown as its code.
+  if (cache?.lang !== lang) cache = { lang, locales: intlLocales(), made: new Map() };
+  let made = cache.made.get(name);
+  if (made === undefined) {
+    made = MAKERS[name](cache.locales);
+    cache.made.set(name, made);
   }
-  cache = {
-    lang,
-    // No timeZone option anywhere: Intl then uses the OS time zone.
-    dateTimeZone: new Intl.DateTimeFormat(locales, { ...dayTime, timeZoneName: 'short' }),
-    dateTime: new Intl.DateTimeFormat(locales, dayTime),
-    date: new Intl.DateTimeFormat(locales, { year: 'numeric', month: '2-digit', day: '2-digit' }),
-    long: new Intl.DateTimeFormat(locales, { dateStyle: 'full', timeStyle: 'long', hourCycle: 'h23' }),
-    time: new Intl.DateTimeFormat(locales, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
-    number: new Intl.NumberFormat(locales),
-    collator: new Intl.Collator(locales, { numeric: true, sensitivity: 'base' }),
-    regions,
-  };
-  return cache;
+  return made;
 }
 
 function toDate(value) {
@@ -53,19 +61,19 @@ function joinParts(format, date) {
 /** Date + 24-hour time + zone, e.g. "26.11.2026 14:05 CET". Unparseable input comes back as is. */
 export function formatDateTime(value) {
   const d = toDate(value);
-  return d ? joinParts(formats().dateTimeZone, d) : String(value ?? '');
+  return d ? joinParts(format('dateTimeZone'), d) : String(value ?? '');
 }
 
 /** The local day alone, e.g. "26.11.2026": where the time would crowd a narrow cell (the tooltip has it). */
 export function formatDate(value) {
   const d = toDate(value);
-  return d ? formats().date.format(d) : String(value ?? '');
+  return d ? format('date').format(d) : String(value ?? '');
 }
 
 /** The full, unambiguous form for tooltips, e.g. "torsdag 26. november 2026 kl. 14:05:03 CET". */
 export function formatDateTimeLong(value) {
   const d = toDate(value);
-  return d ? formats().long.format(d) : String(value ?? '');
+  return d ? format('long').format(d) : String(value ?? '');
 }
 
 /** "14:05" for today, else date and time: for "Last updated …" lines. */
@@ -74,53 +82,21 @@ export function formatClock(value) {
   if (!d) return String(value ?? '');
   const now = new Date();
   const today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
-  return today ? formats().time.format(d) : joinParts(formats().dateTime, d);
+  return today ? format('time').format(d) : joinParts(format('dateTime'), d);
 }
 
 export function formatNumber(n) {
-  return formats().number.format(n);
+  return format('number').format(n);
+}
+
+/** The current language's collator: how people of it sort texts (numbers by value, case and accents aside). */
+export function textCollator() {
+  return format('collator');
 }
 
 /** Compare two texts the way people of the current language sort them (numbers by value). */
 export function compareText(a, b) {
-  return formats().collator.compare(a, b);
-}
-
-/**
- * Each value's place in the language's collation (compareText), as a number: values that compare
- * equal get the same number. Sorting many rows by these numbers compares each distinct text once
- * instead of twice per comparison of the sort (10,000 locks: ~140,000 comparisons, most of them of
- * names that repeat).
- */
-export function collationRanks(values) {
-  const { compare } = formats().collator;
-  const distinct = [...new Set(values)].sort(compare);
-  const rankOf = new Map();
-  let rank = 0;
-  distinct.forEach((value, k) => {
-    if (k > 0 && compare(distinct[k - 1], value) !== 0) rank += 1;
-    rankOf.set(value, rank);
-  });
-  return values.map((value) => rankOf.get(value));
-}
-
-/**
- * The indices 0..n-1 in the order of their ranks (collationRanks), ascending (dir 1) or descending
- * (dir -1), equal ranks in index order: what a stable sort by rank gives, as a counting sort with
- * no comparisons (10,000 locks by name: the first rows after sign-in wait for this order).
- */
-export function orderByRank(ranks, dir = 1) {
-  let top = -1;
-  for (const rank of ranks) if (rank > top) top = rank;
-  const key = (rank) => (dir > 0 ? rank : top - rank);
-  const starts = new Uint32Array(top + 2);
-  for (const rank of ranks) starts[key(rank) + 1] += 1;
-  for (let k = 1; k < starts.length; k++) starts[k] += starts[k - 1];
-  const order = new Array(ranks.length);
-  ranks.forEach((rank, i) => {
-    order[starts[key(rank)]++] = i;
-  });
-  return order;
+  return textCollator().compare(a, b);
 }
 
 /**
@@ -151,7 +127,7 @@ export function formatAddress(lock) {
   if (lines.length && iso && iso !== 'NO') {
     let country = iso;
     try {
-      country = formats().regions?.of(iso) ?? iso;
+      country = format('regions')?.of(iso) ?? iso;
     } catch {
       // Not a valid region code: show it as given.
     }
@@ -217,7 +193,7 @@ export function formatDuration(ms) {
 }
 
 function zoneOf(d) {
-  return shortZoneText(formats().dateTimeZone.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '');
+  return shortZoneText(format('dateTimeZone').formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '');
 }
 
 function sameDay(a, b) {
@@ -240,8 +216,8 @@ export function formatWindow(start, end) {
   const zs = zoneOf(s);
   const ze = zoneOf(e);
   if (zs !== ze) return t('keys.window.range', { start: full(s), end: full(e) });
-  const from = keep(joinParts(formats().dateTime, s));
-  const to = keep(sameDay(s, e) ? formats().time.format(e) : joinParts(formats().dateTime, e));
+  const from = keep(joinParts(format('dateTime'), s));
+  const to = keep(sameDay(s, e) ? format('time').format(e) : joinParts(format('dateTime'), e));
   const text = t(sameDay(s, e) ? 'keys.window.sameDay' : 'keys.window.range', { start: from, end: to });
   return zs ? `${text}\u00a0${keep(zs)}` : text;
 }

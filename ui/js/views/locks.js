@@ -5,7 +5,8 @@
 
 import { cachedLocks, listLocks } from '../ipc.js';
 import { fillNodes, fromTemplate, t, tn } from '../i18n.js';
-import { collationRanks, fold, formatAddress, formatNumber, grantBadge, grantKind, orderByRank } from '../format.js';
+import { fold, formatAddress, formatNumber, grantBadge, grantKind } from '../format.js';
+import { collationRanks, orderByRank } from '../collation.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
 
@@ -173,7 +174,8 @@ class LocksView {
 
   show({ focus, focusLockId, page } = {}) {
     if (this.savedScroll) this.list.scroller.scrollTop = this.savedScroll;
-    this.list.virtual.refresh();
+    // Rows from before (back from a lock) follow the language; with none yet, nothing to lay out.
+    if (this.list.loaded) this.list.virtual.refresh();
     // Sign-in already fetched the list (that is how the token was checked): no second request.
     if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) this.loader.accept(page);
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
