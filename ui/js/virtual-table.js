@@ -5,6 +5,7 @@
 // Expected markup: scroller (overflow:auto, position:relative) > table > thead (sticky) + tbody.
 
 import { inControl, onTableKeyDown } from './virtual-table-keys.js';
+import { firstStep } from './timeline.js';
 
 // The first frame showing rows of each kind of table is marked (User Timing, once per table class),
 // e.g. `unloc:rows:data-table locks-table`: the benchmark (tests/bench) times start-up and sign-in by it.
@@ -14,7 +15,13 @@ function markFirstRows(table) {
   const name = `unloc:rows:${table.className}`;
   if (markedTables.has(name)) return;
   markedTables.add(name);
-  requestAnimationFrame(() => performance.mark(name));
+  requestAnimationFrame(() => {
+    performance.mark(name);
+    // The first task after that frame: its style, layout and paint are done by then.
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => performance.mark(`unloc:frame-done:${table.className}`);
+    channel.port2.postMessage(0);
+  });
 }
 
 export class VirtualTable {
@@ -39,6 +46,7 @@ export class VirtualTable {
     this.onActivate = onActivate;
     this.overscan = overscan;
     this.columns = this.thead.rows[0].cells.length;
+    this.name = table.classList[table.classList.length - 1] ?? 'table'; // e.g. "locks-table", on the page's timeline
 
     this.indices = [];
     this.rendered = new Map(); // position in `indices` → <tr>
@@ -141,7 +149,8 @@ export class VirtualTable {
   render(force) {
     const n = this.indices.length;
     const rh = this.rowHeight;
-    const view = this.scroller.clientHeight;
+    // The first read of the scroller's size with rows to show lays the new view out there and then.
+    const view = n ? firstStep(`${this.name}:layout`, () => this.scroller.clientHeight) : this.scroller.clientHeight;
     let first = 0;
     let last = 0;
     if (n > 0) {

@@ -3,6 +3,7 @@
 import { t, tn } from '../i18n.js';
 import { renderError } from '../errors.js';
 import { formatClock, formatDateTimeLong, formatNumber } from '../format.js';
+import { firstStep } from '../timeline.js';
 
 /**
  * Loading for a list Unloc serves (locks, events): the saved copy (cached_*) at once, also offline,
@@ -58,9 +59,9 @@ export class CachedThenLive {
     this.fetchedAt = page?.fetchedAt ?? new Date().toISOString();
     this.skipped = Number.isFinite(page?.skipped) ? page.skipped : 0;
     const rows = this.o.rowsOf(page ?? {});
-    this.o.list.setItems(Array.isArray(rows) ? rows : []);
-    this.o.onData?.();
-    this.render();
+    firstStep(`${this.o.source}:set-items`, () => this.o.list.setItems(Array.isArray(rows) ? rows : []));
+    firstStep(`${this.o.source}:summary`, () => this.o.onData?.());
+    firstStep(`${this.o.source}:status`, () => this.render());
   }
 
   async load() {

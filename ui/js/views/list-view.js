@@ -22,6 +22,7 @@
 import { searchWords } from '../format.js';
 import { SearchIndex } from '../search-index.js';
 import { VirtualTable } from '../virtual-table.js';
+import { firstStep } from '../timeline.js';
 import { createEmptyState, debounceSearch } from './shared.js';
 
 // Searches remembered while typing (a word typed letter by letter and erased again, ~2 × its length).
@@ -73,6 +74,7 @@ export class ListView {
       renderRow: (tr, i) => this.renderRow(tr, i),
       onActivate: o.onOpen ? (i) => o.onOpen(this.items[i]) : undefined,
     });
+    this.name = this.virtual.name; // its steps on the page's timeline (firstStep), e.g. "locks-table:order"
     this.cancelSearch = this.search ? this.wireSearch() : () => {};
   }
 
@@ -111,7 +113,7 @@ export class ListView {
   setItems(items, { loaded = true } = {}) {
     this.items = items;
     this.loaded = loaded;
-    this.o.prepare?.(items);
+    firstStep(`${this.name}:prepare`, () => this.o.prepare?.(items));
     // The search texts wait until the first rows are painted (or a search needs them first).
     this.index = null;
     this.reorder();
@@ -139,7 +141,7 @@ export class ListView {
 
   /** The order changed (a sort button, a language's collation): sort again, keep the scroll. */
   reorder() {
-    this.sorted = this.o.order ? this.o.order(this.items) : this.items.map((_, i) => i);
+    this.sorted = firstStep(`${this.name}:order`, () => (this.o.order ? this.o.order(this.items) : this.items.map((_, i) => i)));
     this.applyFilter(false);
   }
 
@@ -154,12 +156,13 @@ export class ListView {
     const key = words.join(' ');
     let rows = this.searched.get(key);
     if (!rows) {
-      rows = this.filterRows(words, this.narrowestSearchedWithin(words));
+      rows = firstStep(`${this.name}:filter`, () => this.filterRows(words, this.narrowestSearchedWithin(words)));
       this.remember(key, rows);
     }
     this.shown = rows;
     // Typing changes which items show, not the items: rows still showing the same item stay as they are.
-    this.virtual.setRows(rows, { reset, sameData: typed });
+    if (rows.length) firstStep(`${this.name}:rows`, () => this.virtual.setRows(rows, { reset, sameData: typed }));
+    else this.virtual.setRows(rows, { reset, sameData: typed });
     this.renderCount();
     this.renderEmpty();
   }

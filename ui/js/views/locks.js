@@ -9,6 +9,7 @@ import { fold, formatAddress, formatNumber, grantBadge, grantKind } from '../for
 import { collationRanks, orderByRank } from '../collation.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
+import { firstStep } from '../timeline.js';
 
 const TEMPLATE = 'tpl-locks';
 const ROW_HEIGHT = 44;
@@ -106,7 +107,7 @@ class LocksView {
   order(locks) {
     const { key, dir } = this.sort;
     // Texts compared as their places in the collation (numbers): see collationRanks.
-    const name = collationRanks(Array.from(locks, (lock) => lock.name ?? ''));
+    const name = firstStep('locks-table:name-ranks', () => collationRanks(Array.from(locks, (lock) => lock.name ?? '')));
     const byName = (a, b) => name[a] - name[b];
     const byText = (get) => {
       const texts = Array.from(locks, (_, i) => get(i));
@@ -177,11 +178,11 @@ class LocksView {
     // Rows from before (back from a lock) follow the language; with none yet, nothing to lay out.
     if (this.list.loaded) this.list.virtual.refresh();
     // Sign-in already fetched the list (that is how the token was checked): no second request.
-    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) this.loader.accept(page);
+    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) firstStep('locks:accept', () => this.loader.accept(page));
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
     if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
     if (focus === 'search') this.list.search.focus();
-    else this.heading.focus();
+    else firstStep('locks:focus', () => this.heading.focus());
   }
 
   hide() {

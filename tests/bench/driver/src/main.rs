@@ -6,6 +6,7 @@
 mod floor;
 mod procs;
 mod report;
+mod split;
 mod web;
 
 use std::path::{Path, PathBuf};
@@ -269,6 +270,7 @@ async fn sign_in_runs(
     let (curl_ms, bytes) = curl_and_parse(work, sim)?;
     let (mut fetch, mut paint, mut lock_keys, mut event_keys, mut frame_work, mut intervals, mut loaded) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut rows_split = split::RowsSplit::default();
     // Each run's export of the busy lock's saved history, per format ("xlsx", "csv").
     let (mut export_xlsx, mut export_csv) = (vec![], vec![]);
     let busy = sim.locks().into_iter().find(|lock| lock.id == fixtures::BUSY_LOCK_ID).ok_or("no busy lock")?;
@@ -327,6 +329,8 @@ async fn sign_in_runs(
             app_fetch.push(*fetched);
             token_kept.push(*kept);
             command_ready.push(*ready);
+            let steps = rows_split.add_run(&client, data, rows).await?;
+            say(&format!("  run {}: from the data to the rows: {steps}", run + 1));
 
             // Keystrokes into the locks search: a lock's street typed and erased letter by letter.
             // The view asks Unloc again after showing the saved copy: let that finish first.
@@ -426,7 +430,8 @@ async fn sign_in_runs(
                 "ms",
                 100.0,
                 "≤ 100 ms",
-            ),
+            )
+            .with_note(&rows_split.note()),
             keystroke_row(&format!("Filter keystroke to painted rows, {locks} locks (p95)"), &lock_keys),
             keystroke_row(&format!("Filter keystroke to painted rows, {events} events (p95)"), &event_keys),
             Row::limit(
@@ -572,6 +577,8 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
     let driver = web::Driver::start(&env, &work.join("driver-cached.log"))?;
     let (mut blank, mut app, mut frames) = (vec![], vec![], vec![]);
     let mut steps: [Vec<f64>; 3] = Default::default();
+    let mut rows_split = split::RowsSplit::default();
+    let mut after_data = vec![];
     for run in 0..plan.runs {
         for (name, binary, mark) in
             [("blank", &plan.blank, "unloc:blank-painted"), ("app", &plan.app, web::LOCK_ROWS_MARK)]
@@ -597,6 +604,18 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
                         }
                     }
                     steps[2].push(origin - started_ms);
+                    let rows = web::wait_mark_ms(&client, mark).await?;
+                    if let Some(data) =
+                        web::mark_ms(&client, "unloc:reply:cached_locks").await?.filter(|at| *at <= rows)
+                    {
+                        after_data.push(rows - data);
+                        let split = rows_split.add_run(&client, data, rows).await?;
+                        say(&format!(
+                            "  app run {}: the saved locks to the rows {:.0} ms: {split}",
+                            run + 1,
+                            rows - data
+                        ));
+                    }
                 }
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pid, painted - started_ms))
             }
@@ -633,10 +652,12 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             1.5,
         )
         .with_note(&format!(
-            "page created after {:.0} ms, get_startup reply {:.0} ms, cached_locks reply {:.0} ms",
+            "page created after {:.0} ms, get_startup reply {:.0} ms, cached_locks reply {:.0} ms, the rows {:.0} ms after it; {}",
             median(&steps[2]),
             median(&steps[0]),
-            median(&steps[1])
+            median(&steps[1]),
+            median(&after_data),
+            rows_split.note()
         )),
         pace,
     ])

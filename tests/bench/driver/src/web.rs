@@ -295,3 +295,27 @@ requestAnimationFrame(frame);
     };
     Ok(Frames { intervals: numbers(&result[0]), work: numbers(&result[1]) })
 }
+
+/// The page's own steps (User Timing measures `unloc:step:*`, set by ui/js/timeline.js) that began
+/// between `from` and `to` on the page clock, in the order they began: (step, duration in ms).
+pub async fn steps_between(client: &Client, from: f64, to: f64) -> BenchResult<Vec<(String, f64)>> {
+    const STEPS: &str = "return performance.getEntriesByType('measure') \
+        .filter((m) => m.name.startsWith('unloc:step:') && m.startTime >= arguments[0] && m.startTime <= arguments[1]) \
+        .sort((a, b) => a.startTime - b.startTime) \
+        .map((m) => [m.name.slice('unloc:step:'.length), m.duration]);";
+    let value = client.execute(STEPS, vec![json!(from), json!(to)]).await?;
+    Ok(value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|step| Some((step[0].as_str()?.to_owned(), step[1].as_f64()?)))
+        .collect())
+}
+
+/// A mark's time on the page clock once the page has set it.
+pub async fn wait_mark_ms(client: &Client, name: &str) -> BenchResult<f64> {
+    const MARK: &str =
+        "const m = performance.getEntriesByName(arguments[0], 'mark')[0]; return m ? m.startTime : null;";
+    let value = wait_for(client, name, MARK, vec![json!(name)]).await?;
+    value.as_f64().ok_or_else(|| format!("mark {name} is not a number").into())
+}
