@@ -28,6 +28,19 @@ use crate::team::{password_account, Author, Scope, TeamLink, TeamSettings};
 use crate::timing::{ms, TIMING};
 use crate::views::{SessionInfo, Startup};
 
+/// The start-up begun at launch ([`Access::start_early`]): the settings it began from, and its reply.
+struct EarlyStart {
+    settings: Settings,
+    started: tokio::task::JoinHandle<Started>,
+}
+
+/// A start-up reply and, when it carries the saved locks, the account they were read from and how
+/// many lists it had saved then (a newer list saved since is read again before the reply goes).
+struct Started {
+    reply: Startup,
+    locks_read: Option<(Arc<Account>, u64)>,
+}
+
 pub struct Access {
     sessions: Sessions,
     keychain: Keychain,
@@ -40,6 +53,8 @@ pub struct Access {
     archive: ArchiveSync,
     /// Something the user should hear about opening the local store (a damaged file was replaced).
     notice: Mutex<Option<AppError>>,
+    /// The start-up begun at launch, until the page's first `startup_for_page` takes it.
+    early: Mutex<Option<EarlyStart>>,
 }
 
 impl Access {
@@ -53,6 +68,7 @@ impl Access {
             follow_up: FollowUp::new(None, FollowPolicy::default()),
             archive: ArchiveSync::new(SyncPolicy::default(), Retention(Some(12))),
             notice: Mutex::new(None),
+            early: Mutex::new(None),
         }
     }
 
@@ -137,6 +153,7 @@ impl Access {
         token: &str,
         api_base: Option<&str>,
     ) -> Result<(SessionInfo, LockList)> {
+        self.settle_early_start().await;
         let partner_id = PartnerId::parse(partner_id)?;
         let api_base = self.effective_base(api_base)?;
         let token = match token.trim() {
@@ -253,10 +270,74 @@ impl Access {
     /// What the UI needs to open. The rules of the silent sign-in: the saved partner (or the
     /// environment's) is signed in with the kept token; a keychain that refuses is worth telling
     /// over any other start-up problem, and a damaged local database is told when nothing else is.
-    pub async fn startup(&self, mut settings: Settings, mut problem: Option<AppError>) -> Startup {
+    /// Signed in, the reply carries the saved locks.
+    pub async fn startup(&self, settings: Settings, problem: Option<AppError>) -> Startup {
+        self.start(settings, problem).await.reply
+    }
+
+    /// Begins [`Self::startup`] now, on `runtime`: at launch, while WebKit starts (about 400 ms),
+    /// the keychain is read, the HTTP client built, the local database opened and checked, the team
+    /// database linked and the saved locks read, so the page's first ask is answered at once.
+    pub fn start_early(
+        self: &Arc<Self>,
+        runtime: &tokio::runtime::Handle,
+        settings: Settings,
+        problem: Option<AppError>,
+    ) {
+        let access = Arc::clone(self);
+        let given = settings.clone();
+        let started = runtime.spawn(async move { access.start(given, problem).await });
+        *lock(&self.early) = Some(EarlyStart { settings, started });
+    }
+
+    /// The start-up reply the page asks for (`get_startup`): the first ask takes the one begun at
+    /// launch, if any, when the settings still name the partner, address and team it began with
+    /// (the reply then carries the current settings, and the saved locks read again if a newer list
+    /// was saved since). Every other ask (a reloaded page) is [`Self::startup`], computed now.
+    pub async fn startup_for_page(&self, settings: Settings, mut problem: Option<AppError>) -> Startup {
+        let early = lock(&self.early).take();
+        if let Some(EarlyStart { settings: began_with, started }) = early {
+            match started.await {
+                Ok(started) if same_start(&began_with, &settings) => return self.handed_over(started, settings),
+                // Begun for other settings (changed before the page asked): computed again for these,
+                // still telling what the early start found (its store notice is taken).
+                Ok(started) => problem = problem.or(started.reply.problem),
+                Err(error) => log::error!("the start-up begun at launch failed: {error}"),
+            }
+        }
+        self.startup(settings, problem).await
+    }
+
+    /// The early start's reply with the current settings, and the newest saved locks.
+    fn handed_over(&self, started: Started, settings: Settings) -> Startup {
+        let Started { mut reply, locks_read } = started;
+        reply.settings = self.with_default_partner(settings);
+        if let Some((account, saved)) = locks_read {
+            if account.lists_saved() != saved {
+                reply.cached_locks = crate::locks::cached(&account);
+            }
+        }
+        reply
+    }
+
+    /// Waits for a start-up begun at launch and drops its reply: a sign-in or sign-out before the
+    /// page asked for it comes after it, and the page is not answered with a session since ended.
+    async fn settle_early_start(&self) {
+        let early = lock(&self.early).take();
+        if let Some(early) = early {
+            let _ = early.started.await;
+        }
+    }
+
+    fn with_default_partner(&self, mut settings: Settings) -> Settings {
         if settings.partner_id.is_none() {
             settings.partner_id = self.env.partner_id.clone();
         }
+        settings
+    }
+
+    async fn start(&self, settings: Settings, mut problem: Option<AppError>) -> Started {
+        let settings = self.with_default_partner(settings);
         let signed_in = match (self.sessions.is_signed_in().await, &settings.partner_id) {
             (true, _) => true,
             (false, Some(partner_id)) => match self.restore(partner_id, settings.api_base.as_deref()).await {
@@ -277,7 +358,15 @@ impl Access {
             }
         }
         let problem = problem.or_else(|| self.take_notice());
-        Startup {
+        let session = if signed_in { self.sessions.current().await.ok() } else { None };
+        let (cached_locks, locks_read) = match session {
+            Some(session) => {
+                let (page, saved) = crate::locks::cached_counted(&session.account);
+                (page, Some((Arc::clone(&session.account), saved)))
+            }
+            None => (None, None),
+        };
+        let reply = Startup {
             version: env!("CARGO_PKG_VERSION"),
             signed_in,
             token_from_environment: self.env.token.is_some(),
@@ -285,7 +374,9 @@ impl Access {
             system_language: sys_locale::get_locale(),
             settings,
             problem,
-        }
+            cached_locks,
+        };
+        Started { reply, locks_read }
     }
 
     /// Links the signed-in session to the office's database in `settings` (`None`: a desk on its
@@ -334,6 +425,7 @@ impl Access {
 
     /// Forgets the session, stops its follow-up, and removes the token from the keychain.
     pub async fn sign_out(&self) -> Result<()> {
+        self.settle_early_start().await;
         let Some(session) = self.sessions.end().await else {
             return Ok(());
         };
@@ -415,6 +507,12 @@ impl Access {
         let config = (self.tune)(ClientConfig::new(api_base, partner_id, token));
         Ok(ApiClient::new(config)?)
     }
+}
+
+/// Whether a start-up begun with `began_with` is the one `now` asks for: the same partner at the
+/// same address with the same team database (the rest, such as the language, is only passed on).
+fn same_start(began_with: &Settings, now: &Settings) -> bool {
+    began_with.partner_id == now.partner_id && began_with.api_base == now.api_base && began_with.team == now.team
 }
 
 impl TokenRejected for Access {
@@ -540,5 +638,156 @@ mod team_tests {
         })
         .await;
         assert_eq!(count("team_people").await, 1, "Ola stays on this desk");
+    }
+}
+
+#[cfg(test)]
+mod early_start_tests {
+    //! The start-up begun at launch (`start_early`) and the page's first ask (`startup_for_page`),
+    //! against the simulator, with the account's database in a folder of its own.
+
+    use std::time::{Duration, Instant};
+
+    use unloc_sim::SimConfig;
+
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    struct Desk {
+        sim: unloc_sim::Simulator,
+        keychain: Arc<dyn SecretStore>,
+        dir: PathBuf,
+    }
+
+    impl Desk {
+        /// A desk with nothing kept yet.
+        async fn new(name: &str) -> Desk {
+            let sim =
+                unloc_sim::start(SimConfig { lockout_after: 0, locks: 30, ..SimConfig::default() }).await.unwrap();
+            let dir = std::env::temp_dir().join(format!("unloc-early-start-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let keychain: Arc<dyn SecretStore> = Arc::new(MemoryStore::default());
+            Desk { sim, keychain, dir }
+        }
+
+        /// A desk that signed in once: the token in the keychain, the locks saved in `dir`.
+        async fn signed_in(name: &str) -> Desk {
+            let desk = Desk::new(name).await;
+            desk.access().sign_in(desk.sim.partner_id(), desk.sim.token(), Some(&desk.sim.api_base())).await.unwrap();
+            desk
+        }
+
+        /// The app started again: a new `Access` over the same keychain and folder.
+        fn access(&self) -> Arc<Access> {
+            Arc::new(Access::new(Arc::clone(&self.keychain), EnvDefaults::default()).with_store_dir(self.dir.clone()))
+        }
+
+        fn settings(&self) -> Settings {
+            Settings {
+                partner_id: Some(self.sim.partner_id().to_owned()),
+                api_base: Some(self.sim.api_base()),
+                ..Settings::default()
+            }
+        }
+
+        fn saved_ids(reply: &Startup) -> Vec<String> {
+            let page = reply.cached_locks.as_ref().expect("the saved locks in the reply");
+            let locks: Vec<serde_json::Value> = serde_json::from_str(page.locks.get()).unwrap();
+            locks.iter().map(|lock| lock["id"].as_str().unwrap().to_owned()).collect()
+        }
+    }
+
+    impl Drop for Desk {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn begun(access: &Arc<Access>, settings: Settings, problem: Option<AppError>) {
+        access.start_early(&tokio::runtime::Handle::current(), settings, problem);
+    }
+
+    async fn until_early_start_done(access: &Access) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !lock(&access.early).as_ref().is_some_and(|early| early.started.is_finished()) {
+            assert!(Instant::now() < deadline, "the early start never finished");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_first_start_up_reply_carries_the_saved_locks() {
+        let desk = Desk::signed_in("carries").await;
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert!(reply.signed_in);
+        assert!(reply.problem.is_none(), "{:?}", reply.problem);
+        assert!(reply.cached_locks.as_ref().is_some_and(|page| page.from_cache));
+        let mut expected: Vec<String> = desk.sim.locks().into_iter().map(|lock| lock.id).collect();
+        let mut saved = Desk::saved_ids(&reply);
+        expected.sort();
+        saved.sort();
+        assert_eq!(saved, expected);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn problems_found_by_the_early_start_are_still_reported() {
+        // A token kept, and a damaged database: set aside and told.
+        let desk = Desk::new("problems").await;
+        let account = crate::secrets::token_account(desk.sim.partner_id(), desk.sim.api_base());
+        desk.keychain.set(&account, &SecretString::from(desk.sim.token().to_owned())).unwrap();
+        let path = crate::store::Store::path_for(&desk.dir, desk.sim.partner_id(), &desk.sim.api_base());
+        std::fs::create_dir_all(&desk.dir).unwrap();
+        std::fs::write(&path, b"not a database, not at all, nothing like one, only text").unwrap();
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert!(reply.signed_in);
+        assert_eq!(reply.problem.map(|problem| problem.kind), Some(ErrorKind::StoreReset));
+        assert!(reply.cached_locks.is_none(), "nothing saved in the new database");
+
+        // A keychain that refuses outranks a damaged settings file given at launch.
+        let refusing = Arc::new(Access::new(Arc::new(MemoryStore::unavailable()), EnvDefaults::default()));
+        let damaged = AppError::new(ErrorKind::SettingsReset, "the settings file was damaged");
+        begun(&refusing, desk.settings(), Some(damaged.clone()));
+        let reply = refusing.startup_for_page(desk.settings(), Some(damaged)).await;
+        assert!(!reply.signed_in);
+        assert_eq!(reply.problem.map(|problem| problem.kind), Some(ErrorKind::KeychainUnavailable));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn after_a_sign_out_the_start_up_is_computed_again() {
+        let desk = Desk::signed_in("sign-out").await;
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        assert!(access.startup_for_page(desk.settings(), None).await.signed_in);
+        access.sign_out().await.unwrap();
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert!(!reply.signed_in, "not the reply begun at launch");
+        assert!(reply.cached_locks.is_none());
+
+        // Signed out before the page asked: the early start's session is not handed to the page.
+        let access = desk.access();
+        desk.access().sign_in(desk.sim.partner_id(), desk.sim.token(), Some(&desk.sim.api_base())).await.unwrap();
+        begun(&access, desk.settings(), None);
+        access.sign_out().await.unwrap();
+        assert!(!access.startup_for_page(desk.settings(), None).await.signed_in);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_list_saved_after_the_early_start_read_its_copy_is_the_one_handed_over() {
+        let desk = Desk::signed_in("newer").await;
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        until_early_start_done(&access).await;
+        // A newer list (three of the locks) saved after the early start read the saved one.
+        let account = access.session().await.unwrap().account;
+        let (saved, _) = account.with_store(|store| store.cached_locks()).unwrap().expect("a saved list");
+        let newer: Vec<crate::api::Lock> = saved.into_iter().take(3).collect();
+        let ids: Vec<String> = newer.iter().map(|lock| lock.id.clone()).collect();
+        account.remember_locks(&newer, Utc::now()).unwrap();
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert_eq!(Desk::saved_ids(&reply), ids);
     }
 }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -23,11 +24,13 @@ pub struct Account {
     /// Name and grant of each cached lock, for turning stored keys into views. Built when first
     /// asked (`None` until then): decoding 10,000 saved locks at sign-in would delay the first rows.
     locks: Mutex<Option<HashMap<String, LockInfo>>>,
+    /// Lists of locks saved in this run: whoever read the saved list can tell a newer one came since.
+    lists_saved: AtomicU64,
 }
 
 impl Account {
     pub fn new(store: Store) -> Self {
-        Account { store: Mutex::new(store), locks: Mutex::default() }
+        Account { store: Mutex::new(store), locks: Mutex::default(), lists_saved: AtomicU64::new(0) }
     }
 
     /// Opens the database of this partner at this API base, in `dir` (`None`: in memory, for
@@ -102,6 +105,8 @@ impl Account {
         self.index_locks(locks);
         self.with_store(|store| {
             store.save_locks(locks, fetched_at)?;
+            // Counted while the store is held, with the save: see `lists_saved`.
+            self.lists_saved.fetch_add(1, Ordering::SeqCst);
             store.archive_locks(locks)
         })
     }
@@ -116,7 +121,11 @@ impl Account {
         tokio::task::spawn_blocking(move || {
             let mut store = lock(&account.store);
             let _ = held.send(());
-            if let Err(error) = store.save_locks(&locks, fetched_at).and_then(|()| store.archive_locks(&locks)) {
+            let saved = store.save_locks(&locks, fetched_at);
+            if saved.is_ok() {
+                account.lists_saved.fetch_add(1, Ordering::SeqCst);
+            }
+            if let Err(error) = saved.and_then(|()| store.archive_locks(&locks)) {
                 log::warn!("could not cache the locks: {error}");
             }
         });
@@ -140,6 +149,18 @@ impl Account {
 
     fn index_locks(&self, locks: &[Lock]) {
         *lock(&self.locks) = Some(index_of(locks));
+    }
+
+    /// How many lists of locks were saved in this run, read with the store: a save under way is
+    /// waited for, so a copy of the saved list read (with the store) when this was `n` is still
+    /// the newest while this is `n`.
+    pub fn lists_saved(&self) -> u64 {
+        self.with_store(|store| self.lists_saved_with(store))
+    }
+
+    /// [`Self::lists_saved`] for a caller that holds the store (reading the list at the same time).
+    pub fn lists_saved_with(&self, _held: &Store) -> u64 {
+        self.lists_saved.load(Ordering::SeqCst)
     }
 
     pub fn lock_info(&self, lock_id: &str) -> LockInfo {

@@ -76,6 +76,10 @@ pub fn run() {
                 .with_store_dir(accounts_dir)
                 .with_key_follow_up(Arc::new(ShellObserver::new(app.handle().clone())), FollowPolicy::default())
                 .with_archive_sync(SyncPolicy::default(), Retention(settings.keep_history_months));
+            let access = Arc::new(access);
+            // The silent sign-in runs while WebKit starts the page; the page's first get_startup
+            // takes its reply (docs/benchmarks.md, cold start to cached locks).
+            access.start_early(tauri::async_runtime::handle().inner(), settings.clone(), problem.clone());
             app.manage(AppState::new(access, settings_file, settings, problem));
             updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
             window::exit_on_terminate(app.handle().clone());

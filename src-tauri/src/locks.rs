@@ -67,11 +67,18 @@ pub async fn events(
 /// The last locks fetched, with no network; `None` when nothing is cached (or it is unreadable).
 /// The locks are passed on as saved, not decoded.
 pub fn cached(account: &Account) -> Option<CachedLocksPage> {
-    let cached = account.with_store(|store| store.cached_locks_json()).unwrap_or_else(|error| {
+    cached_counted(account).0
+}
+
+/// [`cached`], and how many lists had been saved in this run when it was read
+/// ([`Account::lists_saved`]): a copy kept for later can tell whether a newer list came since.
+pub fn cached_counted(account: &Account) -> (Option<CachedLocksPage>, u64) {
+    let (cached, saved) = account.with_store(|store| (store.cached_locks_json(), account.lists_saved_with(store)));
+    let cached = cached.unwrap_or_else(|error| {
         log::warn!("cached locks unreadable: {error}");
         None
     });
-    cached.map(|(locks, fetched_at)| CachedLocksPage { locks, fetched_at, from_cache: true, skipped: 0 })
+    (cached.map(|(locks, fetched_at)| CachedLocksPage { locks, fetched_at, from_cache: true, skipped: 0 }), saved)
 }
 
 /// The last event history fetched for this lock, with no network.

@@ -1,6 +1,6 @@
 //! What the commands share: access to the session, the settings file and the current settings.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tauri::{AppHandle, Manager};
@@ -13,10 +13,11 @@ use crate::sync::lock;
 use crate::updates::CheckLog;
 
 pub struct AppState {
-    pub access: Access,
+    pub access: Arc<Access>,
     settings_file: SettingsFile<tauri::Wry>,
     settings: Mutex<Settings>,
-    /// A problem found while starting (damaged settings), told to the UI once.
+    /// A problem found while starting (damaged settings), told to the UI once (by the start-up begun
+    /// at launch, which was given a copy, or by the first start-up computed on the page's ask).
     startup_problem: Mutex<Option<AppError>>,
     /// The files the user chose in a dialog: the only ones exports write and imports read.
     pub chosen_files: ChosenFiles,
@@ -24,7 +25,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(
-        access: Access,
+        access: Arc<Access>,
         settings_file: SettingsFile<tauri::Wry>,
         settings: Settings,
         startup_problem: Option<AppError>,

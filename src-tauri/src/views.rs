@@ -25,6 +25,9 @@ pub struct Startup {
     /// Read in Rust because a webview's `navigator.language` does not follow the OS everywhere.
     pub system_language: Option<String>,
     pub problem: Option<AppError>,
+    /// The signed-in account's saved locks, as `cached_locks` gives them: the locks view paints
+    /// them without asking again. `None` when signed out or when nothing is saved.
+    pub cached_locks: Option<CachedLocksPage>,
 }
 
 /// The signed-in partner, as the UI may see it (no token): `sign_in`.

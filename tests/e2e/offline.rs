@@ -117,6 +117,13 @@ async fn a_restart_without_a_connection_shows_the_saved_locks_and_keys() -> Test
                     ensure!(banner.contains("Offline"), "banner: {banner}");
                     let count = text_of(client, "#locks-count").await?;
                     ensure!(count.contains(&sim.locks().len().to_string()), "cached locks: {count}");
+                    // The saved list came with the start-up reply (no cached_locks asked), with its age.
+                    let asked = client
+                        .execute("return performance.getEntriesByName('unloc:reply:cached_locks').length", vec![])
+                        .await?;
+                    ensure_eq!(asked.as_u64(), Some(0), "the saved locks are read once, with get_startup");
+                    let updated = text_of(client, "#locks-updated").await?;
+                    ensure!(!updated.trim().is_empty(), "the saved list's age is shown");
                     screenshot(client, "view-offline-start").await?;
                     click(client, "#nav-awaiting").await?;
                     wait_visible(client, "#awaiting-view").await?;

@@ -285,10 +285,10 @@ async function boot() {
   setLanguage(state.settings.language);
 
   if (state.startup?.signedIn && state.settings.partnerId) {
-    signedIn({
-      partnerId: state.settings.partnerId,
-      apiBase: state.settings.apiBase || state.startup.defaultApiBase,
-    });
+    // The saved locks came with the reply: the list shows them at once, then asks Unloc.
+    const { cachedLocks: locksPage, ...startup } = state.startup;
+    state.startup = startup;
+    signedIn({ partnerId: state.settings.partnerId, apiBase: state.settings.apiBase || startup.defaultApiBase, locksPage });
   } else {
     showSignIn({ error: bootError, context: 'startup' });
   }

@@ -11,7 +11,7 @@ use crate::views::{SignInReply, Startup};
 
 #[tauri::command]
 pub async fn get_startup(state: State<'_, AppState>) -> Result<Startup> {
-    Ok(state.access.startup(state.settings(), state.take_startup_problem()).await)
+    Ok(state.access.startup_for_page(state.settings(), state.take_startup_problem()).await)
 }
 
 /// Signs in, then remembers the partner (and a non-default API base) for the next start.

@@ -178,7 +178,11 @@ class LocksView {
     // Rows from before (back from a lock) follow the language; with none yet, nothing to lay out.
     if (this.list.loaded) this.list.virtual.refresh();
     // Sign-in already fetched the list (that is how the token was checked): no second request.
-    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) firstStep('locks:accept', () => this.loader.accept(page));
+    // The saved list from the start-up reply shows at once; Unloc is asked next, as after cached_locks.
+    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) {
+      firstStep('locks:accept', () => this.loader.accept(page));
+      if (page.fromCache) this.loader.load();
+    }
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
     if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
     if (focus === 'search') this.list.search.focus();
