@@ -31,9 +31,17 @@ async fn sign_in_see_locks_and_events_then_sign_out() -> TestResult {
             wait_visible(client, "#locks-view").await?;
             wait_lock_rows(client).await?;
             // The heading has the focus, no text field: a focused field keeps WebKit drawing frames
-            // for its caret while the app sits idle (docs/benchmarks.md, idle CPU).
-            let focused = client.execute("return document.activeElement?.id ?? ''", vec![]).await?;
+            // for its caret while the app sits idle (docs/benchmarks.md, idle CPU). It moves there
+            // once the first rows are painted (ui/js/views/locks.js), so it is waited for.
+            let started = std::time::Instant::now();
+            let focused = wait_for_js(
+                client,
+                "the focus on the locks heading",
+                "const id = document.activeElement?.id ?? ''; return id === 'locks-heading' ? id : (id === '' ? null : id)",
+            )
+            .await?;
             ensure_eq!(focused, json!("locks-heading"), "after sign-in the focus is on the locks heading");
+            step(format!("the focus reached the heading {} ms after the rows", started.elapsed().as_millis()));
             ensure_eq!(keychain_token(sim).as_deref(), Some(sim.token()), "the token is kept in the keychain");
             let token_field =
                 client.execute("return document.querySelector('#api-token')?.value ?? ''", vec![]).await?;

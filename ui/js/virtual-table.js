@@ -5,7 +5,6 @@
 // Expected markup: scroller (overflow:auto, position:relative) > table > thead (sticky) + tbody.
 
 import { inControl, onTableKeyDown } from './virtual-table-keys.js';
-import { firstStep } from './timeline.js';
 
 // The first frame showing rows of each kind of table is marked (User Timing, once per table class),
 // e.g. `unloc:rows:data-table locks-table`: the benchmark (tests/bench) times start-up and sign-in by it.
@@ -75,9 +74,14 @@ export class VirtualTable {
       if (pos !== null) this.setActive(pos);
     });
     this.offset = null; // bodyOffset(), measured once per size of the scroller and the header
-    if (typeof ResizeObserver === 'function') {
-      this.resizeObserver = new ResizeObserver(() => {
+    // Until the scroller has been laid out with a size, rows are placed without asking for it (see
+    // render): asking would make WebKit lay out the whole new view before the first rows can be
+    // painted, and again in that frame; the ResizeObserver then says the size and rows are placed again.
+    this.sized = typeof ResizeObserver !== 'function';
+    if (!this.sized) {
+      this.resizeObserver = new ResizeObserver((entries) => {
         this.offset = null;
+        if (entries.some((entry) => entry.target === scroller && entry.contentRect.height > 0)) this.sized = true;
         this.schedule();
       });
       this.resizeObserver.observe(scroller);
@@ -104,7 +108,7 @@ export class VirtualTable {
     if (this.activePos >= indices.length) this.activePos = Math.max(0, indices.length - 1);
     if (reset) {
       this.activePos = 0;
-      this.scroller.scrollTop = 0;
+      if (this.sized) this.scroller.scrollTop = 0; // never laid out with a size: it is at the top
     }
     this.render(true);
     if (indices.length) markFirstRows(this.table);
@@ -149,11 +153,13 @@ export class VirtualTable {
   render(force) {
     const n = this.indices.length;
     const rh = this.rowHeight;
-    // The first read of the scroller's size with rows to show lays the new view out there and then.
-    const view = n ? firstStep(`${this.name}:layout`, () => this.scroller.clientHeight) : this.scroller.clientHeight;
     let first = 0;
     let last = 0;
-    if (n > 0) {
+    if (n > 0 && !this.sized) {
+      // Not laid out yet, so at the top: the rows a window's height holds, which the scroller inside it cannot exceed.
+      last = Math.min(n, Math.ceil(window.innerHeight / rh) + this.overscan);
+    } else if (n > 0) {
+      const view = this.scroller.clientHeight;
       // A detached or hidden scroller has no height: render one screenful so rows exist anyway.
       const height = view > 0 ? view : 800;
       const top = this.scroller.scrollTop - this.bodyOffset();

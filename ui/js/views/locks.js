@@ -179,14 +179,27 @@ class LocksView {
     if (this.list.loaded) this.list.virtual.refresh();
     // Sign-in already fetched the list (that is how the token was checked): no second request.
     // The saved list from the start-up reply shows at once; Unloc is asked next, as after cached_locks.
-    if (!this.list.loaded && !this.loader.loading && Array.isArray(page?.locks)) {
+    const accepted = !this.list.loaded && !this.loader.loading && Array.isArray(page?.locks);
+    if (accepted) {
       firstStep('locks:accept', () => this.loader.accept(page));
       if (page.fromCache) this.loader.load();
     }
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
     if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
     if (focus === 'search') this.list.search.focus();
-    else firstStep('locks:focus', () => this.heading.focus());
+    else if (accepted) this.focusHeadingAfterRows();
+    else this.heading.focus();
+  }
+
+  // Moving the focus into the new view makes WebKit lay it out and tell the accessibility tree
+  // (~50 ms for 10,000 locks): with rows just handed over (sign-in's, or the start-up's saved list)
+  // they are painted first, then the focus follows, unless someone put it in the view meanwhile.
+  focusHeadingAfterRows() {
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        if (this.el.isConnected && !this.el.contains(document.activeElement)) firstStep('locks:focus', () => this.heading.focus());
+      }),
+    );
   }
 
   hide() {
