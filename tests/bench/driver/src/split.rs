@@ -19,18 +19,33 @@ impl RowsSplit {
     /// Gathers one run's steps between the data's arrival and the rows mark (page clock, ms), and
     /// the rows' frame's own work; returns that run's split as text for the progress lines.
     pub async fn add_run(&mut self, client: &Client, data: f64, rows: f64) -> BenchResult<String> {
-        let steps = web::steps_between(client, data, rows).await?;
-        for (name, ms) in &steps {
-            match self.steps.iter_mut().find(|(known, _)| known == name) {
+        let done = web::wait_mark_ms(client, &web::LOCK_ROWS_MARK.replace("unloc:rows:", "unloc:frame-done:")).await?;
+        // Steps that began after the rows' animation frame (the heading's focus after sign-in) ran
+        // before the first task after it: they are in the frame's figure, said apart.
+        let steps = web::steps_between(client, data, done).await?;
+        let mut parts = vec![];
+        let mut later = vec![];
+        for (name, started, ms) in &steps {
+            let name = if *started > rows { format!("{name} (after the rows' frame began)") } else { name.clone() };
+            match self.steps.iter_mut().find(|(known, _)| *known == name) {
                 Some((_, times)) => times.push(*ms),
                 None => self.steps.push((name.clone(), vec![*ms])),
             }
+            if *started > rows { &mut later } else { &mut parts }.push(format!("{name} {ms:.1}"));
         }
-        let done = web::wait_mark_ms(client, &web::LOCK_ROWS_MARK.replace("unloc:rows:", "unloc:frame-done:")).await?;
         let frame = done - rows;
         self.frame_work.push(frame);
-        let mut parts: Vec<String> = steps.iter().map(|(name, ms)| format!("{name} {ms:.1}")).collect();
+        // Where no step of ours ran: before the first (the reply's own handling, the view's
+        // creation) and from the end of the last to the rows' animation frame (other tasks, the wait for the frame).
+        let ours: Vec<_> = steps.iter().filter(|(_, started, _)| *started <= rows).collect();
+        if let (Some(first), Some(end)) =
+            (ours.first(), ours.iter().map(|(_, started, ms)| started + ms).reduce(f64::max))
+        {
+            parts.insert(0, format!("first step after {:.1}", first.1 - data));
+            parts.push(format!("then {:.1} to the rows' animation frame", rows - end));
+        }
         parts.push(format!("the rows' frame {frame:.1}"));
+        parts.extend(later);
         Ok(parts.join(", "))
     }
 

@@ -297,18 +297,18 @@ requestAnimationFrame(frame);
 }
 
 /// The page's own steps (User Timing measures `unloc:step:*`, set by ui/js/timeline.js) that began
-/// between `from` and `to` on the page clock, in the order they began: (step, duration in ms).
-pub async fn steps_between(client: &Client, from: f64, to: f64) -> BenchResult<Vec<(String, f64)>> {
+/// between `from` and `to` on the page clock, in the order they began: (step, its start, its duration), in ms.
+pub async fn steps_between(client: &Client, from: f64, to: f64) -> BenchResult<Vec<(String, f64, f64)>> {
     const STEPS: &str = "return performance.getEntriesByType('measure') \
         .filter((m) => m.name.startsWith('unloc:step:') && m.startTime >= arguments[0] && m.startTime <= arguments[1]) \
         .sort((a, b) => a.startTime - b.startTime) \
-        .map((m) => [m.name.slice('unloc:step:'.length), m.duration]);";
+        .map((m) => [m.name.slice('unloc:step:'.length), m.startTime, m.duration]);";
     let value = client.execute(STEPS, vec![json!(from), json!(to)]).await?;
     Ok(value
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|step| Some((step[0].as_str()?.to_owned(), step[1].as_f64()?)))
+        .filter_map(|step| Some((step[0].as_str()?.to_owned(), step[1].as_f64()?, step[2].as_f64()?)))
         .collect())
 }
 
