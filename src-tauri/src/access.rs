@@ -261,7 +261,9 @@ impl Access {
             },
         };
         let client = self.build_client(api_base, partner_id, token)?;
+        let opening = std::time::Instant::now();
         let account = Arc::new(self.open_account(&client));
+        log::debug!(target: TIMING, "silent sign-in: the local database opened and checked in {:.1} ms", ms(opening.elapsed()));
         self.archive.load(&account);
         self.begin(client, account).await;
         Ok(true)
@@ -286,7 +288,12 @@ impl Access {
     ) {
         let access = Arc::clone(self);
         let given = settings.clone();
-        let started = runtime.spawn(async move { access.start(given, problem).await });
+        let started = runtime.spawn(async move {
+            let began = std::time::Instant::now();
+            let started = access.start(given, problem).await;
+            log::debug!(target: TIMING, "start-up begun at launch: ready after {:.1} ms", ms(began.elapsed()));
+            started
+        });
         *lock(&self.early) = Some(EarlyStart { settings, started });
     }
 
@@ -297,7 +304,10 @@ impl Access {
     pub async fn startup_for_page(&self, settings: Settings, mut problem: Option<AppError>) -> Startup {
         let early = lock(&self.early).take();
         if let Some(EarlyStart { settings: began_with, started }) = early {
-            match started.await {
+            let asked = std::time::Instant::now();
+            let started = started.await;
+            log::debug!(target: TIMING, "get_startup: waited {:.1} ms for the start-up begun at launch", ms(asked.elapsed()));
+            match started {
                 Ok(started) if same_start(&began_with, &settings) => return self.handed_over(started, settings),
                 // Begun for other settings (changed before the page asked): computed again for these,
                 // still telling what the early start found (its store notice is taken).
@@ -361,7 +371,9 @@ impl Access {
         let session = if signed_in { self.sessions.current().await.ok() } else { None };
         let (cached_locks, locks_read) = match session {
             Some(session) => {
+                let reading = std::time::Instant::now();
                 let (page, saved) = crate::locks::cached_counted(&session.account);
+                log::debug!(target: TIMING, "start-up: the saved locks read in {:.1} ms", ms(reading.elapsed()));
                 (page, Some((Arc::clone(&session.account), saved)))
             }
             None => (None, None),
