@@ -12,8 +12,9 @@ sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 fail() { echo "install-test: FAILED: $*" >&2; exit 1; }
 
-deb=$(find target/release/bundle/deb -name '*.deb' | head -1)
-rpm=$(find target/release/bundle/rpm -name '*.rpm' | head -1)
+# The app's own packages: after a full benchmark the blank app's packages lie in the same folders.
+deb=$(find target/release/bundle/deb -name 'Unloc Desk_*.deb' | head -1)
+rpm=$(find target/release/bundle/rpm -name 'Unloc Desk-*.rpm' | head -1)
 [[ -n $deb && -n $rpm ]] || fail "no installers: run tests/scripts/build-installers.sh first"
 package=$(dpkg-deb -f "$deb" Package)
 echo "install-test: $deb (package $package; depends: $(dpkg-deb -f "$deb" Depends))"
