@@ -55,6 +55,8 @@ pub struct Access {
     notice: Mutex<Option<AppError>>,
     /// The start-up begun at launch, until the page's first `startup_for_page` takes it.
     early: Mutex<Option<EarlyStart>>,
+    /// Held by a start-up while it runs (see `start`).
+    starting: tokio::sync::Mutex<()>,
 }
 
 impl Access {
@@ -69,6 +71,7 @@ impl Access {
             archive: ArchiveSync::new(SyncPolicy::default(), Retention(Some(12))),
             notice: Mutex::new(None),
             early: Mutex::new(None),
+            starting: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -262,7 +265,8 @@ impl Access {
         };
         let client = self.build_client(api_base, partner_id, token)?;
         let opening = std::time::Instant::now();
-        let account = Arc::new(self.open_account(&client));
+        let (account, _) = self.open_account_off_thread(&client).await?;
+        let account = Arc::new(account);
         log::debug!(target: TIMING, "silent sign-in: the local database opened and checked in {:.1} ms", ms(opening.elapsed()));
         self.archive.load(&account);
         self.begin(client, account).await;
@@ -337,6 +341,8 @@ impl Access {
         if let Some(early) = early {
             let _ = early.started.await;
         }
+        // A start-up another ask took (a reloaded page's) is waited for too.
+        drop(self.starting.lock().await);
     }
 
     fn with_default_partner(&self, mut settings: Settings) -> Settings {
@@ -347,6 +353,9 @@ impl Access {
     }
 
     async fn start(&self, settings: Settings, mut problem: Option<AppError>) -> Started {
+        // One at a time: a page reloaded while the early start runs asks again, and must find the
+        // session that start began (signed in), not begin a second one over the same database.
+        let _one_start = self.starting.lock().await;
         let settings = self.with_default_partner(settings);
         let signed_in = match (self.sessions.is_signed_in().await, &settings.partner_id) {
             (true, _) => true,
@@ -372,7 +381,13 @@ impl Access {
         let (cached_locks, locks_read) = match session {
             Some(session) => {
                 let reading = std::time::Instant::now();
-                let (page, saved) = crate::locks::cached_counted(&session.account);
+                let account = Arc::clone(&session.account);
+                let (page, saved) = tokio::task::spawn_blocking(move || crate::locks::cached_counted(&account))
+                    .await
+                    .unwrap_or_else(|error| {
+                        log::error!("the saved locks could not be read: {error}");
+                        (None, 0)
+                    });
                 log::debug!(target: TIMING, "start-up: the saved locks read in {:.1} ms", ms(reading.elapsed()));
                 (page, Some((Arc::clone(&session.account), saved)))
             }
@@ -487,16 +502,9 @@ impl Access {
         self.sessions.begin(session).await;
     }
 
-    fn open_account(&self, client: &ApiClient) -> Account {
-        let (account, notice) =
-            Account::open(self.store_dir.as_deref(), client.partner_id().as_str(), client.api_base().as_str());
-        if let Some(notice) = notice {
-            *lock(&self.notice) = Some(notice);
-        }
-        account
-    }
-
-    /// [`Self::open_account`] off the async workers (SQLite blocks), and whether its file is new.
+    /// Opens (or repairs) the account's database off the async workers (SQLite blocks: the open
+    /// checks the file, a busy one is waited for), and says whether its file is new. A notice of
+    /// the open (a damaged file replaced) is kept for the next reply.
     async fn open_account_off_thread(&self, client: &ApiClient) -> Result<(Account, bool)> {
         let dir = self.store_dir.clone();
         let partner_id = client.partner_id().to_string();
@@ -685,7 +693,13 @@ mod early_start_tests {
         /// A desk that signed in once: the token in the keychain, the locks saved in `dir`.
         async fn signed_in(name: &str) -> Desk {
             let desk = Desk::new(name).await;
-            desk.access().sign_in(desk.sim.partner_id(), desk.sim.token(), Some(&desk.sim.api_base())).await.unwrap();
+            let access = desk.access();
+            access.sign_in(desk.sim.partner_id(), desk.sim.token(), Some(&desk.sim.api_base())).await.unwrap();
+            // Sign-in answers before its list is saved (the store is held until it is): wait for it,
+            // or the next start could read the database before the list is in.
+            let account = access.session().await.unwrap().account;
+            let saved = tokio::task::spawn_blocking(move || account.lists_saved()).await.unwrap();
+            assert_eq!(saved, 1, "the signed-in list was saved");
             desk
         }
 

@@ -247,6 +247,9 @@ export class VirtualTable {
 
   /** Scroll so that the row at pos is fully visible below the sticky header. */
   scrollToPosition(pos) {
+    // Scrolling reads the scroller's size (a layout) anyway: a scroller laid out already is sized
+    // now, so the row scrolled to is rendered, not only the top rows placed before the first frame.
+    if (!this.sized && this.scroller.clientHeight > 0) this.sized = true;
     const rh = this.rowHeight;
     const top = this.bodyOffset() + pos * rh;
     const header = this.thead.offsetHeight;

@@ -193,11 +193,14 @@ class LocksView {
 
   // Moving the focus into the new view makes WebKit lay it out and tell the accessibility tree
   // (~50 ms for 10,000 locks): with rows just handed over (sign-in's, or the start-up's saved list)
-  // they are painted first, then the focus follows, unless someone put it in the view meanwhile.
+  // they are painted first, then the focus follows, unless the user put it somewhere meanwhile
+  // (in the view, or on a link or control they tabbed to: not taken from them).
   focusHeadingAfterRows() {
     requestAnimationFrame(() =>
       setTimeout(() => {
-        if (this.el.isConnected && !this.el.contains(document.activeElement)) firstStep('locks:focus', () => this.heading.focus());
+        const active = document.activeElement;
+        const placed = active && active !== document.body && (this.el.contains(active) || active.checkVisibility?.());
+        if (this.el.isConnected && !placed) firstStep('locks:focus', () => this.heading.focus());
       }),
     );
   }

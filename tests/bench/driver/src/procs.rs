@@ -306,15 +306,22 @@ pub fn timing_lines(log: &Path, step: &str) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The pid and start time the launcher recorded, if it has (no waiting).
+pub fn read_launch_now(record: &Path) -> BenchResult<(u32, f64)> {
+    let text = std::fs::read_to_string(record)?;
+    let mut parts = text.split_whitespace();
+    match (parts.next(), parts.next()) {
+        (Some(pid), Some(nanos)) => Ok((pid.parse()?, nanos.parse::<f64>()? / 1e6)),
+        _ => Err(format!("{} is not complete", record.display()).into()),
+    }
+}
+
 /// The pid and start time (ms since the epoch) the launcher recorded.
 pub fn read_launch(record: &Path) -> BenchResult<(u32, f64)> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        if let Ok(text) = std::fs::read_to_string(record) {
-            let mut parts = text.split_whitespace();
-            if let (Some(pid), Some(nanos)) = (parts.next(), parts.next()) {
-                return Ok((pid.parse()?, nanos.parse::<f64>()? / 1e6));
-            }
+        if let Ok(launch) = read_launch_now(record) {
+            return Ok(launch);
         }
         if Instant::now() > deadline {
             return Err(format!("{} was not written", record.display()).into());

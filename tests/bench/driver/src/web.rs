@@ -73,10 +73,25 @@ impl Driver {
                 Ok(Err(error)) => last_error = format!("the app did not start: {error}"),
                 Err(_) => last_error = "the app did not start within 60 s".to_owned(),
             }
+            // An app this try did start would answer the next one's start as "already running"
+            // (one instance per desktop) and that start would quit: it goes first.
+            stop_launched(application);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         Err(last_error.into())
     }
+}
+
+/// Stops the app (and its WebKit processes) a launcher started, by the pid it recorded
+/// (`procs::write_launcher`: `launch-NAME.sh` records in `launch-NAME.txt`), and forgets the record.
+fn stop_launched(launcher: &Path) {
+    let record = launcher.with_extension("txt");
+    if let Ok((pid, _)) = crate::procs::read_launch_now(&record) {
+        for process in crate::procs::descendants(pid) {
+            let _ = Command::new("kill").args(["-KILL", &process.to_string()]).status();
+        }
+    }
+    let _ = std::fs::remove_file(&record);
 }
 
 impl Drop for Driver {
