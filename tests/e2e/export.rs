@@ -28,6 +28,17 @@ async fn export(client: &Client, command: &str, args: Value) -> TestResult<Value
     Ok(reply)
 }
 
+/// The lock view's export report once it says where the file went ("N rows saved to PATH").
+async fn export_report(client: &Client, what: &str) -> TestResult<String> {
+    let said = wait_for_js(
+        client,
+        what,
+        "const text = document.querySelector('#events-export-status').textContent; return / saved to /.test(text) && text",
+    )
+    .await?;
+    Ok(said.as_str().unwrap_or_default().to_owned())
+}
+
 fn local_time(created: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
     (created + Duration::hours(APP_OFFSET_HOURS)).naive_utc()
 }
@@ -234,19 +245,14 @@ async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> T
             wait_lock_rows(client).await?;
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
             wait_for_count(client, "#events-count", [total as u64, total as u64]).await?;
-            let scope_hidden = client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
+            let scope_hidden =
+                client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
             ensure_eq!(scope_hidden, json!(true), "a note about a filter while nothing is filtered");
 
             // Typed and exported at once, before the search's debounce: the file holds the search's rows.
             fill(client, "#events-search", &phone).await?;
             click(client, "#events-export-csv").await?;
-            let said = wait_for_js(
-                client,
-                "the export's report",
-                "const text = document.querySelector('#events-export-status').textContent; return / saved to /.test(text) && text",
-            )
-            .await?;
-            let said = said.as_str().unwrap_or_default().to_owned();
+            let said = export_report(client, "the export's report").await?;
             let (rows, path) = said.split_once(" saved to ").ok_or(format!("the report: {said}"))?;
             ensure_eq!(rows, format!("{theirs} rows"), "the rows the export says it wrote");
             let path = Path::new(path);
@@ -261,7 +267,9 @@ async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> T
             ensure_eq!(text_of(client, "#events-count").await?, format!("Showing {theirs} of {total} events"));
             ensure_eq!(
                 visible_text(client, "#events-export-scope").await?,
-                format!("Export and Print give only the {theirs} of {total} events shown (the search and filter above).")
+                format!(
+                    "Export and Print give only the {theirs} of {total} events shown (the search and filter above)."
+                )
             );
             screenshot(client, "export-searched-history").await?;
 
@@ -270,19 +278,14 @@ async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> T
             wait_for_count(client, "#events-count", [total as u64, total as u64]).await?;
             client.execute("document.querySelector('#events-export-status').textContent = ''", vec![]).await?;
             click(client, "#events-export-xlsx").await?;
-            let said = wait_for_js(
-                client,
-                "the second export's report",
-                "const text = document.querySelector('#events-export-status').textContent; return / saved to /.test(text) && text",
-            )
-            .await?;
-            let said = said.as_str().unwrap_or_default();
+            let said = export_report(client, "the second export's report").await?;
             ensure!(said.starts_with(&format!("{total} rows saved to ")), "{said}");
             ensure!(
                 said.contains(&format!("Event history {} 2", fixtures::UUID_LOCK_NAME)),
                 "the whole history's name: {said}"
             );
-            let scope_hidden = client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
+            let scope_hidden =
+                client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
             ensure_eq!(scope_hidden, json!(true), "the note stays after the search is emptied");
             Ok(())
         })
