@@ -83,6 +83,7 @@ pub fn run() {
             app.manage(AppState::new(access, settings_file, settings, problem));
             updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
             window::exit_on_terminate(app.handle().clone());
+            window::save_place_as_it_changes(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

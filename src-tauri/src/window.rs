@@ -1,10 +1,15 @@
 //! The one window: a second start of the app brings it forward instead of opening another, it
-//! comes back at the size and place it was left, and a polite request to stop (SIGTERM, as at
-//! log-out) closes it like its close button, so that size and place are saved.
+//! comes back at the size and place it was left (written down shortly after each move and again
+//! at closing), and a polite request to stop (SIGTERM, as at log-out) closes it like its close
+//! button.
 
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 /// The label of the app's window (tauri.conf.json).
 const MAIN_WINDOW: &str = "main";
@@ -98,6 +103,38 @@ pub fn instance_scope(debug_build: bool, data_home: Option<std::ffi::OsString>) 
 /// Remembers the window's size, place and state between runs (tauri-plugin-window-state).
 pub fn remembered_place<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri_plugin_window_state::Builder::default().build()
+}
+
+/// How long the window must stay put before its new place is written down: a drag sends a move
+/// for every pixel, and one write per pause is enough.
+const PLACE_SAVE_PAUSE: Duration = Duration::from_millis(400);
+
+/// Writes the window's size and place to disk shortly after it is moved or resized, not only when
+/// the app closes: a crash or a power cut then loses nothing, and a stop that arrives before the
+/// closing code has seen the last move still finds it saved.
+pub fn save_place_as_it_changes<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
+        return;
+    };
+    let changes = Arc::new(AtomicU64::new(0));
+    let app = app.clone();
+    window.on_window_event(move |event| {
+        if !matches!(event, WindowEvent::Moved(_) | WindowEvent::Resized(_)) {
+            return;
+        }
+        let this_change = changes.fetch_add(1, Ordering::SeqCst) + 1;
+        let changes = Arc::clone(&changes);
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(PLACE_SAVE_PAUSE).await;
+            if changes.load(Ordering::SeqCst) != this_change {
+                return; // a later change saves
+            }
+            if let Err(error) = app.save_window_state(StateFlags::all()) {
+                log::warn!("could not save the window's size and place: {error}");
+            }
+        });
+    });
 }
 
 fn bring_forward<R: Runtime>(app: &AppHandle<R>) {

@@ -55,6 +55,27 @@ geometry() { # x y width height of the app's window
     /^ *Width:/ {w=$2} /^ *Height:/ {h=$2} END {print x, y, w, h}'
 }
 
+saved_place() { # x y width height of the main window as the app wrote it down (tauri-plugin-window-state)
+  local file="${XDG_CONFIG_HOME:?}/no.unlocdesk.desktop/.window-state.json"
+  [[ -f $file ]] || { echo "nothing saved"; return 0; }
+  node -e 'try { const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).main;
+    console.log(m ? [m.x, m.y, m.width, m.height].join(" ") : "no main window saved") }
+    catch (e) { console.log("unreadable: " + e.message) }' "$file"
+}
+
+# The app writes its place down shortly after a move (window.rs, save_place_as_it_changes), so the
+# test stops it only once that is on disk: a stop sent the instant the X server has moved the
+# window could otherwise reach the app before the move does, which is not what a user can do.
+wait_saved_place() { # wanted geometry
+  local now=""
+  for _ in $(seq 200); do
+    now=$(saved_place)
+    [[ $now == "$1" ]] && return 0
+    sleep 0.1
+  done
+  fail "the app did not write down its new place within 20 s: the file says '$now', expected '$1'"
+}
+
 wait_geometry() { # wanted geometry, what it is about
   local now=""
   for _ in $(seq 200); do
@@ -87,6 +108,8 @@ window=$(windows | head -1)
 xdotool windowsize "$window" 1000 700
 xdotool windowmove "$window" 123 77
 wait_geometry "123 77 1000 700" "after moving"
+wait_saved_place "123 77 1000 700"
+echo "one-window: the new place was written down while the app ran"
 stop "$first"
 start again
 wait_geometry "123 77 1000 700" "after the restart"
