@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -57,6 +58,9 @@ pub struct Access {
     early: Mutex<Option<EarlyStart>>,
     /// Held by a start-up while it runs (see `start`).
     starting: tokio::sync::Mutex<()>,
+    /// How many start-ups ran, and how many account databases were opened (the tests count them).
+    starts: AtomicU64,
+    opens: AtomicU64,
 }
 
 impl Access {
@@ -72,6 +76,8 @@ impl Access {
             notice: Mutex::new(None),
             early: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
+            starts: AtomicU64::new(0),
+            opens: AtomicU64::new(0),
         }
     }
 
@@ -356,6 +362,7 @@ impl Access {
         // One at a time: a page reloaded while the early start runs asks again, and must find the
         // session that start began (signed in), not begin a second one over the same database.
         let _one_start = self.starting.lock().await;
+        self.starts.fetch_add(1, Ordering::Relaxed);
         let settings = self.with_default_partner(settings);
         let signed_in = match (self.sessions.is_signed_in().await, &settings.partner_id) {
             (true, _) => true,
@@ -506,6 +513,7 @@ impl Access {
     /// checks the file, a busy one is waited for), and says whether its file is new. A notice of
     /// the open (a damaged file replaced) is kept for the next reply.
     async fn open_account_off_thread(&self, client: &ApiClient) -> Result<(Account, bool)> {
+        self.opens.fetch_add(1, Ordering::Relaxed);
         let dir = self.store_dir.clone();
         let partner_id = client.partner_id().to_string();
         let api_base = client.api_base().to_string();
@@ -741,12 +749,24 @@ mod early_start_tests {
         }
     }
 
+    /// How many start-ups ran: 1 when the page was handed the one begun at launch, 2 when it was
+    /// computed again (the fallback, which answers the same but does the work twice).
+    fn starts(access: &Access) -> u64 {
+        access.starts.load(Ordering::Relaxed)
+    }
+
+    fn opens(access: &Access) -> u64 {
+        access.opens.load(Ordering::Relaxed)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_first_start_up_reply_carries_the_saved_locks() {
         let desk = Desk::signed_in("carries").await;
         let access = desk.access();
         begun(&access, desk.settings(), None);
         let reply = access.startup_for_page(desk.settings(), None).await;
+        assert_eq!(starts(&access), 1, "the reply begun at launch, not one computed again");
+        assert_eq!(opens(&access), 1);
         assert!(reply.signed_in);
         assert!(reply.problem.is_none(), "{:?}", reply.problem);
         assert!(reply.cached_locks.as_ref().is_some_and(|page| page.from_cache));
@@ -769,6 +789,7 @@ mod early_start_tests {
         let access = desk.access();
         begun(&access, desk.settings(), None);
         let reply = access.startup_for_page(desk.settings(), None).await;
+        assert_eq!(starts(&access), 1, "the reply begun at launch, not one computed again");
         assert!(reply.signed_in);
         assert_eq!(reply.problem.map(|problem| problem.kind), Some(ErrorKind::StoreReset));
         assert!(reply.cached_locks.is_none(), "nothing saved in the new database");
@@ -778,6 +799,7 @@ mod early_start_tests {
         let damaged = AppError::new(ErrorKind::SettingsReset, "the settings file was damaged");
         begun(&refusing, desk.settings(), Some(damaged.clone()));
         let reply = refusing.startup_for_page(desk.settings(), Some(damaged)).await;
+        assert_eq!(starts(&refusing), 1, "the reply begun at launch, not one computed again");
         assert!(!reply.signed_in);
         assert_eq!(reply.problem.map(|problem| problem.kind), Some(ErrorKind::KeychainUnavailable));
     }
@@ -788,6 +810,7 @@ mod early_start_tests {
         let access = desk.access();
         begun(&access, desk.settings(), None);
         assert!(access.startup_for_page(desk.settings(), None).await.signed_in);
+        assert_eq!(starts(&access), 1, "the reply begun at launch, not one computed again");
         access.sign_out().await.unwrap();
         let reply = access.startup_for_page(desk.settings(), None).await;
         assert!(!reply.signed_in, "not the reply begun at launch");
@@ -814,6 +837,27 @@ mod early_start_tests {
         let ids: Vec<String> = newer.iter().map(|lock| lock.id.clone()).collect();
         account.remember_locks(&newer, Utc::now()).unwrap();
         let reply = access.startup_for_page(desk.settings(), None).await;
+        assert_eq!(starts(&access), 1, "the reply begun at launch, not one computed again");
         assert_eq!(Desk::saved_ids(&reply), ids);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_reloaded_while_the_early_start_runs_finds_its_session() {
+        let desk = Desk::signed_in("reload").await;
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        // The first page asks (and takes the early start); reloaded, the page asks again, both
+        // while the early start still runs.
+        let (first, reloaded) = tokio::join!(access.startup_for_page(desk.settings(), None), async {
+            tokio::task::yield_now().await;
+            assert!(lock(&access.early).is_none(), "the first ask took the early start");
+            access.startup_for_page(desk.settings(), None).await
+        });
+        let session = access.session().await.unwrap();
+        assert!(first.signed_in && reloaded.signed_in, "both pages are told they are signed in");
+        assert!(reloaded.cached_locks.is_some_and(|page| page.from_cache), "the reloaded page has the saved locks");
+        assert_eq!(opens(&access), 1, "one database opened: one silent sign-in");
+        assert_eq!(starts(&access), 2, "the early start, and the reloaded page's");
+        assert!(access.sessions.is_current(&session).await, "one session");
     }
 }

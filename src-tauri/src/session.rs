@@ -76,6 +76,11 @@ impl Sessions {
         self.current.try_read().ok().and_then(|current| current.clone())
     }
 
+    /// Whether `session` (the same client, not merely the same partner) is the current one.
+    pub async fn is_current(&self, session: &Session) -> bool {
+        self.current.read().await.as_ref().is_some_and(|now| Arc::ptr_eq(&now.client, &session.client))
+    }
+
     pub async fn is_signed_in(&self) -> bool {
         self.current.read().await.is_some()
     }
