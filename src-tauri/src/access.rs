@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::account::Account;
 use crate::activity::sync::{ArchiveSync, Retention, SyncPolicy};
-use crate::api::{ApiBase, ApiClient, ClientConfig, LockList, PartnerId};
+use crate::api::{ApiBase, ApiClient, ApiError, ClientConfig, LockList, PartnerId};
 use crate::environment::EnvDefaults;
 use crate::error::{AppError, ErrorKind, Result};
 use crate::keys::actions::KeyContext;
@@ -35,11 +35,13 @@ struct EarlyStart {
     started: tokio::task::JoinHandle<Started>,
 }
 
-/// A start-up reply and, when it carries the saved locks, the account they were read from and how
-/// many lists it had saved then (a newer list saved since is read again before the reply goes).
+/// A start-up reply; the session it says is signed in (a reply kept for later is handed over only
+/// while that session is still the current one); and, when it carries the saved locks, how many
+/// lists the account had saved then (a newer list saved since is read again before the reply goes).
 struct Started {
     reply: Startup,
-    locks_read: Option<(Arc<Account>, u64)>,
+    session: Option<Session>,
+    locks_read: Option<u64>,
 }
 
 pub struct Access {
@@ -58,6 +60,9 @@ pub struct Access {
     early: Mutex<Option<EarlyStart>>,
     /// Held by a start-up while it runs (see `start`).
     starting: tokio::sync::Mutex<()>,
+    /// The client of the last session a 401 ended (`token_rejected`): a start-up reply kept for later
+    /// that names that session tells the page why it is signed out.
+    rejected: Mutex<Option<std::sync::Weak<ApiClient>>>,
     /// How many start-ups ran, and how many account databases were opened (the tests count them).
     starts: AtomicU64,
     opens: AtomicU64,
@@ -76,6 +81,7 @@ impl Access {
             notice: Mutex::new(None),
             early: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
+            rejected: Mutex::new(None),
             starts: AtomicU64::new(0),
             opens: AtomicU64::new(0),
         }
@@ -318,7 +324,7 @@ impl Access {
             let started = started.await;
             log::debug!(target: TIMING, "get_startup: waited {:.1} ms for the start-up begun at launch", ms(asked.elapsed()));
             match started {
-                Ok(started) if same_start(&began_with, &settings) => return self.handed_over(started, settings),
+                Ok(started) if same_start(&began_with, &settings) => return self.handed_over(started, settings).await,
                 // Begun for other settings (changed before the page asked): computed again for these,
                 // still telling what the early start found (its store notice is taken).
                 Ok(started) => problem = problem.or(started.reply.problem),
@@ -328,16 +334,34 @@ impl Access {
         self.startup(settings, problem).await
     }
 
-    /// The early start's reply with the current settings, and the newest saved locks.
-    fn handed_over(&self, started: Started, settings: Settings) -> Startup {
-        let Started { mut reply, locks_read } = started;
+    /// The early start's reply as it is true now: with the current settings and the newest saved
+    /// locks — or, when its session has ended since (a 401 while the page was loading), signed out,
+    /// told as a 401 is told.
+    async fn handed_over(&self, started: Started, settings: Settings) -> Startup {
+        let Started { mut reply, session, locks_read } = started;
         reply.settings = self.with_default_partner(settings);
-        if let Some((account, saved)) = locks_read {
-            if account.lists_saved() != saved {
-                reply.cached_locks = crate::locks::cached(&account);
+        let Some(session) = session else {
+            return reply;
+        };
+        if !self.sessions.is_current(&session).await {
+            reply.signed_in = false;
+            reply.cached_locks = None;
+            if self.was_rejected(&session) {
+                reply.problem = Some(ApiError::Unauthorized.into());
+            }
+            return reply;
+        }
+        if let Some(saved) = locks_read {
+            if session.account.lists_saved() != saved {
+                reply.cached_locks = crate::locks::cached(&session.account);
             }
         }
         reply
+    }
+
+    /// Whether `session` was ended by a 401 (the last one `token_rejected` ended).
+    fn was_rejected(&self, session: &Session) -> bool {
+        lock(&self.rejected).as_ref().is_some_and(|rejected| rejected.ptr_eq(&Arc::downgrade(&session.client)))
     }
 
     /// Waits for a start-up begun at launch and drops its reply: a sign-in or sign-out before the
@@ -385,7 +409,7 @@ impl Access {
         }
         let problem = problem.or_else(|| self.take_notice());
         let session = if signed_in { self.sessions.current().await.ok() } else { None };
-        let (cached_locks, locks_read) = match session {
+        let (cached_locks, locks_read) = match &session {
             Some(session) => {
                 let reading = std::time::Instant::now();
                 let account = Arc::clone(&session.account);
@@ -396,13 +420,14 @@ impl Access {
                         (None, 0)
                     });
                 log::debug!(target: TIMING, "start-up: the saved locks read in {:.1} ms", ms(reading.elapsed()));
-                (page, Some((Arc::clone(&session.account), saved)))
+                (page, Some(saved))
             }
             None => (None, None),
         };
         let reply = Startup {
             version: env!("CARGO_PKG_VERSION"),
-            signed_in,
+            // A session ended since it began (a 401 in between) is not signed in.
+            signed_in: session.is_some(),
             token_from_environment: self.env.token.is_some(),
             default_api_base: self.env.default_api_base().to_string(),
             system_language: sys_locale::get_locale(),
@@ -410,7 +435,7 @@ impl Access {
             problem,
             cached_locks,
         };
-        Started { reply, locks_read }
+        Started { reply, session, locks_read }
     }
 
     /// Links the signed-in session to the office's database in `settings` (`None`: a desk on its
@@ -553,6 +578,7 @@ impl TokenRejected for Access {
                 log::info!("a rejected token of a session that is no longer current was ignored");
                 return;
             };
+            *lock(&self.rejected) = Some(Arc::downgrade(&ended.client));
             if let Err(error) = self.forget(&ended).await {
                 log::warn!("could not remove the rejected token: {error}");
             }
@@ -839,6 +865,28 @@ mod early_start_tests {
         let reply = access.startup_for_page(desk.settings(), None).await;
         assert_eq!(starts(&access), 1, "the reply begun at launch, not one computed again");
         assert_eq!(Desk::saved_ids(&reply), ids);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_token_rejected_before_the_page_asks_is_told_not_a_session_since_ended() {
+        let desk = Desk::signed_in("rejected").await;
+        let access = desk.access();
+        begun(&access, desk.settings(), None);
+        until_early_start_done(&access).await;
+        // Revoked at Unloc: the first call made with it (here, a list of locks) gets a 401.
+        desk.sim.add_fault(unloc_sim::FaultRule::always(
+            unloc_sim::Route::Locks,
+            unloc_sim::Fault::Status { code: 401, body: None, retry_after: None },
+        ));
+        let error = crate::locks::list(&access.caller().await.unwrap()).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unauthorized);
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert!(!reply.signed_in, "the session the early start began has ended");
+        assert!(reply.cached_locks.is_none(), "no saved locks without a session");
+        let told = reply.problem.expect("why the page is signed out");
+        let as_a_401_is_told = AppError::from(ApiError::Unauthorized);
+        assert_eq!((told.kind, told.message), (as_a_401_is_told.kind, as_a_401_is_told.message));
+        assert_eq!(reply.settings.partner_id.as_deref(), Some(desk.sim.partner_id()), "the partner id kept");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -284,17 +284,21 @@ async function boot() {
   setSystemLanguage(state.startup?.systemLanguage);
   setLanguage(state.settings.language);
 
+  const problem = state.startup?.problem;
+  // Unloc refused the kept token while the app started: told at sign-in, as any 401 is.
+  const refused = !state.startup?.signedIn && needsSignIn(problem);
   if (state.startup?.signedIn && state.settings.partnerId) {
     // The saved locks came with the reply: the list shows them at once, then asks Unloc.
     const { cachedLocks: locksPage, ...startup } = state.startup;
     state.startup = startup;
     signedIn({ partnerId: state.settings.partnerId, apiBase: state.settings.apiBase || startup.defaultApiBase, locksPage });
+  } else if (refused) {
+    showSignIn({ error: problem });
   } else {
     showSignIn({ error: bootError, context: 'startup' });
   }
   // After the first view is up: a startup notice stays until dismissed or until a sign-in.
-  const problem = state.startup?.problem;
-  if (problem) setBanner({ source: 'startup', error: problem, dismissible: true });
+  if (problem && !refused) setBanner({ source: 'startup', error: problem, dismissible: true });
 }
 
 boot();
