@@ -26,7 +26,7 @@ const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
 const { fillActionCell, fillEventPhoneCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
-const { exportShownHistory, historyFileName, shownScope } = await import('../../ui/js/views/lock-export.js');
+const { exportShownHistory, historyDigest, historyFileName, shownScope } = await import('../../ui/js/views/lock-export.js');
 
 // The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
 globalThis.fetch = async (url) => ({ ok: true, json: async () => JSON.parse(readFileSync(new URL(url), 'utf8')) });
@@ -356,17 +356,27 @@ test('an event phone reads as people write it, whole in its tooltip; the staff\'
 
 /**
  * A lock's history list as lock-export.js sees it: the events, the rows shown, and a search whose
- * typing waits for its debounce until settle(). Commands sent to Rust are caught in `sent`.
+ * typing waits for its debounce until settle(). Commands sent to Rust are caught in `sent`; `answer`
+ * answers them (by default: as written, with the rows asked for).
  */
-function historyList(count) {
+function historyList(count, { answer } = {}) {
   const sent = [];
-  globalThis.__TAURI__ = { core: { invoke: async (command, args) => (sent.push({ command, args }), { path: args.path, rows: 0 }) } };
+  const answered = answer ?? ((command, args) => ({ path: args.path, rows: args.shown?.rows ?? 0 }));
+  globalThis.__TAURI__ = { core: { invoke: async (command, args) => (sent.push({ command, args }), answered(command, args)) } };
   const items = Array.from({ length: count }, (_, i) => ({ id: `ev-${i}`, name: i % 10 === 0 ? 'Kari' : 'Ola' }));
   const list = { items, shown: items.map((_, i) => i), typed: '' };
   list.settle = () => {
-    list.shown = items.flatMap((item, i) => (item.name.includes(list.typed) ? [i] : []));
+    // As ListView does: the arrays are replaced, never changed.
+    list.shown = list.items.flatMap((item, i) => (item.name.includes(list.typed) ? [i] : []));
   };
   return { list, sent, view: { lock: { id: 'lock-1' }, list } };
+}
+
+/** The ids export_lock_history was asked to write, as Rust reads them, out of `history`. */
+function idsWritten(shown, history) {
+  if (shown.only) return shown.only;
+  const hidden = new Set(shown.except);
+  return history.map((item) => item.id).filter((id) => !hidden.has(id));
 }
 
 test('a lock history export clicked while typing writes only the events the search leaves on screen', async () => {
@@ -376,15 +386,19 @@ test('a lock history export clicked while typing writes only the events the sear
   assert.equal(sent.length, 1);
   assert.equal(sent[0].command, 'export_lock_history');
   assert.equal(sent[0].args.lockId, 'lock-1');
-  assert.deepEqual(sent[0].args.eventIds, list.shown.map((i) => list.items[i].id));
-  assert.equal(sent[0].args.eventIds.length, 34);
+  const { shown } = sent[0].args;
+  assert.equal(shown.rows, 34);
+  assert.deepEqual(shown.only, list.shown.map((i) => list.items[i].id), 'fewer shown than hidden: the shown ids');
+  assert.equal(shown.except, undefined);
+  assert.deepEqual(shown.history, historyDigest(list.items));
   assert.equal(sent[0].args.path, EXPORT.path);
 });
 
 test('a lock history with nothing hidden exports all of it, and only a filtered one says so in its file name', async () => {
   const { list, sent, view } = historyList(340);
   await exportShownHistory(view, EXPORT);
-  assert.equal(sent[0].args.eventIds, null, 'no list of ids: the whole saved history');
+  assert.deepEqual(sent[0].args.shown.except, [], 'nothing hidden: no id sent');
+  assert.equal(sent[0].args.shown.rows, 340);
   assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12');
   list.typed = 'Kari';
   assert.equal(historyFileName('Bod 12', shownScope(list)), 'Event history Bod 12 (34 of 340 events)');
@@ -398,6 +412,45 @@ test('a lock history with nothing hidden exports all of it, and only a filtered 
   } finally {
     i18n.setLanguage('en');
   }
+});
+
+test('100,000 events with most of them shown send the hidden ids, not the shown ones', async () => {
+  const { list, sent, view } = historyList(100_000);
+  list.typed = 'Ola'; // 90,000 shown, 10,000 hidden
+  await exportShownHistory(view, EXPORT);
+  const { shown } = sent[0].args;
+  assert.equal(shown.only, undefined, 'the 90,000 shown ids were sent');
+  assert.equal(shown.except.length, 10_000);
+  assert.equal(shown.rows, 90_000);
+  assert.deepEqual(idsWritten(shown, list.items), list.shown.map((i) => list.items[i].id), 'the rows on screen');
+  const size = JSON.stringify(sent[0].args).length;
+  assert.ok(size < 200_000, `${size} characters over IPC`);
+});
+
+test('a history saved anew since the export was clicked is exported by the shown ids, or refused', async () => {
+  // Rust refuses hidden ids of a history it no longer has (a conflict); the shown ids are then sent.
+  const refuse = (command, args) => {
+    if (args.shown.except) throw { kind: 'conflict', message: 'the saved history is not the one on screen' };
+    return { path: args.path, rows: args.shown.only.length };
+  };
+  const { list, sent, view } = historyList(340, { answer: refuse });
+  list.typed = 'Ola';
+  const done = await exportShownHistory(view, EXPORT);
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1].args.shown.only.length, 306);
+  assert.deepEqual(sent[1].args.shown.only, idsWritten(sent[0].args.shown, list.items), 'the same rows asked for');
+  assert.equal(done.rows, 306);
+  // Any other refusal is the user's to see, not a reason to send again.
+  const failing = historyList(340, { answer: () => Promise.reject({ kind: 'exportDiskFull', message: 'full' }) });
+  failing.list.typed = 'Ola';
+  await assert.rejects(exportShownHistory(failing.view, EXPORT), { kind: 'exportDiskFull' });
+  assert.equal(failing.sent.length, 1);
+});
+
+test('the history digest is the one Rust computes (src-tauri/src/export/tables.rs)', () => {
+  const ids = ['ev-1', 'ev-2', 'Bod ø 😀', ''];
+  assert.deepEqual(historyDigest(ids.map((id) => ({ id }))), { count: 4, sum: '77af9f5d60e85241' });
+  assert.deepEqual(historyDigest([...ids].reverse().map((id) => ({ id }))).sum, '77af9f5d60e85241');
 });
 
 // Sorting by text in the UI language (ui/js/collation.js), Norwegian and English; registered last:

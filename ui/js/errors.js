@@ -34,6 +34,8 @@ const CONTEXT_TEXT = {
   addKey: { notFound: 'error.notFound.addKey', forbidden: 'error.forbidden.addKey' },
   savePerson: { conflict: 'error.conflict.person', notFound: 'error.notFound.person' },
   person: { notFound: 'error.notFound.person' },
+  // A lock's history export: the rows on screen could not be written exactly (views/lock-export.js).
+  export: { conflict: 'error.conflict.export' },
 };
 
 /** Any thrown value as an AppError with a known kind (unknown kinds become "internal"). */

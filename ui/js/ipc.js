@@ -226,11 +226,12 @@ export function chooseExportPath({ defaultName, format }) {
 }
 
 /**
- * export_lock_history → ExportDone: the saved history of one lock, written to path; with eventIds only
- * those events (the rows a search or filter left on screen). language: "en" | "nb"
+ * export_lock_history → ExportDone: the saved history of one lock, written to path; with `shown`
+ * ({rows, history, only | except}: views/lock-export.js historySelection) only the events on screen,
+ * or a `conflict` error and no file when the saved history cannot give exactly those. language: "en" | "nb"
  */
-export function exportLockHistory({ lockId, eventIds = null, path, format, language }) {
-  return call('export_lock_history', { lockId, eventIds, path, format, language });
+export function exportLockHistory({ lockId, shown = null, path, format, language }) {
+  return call('export_lock_history', { lockId, shown, path, format, language });
 }
 
 /** export_keys → ExportDone: every known key, written to path */

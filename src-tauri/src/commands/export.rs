@@ -55,18 +55,18 @@ pub async fn choose_export_path(app: AppHandle, default_name: String, format: Fi
     }))
 }
 
-/// `event_ids`: the events the lock view shows when its search or filter hides some; none: all.
+/// `shown`: the events the lock view shows ([`tables::ShownEvents`]); none: the whole saved history.
 #[tauri::command]
 pub async fn export_lock_history(
     state: State<'_, AppState>,
     lock_id: String,
-    event_ids: Option<Vec<String>>,
+    shown: Option<tables::ShownEvents>,
     path: String,
     format: FileFormat,
     language: String,
 ) -> Result<ExportDone> {
     export_to(&state, path, format, language, move |account, target| {
-        tables::export_lock_history(account, &lock_id, event_ids.as_deref(), target)
+        tables::export_lock_history(account, &lock_id, shown.as_ref(), target)
     })
     .await
 }

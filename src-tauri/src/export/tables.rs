@@ -8,7 +8,7 @@ use chrono::{Local, TimeZone};
 use crate::account::Account;
 use crate::api::{Action, LockEvent};
 use crate::catalog::Catalog;
-use crate::error::Result;
+use crate::error::{AppError, ErrorKind, Result};
 use crate::export::{save, Cell, Language, Table, Target};
 use crate::keys::status;
 use crate::views::{ExportDone, KeyStatus, KeyView};
@@ -141,13 +141,88 @@ pub fn keys_table(keys: &[KeyView], words: &Words) -> Table {
     }
 }
 
+/// Which events of a lock's saved history the lock view shows (`historySelection` in
+/// ui/js/views/lock-export.js): the ids of the rows shown, or of the rows hidden when those are fewer
+/// (for 100,000 events, 90,000 of them shown, that is 10,000 ids over IPC instead of 90,000) — with
+/// how many rows the view shows and which history it shows them from, so the file holds exactly the
+/// rows on screen or is not written.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShownEvents {
+    /// How many rows the view shows (what the file name offered says).
+    pub rows: usize,
+    /// The view's whole history, summed up ([`history_digest`]).
+    pub history: HistoryDigest,
+    #[serde(flatten)]
+    pub ids: ShownIds,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ShownIds {
+    /// The rows shown are these events.
+    Only(Vec<String>),
+    /// The rows shown are the view's history but these events.
+    Except(Vec<String>),
+}
+
+/// The ids of a history in a few characters, in any order: their number, and two 32-bit sums of a
+/// hash of each id's UTF-16 code units (FNV-1a, and djb2 with xor) as 16 hex digits. The same as
+/// `historyDigest` in ui/js/views/lock-export.js.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct HistoryDigest {
+    pub count: usize,
+    pub sum: String,
+}
+
+pub fn history_digest<'a>(ids: impl IntoIterator<Item = &'a str>) -> HistoryDigest {
+    let (mut a, mut b, mut count) = (0u32, 0u32, 0);
+    for id in ids {
+        let (mut h1, mut h2) = (0x811c_9dc5_u32, 5381_u32);
+        for unit in id.encode_utf16() {
+            h1 = (h1 ^ u32::from(unit)).wrapping_mul(0x0100_0193);
+            h2 = h2.wrapping_mul(33) ^ u32::from(unit);
+        }
+        a = a.wrapping_add(h1);
+        b = b.wrapping_add(h2);
+        count += 1;
+    }
+    HistoryDigest { count, sum: format!("{a:08x}{b:08x}") }
+}
+
+/// The events of `history` the view shows, or why they cannot be had exactly (`Conflict`): the
+/// hidden ids name rows only of the history the view had, and the rows must be as many as it showed.
+fn shown_events(mut history: Vec<LockEvent>, shown: &ShownEvents) -> Result<Vec<LockEvent>> {
+    match &shown.ids {
+        ShownIds::Only(ids) => {
+            let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
+            history.retain(|event| ids.contains(event.id.as_str()));
+        }
+        ShownIds::Except(ids) => {
+            if history_digest(history.iter().map(|event| event.id.as_str())) != shown.history {
+                return Err(history_changed("the saved history is not the one on screen"));
+            }
+            let ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
+            history.retain(|event| !ids.contains(event.id.as_str()));
+        }
+    }
+    if history.len() != shown.rows {
+        return Err(history_changed(&format!("{} of the {} events shown are saved", history.len(), shown.rows)));
+    }
+    Ok(history)
+}
+
+fn history_changed(detail: &str) -> AppError {
+    AppError::new(ErrorKind::Conflict, format!("the lock's history changed since Export was clicked: {detail}"))
+}
+
 /// Exports the history of `lock_id` the app has saved (no request to Unloc), in local time: every
-/// saved event, or with `shown` only those (the ids of the rows the lock view shows under its search
-/// and filter: the user exports what they see).
+/// saved event, or with `shown` exactly the rows the lock view shows under its search and filter
+/// (the user exports what they see), else nothing (a `Conflict` error).
 pub fn export_lock_history(
     account: &Account,
     lock_id: &str,
-    shown: Option<&[String]>,
+    shown: Option<&ShownEvents>,
     target: &Target,
 ) -> Result<ExportDone> {
     export_lock_history_in(account, lock_id, shown, target, &Words::local(target.language), &Local)
@@ -156,7 +231,7 @@ pub fn export_lock_history(
 pub fn export_lock_history_in<Tz: TimeZone>(
     account: &Account,
     lock_id: &str,
-    shown: Option<&[String]>,
+    shown: Option<&ShownEvents>,
     target: &Target,
     words: &Words,
     zone: &Tz,
@@ -164,8 +239,7 @@ pub fn export_lock_history_in<Tz: TimeZone>(
     let mut events =
         account.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default();
     if let Some(shown) = shown {
-        let shown: HashSet<&str> = shown.iter().map(String::as_str).collect();
-        events.retain(|event| shown.contains(event.id.as_str()));
+        events = shown_events(events, shown)?;
     }
     let name = account.lock_info(lock_id).name.unwrap_or_else(|| lock_id.to_owned());
     let people =
@@ -243,8 +317,20 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    fn only(ids: &[&str], rows: usize, history: &[&str]) -> ShownEvents {
+        ShownEvents {
+            rows,
+            history: history_digest(history.iter().copied()),
+            ids: ShownIds::Only(ids.iter().map(|id| id.to_string()).collect()),
+        }
+    }
+
+    fn except(ids: &[&str], rows: usize, history: &[&str]) -> ShownEvents {
+        ShownEvents { ids: ShownIds::Except(ids.iter().map(|id| id.to_string()).collect()), ..only(&[], rows, history) }
+    }
+
     #[test]
-    fn a_filtered_history_exports_only_the_events_shown() {
+    fn a_filtered_history_exports_exactly_the_events_shown_or_nothing() {
         let account = Account::new(Store::in_memory().unwrap());
         let events = [
             event("1", "locked", "2026-11-01T08:00:00.000Z"),
@@ -256,17 +342,48 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let target = Target { path: dir.join("historikk.csv"), format: FileFormat::Csv, language: Language::En };
         let words = Words::new(Language::En, "UTC");
-        // The view shows events 3 and 1 (say, "Locked"); an id no longer saved is no row.
-        let shown = ["3".to_owned(), "1".to_owned(), "gone".to_owned()];
-        let done = export_lock_history_in(&account, "lock-1", Some(&shown), &target, &words, &Utc).unwrap();
-        assert_eq!(done.rows, 2);
-        let text = std::fs::read_to_string(&done.path).unwrap();
-        let keys: Vec<&str> =
-            text.trim_start_matches('\u{FEFF}').lines().skip(1).map(|line| line.rsplit(',').next().unwrap()).collect();
-        assert_eq!(keys, ["key-3", "key-1"], "the shown events, newest first");
-        // Nothing shown is an empty file, not the whole history.
-        let done = export_lock_history_in(&account, "lock-1", Some(&[]), &target, &words, &Utc).unwrap();
-        assert_eq!(done.rows, 0);
+        let export = |shown: &ShownEvents| {
+            let _ = std::fs::remove_file(&target.path);
+            export_lock_history_in(&account, "lock-1", Some(shown), &target, &words, &Utc)
+        };
+        let written = || {
+            let text = std::fs::read_to_string(&target.path).unwrap();
+            text.trim_start_matches('\u{FEFF}')
+                .lines()
+                .skip(1)
+                .map(|line| line.rsplit(',').next().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let saved = ["1", "2", "3"];
+        // The view shows events 3 and 1 (say, "Locked"): named, or by the one it hides.
+        for shown in [only(&["3", "1"], 2, &saved), except(&["2"], 2, &saved)] {
+            assert_eq!(export(&shown).unwrap().rows, 2, "{shown:?}");
+            assert_eq!(written(), ["key-3", "key-1"], "the shown events, newest first: {shown:?}");
+        }
+        // Nothing hidden: all of it; nothing shown: an empty file, not the whole history.
+        assert_eq!(export(&except(&[], 3, &saved)).unwrap().rows, 3);
+        assert_eq!(export(&only(&[], 0, &saved)).unwrap().rows, 0);
+
+        // What the view showed cannot be had exactly: no file, and a conflict to say so. The view had
+        // another history (1, 2 and 4, event 2 hidden: the hidden ids say nothing of event 3, though
+        // the rows would be as many), or shows an event not saved.
+        for shown in [except(&["2"], 2, &["1", "2", "4"]), only(&["3", "1", "gone"], 3, &["1", "2", "3", "gone"])] {
+            let error = export(&shown).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Conflict, "{shown:?}");
+            assert!(!target.path.exists(), "a file written for {shown:?}");
+        }
+        // A history the view had with event 4 since gone: the rows it shows named, they are written.
+        assert_eq!(export(&only(&["3", "1"], 2, &["1", "2", "3", "4"])).unwrap().rows, 2);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_history_digest_is_the_one_the_lock_view_sends() {
+        // The same ids give the same digest in ui-units.mjs ("historyDigest"), in any order.
+        let ids = ["ev-1", "ev-2", "Bod ø 😀", ""];
+        let digest = history_digest(ids);
+        assert_eq!(digest, HistoryDigest { count: 4, sum: "77af9f5d60e85241".into() });
+        assert_eq!(history_digest(ids.iter().rev().copied()), digest);
+        assert_ne!(history_digest(["ev-1", "ev-2", "ev-3"]).sum, history_digest(["ev-1", "ev-2", "ev-4"]).sum);
     }
 }
