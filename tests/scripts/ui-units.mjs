@@ -3,7 +3,7 @@
 //! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
 //! which its export writes (filter-query.js, activity-export.js), and an export's default file name
 //! (ui/js/export-name.js), the time and action cells the event tables share (views/event-cells.js), and
-//! which events a lock's history export writes (views/lock-export.js).
+//! which events a lock's history export writes, and under which name (views/lock-export.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
 const { fillActionCell, fillEventPhoneCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
-const { exportShownHistory, historyDigest, historyFileName, shownScope } = await import('../../ui/js/views/lock-export.js');
+const { exportShownHistory, historyDigest, historyFileName, shownScope, wireLockExport } = await import('../../ui/js/views/lock-export.js');
 
 // The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
 globalThis.fetch = async (url) => ({ ok: true, json: async () => JSON.parse(readFileSync(new URL(url), 'utf8')) });
@@ -451,6 +451,44 @@ test('the history digest is the one Rust computes (src-tauri/src/export/tables.r
   const ids = ['ev-1', 'ev-2', 'Bod ø 😀', ''];
   assert.deepEqual(historyDigest(ids.map((id) => ({ id }))), { count: 4, sum: '77af9f5d60e85241' });
   assert.deepEqual(historyDigest([...ids].reverse().map((id) => ({ id }))).sum, '77af9f5d60e85241');
+});
+
+/** The lock view's export buttons, status and error box (export-actions.js), without a browser. */
+function exportButtons() {
+  const node = (extra = {}) => ({ textContent: '', listeners: {}, replaceChildren() {}, focus() {}, addEventListener(type, fn) { this.listeners[type] = fn; }, ...extra });
+  const csv = node({ dataset: { export: 'csv' }, disabled: false });
+  const parts = { '[data-ref="exportStatus"]': node(), '[data-ref="exportError"]': node(), '[data-ref="exportScope"]': node({ hidden: true }) };
+  const el = { querySelector: (sel) => parts[sel] ?? null, querySelectorAll: (sel) => (sel === '[data-export]' ? [csv] : []), append() {} };
+  // The print sheet it makes (no printing here).
+  globalThis.document.createElement ??= () => node();
+  globalThis.window ??= { addEventListener() {} };
+  return { el, csv, status: parts['[data-ref="exportStatus"]'] };
+}
+
+test('the live history arriving while the save dialog is open changes neither the name nor the rows', async () => {
+  const dialogOpen = [];
+  const { list, sent, view } = historyList(340, {
+    answer: (command, args) => {
+      if (command === 'choose_export_path') {
+        dialogOpen.push(args.defaultName);
+        // The live history arrives meanwhile: five more events, and the search filters them too.
+        list.items = [...list.items, ...Array.from({ length: 5 }, (_, i) => ({ id: `new-${i}`, name: 'Kari' }))];
+        list.settle();
+        return `/tmp/${args.defaultName}`;
+      }
+      return { path: args.path, rows: args.shown.rows };
+    },
+  });
+  const { el, csv, status } = exportButtons();
+  Object.assign(view, { el, lock: { id: 'lock-1', name: 'Bod 12' } });
+  wireLockExport(view);
+  list.typed = 'Kari';
+  await csv.listeners.click();
+  assert.match(dialogOpen[0], /^Event history Bod 12 \(34 of 340 events\) /);
+  const exported = sent.find((call) => call.command === 'export_lock_history').args.shown;
+  assert.equal(exported.rows, 34, 'the rows the name says');
+  assert.deepEqual(exported.only, Array.from({ length: 34 }, (_, i) => `ev-${i * 10}`), 'the rows shown when Export was clicked');
+  assert.match(status.textContent, /^34 rows saved to /);
 });
 
 // Sorting by text in the UI language (ui/js/collation.js), Norwegian and English; registered last:

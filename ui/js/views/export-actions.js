@@ -19,8 +19,11 @@ export const PRINT_ROW_LIMIT = 5000;
 /**
  * @param {HTMLElement} root  the view's section (holds the buttons, the status and the error box)
  * @param {object} o
- * @param {() => string} o.fileName  the default name without extension and date ("Event history Bod 12")
- * @param {(request: {path: string, format: string, language: string}) => Promise<{path: string, rows: number}>} o.run
+ * @param {() => any} [o.scope]  what the export will write, taken once before the save dialog: the
+ *   name offered and the rows written are both made from it, so a list that changes while the dialog
+ *   is open (the live history arriving) cannot make them disagree
+ * @param {(scope: any) => string} o.fileName  the default name without extension and date ("Event history Bod 12")
+ * @param {(request: {path: string, format: string, language: string}, scope: any) => Promise<{path: string, rows: number}>} o.run
  * @param {(o: {now: boolean}) => PrintModel | Promise<PrintModel>} [o.print]  what a printout shows; with
  *   now: true (Ctrl+P's beforeprint, which cannot wait) it must answer at once, with what it has
  * @returns {{clear: () => void}}
@@ -32,8 +35,10 @@ export function wireExport(root, o) {
   const exportAs = async (format) => {
     error.replaceChildren();
     let path;
+    let scope;
     try {
-      path = await chooseExportPath({ defaultName: exportFileName(`${o.fileName()} ${fileDate()}`, format), format });
+      scope = o.scope?.();
+      path = await chooseExportPath({ defaultName: exportFileName(`${o.fileName(scope)} ${fileDate()}`, format), format });
     } catch (raw) {
       renderError(error, raw);
       return;
@@ -42,7 +47,7 @@ export function wireExport(root, o) {
     buttons.forEach((b) => (b.disabled = true));
     status.textContent = t('export.working');
     try {
-      const done = await o.run({ path, format, language: getLanguage() });
+      const done = await o.run({ path, format, language: getLanguage() }, scope);
       status.textContent = tn('export.done', done.rows, { count: formatNumber(done.rows), path: done.path });
     } catch (raw) {
       status.textContent = '';

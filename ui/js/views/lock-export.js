@@ -3,7 +3,9 @@
 // hold only the rows on screen, and say so: a note by the buttons ("Export and Print give only the 12
 // of 340 events shown"), the file name the save dialog offers, and the filter at the top of a printout.
 // Typing still waiting for its debounce is filtered first, so Export right after typing means the search typed.
-// Rust is told which rows those are in as few words as it can check (see historySelection).
+// The rows are taken once, before the save dialog: the name it offers and the file say the same, even
+// if the live history arrives while the dialog is open. Rust is told which rows those are in as few
+// words as it can check (see historySelection).
 
 import { exportLockHistory } from '../ipc.js';
 import { t } from '../i18n.js';
@@ -14,8 +16,9 @@ import { listPrint, wireExport } from './export-actions.js';
 export function wireLockExport(view) {
   const lockName = () => view.lock?.name || t('locks.unnamed');
   const exporter = wireExport(view.el, {
-    fileName: () => historyFileName(lockName(), shownScope(view.list)),
-    run: (request) => exportShownHistory(view, request),
+    scope: () => shownScope(view.list),
+    fileName: (scope) => historyFileName(lockName(), scope),
+    run: (request, scope) => exportShownHistory(view, request, scope),
     print: () => {
       // The printout names the search its rows answer: typing still in its debounce is filtered first.
       view.list.settle();
@@ -98,10 +101,10 @@ export function historyFileName(name, { shown, total }) {
 }
 
 /**
- * Write the history the lock view shows (`scope`; the button's work after the save dialog). Hidden
- * ids are sent when fewer; if the saved history is no longer the one on screen then (the live history
- * saved meanwhile), the shown ids are sent instead: those rows, or nothing and an error (`conflict`)
- * if some are no longer saved.
+ * Write the history the lock view showed when Export was clicked (`scope`; the button's work after
+ * the save dialog). Hidden ids are sent when fewer; if the saved history is no longer the one on
+ * screen then (the live history saved meanwhile), the shown ids are sent instead: those rows, or
+ * nothing and an error (`conflict`) if some are no longer saved.
  */
 export async function exportShownHistory(view, request, scope = shownScope(view.list)) {
   const send = (shown) => exportLockHistory({ lockId: view.lock.id, shown, ...request });
