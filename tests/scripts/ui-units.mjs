@@ -3,7 +3,7 @@
 //! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
 //! which its export writes (filter-query.js, activity-export.js), and an export's default file name
 //! (ui/js/export-name.js), the time and action cells the event tables share (views/event-cells.js), and
-//! which events a lock's history export writes, and under which name (views/lock-export.js).
+//! which events a lock's history export writes, under which name and note (views/lock-export.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
 const { fillActionCell, fillEventPhoneCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
-const { exportShownHistory, historyDigest, historyFileName, shownScope, wireLockExport } = await import('../../ui/js/views/lock-export.js');
+const { exportShownHistory, historyDigest, historyFileName, scopeNote, shownScope, wireLockExport } = await import('../../ui/js/views/lock-export.js');
 
 // The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
 globalThis.fetch = async (url) => ({ ok: true, json: async () => JSON.parse(readFileSync(new URL(url), 'utf8')) });
@@ -489,6 +489,21 @@ test('the live history arriving while the save dialog is open changes neither th
   assert.equal(exported.rows, 34, 'the rows the name says');
   assert.deepEqual(exported.only, Array.from({ length: 34 }, (_, i) => `ev-${i * 10}`), 'the rows shown when Export was clicked');
   assert.match(status.textContent, /^34 rows saved to /);
+});
+
+test('the note by the export buttons has a plural form, in English and Norwegian', () => {
+  assert.equal(scopeNote(12, 340), 'Export and Print give only the 12 of 340 events shown (the search and filter above).');
+  assert.equal(scopeNote(1, 340), 'Export and Print give only the one event shown, of 340 (the search and filter above).');
+  assert.equal(scopeNote(0, 340), 'No events are shown (the search and filter above): Export and Print give an empty list.');
+  assert.equal(scopeNote(1200, 3400), 'Export and Print give only the 1,200 of 3,400 events shown (the search and filter above).');
+  i18n.setLanguage('nb');
+  try {
+    assert.equal(scopeNote(12, 340), 'Eksport og utskrift gir bare de 12 av 340 hendelsene som vises (søket og filteret over).');
+    assert.equal(scopeNote(1, 340), 'Eksport og utskrift gir bare den ene hendelsen som vises, av 340 (søket og filteret over).');
+    assert.equal(scopeNote(0, 340), 'Ingen hendelser vises (søket og filteret over): eksport og utskrift gir en tom liste.');
+  } finally {
+    i18n.setLanguage('en');
+  }
 });
 
 // Sorting by text in the UI language (ui/js/collation.js), Norwegian and English; registered last:

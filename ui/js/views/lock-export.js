@@ -8,7 +8,7 @@
 // words as it can check (see historySelection).
 
 import { exportLockHistory } from '../ipc.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { formatNumber } from '../format.js';
 import { listPrint, wireExport } from './export-actions.js';
 
@@ -28,7 +28,7 @@ export function wireLockExport(view) {
   const note = view.el.querySelector('[data-ref="exportScope"]');
   /** The note by the buttons: said only while the rows on screen are fewer than the history. */
   exporter.showScope = (shown, total) => {
-    note.textContent = shown < total ? t('export.scope.history', { shown: formatNumber(shown), total: formatNumber(total) }) : '';
+    note.textContent = shown < total ? scopeNote(shown, total) : '';
     note.hidden = shown >= total;
   };
   const clear = exporter.clear;
@@ -86,6 +86,12 @@ export function historyDigest(items) {
   }
   const hex = (n) => n.toString(16).padStart(8, '0');
   return { count: items.length, sum: hex(a) + hex(b) };
+}
+
+/** "Export and Print give only the 12 of 340 events shown …", in the plural form of the rows shown. */
+export function scopeNote(shown, total) {
+  if (shown === 0) return t('export.scope.historyNone');
+  return tn('export.scope.history', shown, { shown: formatNumber(shown), total: formatNumber(total) });
 }
 
 // A file name is kept short (export-name.js): a long lock name is cut first, so that "(12 of 340
