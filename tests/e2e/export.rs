@@ -249,6 +249,19 @@ async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> T
                 client.execute("return document.querySelector('#events-export-scope').hidden", vec![]).await?;
             ensure_eq!(scope_hidden, json!(true), "a note about a filter while nothing is filtered");
 
+            // What the export asks Rust for, watched on its way.
+            let watched = client
+                .execute(
+                    "const tauri = window.__TAURI__; const invoke = tauri.core.invoke; window.__exported = []; \
+                     const watched = (command, args, options) => \
+                       (command === 'export_lock_history' && window.__exported.push(args), invoke(command, args, options)); \
+                     window.__TAURI__ = { ...tauri, core: { ...tauri.core, invoke: watched } }; \
+                     return window.__TAURI__.core.invoke === watched;",
+                    vec![],
+                )
+                .await?;
+            ensure_eq!(watched, json!(true), "the export's request cannot be watched");
+
             // Typed and exported at once, before the search's debounce: the file holds the search's rows.
             fill(client, "#events-search", &phone).await?;
             click(client, "#events-export-csv").await?;
@@ -263,6 +276,11 @@ async fn a_searched_history_exports_only_the_events_on_screen_and_says_so() -> T
             );
             let rows = read_csv(path, b',')?;
             ensure_eq!(rows.len(), theirs + 1, "one row per event on screen");
+            // Of the ids shown and the ids hidden, the fewer were sent.
+            let sent = client.execute("return window.__exported.map((args) => args.shown)", vec![]).await?;
+            ensure_eq!(sent.as_array().map(Vec::len), Some(1), "one export sent: {sent}");
+            let (list, length) = if theirs * 2 > total { ("except", total - theirs) } else { ("only", theirs) };
+            ensure_eq!(sent[0][list].as_array().map(Vec::len), Some(length), "{theirs} of {total} shown: {sent}");
             ensure!(rows[1..].iter().all(|row| row[4] == format!("'{phone}")), "rows of other phones: {rows:?}");
             ensure_eq!(text_of(client, "#events-count").await?, format!("Showing {theirs} of {total} events"));
             ensure_eq!(
