@@ -63,6 +63,10 @@ pub struct Access {
     /// The client of the last session a 401 ended (`token_rejected`): a start-up reply kept for later
     /// that names that session tells the page why it is signed out.
     rejected: Mutex<Option<std::sync::Weak<ApiClient>>>,
+    /// The partner and address (as `token_account` names them) whose token a 401 ended, until a
+    /// sign-in or sign-out: a page reloaded after it is told why it is signed out, not shown a
+    /// sign-in form with no reason.
+    rejected_account: Mutex<Option<String>>,
     /// How many start-ups ran, and how many account databases were opened (the tests count them).
     starts: AtomicU64,
     opens: AtomicU64,
@@ -82,6 +86,7 @@ impl Access {
             early: Mutex::new(None),
             starting: tokio::sync::Mutex::new(()),
             rejected: Mutex::new(None),
+            rejected_account: Mutex::new(None),
             starts: AtomicU64::new(0),
             opens: AtomicU64::new(0),
         }
@@ -359,6 +364,20 @@ impl Access {
         reply
     }
 
+    /// Whether the token of the partner and address in `settings` was the last one a 401 ended,
+    /// with no sign-in or sign-out since.
+    fn rejected_here(&self, settings: &Settings) -> bool {
+        let (Some(partner_id), Ok(api_base)) =
+            (&settings.partner_id, self.effective_base(settings.api_base.as_deref()))
+        else {
+            return false;
+        };
+        let Ok(partner_id) = PartnerId::parse(partner_id) else {
+            return false;
+        };
+        lock(&self.rejected_account).as_deref() == Some(token_account(&partner_id, &api_base).as_str())
+    }
+
     /// Whether `session` was ended by a 401 (the last one `token_rejected` ended).
     fn was_rejected(&self, session: &Session) -> bool {
         lock(&self.rejected).as_ref().is_some_and(|rejected| rejected.ptr_eq(&Arc::downgrade(&session.client)))
@@ -402,6 +421,9 @@ impl Access {
             },
             (false, None) => false,
         };
+        if !signed_in && problem.is_none() && self.rejected_here(&settings) {
+            problem = Some(ApiError::Unauthorized.into());
+        }
         if signed_in {
             if let Err(error) = self.attach_team(settings.team.as_ref()).await {
                 log::warn!("team database not linked: {error}");
@@ -485,6 +507,7 @@ impl Access {
     /// Forgets the session, stops its follow-up, and removes the token from the keychain.
     pub async fn sign_out(&self) -> Result<()> {
         self.settle_early_start().await;
+        *lock(&self.rejected_account) = None;
         let Some(session) = self.sessions.end().await else {
             return Ok(());
         };
@@ -527,6 +550,7 @@ impl Access {
     }
 
     async fn begin(&self, client: ApiClient, account: Arc<Account>) {
+        *lock(&self.rejected_account) = None;
         let session = Session::new(client, account);
         self.follow_up.start(Arc::clone(&session.client), Arc::clone(&session.account), Arc::clone(&session.team));
         // Loaded (`ArchiveSync::load`) by the caller, before the store was busy.
@@ -579,6 +603,7 @@ impl TokenRejected for Access {
                 return;
             };
             *lock(&self.rejected) = Some(Arc::downgrade(&ended.client));
+            *lock(&self.rejected_account) = Some(token_account(ended.client.partner_id(), ended.client.api_base()));
             if let Err(error) = self.forget(&ended).await {
                 log::warn!("could not remove the rejected token: {error}");
             }
@@ -887,6 +912,34 @@ mod early_start_tests {
         let as_a_401_is_told = AppError::from(ApiError::Unauthorized);
         assert_eq!((told.kind, told.message), (as_a_401_is_told.kind, as_a_401_is_told.message));
         assert_eq!(reply.settings.partner_id.as_deref(), Some(desk.sim.partner_id()), "the partner id kept");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_reloaded_after_a_401_is_told_why_it_is_signed_out_until_the_next_sign_in() {
+        let desk = Desk::signed_in("reloaded-401").await;
+        let access = desk.access();
+        assert!(access.startup_for_page(desk.settings(), None).await.signed_in);
+        desk.sim.add_fault(unloc_sim::FaultRule::always(
+            unloc_sim::Route::Locks,
+            unloc_sim::Fault::Status { code: 401, body: None, retry_after: None },
+        ));
+        let error = crate::locks::list(&access.caller().await.unwrap()).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unauthorized);
+        // The page reloaded (twice): the token is gone, and the reply says why, as a 401 is told.
+        let as_a_401_is_told = AppError::from(ApiError::Unauthorized);
+        for _ in 0..2 {
+            let reply = access.startup_for_page(desk.settings(), None).await;
+            assert!(!reply.signed_in);
+            let told = reply.problem.expect("why the page is signed out");
+            assert_eq!((&told.kind, &told.message), (&as_a_401_is_told.kind, &as_a_401_is_told.message));
+        }
+        // Another partner at the same address was not refused.
+        let mut other = desk.settings();
+        other.partner_id = Some("someoneelse".into());
+        assert!(access.startup_for_page(other, None).await.problem.is_none());
+        // A sign-out (the user leaving the sign-in form as it is) ends the message.
+        access.sign_out().await.unwrap();
+        assert!(access.startup_for_page(desk.settings(), None).await.problem.is_none());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,16 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                     wait_visible(client, "#signin-error").await?;
                     ensure_eq!(keychain_token(sim), None, "a rejected token is forgotten");
                     audit_secrets(client, &scenario.home, sim.token()).await?;
+                    // Reloaded (after the audit: a reload ends its record of the IPC replies), the page
+                    // still says why it asks to sign in.
+                    client.refresh().await?;
+                    wait_visible(client, "#signin-view").await?;
+                    wait_for_js(
+                        client,
+                        "the reason after a reload",
+                        "return document.querySelector('#signin-error')?.textContent.includes('did not accept the API token')",
+                    )
+                    .await?;
                     Ok(())
                 })
                 .await
