@@ -1,7 +1,8 @@
 //! Layout at the window's narrowest (900 px, the app's minimum width) and at its default 1200 px, in
 //! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
-//! whole text in its tooltip, and the search boxes' hints fit. Screenshots of every view and size are
+//! whole text in its tooltip, a table's headings start where their columns' cells do, and the
+//! search boxes' hints fit. Screenshots of every view and size are
 //! kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
@@ -105,6 +106,18 @@ for (const el of view.querySelectorAll('*')) {
   const bare = (text) => text.replace(/\s+/g, '');
   const tip = el.closest('[title]')?.getAttribute('title') ?? '';
   if (!bare(tip).includes(bare(el.textContent))) found.push(`${name(el)} is cut with no tooltip holding it whole`);
+}
+// A column's heading starts where its cells' content does (a sort button's padding counts as the heading's).
+for (const table of [...view.querySelectorAll('table')].filter(seen)) {
+  const heads = [...table.querySelectorAll('thead th')];
+  const row = [...table.querySelectorAll('tbody tr')].find((tr) => seen(tr) && tr.cells.length === heads.length);
+  if (!row) continue;
+  const start = (el) => el.getBoundingClientRect().left + parseFloat(getComputedStyle(el).borderLeftWidth) + parseFloat(getComputedStyle(el).paddingLeft);
+  heads.forEach((th, i) => {
+    const button = th.querySelector(':scope > .sort-button');
+    const text = start(button ?? th), cells = start(row.cells[i]);
+    if (Math.abs(text - cells) > 2) found.push(`the heading ${name(th)} starts ${Math.round(text - cells)} px from its column's cells`);
+  });
 }
 const ruler = document.createElement('canvas').getContext('2d');
 for (const input of [...view.querySelectorAll('input[placeholder]')].filter(seen)) {
