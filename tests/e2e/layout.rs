@@ -1,7 +1,7 @@
 //! Layout at the window's narrowest (900 px, the app's minimum width) and at its default 1200 px, in
 //! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
-//! whole text in its tooltip, a table's headings start where their columns' cells do, and the
+//! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, and the
 //! search boxes' hints fit. Screenshots of every view and size are
 //! kept (`layout-<view>-<language>-<width>.png`).
 
@@ -106,6 +106,18 @@ for (const el of view.querySelectorAll('*')) {
   const bare = (text) => text.replace(/\s+/g, '');
   const tip = el.closest('[title]')?.getAttribute('title') ?? '';
   if (!bare(tip).includes(bare(el.textContent))) found.push(`${name(el)} is cut with no tooltip holding it whole`);
+}
+// A phone number is read whole: never cut, even with a tooltip (the last digits are the ones that differ).
+const walker = document.createTreeWalker(view, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const phone = node.textContent.trim();
+  if (!/^\+\d{1,3}( \d+)+$/.test(phone) || !seen(node.parentElement)) continue;
+  let clip = node.parentElement;
+  while (clip && clip !== view && getComputedStyle(clip).overflowX === 'visible') clip = clip.parentElement;
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const room = clip.getBoundingClientRect().right - parseFloat(getComputedStyle(clip).paddingRight);
+  if (range.getBoundingClientRect().right > room + 1) found.push(`the phone number “${phone}” in ${name(clip)} is cut`);
 }
 // A column's heading starts where its cells' content does (a sort button's padding counts as the heading's).
 for (const table of [...view.querySelectorAll('table')].filter(seen)) {
