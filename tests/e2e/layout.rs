@@ -1,8 +1,8 @@
 //! Layout at the window's narrowest (900 px, the app's minimum width) and at its default 1200 px, in
 //! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
-//! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, and the
-//! search boxes' hints fit. Screenshots of every view and size are
+//! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, a
+//! toolbar's count sits beside its neighbours, and the search boxes' hints fit. Screenshots of every view and size are
 //! kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
@@ -130,6 +130,15 @@ for (const table of [...view.querySelectorAll('table')].filter(seen)) {
     const text = start(button ?? th), cells = start(row.cells[i]);
     if (Math.abs(text - cells) > 2) found.push(`the heading ${name(th)} starts ${Math.round(text - cells)} px from its column's cells`);
   });
+}
+// A toolbar's count ("Showing 2 of 2 keys") sits at the bar's edge or beside a neighbour on its line, not adrift.
+for (const count of [...view.querySelectorAll('.toolbar > .count')].filter(seen)) {
+  const bar = count.parentElement.getBoundingClientRect(), box = count.getBoundingClientRect();
+  const line = [...count.parentElement.children].filter((el) => el !== count && seen(el)).map((el) => el.getBoundingClientRect())
+    .filter((other) => other.top < box.bottom && other.bottom > box.top);
+  const left = Math.min(box.left - bar.left, ...line.filter((o) => o.right <= box.left).map((o) => box.left - o.right));
+  const right = Math.min(bar.right - box.right, ...line.filter((o) => o.left >= box.right).map((o) => o.left - box.right));
+  if (left > 24 && right > 24) found.push(`${name(count)} is adrift in its bar (${Math.round(left)} px from its left neighbour, ${Math.round(right)} px from its right)`);
 }
 const ruler = document.createElement('canvas').getContext('2d');
 for (const input of [...view.querySelectorAll('input[placeholder]')].filter(seen)) {
