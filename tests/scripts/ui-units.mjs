@@ -26,6 +26,7 @@ const { exportShown } = await import('../../ui/js/views/activity-export.js');
 const i18n = await import('../../ui/js/i18n.js');
 const { fillActionCell, fillEventPhoneCell, fillTimeCell, KNOWN_ACTIONS } = await import('../../ui/js/views/event-cells.js');
 const { COLUMNS: ACTIVITY_COLUMNS } = await import('../../ui/js/views/activity-columns.js');
+const { statusTitle } = await import('../../ui/js/views/key-status-title.js');
 const { exportShownHistory, historyDigest, historyFileName, scopeNote, shownScope, wireLockExport } = await import('../../ui/js/views/lock-export.js');
 
 // The catalogs as the app loads them (node's fetch does not read files), in a language set as the app sets it.
@@ -320,6 +321,26 @@ test('an event cell says when in short, the date, time and zone in its tooltip, 
     assert.notEqual(td.attributes.title, td.textContent, 'the tooltip says more than the cell');
   } finally {
     i18n.setLanguage('en');
+  }
+});
+
+test('a key status\'s tooltip holds the badge\'s word and the line under it whole, which a narrow column cuts', () => {
+  const now = Date.parse('2026-12-02T12:00:00Z');
+  const awaiting = { status: 'awaitingApproval', createdAt: '2026-12-02T09:55:00Z' };
+  const seen = { status: 'seenInHistory', lastUsed: '2026-12-01T10:33:00Z' };
+  for (const language of ['en', 'nb']) {
+    i18n.setLanguage(language);
+    try {
+      const title = statusTitle('awaitingApproval', awaiting, now);
+      assert.ok(title.includes(i18n.t('keyStatus.awaitingApproval')), `${language}: the status word in “${title}”`);
+      assert.ok(title.includes(i18n.t('keys.waitingFor', { duration: '2 h 5 min' }).replace('2 h 5 min', '')), `${language}: the waited line in “${title}”`);
+      assert.match(title, /2\s*t|2\s*h/, `${language}: how long, in “${title}”`);
+      assert.match(title, /2026/, `${language}: since when, in “${title}”`);
+      assert.ok(statusTitle('seenInHistory', seen, now).startsWith(i18n.t('keyStatus.seenInHistory')));
+      assert.equal(statusTitle('active', { status: 'active' }, now), i18n.t('keyStatus.active'));
+    } finally {
+      i18n.setLanguage('en');
+    }
   }
 });
 

@@ -5,6 +5,7 @@ import { fillNodes, t } from '../i18n.js';
 import { confirmAction } from '../confirm.js';
 import { formatClock, formatDate, formatDateTime, formatDateTimeLong, formatDuration, formatPhone, formatWindow } from '../format.js';
 import { personFor } from '../people-store.js';
+import { statusTitle, waitedMs, waitingSince } from './key-status-title.js';
 
 export const KEY_STATUSES = ['creating', 'awaitingApproval', 'scheduled', 'active', 'expired', 'failed', 'revoked', 'seenInHistory', 'unknown'];
 const ENDED = new Set(['revoked', 'expired', 'failed']);
@@ -27,16 +28,7 @@ export function statusBadge(status) {
   return badge;
 }
 
-/** Since when the key has waited for the owner (null when unknown). */
-export function waitingSince(key) {
-  return key.waitingSince ?? key.createdAt ?? key.firstSeen ?? null;
-}
-
-/** Milliseconds the key has waited for the owner's approval (0 when unknown). */
-export function waitedMs(key, now = Date.now()) {
-  const since = Date.parse(waitingSince(key) ?? '');
-  return Number.isNaN(since) ? 0 : Math.max(0, now - since);
-}
+export { waitingSince, waitedMs };
 
 /**
  * Fill a `.key-status` cell: data-status, the badge, and for a key awaiting approval how long it
@@ -49,13 +41,11 @@ export function fillStatusCell(td, key, now = Date.now()) {
   const stack = document.createElement('span');
   stack.className = 'status-stack';
   stack.append(statusBadge(status));
-  let title = t(`keyStatus.${status}`);
   if (status === 'awaitingApproval' && waitingSince(key)) {
     const waited = document.createElement('span');
     waited.className = 'key-waited';
     waited.textContent = t('keys.waitingFor', { duration: formatDuration(waitedMs(key, now)) });
     stack.append(' ', waited);
-    title = t('keys.waitingSinceTitle', { time: formatDateTimeLong(waitingSince(key)) });
   } else if (status === 'seenInHistory' && key.lastUsed) {
     // Known only from a history: what it says is shown ("Seen in history — last used …"), not a blank state.
     // The day fits under the badge in a list column; the tooltip has the time and zone.
@@ -63,9 +53,8 @@ export function fillStatusCell(td, key, now = Date.now()) {
     used.className = 'key-last-used';
     used.textContent = t('keys.lastUsed', { time: formatDate(key.lastUsed) });
     stack.append(' ', used);
-    title = `${title} ${t('keys.lastUsed', { time: formatDateTimeLong(key.lastUsed) })}`;
   }
-  td.setAttribute('title', title);
+  td.setAttribute('title', statusTitle(status, key, now));
   td.replaceChildren(stack);
 }
 
