@@ -20,6 +20,10 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
         .run(async |client, scenario| {
             sign_in(client, scenario.sim.token()).await?;
             wait_lock_rows(client).await?;
+            // A key waiting for the owner (the lock is opt-in): a row in Awaiting, with its dates.
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            let waiting = create_key(client, &scenario.sim, "900 00 011", "+4790000011").await?;
+            wait_key_status(client, &waiting, "awaitingApproval").await?;
             let mut problems = Vec::new();
             for language in ["en", "nb"] {
                 choose_language(client, language).await?;
@@ -68,7 +72,7 @@ async fn show(client: &Client, view: &str) -> TestResult {
             }
         }
     }
-    if matches!(view, "locks" | "keys" | "lock") {
+    if matches!(view, "locks" | "keys" | "lock" | "awaiting") {
         let rows = if view == "lock" { "tr[data-event-id]" } else { "main tbody tr" };
         wait_for_js(client, "the view's rows", &format!("return document.querySelectorAll('{rows}').length")).await?;
     }
