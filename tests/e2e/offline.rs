@@ -82,6 +82,7 @@ async fn a_restart_signs_in_silently_and_offline_keeps_the_list() -> TestResult 
                         "return document.querySelector('#signin-error')?.textContent.includes('did not accept the API token')",
                     )
                     .await?;
+                    screenshot(client, "view-signin-after-401-reload").await?;
                     Ok(())
                 })
                 .await
