@@ -10,6 +10,7 @@ use serde_json::Value;
 use unloc_sim::{fixtures, SimConfig};
 
 use crate::harness::*;
+use crate::people::{add_person, open_person};
 
 const WIDTHS: [u32; 2] = [900, 1200];
 
@@ -24,13 +25,15 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
             let waiting = create_key(client, &scenario.sim, "900 00 011", "+4790000011").await?;
             wait_key_status(client, &waiting, "awaitingApproval").await?;
+            // Its recipient in People: a name beside the number, and a person's page to look at.
+            add_person(client, "Kari Nordmann", "900 00 011", "Team Nord").await?;
             let mut problems = Vec::new();
             for language in ["en", "nb"] {
                 choose_language(client, language).await?;
                 for width in WIDTHS {
                     client.set_window_size(width, 800).await?;
                     wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
-                    for view in ["locks", "lock", "keys", "activity", "awaiting", "people", "settings"] {
+                    for view in ["locks", "lock", "keys", "activity", "awaiting", "people", "person", "settings"] {
                         show(client, view).await?;
                         screenshot(client, &format!("layout-{view}-{language}-{width}")).await?;
                         let found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
@@ -62,6 +65,11 @@ async fn show(client: &Client, view: &str) -> TestResult {
     match view {
         "lock" => {
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+        }
+        "person" => {
+            open_person(client, "kari").await?;
+            wait_for_js(client, "her key", "return document.querySelectorAll('#person-keys tr[data-key-id]').length")
+                .await?;
         }
         _ => {
             click(client, &format!("#nav-{view}")).await?;

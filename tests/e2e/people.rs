@@ -12,7 +12,7 @@ use unloc_sim::{fixtures, Fault, FaultRule, Route, SimConfig};
 use crate::accessibility::{axe_source, axe_violations};
 use crate::harness::*;
 
-async fn add_person(client: &Client, name: &str, phone: &str, note: &str) -> TestResult {
+pub(crate) async fn add_person(client: &Client, name: &str, phone: &str, note: &str) -> TestResult {
     click(client, "#nav-people").await?;
     wait_visible(client, "#people-view").await?;
     click(client, "#people-add").await?;
@@ -29,7 +29,7 @@ async fn add_person(client: &Client, name: &str, phone: &str, note: &str) -> Tes
     Ok(())
 }
 
-async fn open_person(client: &Client, search: &str) -> TestResult {
+pub(crate) async fn open_person(client: &Client, search: &str) -> TestResult {
     click(client, "#nav-people").await?;
     wait_visible(client, "#people-view").await?;
     fill(client, "#people-search", search).await?;
