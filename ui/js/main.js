@@ -242,12 +242,8 @@ function onKeyDown(e) {
 
 function wireShell() {
   watchKeyNotices(() => Boolean(state.session));
-  els.navLocks.addEventListener('click', () => navigate('locks'));
-  els.navKeys.addEventListener('click', () => navigate('keys'));
-  els.navAwaiting.addEventListener('click', () => navigate('awaiting'));
-  els.navPeople.addEventListener('click', () => navigate('people'));
-  els.navActivity.addEventListener('click', () => navigate('activity'));
-  els.navSettings.addEventListener('click', () => navigate('settings'));
+  const navigation = { navLocks: 'locks', navKeys: 'keys', navAwaiting: 'awaiting', navPeople: 'people', navActivity: 'activity', navSettings: 'settings' };
+  for (const [button, route] of Object.entries(navigation)) els[button].addEventListener('click', () => navigate(route));
   els.signout.addEventListener('click', () => signOut());
   // An offered update shows as a header button that leads to Settings, where it is installed.
   els.updateAvailable.addEventListener('click', () => navigate('settings'));
@@ -292,10 +288,8 @@ async function boot() {
     const { cachedLocks: locksPage, ...startup } = state.startup;
     state.startup = startup;
     signedIn({ partnerId: state.settings.partnerId, apiBase: state.settings.apiBase || startup.defaultApiBase, locksPage });
-  } else if (refused) {
-    showSignIn({ error: problem });
   } else {
-    showSignIn({ error: bootError, context: 'startup' });
+    showSignIn(refused ? { error: problem } : { error: bootError, context: 'startup' });
   }
   // After the first view is up: a startup notice stays until dismissed or until a sign-in.
   if (problem && !refused) setBanner({ source: 'startup', error: problem, dismissible: true });
