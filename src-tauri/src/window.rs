@@ -110,8 +110,10 @@ pub fn remembered_place<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
 const PLACE_SAVE_PAUSE: Duration = Duration::from_millis(400);
 
 /// Writes the window's size and place to disk shortly after it is moved or resized, not only when
-/// the app closes: a crash or a power cut then loses nothing, and a stop that arrives before the
-/// closing code has seen the last move still finds it saved.
+/// the app closes: a crash then loses nothing, and a stop that arrives before the closing code has
+/// seen the last move still finds it saved. (The plugin writes the file in place, not through a
+/// rename: a power cut in the middle of a write can still leave it unreadable, and the window then
+/// opens at its default place.)
 pub fn save_place_as_it_changes<R: Runtime>(app: &AppHandle<R>) {
     let Some(window) = app.get_webview_window(MAIN_WINDOW) else {
         return;
@@ -130,7 +132,17 @@ pub fn save_place_as_it_changes<R: Runtime>(app: &AppHandle<R>) {
             if changes.load(Ordering::SeqCst) != this_change {
                 return; // a later change saves
             }
-            if let Err(error) = app.save_window_state(StateFlags::all()) {
+            // On the window's own thread: the plugin holds its lock on the remembered places while it
+            // asks the window for its size and place, and its move and close handlers take that lock on
+            // the window's thread. Asked from here, a move arriving mid-save would wait for the lock
+            // while the save waited for the window thread, for ever.
+            let saver = app.clone();
+            let asked = app.run_on_main_thread(move || {
+                if let Err(error) = saver.save_window_state(StateFlags::all()) {
+                    log::warn!("could not save the window's size and place: {error}");
+                }
+            });
+            if let Err(error) = asked {
                 log::warn!("could not save the window's size and place: {error}");
             }
         });
