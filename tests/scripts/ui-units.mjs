@@ -385,7 +385,7 @@ function historyList(count, { answer } = {}) {
   const answered = answer ?? ((command, args) => ({ path: args.path, rows: args.shown?.rows ?? 0 }));
   globalThis.__TAURI__ = { core: { invoke: async (command, args) => (sent.push({ command, args }), answered(command, args)) } };
   const items = Array.from({ length: count }, (_, i) => ({ id: `ev-${i}`, name: i % 10 === 0 ? 'Kari' : 'Ola' }));
-  const list = { items, shown: items.map((_, i) => i), typed: '' };
+  const list = { items, shown: items.map((_, i) => i), typed: '', loaded: true };
   list.settle = () => {
     // As ListView does: the arrays are replaced, never changed.
     list.shown = list.items.flatMap((item, i) => (item.name.includes(list.typed) ? [i] : []));
@@ -510,6 +510,35 @@ test('the live history arriving while the save dialog is open changes neither th
   assert.equal(exported.rows, 34, 'the rows the name says');
   assert.deepEqual(exported.only, Array.from({ length: 34 }, (_, i) => `ev-${i * 10}`), 'the rows shown when Export was clicked');
   assert.match(status.textContent, /^34 rows saved to /);
+});
+
+test('a lock history export clicked while the history is still loading writes the whole saved history', async () => {
+  const { list, sent, view } = historyList(0);
+  list.loaded = false; // "Loading…": no rows on screen yet, none hidden either
+  const scope = shownScope(list);
+  assert.equal(historyFileName('Bod 12', scope), 'Event history Bod 12');
+  await exportShownHistory(view, EXPORT, scope);
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].args.shown, null, 'the whole saved history, not an empty file');
+});
+
+test('another lock opened while the save dialog is open: the file is still the first lock’s history', async () => {
+  const { list, sent, view } = historyList(340, {
+    answer: (command, args) => {
+      if (command === 'choose_export_path') {
+        view.lock = { id: 'lock-2', name: 'Bod 13' }; // the dialog does not block the window
+        return `/tmp/${args.defaultName}`;
+      }
+      return { path: args.path, rows: args.shown.rows };
+    },
+  });
+  const { el, csv } = exportButtons();
+  Object.assign(view, { el, lock: { id: 'lock-1', name: 'Bod 12' } });
+  wireLockExport(view);
+  list.typed = 'Kari';
+  await csv.listeners.click();
+  const exported = sent.find((call) => call.command === 'export_lock_history').args;
+  assert.equal(exported.lockId, 'lock-1');
 });
 
 test('the note by the export buttons has a plural form, in English and Norwegian', () => {

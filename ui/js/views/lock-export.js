@@ -16,7 +16,9 @@ import { listPrint, wireExport } from './export-actions.js';
 export function wireLockExport(view) {
   const lockName = () => view.lock?.name || t('locks.unnamed');
   const exporter = wireExport(view.el, {
-    scope: () => shownScope(view.list),
+    // The lock is taken with the rows: the save dialog does not block the window, and the user may
+    // open another lock while it is open.
+    scope: () => ({ ...shownScope(view.list), lockId: view.lock?.id }),
     fileName: (scope) => historyFileName(lockName(), scope),
     run: (request, scope) => exportShownHistory(view, request, scope),
     print: () => {
@@ -39,9 +41,11 @@ export function wireLockExport(view) {
 /**
  * What the export holds once typing is settled: {shown, total, items, rows}; items is the history on
  * screen and rows the indexes of its rows shown (both kept as they are: the list replaces them, never
- * changes them, when it filters again or new events arrive).
+ * changes them, when it filters again or new events arrive). While the history is still loading
+ * nothing is on screen to choose from: {whole: true}, the whole saved history.
  */
 export function shownScope(list) {
+  if (!list.loaded) return { whole: true, shown: 0, total: 0 };
   list.settle();
   return { shown: list.shown.length, total: list.items.length, items: list.items, rows: list.shown };
 }
@@ -113,7 +117,9 @@ export function historyFileName(name, { shown, total }) {
  * nothing and an error (`conflict`) if some are no longer saved.
  */
 export async function exportShownHistory(view, request, scope = shownScope(view.list)) {
-  const send = (shown) => exportLockHistory({ lockId: view.lock.id, shown, ...request });
+  const lockId = scope.lockId ?? view.lock.id;
+  const send = (shown) => exportLockHistory({ lockId, shown, ...request });
+  if (scope.whole) return send(null);
   const selection = historySelection(scope);
   if (!selection.except) return send(selection);
   try {
