@@ -421,16 +421,19 @@ impl Access {
             },
             (false, None) => false,
         };
-        if !signed_in && problem.is_none() && self.rejected_here(&settings) {
-            problem = Some(ApiError::Unauthorized.into());
-        }
         if signed_in {
             if let Err(error) = self.attach_team(settings.team.as_ref()).await {
                 log::warn!("team database not linked: {error}");
             }
         }
-        let problem = problem.or_else(|| self.take_notice());
         let session = if signed_in { self.sessions.current().await.ok() } else { None };
+        // Asked once the session is known: a 401 can end it after the silent sign-in succeeded (the
+        // key follow-up's first request, while the team database connects), and the page must then
+        // be told why it is at sign-in, not shown a bare form.
+        if session.is_none() && problem.is_none() && self.rejected_here(&settings) {
+            problem = Some(ApiError::Unauthorized.into());
+        }
+        let problem = problem.or_else(|| self.take_notice());
         let (cached_locks, locks_read) = match &session {
             Some(session) => {
                 let reading = std::time::Instant::now();
