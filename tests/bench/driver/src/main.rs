@@ -621,6 +621,11 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
                             run + 1,
                             rows - data
                         ));
+                        say(&format!(
+                            "  app run {}: the page's load: {}; the saved locks at {data:.0}, the rows' frame at {rows:.0}",
+                            run + 1,
+                            web::page_load(&client).await?
+                        ));
                     }
                 }
                 Ok::<_, Box<dyn std::error::Error + Send + Sync>>((pid, painted - started_ms))

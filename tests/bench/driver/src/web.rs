@@ -334,3 +334,30 @@ pub async fn wait_mark_ms(client: &Client, name: &str) -> BenchResult<f64> {
     let value = wait_for(client, name, MARK, vec![json!(name)]).await?;
     value.as_f64().ok_or_else(|| format!("mark {name} is not a number").into())
 }
+
+/// The page's load as the webview itself recorded it (Navigation, Resource and Paint Timing; no
+/// marks of ours), page clock in ms: when the document was parsed, its DOMContentLoaded and load
+/// events, how many subresources it fetched and when the last one ended, and the paint entries
+/// WebKit reports. Any `unloc:load:*` marks the page set are listed too. One line for the
+/// per-run progress: what the first rows' frame may have waited for.
+pub async fn page_load(client: &Client) -> BenchResult<String> {
+    const LOAD: &str = r#"
+const nav = performance.getEntriesByType('navigation')[0];
+const parts = [];
+const at = (ms) => (ms > 0 ? ms.toFixed(0) : '-');
+if (nav) parts.push(`parsed ${at(nav.domInteractive)}, DOMContentLoaded ${at(nav.domContentLoadedEventEnd)}, load ${at(nav.loadEventEnd)}`);
+const res = performance.getEntriesByType('resource');
+const kinds = {};
+for (const r of res) {
+  const kind = r.name.startsWith('ipc:') || r.name.includes('ipc.localhost') ? 'ipc' : r.initiatorType;
+  const k = (kinds[kind] ??= { n: 0, end: 0, last: '' });
+  k.n += 1;
+  if (r.responseEnd > k.end) { k.end = r.responseEnd; k.last = r.name.split('/').pop(); }
+}
+for (const [kind, k] of Object.entries(kinds)) parts.push(`${k.n} ${kind} until ${at(k.end)} (${k.last})`);
+for (const p of performance.getEntriesByType('paint')) parts.push(`${p.name} ${at(p.startTime)}`);
+for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('unloc:load:') || m.name.startsWith('unloc:reply:')) parts.push(`${m.name.replace('unloc:load:', '')} ${at(m.startTime)}`);
+return parts.join(', ');
+"#;
+    Ok(client.execute(LOAD, vec![]).await?.as_str().unwrap_or_default().to_owned())
+}
