@@ -6,7 +6,7 @@ import { applyI18n, loadLocales, onLanguageChange, setLanguage, setSystemLanguag
 import { needsSignIn } from './errors.js';
 import { isConfirmOpen } from './confirm.js';
 import { isShortcutsOpen, openShortcuts } from './shortcuts.js';
-import { startKeyStore, stopKeyStore } from './key-store.js';
+import { stopKeyStore } from './key-store.js';
 import { bannerSource, clearBanner, renderBanner, setBanner } from './banner.js';
 import { clearKeyNotices, renderAwaitingCount, renderNotices, watchKeyNotices } from './key-notices.js';
 import { createSignInView } from './views/signin.js';
@@ -19,7 +19,8 @@ import { createPeopleView } from './views/people.js';
 import { createPersonView } from './views/person.js';
 import { createActivityView } from './views/activity.js';
 import { createVisitsView } from './views/visits.js';
-import { startPeopleStore, stopPeopleStore } from './people-store.js';
+import { stopPeopleStore } from './people-store.js';
+import { startSessionStores } from './session-stores.js';
 import { offeredUpdate, onUpdateOffer, watchUpdates } from './updates.js';
 
 const els = {
@@ -169,15 +170,8 @@ function signedIn(reply) {
   clearBanner('startup');
   els.partner.textContent = session.partnerId;
   els.partner.title = session.partnerId;
-  // The known keys (local store, fast) give the awaiting count; keys-changed keeps it current.
-  startKeyStore().catch((err) => {
-    if (needsSignIn(err)) showSignIn({ error: err });
-    else console.warn('list_keys failed', err);
-  });
-  // Names for phone numbers, shown wherever a phone is (local store, fast).
-  startPeopleStore().catch((err) => {
-    if (!needsSignIn(err)) console.warn('list_people failed', err);
-  });
+  // The known keys and the people's names, once the first rows are drawn.
+  startSessionStores(() => state.session === session, (err) => showSignIn({ error: err }));
   // Focus on the heading: a focused text field costs idle CPU (its caret; docs/benchmarks.md).
   navigate('locks', { page: locksPage });
   if (session.problem) {

@@ -18,3 +18,20 @@ export function firstStep(name, work) {
     performance.measure(`unloc:step:${name}`, { start, end: performance.now() });
   }
 }
+
+/**
+ * Runs fn once the frame after this task is drawn (an animation frame, then the first task after
+ * it), or after `latestMs` if no frame comes first (a hidden window draws none). For work the first
+ * screen does not need: started with the first rows, its requests and replies competed with WebKit
+ * drawing them (docs/benchmarks.md, the cached start).
+ */
+export function afterNextFrame(fn, latestMs = 1000) {
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(run));
+  setTimeout(run, latestMs);
+}

@@ -9,7 +9,7 @@ import { fold, formatAddress, formatNumber, grantBadge, grantKind } from '../for
 import { collationRanks, orderByRank } from '../collation.js';
 import { ListView } from './list-view.js';
 import { CachedThenLive } from './list-loader.js';
-import { firstStep } from '../timeline.js';
+import { afterNextFrame, firstStep } from '../timeline.js';
 
 const TEMPLATE = 'tpl-locks';
 const ROW_HEIGHT = 44;
@@ -182,7 +182,9 @@ class LocksView {
     const accepted = !this.list.loaded && !this.loader.loading && Array.isArray(page?.locks);
     if (accepted) {
       firstStep('locks:accept', () => this.loader.accept(page));
-      if (page.fromCache) this.loader.load();
+      // Unloc is asked once the saved rows are drawn: its reply (10,000 locks fetched, saved and
+      // sent) otherwise competes with WebKit drawing them.
+      if (page.fromCache) afterNextFrame(() => this.loader.load());
     }
     if (!this.list.loaded && !this.loader.loading) this.loader.load();
     if (focusLockId !== undefined && this.list.focusWhere((lock) => lock.id === focusLockId)) return;
