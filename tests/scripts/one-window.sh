@@ -67,23 +67,25 @@ saved_place() { # x y width height of the main window as the app wrote it down (
 # test stops it only once that is on disk: a stop sent the instant the X server has moved the
 # window could otherwise reach the app before the move does, which is not what a user can do.
 wait_saved_place() { # wanted geometry
-  local now=""
-  for _ in $(seq 200); do
-    now=$(saved_place)
-    [[ $now == "$1" ]] && return 0
-    sleep 0.1
-  done
-  fail "the app did not write down its new place within 20 s: the file says '$now', expected '$1'"
+  wait_for "$1" saved_place || fail "the app did not write down its new place within 20 s: the file says '$seen', expected '$1'"
 }
 
 wait_geometry() { # wanted geometry, what it is about
-  local now=""
+  wait_for "$1" geometry || fail "$2: the window is at '$seen', expected '$1'"
+}
+
+# Runs the command after the wanted text until it prints that text, 20 s at most; what it printed
+# last is left in $seen.
+seen=""
+wait_for() {
+  local wanted=$1
+  shift
   for _ in $(seq 200); do
-    now=$(geometry)
-    [[ $now == "$1" ]] && return 0
+    seen=$("$@")
+    [[ $seen == "$wanted" ]] && return 0
     sleep 0.1
   done
-  fail "$2: the window is at '$now', expected '$1'"
+  return 1
 }
 
 echo "one-window: first start"
