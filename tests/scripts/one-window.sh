@@ -22,7 +22,12 @@ cleanup() {
 trap cleanup EXIT
 fail() {
   echo "one-window: FAILED: $*" >&2
-  for log in "$work"/*.log; do tail -5 "$log" | sed "s|^|  $(basename "$log"): |" >&2 || true; done
+  # A panic's message comes before its backtrace: show it, then how the log ends.
+  for log in "$work"/*.log; do
+    [[ -f $log ]] || continue
+    { grep -m2 -A2 -e 'panicked' -e 'ERROR' "$log" || true; tail -5 "$log"; } | sed "s|^|  $(basename "$log"): |" >&2
+  done
+  echo "  the X server ($DISPLAY): $(xdpyinfo 2>&1 | head -2 | tr '\n' ' ')" >&2
   exit 1
 }
 
@@ -54,6 +59,8 @@ geometry() { # x y width height of the app's window
   xwininfo -id "$window" 2>/dev/null | awk '/Absolute upper-left X/ {x=$4} /Absolute upper-left Y/ {y=$4}
     /^ *Width:/ {w=$2} /^ *Height:/ {h=$2} END {print x, y, w, h}'
 }
+
+x_server() { xdpyinfo >/dev/null 2>&1 && echo answers || echo "xdpyinfo: $(xdpyinfo 2>&1 | head -1)"; }
 
 saved_place() { # x y width height of the main window as the app wrote it down (tauri-plugin-window-state)
   local file="${XDG_CONFIG_HOME:?}/no.unlocdesk.desktop/.window-state.json"
@@ -88,6 +95,9 @@ wait_for() {
   return 1
 }
 
+# The X server answers before the first start: a window that cannot open for want of a display
+# would otherwise read as the app's failure.
+wait_for "answers" x_server || fail "the X server ($DISPLAY) did not answer within 20 s: $seen"
 echo "one-window: first start"
 start first
 first=${pids[-1]}
