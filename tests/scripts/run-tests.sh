@@ -6,9 +6,28 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# Each stage's time, printed at the end (also after a failure): the test command has a budget
+# (README: about 35 minutes from a fresh clone on 2 cores), and this shows where it goes.
+stage_times=()
+stage_name="setup"
+stage_started=$SECONDS
+stage() {
+  stage_times+=("$(printf '%6d s  %s' $((SECONDS - stage_started)) "$stage_name")")
+  stage_name=$1
+  stage_started=$SECONDS
+  echo "== $1"
+}
+print_stage_times() {
+  stage_times+=("$(printf '%6d s  %s' $((SECONDS - stage_started)) "$stage_name")")
+  echo "== time by stage"
+  printf '%s\n' "${stage_times[@]}"
+  printf '%6d s  in all\n' "$SECONDS"
+}
+trap print_stage_times EXIT
+
 tests/scripts/setup.sh --packaging
 
-echo "== format and lints"
+stage "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Every UI module parses: a lost brace otherwise shows only as an app stuck at its spinner.
@@ -19,13 +38,13 @@ node tests/scripts/ui-size.mjs
 node tests/scripts/locale-words.mjs --self-test
 node tests/scripts/ui-units.mjs
 
-echo "== the release workflow: pinned actions, least privilege, tag = version, updater key pair"
+stage "the release workflow: pinned actions, least privilege, tag = version, updater key pair"
 tests/scripts/release-check.sh self-test
 
-echo "== build (once; the tests reuse these binaries)"
+stage "build (once; the tests reuse these binaries)"
 cargo build --workspace --bins --quiet
 
-echo "== tests (unit, client, keychain, team database)"
+stage "tests (unit, client, keychain, team database)"
 mkdir -p tests/artifacts target
 # UNLOC_PG_REQUIRED: the team database's tests fail, rather than skip, without the throwaway server
 # (with-postgres.sh: a PostgreSQL cluster on a loopback port, removed afterwards).
@@ -34,7 +53,7 @@ failed=0
 tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
   cargo test --workspace --exclude unloc-e2e --no-fail-fast -- --test-threads=2 || failed=1
 
-echo "== tests (end to end: the real app under Xvfb against the simulator)"
+stage "tests (end to end: the real app under Xvfb against the simulator)"
 # The scenarios' own reports (fault table, payloads, audit, axe, budgets) are kept in target/e2e.log
 # for the hostile-world report below, which reads them instead of running those scenarios again.
 tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
@@ -42,15 +61,16 @@ tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
   | tee target/e2e.log || failed=1
 ((failed == 0)) || { echo "run-tests: tests failed (see above)" >&2; exit 1; }
 
-echo "== one app, one window: a second start, the window's place after a restart"
+stage "one app, one window: a second start, the window's place after a restart"
 tests/scripts/one-window.sh
 
-echo "== the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
+stage "the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
 tests/scripts/hostile-report.sh --from-log target/e2e.log
 
-echo "== the benchmark, quick mode (proves it still runs; the figures come from tests/scripts/benchmark.sh)"
+stage "the benchmark, quick mode (proves it still runs; the figures come from tests/scripts/benchmark.sh)"
 tests/scripts/benchmark.sh --quick --runs 1
 
-echo "== installers: build the .deb and .rpm, install the .deb, run it, uninstall"
-tests/scripts/build-installers.sh
+stage "installers: build the .deb and .rpm (release, linked without LTO: see build-installers.sh)"
+tests/scripts/build-installers.sh --test-build
+stage "installers: install the .deb, run it, uninstall"
 tests/scripts/install-test.sh
