@@ -273,6 +273,11 @@ impl Access {
     pub async fn restore(&self, partner_id: &str, api_base: Option<&str>) -> Result<bool> {
         let partner_id = PartnerId::parse(partner_id)?;
         let api_base = self.effective_base(api_base)?;
+        if self.was_refused(&partner_id, &api_base) {
+            // Refused by Unloc (401) with no sign-in since: `token_rejected` may not have removed it
+            // from the keychain yet, and it is not tried again meanwhile.
+            return Ok(false);
+        }
         let token = match self.keychain.get(token_account(&partner_id, &api_base)).await? {
             Some(token) => token,
             None => match self.migrate_legacy_token(&partner_id, &api_base).await? {
@@ -375,7 +380,13 @@ impl Access {
         let Ok(partner_id) = PartnerId::parse(partner_id) else {
             return false;
         };
-        lock(&self.rejected_account).as_deref() == Some(token_account(&partner_id, &api_base).as_str())
+        self.was_refused(&partner_id, &api_base)
+    }
+
+    /// Whether the token of this partner at this address was the last one a 401 ended, with no
+    /// sign-in or sign-out since.
+    fn was_refused(&self, partner_id: &PartnerId, api_base: &ApiBase) -> bool {
+        lock(&self.rejected_account).as_deref() == Some(token_account(partner_id, api_base).as_str())
     }
 
     /// Whether `session` was ended by a 401 (the last one `token_rejected` ended).
@@ -601,12 +612,24 @@ impl TokenRejected for Access {
     /// partner signed out since (or replaced by another) leaves the current session alone.
     fn token_rejected<'a>(&'a self, session: &'a Session) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
+            // Marked before the session ends: a start-up in between (a page reloaded) then finds the
+            // token refused and says so, instead of signing in again with it, still in the keychain,
+            // or showing sign-in without a reason.
+            let account = token_account(session.client.partner_id(), session.client.api_base());
+            let rejected_before = lock(&self.rejected).replace(Arc::downgrade(&session.client));
+            let account_before = lock(&self.rejected_account).replace(account.clone());
             let Some(ended) = self.sessions.end_if_current(session).await else {
+                // Put back as it was, unless a sign-in or sign-out has changed it since.
+                if self.was_rejected(session) {
+                    *lock(&self.rejected) = rejected_before;
+                }
+                let mut account_now = lock(&self.rejected_account);
+                if account_now.as_deref() == Some(account.as_str()) {
+                    *account_now = account_before;
+                }
                 log::info!("a rejected token of a session that is no longer current was ignored");
                 return;
             };
-            *lock(&self.rejected) = Some(Arc::downgrade(&ended.client));
-            *lock(&self.rejected_account) = Some(token_account(ended.client.partner_id(), ended.client.api_base()));
             if let Err(error) = self.forget(&ended).await {
                 log::warn!("could not remove the rejected token: {error}");
             }
@@ -915,6 +938,68 @@ mod early_start_tests {
         let as_a_401_is_told = AppError::from(ApiError::Unauthorized);
         assert_eq!((told.kind, told.message), (as_a_401_is_told.kind, as_a_401_is_told.message));
         assert_eq!(reply.settings.partner_id.as_deref(), Some(desk.sim.partner_id()), "the partner id kept");
+    }
+
+    /// A keychain whose first removal waits until the test lets it go: the moment between a 401
+    /// ending the session and its token leaving the keychain, held open.
+    struct SlowRemoval {
+        kept: Arc<dyn SecretStore>,
+        removing: std::sync::atomic::AtomicBool,
+        go_on: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl SecretStore for SlowRemoval {
+        fn get(&self, account: &str) -> std::result::Result<Option<SecretString>, crate::secrets::SecretError> {
+            self.kept.get(account)
+        }
+        fn set(&self, account: &str, token: &SecretString) -> std::result::Result<(), crate::secrets::SecretError> {
+            self.kept.set(account, token)
+        }
+        fn delete(&self, account: &str) -> std::result::Result<(), crate::secrets::SecretError> {
+            // Only the first removal waits (the token's; a token kept the old way is removed after it).
+            if !self.removing.swap(true, Ordering::SeqCst) {
+                let _ = lock(&self.go_on).recv_timeout(Duration::from_secs(10));
+            }
+            self.kept.delete(account)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_page_reloaded_before_a_refused_token_leaves_the_keychain_does_not_sign_in_with_it() {
+        let desk = Desk::signed_in("refused-gap").await;
+        let (let_go, go_on) = std::sync::mpsc::channel();
+        let keychain = Arc::new(SlowRemoval {
+            kept: Arc::clone(&desk.keychain),
+            removing: false.into(),
+            go_on: Mutex::new(go_on),
+        });
+        let access = Arc::new(
+            Access::new(Arc::clone(&keychain) as Arc<dyn SecretStore>, EnvDefaults::default())
+                .with_store_dir(desk.dir.clone()),
+        );
+        assert!(access.startup_for_page(desk.settings(), None).await.signed_in);
+        desk.sim.add_fault(unloc_sim::FaultRule::always(
+            unloc_sim::Route::Locks,
+            unloc_sim::Fault::Status { code: 401, body: None, retry_after: None },
+        ));
+        let refused = tokio::spawn({
+            let access = Arc::clone(&access);
+            async move { crate::locks::list(&access.caller().await.unwrap()).await.map(|_| ()) }
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !keychain.removing.load(Ordering::SeqCst) {
+            assert!(Instant::now() < deadline, "the refused token was never removed");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The session has ended; the token is still in the keychain. The page reloads now.
+        let reply = access.startup_for_page(desk.settings(), None).await;
+        assert!(!reply.signed_in, "signed in again with the token Unloc refused");
+        let told = reply.problem.expect("why the page is signed out");
+        assert_eq!(told.kind, AppError::from(ApiError::Unauthorized).kind);
+        let_go.send(()).unwrap();
+        assert_eq!(refused.await.unwrap().unwrap_err().kind, ErrorKind::Unauthorized);
+        let account = crate::secrets::token_account(desk.sim.partner_id(), desk.sim.api_base());
+        assert!(desk.keychain.get(&account).unwrap().is_none(), "the refused token is removed");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
