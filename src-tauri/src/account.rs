@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::api::{Grant, Lock};
+use crate::api::{Grant, Lock, LockEvent};
 use crate::error::{AppError, ErrorKind};
 use crate::store::{Opened, Store, StoreResult};
 use crate::sync::lock;
@@ -26,11 +26,19 @@ pub struct Account {
     locks: Mutex<Option<HashMap<String, LockInfo>>>,
     /// Lists of locks saved in this run: whoever read the saved list can tell a newer one came since.
     lists_saved: AtomicU64,
+    /// Histories fetched from Unloc that could not be saved (a full or failing disk), by lock: the
+    /// lock view shows them, and an export of what it shows needs them.
+    unsaved_histories: Mutex<HashMap<String, Vec<LockEvent>>>,
 }
 
 impl Account {
     pub fn new(store: Store) -> Self {
-        Account { store: Mutex::new(store), locks: Mutex::default(), lists_saved: AtomicU64::new(0) }
+        Account {
+            store: Mutex::new(store),
+            locks: Mutex::default(),
+            lists_saved: AtomicU64::new(0),
+            unsaved_histories: Mutex::default(),
+        }
     }
 
     /// Opens the database of this partner at this API base, in `dir` (`None`: in memory, for
@@ -131,6 +139,27 @@ impl Account {
         });
         // The thread always takes the store or ends (a panic in it drops `held`): never stuck.
         let _ = store_taken.await;
+    }
+
+    /// Saves a lock's history as fetched from Unloc. If that fails it is kept in memory for this
+    /// run instead, so that exporting what the lock view shows still has every event of it.
+    pub fn remember_history(&self, lock_id: &str, events: &[LockEvent], fetched_at: DateTime<Utc>) -> StoreResult<()> {
+        let saved = self.with_store(|store| store.save_events(lock_id, events, fetched_at));
+        let mut unsaved = lock(&self.unsaved_histories);
+        match &saved {
+            Ok(()) => unsaved.remove(lock_id),
+            Err(_) => unsaved.insert(lock_id.to_owned(), events.to_vec()),
+        };
+        saved
+    }
+
+    /// The lock's history as last fetched: the saved one, or the one fetched since that could not
+    /// be saved. Oldest first, as saved.
+    pub fn history(&self, lock_id: &str) -> StoreResult<Vec<LockEvent>> {
+        if let Some(unsaved) = lock(&self.unsaved_histories).get(lock_id) {
+            return Ok(unsaved.clone());
+        }
+        Ok(self.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default())
     }
 
     /// Unloc answered 404 for this lock: it is no longer granted. Drop it from the cached list so

@@ -50,7 +50,7 @@ pub async fn events(
         other => other?,
     };
     let fetched_at = Utc::now();
-    match caller.account().with_store(|store| store.save_events(lock_id, &list.events, fetched_at)) {
+    match caller.account().remember_history(lock_id, &list.events, fetched_at) {
         Ok(()) => follow_up.wake(),
         Err(error) => log::warn!("could not cache the events of {lock_id}: {error}"),
     }

@@ -486,6 +486,12 @@ impl Store {
         Ok(())
     }
 
+    /// For tests: every write fails from now on, as on a full or read-only disk.
+    #[cfg(test)]
+    pub fn refuse_writes(&self) {
+        self.conn.pragma_update(None, "query_only", true).expect("query_only");
+    }
+
     pub fn cached_events(&self, lock_id: &str) -> StoreResult<Option<(Vec<LockEvent>, DateTime<Utc>)>> {
         let row: Option<(String, String)> = self
             .conn

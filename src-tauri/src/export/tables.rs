@@ -236,8 +236,7 @@ pub fn export_lock_history_in<Tz: TimeZone>(
     words: &Words,
     zone: &Tz,
 ) -> Result<ExportDone> {
-    let mut events =
-        account.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default();
+    let mut events = account.history(lock_id)?;
     if let Some(shown) = shown {
         events = shown_events(events, shown)?;
     }
@@ -374,6 +373,30 @@ mod tests {
         }
         // A history the view had with event 4 since gone: the rows it shows named, they are written.
         assert_eq!(export(&only(&["3", "1"], 2, &["1", "2", "3", "4"])).unwrap().rows, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_history_fetched_but_not_saved_is_exported_as_the_view_shows_it() {
+        let account = Account::new(Store::in_memory().unwrap());
+        let older =
+            [event("1", "locked", "2026-11-01T08:00:00.000Z"), event("2", "unlocked", "2026-11-02T08:00:00.000Z")];
+        account.remember_history("lock-1", &older, Utc::now()).unwrap();
+        // The disk fills: the newer history (event 3 came) is fetched and shown, but not saved.
+        account.with_store(|store| store.refuse_writes());
+        let newer = [older[0].clone(), older[1].clone(), event("3", "locked", "2026-11-03T08:00:00.000Z")];
+        assert!(account.remember_history("lock-1", &newer, Utc::now()).is_err());
+        let dir = std::env::temp_dir().join(format!("unloc-export-unsaved-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = Target { path: dir.join("historikk.csv"), format: FileFormat::Csv, language: Language::En };
+        let words = Words::new(Language::En, "UTC");
+        let shown = [only(&["3", "1"], 2, &["1", "2", "3"]), except(&["2"], 2, &["1", "2", "3"])];
+        for shown in shown {
+            let done = export_lock_history_in(&account, "lock-1", Some(&shown), &target, &words, &Utc).unwrap();
+            assert_eq!(done.rows, 2, "{shown:?}");
+            let text = std::fs::read_to_string(&target.path).unwrap();
+            assert!(text.contains(",key-3") && text.contains(",key-1") && !text.contains(",key-2"), "{text}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
