@@ -2,7 +2,8 @@
 //! English and in Norwegian (longer words): nothing the user needs runs past the window or out of its
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
 //! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, a
-//! toolbar's count sits beside its neighbours, and the search boxes' hints fit. Screenshots of every view and size are
+//! toolbar's count sits beside its neighbours, a drop-down is as tall as the text box on its line, and the search
+//! boxes' hints fit. Screenshots of every view and size are
 //! kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
@@ -151,6 +152,14 @@ for (const count of [...view.querySelectorAll('.toolbar > .count')].filter(seen)
   const left = Math.min(box.left - bar.left, ...line.filter((o) => o.right <= box.left).map((o) => box.left - o.right));
   const right = Math.min(bar.right - box.right, ...line.filter((o) => o.left >= box.right).map((o) => o.left - box.right));
   if (left > 24 && right > 24) found.push(`${name(count)} is adrift in its bar (${Math.round(left)} px from its left neighbour, ${Math.round(right)} px from its right)`);
+}
+// Controls on one line are one height: a drop-down as tall as the text box beside it.
+const fields = [...view.querySelectorAll('select, input:not([type="checkbox"]):not([type="radio"]):not([type="file"])')].filter(seen);
+for (const select of fields.filter((el) => el.tagName === 'SELECT')) {
+  const a = select.getBoundingClientRect();
+  const beside = fields.find((el) => el.tagName === 'INPUT' && el.getBoundingClientRect().top < a.bottom && el.getBoundingClientRect().bottom > a.top);
+  const b = beside?.getBoundingClientRect();
+  if (b && Math.abs(a.height - b.height) > 1) found.push(`${name(select)} is ${a.height} px tall, ${name(beside)} on its line ${b.height} px`);
 }
 const ruler = document.createElement('canvas').getContext('2d');
 for (const input of [...view.querySelectorAll('input[placeholder]')].filter(seen)) {
