@@ -3,8 +3,8 @@
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
 //! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, a
 //! toolbar's count sits beside its neighbours, a drop-down is as tall as the text box on its line, and the search
-//! boxes' hints fit. Screenshots of every view and size are
-//! kept (`layout-<view>-<language>-<width>.png`).
+//! boxes' hints fit. Some words are read whole, tooltip or not (`cut_texts`): who used a lock and their phone in
+//! Activity. Screenshots of every view and size are kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -37,7 +37,16 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
                     for view in ["locks", "lock", "keys", "activity", "awaiting", "people", "person", "settings"] {
                         show(client, view).await?;
                         screenshot(client, &format!("layout-{view}-{language}-{width}")).await?;
-                        let found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
+                        let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
+                        // Where the sample data's words are read whole, tooltip or not: who used a lock
+                        // and their phone in Activity.
+                        let whole = match view {
+                            "activity" => Some("#activity-view td.activity-person, #activity-view td.activity-phone"),
+                            _ => None,
+                        };
+                        if let Some(scope) = whole {
+                            found.extend(cut_texts(client, scope).await?);
+                        }
                         problems.extend(
                             found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
                         );
@@ -81,8 +90,8 @@ async fn show(client: &Client, view: &str) -> TestResult {
             }
         }
     }
-    if matches!(view, "locks" | "keys" | "lock" | "awaiting") {
-        let rows = if view == "lock" { "tr[data-event-id]" } else { "main tbody tr" };
+    if matches!(view, "locks" | "keys" | "lock" | "awaiting" | "activity") {
+        let rows = if matches!(view, "lock" | "activity") { "tr[data-event-id]" } else { "main tbody tr" };
         wait_for_js(client, "the view's rows", &format!("return document.querySelectorAll('{rows}').length")).await?;
     }
     Ok(())
@@ -175,4 +184,33 @@ return found;
             vec![],
         )
         .await?)
+}
+
+/// What reads cut inside `scope` (CSS) on the view shown, tooltip or not: a text ended with "…", or
+/// clamped after its lines; with the room its text needs and has.
+async fn cut_texts(client: &Client, scope: &str) -> TestResult<Vec<String>> {
+    let found = client
+        .execute(
+            r#"
+const seen = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const name = (el) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} “${el.textContent.trim().slice(0, 40)}”`;
+const found = [];
+for (const root of document.querySelectorAll(arguments[0])) {
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    if (!seen(el)) continue;
+    const style = getComputedStyle(el);
+    const clamp = style.getPropertyValue('-webkit-line-clamp') || 'none';
+    if (style.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1) {
+      found.push(`${name(el)} is cut (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+    } else if (clamp !== 'none' && el.scrollHeight > el.clientHeight + 1) {
+      found.push(`${name(el)} is cut after ${clamp} lines (${el.scrollHeight} px of text in ${el.clientHeight} px, ${el.clientWidth} px wide)`);
+    }
+  }
+}
+return found;
+"#,
+            vec![Value::String(scope.to_owned())],
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
 }
