@@ -4,7 +4,8 @@
 //! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, a
 //! toolbar's count sits beside its neighbours, a drop-down is as tall as the text box on its line, and the search
 //! boxes' hints fit. Some words are read whole, tooltip or not (`cut_texts`): who used a lock and their phone in
-//! Activity. Screenshots of every view and size are kept (`layout-<view>-<language>-<width>.png`).
+//! Activity. In team mode (a team database linked), who created and revoked a key on which desk reads whole at
+//! 1200 px. Screenshots of every view and size are kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -12,6 +13,7 @@ use unloc_sim::{fixtures, SimConfig};
 
 use crate::harness::*;
 use crate::people::{add_person, open_person};
+use crate::team_desks::{join_team, new_team_database, pg};
 
 const WIDTHS: [u32; 2] = [900, 1200];
 
@@ -55,6 +57,70 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
             }
             client.set_window_size(1200, 800).await?;
             ensure!(problems.is_empty(), "hidden from the user:\n{}", problems.join("\n"));
+            Ok(())
+        })
+        .await
+}
+
+/// The team database of the team scenario (its role has the same name).
+const TEAM_DATABASE: &str = "unloc_desk_layout";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_key_s_author_and_desk_read_whole_at_1200_px() -> TestResult {
+    let config = SimConfig { lockout_after: 0, hostile_lock: false, locks: 12, ..SimConfig::default() };
+    scenario("layout-team", config)
+        .env("UNLOC_DESK_NAME", "OFFICE-PC-2")
+        .run(async |client, scenario| {
+            let password = new_team_database(TEAM_DATABASE)?;
+            sign_in(client, scenario.sim.token()).await?;
+            wait_lock_rows(client).await?;
+            join_team(client, pg("UNLOC_PG_PORT")?.parse()?, TEAM_DATABASE, &password, "Anna").await?;
+            // A key created and revoked here ("Created by Anna on OFFICE-PC-2", "Revoked by Anna on
+            // OFFICE-PC-2" under its recipient), and one waiting for the owner (in Awaiting too).
+            open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
+            let revoked = create_key(client, &scenario.sim, "900 00 031", "+4790000031").await?;
+            wait_key_status(client, &revoked, "active").await?;
+            click(client, &format!("tr[data-key-id=\"{revoked}\"] .key-revoke")).await?;
+            wait_visible(client, "#confirm-dialog").await?;
+            click(client, "#confirm-yes").await?;
+            wait_key_status(client, &revoked, "revoked").await?;
+            open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
+            let waiting = create_key(client, &scenario.sim, "900 00 032", "+4790000032").await?;
+            wait_key_status(client, &waiting, "awaitingApproval").await?;
+            let mut problems = Vec::new();
+            for language in ["en", "nb"] {
+                choose_language(client, language).await?;
+                for width in WIDTHS {
+                    client.set_window_size(width, 800).await?;
+                    wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
+                    for view in ["keys", "lock", "awaiting"] {
+                        match view {
+                            "keys" => {
+                                show(client, "keys").await?;
+                                // Ended keys too: the revoked one with who revoked it where.
+                                client.find(Locator::Css("#keys-state option[value=\"all\"]")).await?.click().await?;
+                                wait_visible(client, &format!("#keys-view tr[data-key-id=\"{revoked}\"]")).await?;
+                            }
+                            "lock" => {
+                                open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
+                                wait_visible(client, &format!("#lock-view tr[data-key-id=\"{revoked}\"]")).await?;
+                            }
+                            _ => show(client, view).await?,
+                        }
+                        screenshot(client, &format!("layout-team-{view}-{language}-{width}")).await?;
+                        let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
+                        if width == 1200 {
+                            // Who created and revoked it where, and the window's start beside them.
+                            found.extend(cut_texts(client, "main .key-author, main td.key-window").await?);
+                        }
+                        problems.extend(
+                            found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
+                        );
+                    }
+                }
+            }
+            client.set_window_size(1200, 800).await?;
+            ensure!(problems.is_empty(), "hidden from the user in team mode:\n{}", problems.join("\n"));
             Ok(())
         })
         .await
@@ -186,8 +252,8 @@ return found;
         .await?)
 }
 
-/// What reads cut inside `scope` (CSS) on the view shown, tooltip or not: a text ended with "…", or
-/// clamped after its lines; with the room its text needs and has.
+/// What reads cut inside `scope` (CSS) on the view shown, tooltip or not: a text ended with "…",
+/// clamped after its lines, or a date and time (glued with no-break spaces) broken across lines.
 async fn cut_texts(client: &Client, scope: &str) -> TestResult<Vec<String>> {
     let found = client
         .execute(
@@ -204,6 +270,18 @@ for (const root of document.querySelectorAll(arguments[0])) {
       found.push(`${name(el)} is cut (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
     } else if (clamp !== 'none' && el.scrollHeight > el.clientHeight + 1) {
       found.push(`${name(el)} is cut after ${clamp} lines (${el.scrollHeight} px of text in ${el.clientHeight} px, ${el.clientWidth} px wide)`);
+    }
+  }
+  // A date, time and zone glued with no-break spaces ("02.12.2026 17:54 UTC+3") stay on one line.
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!seen(node.parentElement)) continue;
+    for (const glued of node.textContent.matchAll(/[^ \t\n]*\u00a0[^ \t\n]*/g)) {
+      const range = document.createRange();
+      range.setStart(node, glued.index);
+      range.setEnd(node, glued.index + glued[0].length);
+      const tops = [...range.getClientRects()].map((r) => r.top);
+      if (Math.max(...tops) - Math.min(...tops) > 2) found.push(`“${glued[0]}” in ${name(node.parentElement)} breaks across lines`);
     }
   }
 }

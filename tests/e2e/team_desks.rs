@@ -18,14 +18,13 @@ use unloc_sim::{fixtures, SimConfig};
 
 use crate::harness::*;
 
-/// The team database's words, as the desks are told them.
-const ROLE: &str = "unloc_desk_office";
+/// The team database's name, and its role's, as the desks are told them.
 const DATABASE: &str = "unloc_desk_office";
 
 /// How soon a change on one desk must show on the other.
 const LIVE: Duration = Duration::from_secs(2);
 
-fn pg(var: &str) -> TestResult<String> {
+pub(crate) fn pg(var: &str) -> TestResult<String> {
     std::env::var(var)
         .map_err(|_| format!("{var} is not set: run the end-to-end suite inside tests/scripts/with-postgres.sh").into())
 }
@@ -43,13 +42,18 @@ fn psql(database: &str, sql: &str) -> TestResult<String> {
 
 /// The office's database made anew (an earlier run may have left it); returns its new password.
 fn new_office_database() -> TestResult<String> {
+    new_team_database(DATABASE)
+}
+
+/// A team database and its role, both named `name`, made anew; returns the role's new password.
+pub(crate) fn new_team_database(name: &str) -> TestResult<String> {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
     let password = format!("office-pw-{}-{nanos:08x}-Kx3", std::process::id());
     for sql in [
-        format!("DROP DATABASE IF EXISTS {DATABASE}"),
-        format!("DROP ROLE IF EXISTS {ROLE}"),
-        format!("CREATE ROLE {ROLE} LOGIN PASSWORD '{password}'"),
-        format!("CREATE DATABASE {DATABASE} OWNER {ROLE}"),
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("DROP ROLE IF EXISTS {name}"),
+        format!("CREATE ROLE {name} LOGIN PASSWORD '{password}'"),
+        format!("CREATE DATABASE {name} OWNER {name}"),
     ] {
         psql("postgres", &sql)?;
     }
@@ -109,13 +113,18 @@ impl Drop for Relay {
 /// Settings → Team on one desk: the relay's address, TLS off (loopback), the password, this
 /// person's name; saved.
 async fn join_the_office(client: &Client, port: u16, password: &str, your_name: &str) -> TestResult {
+    join_team(client, port, DATABASE, password, your_name).await
+}
+
+/// Settings → Team: the database and role `name` at 127.0.0.1:`port`, TLS off (loopback), saved.
+pub(crate) async fn join_team(client: &Client, port: u16, name: &str, password: &str, your_name: &str) -> TestResult {
     click(client, "#nav-settings").await?;
     wait_visible(client, "#settings-view").await?;
     click(client, "#team-enabled").await?;
     fill(client, "#team-host", "127.0.0.1").await?;
     fill(client, "#team-port", &port.to_string()).await?;
-    fill(client, "#team-database", DATABASE).await?;
-    fill(client, "#team-user", ROLE).await?;
+    fill(client, "#team-database", name).await?;
+    fill(client, "#team-user", name).await?;
     client.find(Locator::Css("#team-tls option[value=\"off\"]")).await?.click().await?;
     fill(client, "#team-password", password).await?;
     fill(client, "#team-your-name", your_name).await?;
