@@ -3,8 +3,8 @@
 //! bar (the navigation, the view's toolbars and buttons, a table's columns), every text cut short with "…" carries the
 //! whole text in its tooltip, no phone number is cut, a table's headings start where their columns' cells do, a
 //! toolbar's count sits beside its neighbours, a drop-down is as tall as the text box on its line, and the search
-//! boxes' hints fit. Some words are read whole, tooltip or not (`cut_texts`): who used a lock and their phone in
-//! Activity. In team mode (a team database linked), who created and revoked a key on which desk reads whole at
+//! boxes' hints fit. Some words are read whole, tooltip or not (`cut_texts`): every cell of the Keys list, and who
+//! used a lock and their phone in Activity. In team mode (a team database linked), who created and revoked a key on which desk reads whole at
 //! 1200 px. Screenshots of every view and size are kept (`layout-<view>-<language>-<width>.png`).
 
 use fantoccini::{Client, Locator};
@@ -40,9 +40,10 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
                         show(client, view).await?;
                         screenshot(client, &format!("layout-{view}-{language}-{width}")).await?;
                         let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
-                        // Where the sample data's words are read whole, tooltip or not: who used a lock
-                        // and their phone in Activity.
+                        // Where the sample data's words are read whole, tooltip or not: every cell of the
+                        // Keys list, and who used a lock and their phone in Activity.
                         let whole = match view {
+                            "keys" => Some("#keys-view table"),
                             "activity" => Some("#activity-view td.activity-person, #activity-view td.activity-phone"),
                             _ => None,
                         };
@@ -111,7 +112,9 @@ async fn a_team_key_s_author_and_desk_read_whole_at_1200_px() -> TestResult {
                         let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
                         if width == 1200 {
                             // Who created and revoked it where, and the window's start beside them.
-                            found.extend(cut_texts(client, "main .key-author, main td.key-window").await?);
+                            found.extend(
+                                cut_texts(client, "main .key-author, main td.key-window, #keys-view table").await?,
+                            );
                         }
                         problems.extend(
                             found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
@@ -271,6 +274,11 @@ for (const root of document.querySelectorAll(arguments[0])) {
     } else if (clamp !== 'none' && el.scrollHeight > el.clientHeight + 1) {
       found.push(`${name(el)} is cut after ${clamp} lines (${el.scrollHeight} px of text in ${el.clientHeight} px, ${el.clientWidth} px wide)`);
     }
+  }
+  // A list's rows are one height (it is virtualized): a row grown taller holds more lines than fit.
+  for (const tr of [root, ...root.querySelectorAll('tr')].filter((el) => el.tagName === 'TR' && el.style.height && seen(el))) {
+    const want = parseFloat(tr.style.height), got = tr.getBoundingClientRect().height;
+    if (got > want + 1) found.push(`the row of ${name(tr)} is ${got} px tall, not ${want} px: its cells hold more lines than fit`);
   }
   // A date, time and zone glued with no-break spaces ("02.12.2026 17:54 UTC+3") stay on one line.
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);

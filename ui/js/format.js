@@ -207,8 +207,9 @@ function sameDay(a, b) {
 export function formatWindow(start, end) {
   const s = start ? toDate(start) : null;
   const e = end ? toDate(end) : null;
-  // No line break inside a date and time: a narrow column breaks at the dash.
-  const keep = (text) => text.replace(/ /g, '\u00a0');
+  // No line break inside a date, nor between a time and its zone: a narrow column breaks at the dash,
+  // or between the date and the time ("02.12.2026" over "17:39 UTC+3 –").
+  const keep = (text) => text.replace(/ /g, '\u00a0').replace(/\u00a0(?=\d{1,2}[:.]\d{2})/g, ' ');
   const full = (d) => keep(formatDateTime(d));
   if (!s && !e) return t('keys.window.unknown');
   if (!s) return t('keys.window.until', { end: full(e) });

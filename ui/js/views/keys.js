@@ -17,7 +17,9 @@ import { KeyListView } from './key-list.js';
 import { wireExport } from './export-actions.js';
 
 const TEMPLATE = 'tpl-keys';
-const ROW_HEIGHT = 44;
+// Three short lines (styles.css, .keys-list-table): a status badge over two lines and when it was
+// last used, a lock's name or a window over three, a recipient with who created and revoked it where.
+const ROW_HEIGHT = 64;
 
 export function createKeysView(shell) {
   return new KeysView(shell);
