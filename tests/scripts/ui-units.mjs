@@ -3,7 +3,8 @@
 //! view's filter (ui/js/views/activity-filter.js), which filter its rows answer (shown-filter.js) and
 //! which its export writes (filter-query.js, activity-export.js), and an export's default file name
 //! (ui/js/export-name.js), the time and action cells the event tables share (views/event-cells.js), and
-//! which events a lock's history export writes, under which name and note (views/lock-export.js).
+//! which events a lock's history export writes, under which name and note (views/lock-export.js), and where
+//! a key's validity window may break across lines (format.js).
 //! Run: `node tests/scripts/ui-units.mjs` (exit 1 and the failures when one fails).
 
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { SearchIndex } from '../../ui/js/search-index.js';
 
 // format.js reads the UI language through i18n.js, which asks the browser for its languages.
 globalThis.navigator ??= { languages: ['en'] };
-const { compareText, fold } = await import('../../ui/js/format.js');
+const { compareText, fold, formatWindow } = await import('../../ui/js/format.js');
 const { collationRanks, orderByRank } = await import('../../ui/js/collation.js');
 const { collationTests } = await import('./ui-units-collation.mjs');
 const { FilterQuery } = await import('../../ui/js/views/filter-query.js');
@@ -321,6 +322,35 @@ test('an event cell says when in short, the date, time and zone in its tooltip, 
     assert.notEqual(td.attributes.title, td.textContent, 'the tooltip says more than the cell');
   } finally {
     i18n.setLanguage('en');
+  }
+});
+
+test('a key\'s window breaks between a date and its time, never inside a date nor between a time and its zone', () => {
+  // Local times: the same words in any time zone the test runs in.
+  const start = new Date(2026, 11, 2, 17, 39), sameDay = new Date(2026, 11, 2, 19, 0), later = new Date(2026, 11, 5, 18, 0);
+  const date = /^\d\d[./]\d\d[./]\d{4}$/;
+  for (const language of ['nb', 'en']) {
+    i18n.setLanguage(language);
+    try {
+      // Words are what lies between ordinary spaces: a narrow column breaks only there.
+      const words = (text) => text.split(' ');
+      const noEnd = words(formatWindow(start, null));
+      assert.match(noEnd[0], date, `${language}: the date is a word of its own`);
+      assert.match(noEnd[1], /^17:39\u00a0\S+$/, `${language}: the time and its zone stay together`);
+      const range = words(formatWindow(start, later));
+      assert.deepEqual(range.map((w) => date.test(w)), [true, false, false, true, false], `${language}: ${range.join(' | ')}`);
+      assert.match(range[1], /^17:39$/, `${language}: the start's time`);
+      assert.match(range.at(-1), /^18:00\u00a0\S+$/, `${language}: the end's time and the zone once, together`);
+      const day = words(formatWindow(start, sameDay));
+      assert.equal(day.length, 2, `${language}: ${day.join(' | ')}`);
+      assert.match(day[0], date);
+      assert.match(day[1], /^17:39–19:00\u00a0\S+$/, `${language}: the times and the zone in one piece`);
+      const until = words(formatWindow(null, later));
+      assert.match(until.at(-2), date);
+      assert.match(until.at(-1), /^18:00\u00a0\S+$/);
+    } finally {
+      i18n.setLanguage('en');
+    }
   }
 });
 
