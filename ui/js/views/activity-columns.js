@@ -22,8 +22,12 @@ export const COLUMNS = [
   {
     cell: 'activity-person',
     fill: (td, row) => {
-      td.textContent = personText(row);
-      td.setAttribute('title', personText(row));
+      // Two lines at most (the row is 40 px): a longer name is clamped, whole in the tooltip.
+      const text = document.createElement('span');
+      text.className = 'clamp-2';
+      text.textContent = personText(row);
+      td.replaceChildren(text);
+      td.setAttribute('title', text.textContent);
     },
   },
   { cell: 'activity-phone', fill: (td, row) => fillEventPhoneCell(td, row.msn) },

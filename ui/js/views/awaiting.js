@@ -13,7 +13,7 @@ import {
 import { KeyListView } from './key-list.js';
 
 const TEMPLATE = 'tpl-awaiting';
-const ROW_HEIGHT = 44;
+const ROW_HEIGHT = 64;
 
 export function createAwaitingView(shell) {
   const view = new KeyListView(shell, {

@@ -153,8 +153,9 @@ export function fillWindowCell(td, key) {
   clamp.textContent = text;
   td.replaceChildren(clamp);
   td.classList.toggle('is-missing', !key.start && !key.end);
+  // The tooltip holds the window as the cell writes it (a narrow column clamps it), then in full.
   const long = [key.start && formatDateTimeLong(key.start), key.end && formatDateTimeLong(key.end)].filter(Boolean).join(' – ');
-  if (long) td.setAttribute('title', long);
+  if (long) td.setAttribute('title', `${text}\n${long}`);
   else td.removeAttribute('title');
 }
 
@@ -187,6 +188,10 @@ export function fillLockCell(td, key, canOpen) {
   const label = lockLabel(key);
   td.classList.toggle('is-missing', !key.lockName);
   td.setAttribute('title', label);
+  // The name in a span of its own: the Keys list clamps it after three lines (its tooltip holds it).
+  const text = document.createElement('span');
+  text.className = 'lock-label';
+  text.textContent = label;
   if (canOpen) {
     let button = td.firstElementChild;
     if (!(button instanceof HTMLButtonElement)) {
@@ -195,10 +200,10 @@ export function fillLockCell(td, key, canOpen) {
       button.className = 'link-button lock-link';
       button.tabIndex = -1; // the row is the tab stop; Enter on the row opens the lock too
     }
-    button.textContent = label;
+    button.replaceChildren(text);
     td.replaceChildren(button);
   } else {
-    td.textContent = label;
+    td.replaceChildren(text);
   }
 }
 

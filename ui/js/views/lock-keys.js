@@ -16,7 +16,7 @@ import {
 import { revokeAsked } from './key-actions.js';
 import { KeyForm } from './key-form.js';
 
-const ROW_HEIGHT = 44;
+const ROW_HEIGHT = 64;
 
 export function createLockKeys(shell, section) {
   return new LockKeys(shell, section);
