@@ -612,21 +612,15 @@ impl TokenRejected for Access {
     /// partner signed out since (or replaced by another) leaves the current session alone.
     fn token_rejected<'a>(&'a self, session: &'a Session) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
-            // Marked before the session ends: a start-up in between (a page reloaded) then finds the
-            // token refused and says so, instead of signing in again with it, still in the keychain,
-            // or showing sign-in without a reason.
+            // Marked as the session ends, while no one can see the sessions: a start-up right after (a
+            // page reloaded) finds the token refused and says so, instead of signing in again with it
+            // (it is still in the keychain until `forget`) or showing sign-in without a reason.
             let account = token_account(session.client.partner_id(), session.client.api_base());
-            let rejected_before = lock(&self.rejected).replace(Arc::downgrade(&session.client));
-            let account_before = lock(&self.rejected_account).replace(account.clone());
-            let Some(ended) = self.sessions.end_if_current(session).await else {
-                // Put back as it was, unless a sign-in or sign-out has changed it since.
-                if self.was_rejected(session) {
-                    *lock(&self.rejected) = rejected_before;
-                }
-                let mut account_now = lock(&self.rejected_account);
-                if account_now.as_deref() == Some(account.as_str()) {
-                    *account_now = account_before;
-                }
+            let mark_refused = || {
+                *lock(&self.rejected) = Some(Arc::downgrade(&session.client));
+                *lock(&self.rejected_account) = Some(account);
+            };
+            let Some(ended) = self.sessions.end_if_current_and(session, mark_refused).await else {
                 log::info!("a rejected token of a session that is no longer current was ignored");
                 return;
             };

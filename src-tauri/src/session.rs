@@ -105,9 +105,16 @@ impl Sessions {
     /// Ends the current session only if it is `session` (the same client, not merely the same
     /// partner): a late answer to a session that is already gone must not end its successor.
     pub async fn end_if_current(&self, session: &Session) -> Option<Session> {
+        self.end_if_current_and(session, || {}).await
+    }
+
+    /// [`Self::end_if_current`], running `as_it_ends` while no one can see the sessions: whoever
+    /// looks next finds the session gone and what `as_it_ends` did, never one without the other.
+    pub async fn end_if_current_and(&self, session: &Session, as_it_ends: impl FnOnce()) -> Option<Session> {
         let mut current = self.current.write().await;
         match &*current {
             Some(now) if Arc::ptr_eq(&now.client, &session.client) => {
+                as_it_ends();
                 let ended = current.take();
                 if let Some(ended) = &ended {
                     ended.team.set(None);
