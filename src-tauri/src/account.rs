@@ -12,6 +12,9 @@ use crate::error::{AppError, ErrorKind};
 use crate::store::{Opened, Store, StoreResult};
 use crate::sync::lock;
 
+/// A lock's history as fetched from Unloc (oldest first), and when.
+pub type FetchedHistory = (Vec<LockEvent>, DateTime<Utc>);
+
 /// What the app knows of a key's lock.
 #[derive(Debug, Clone, Default)]
 pub struct LockInfo {
@@ -26,9 +29,10 @@ pub struct Account {
     locks: Mutex<Option<HashMap<String, LockInfo>>>,
     /// Lists of locks saved in this run: whoever read the saved list can tell a newer one came since.
     lists_saved: AtomicU64,
-    /// Histories fetched from Unloc that could not be saved (a full or failing disk), by lock: the
-    /// lock view shows them, and an export of what it shows needs them.
-    unsaved_histories: Mutex<HashMap<String, Vec<LockEvent>>>,
+    /// Histories fetched from Unloc that could not be saved (a full or failing disk), by lock, with
+    /// when they were fetched: the lock view shows them, and an export of what it shows needs them.
+    /// Taken only while the store is held, so a save and this copy never disagree.
+    unsaved_histories: Mutex<HashMap<String, FetchedHistory>>,
 }
 
 impl Account {
@@ -142,24 +146,40 @@ impl Account {
     }
 
     /// Saves a lock's history as fetched from Unloc. If that fails it is kept in memory for this
-    /// run instead, so that exporting what the lock view shows still has every event of it.
+    /// run instead, so that the lock view and an export of what it shows still have every event.
     pub fn remember_history(&self, lock_id: &str, events: &[LockEvent], fetched_at: DateTime<Utc>) -> StoreResult<()> {
-        let saved = self.with_store(|store| store.save_events(lock_id, events, fetched_at));
-        let mut unsaved = lock(&self.unsaved_histories);
-        match &saved {
-            Ok(()) => unsaved.remove(lock_id),
-            Err(_) => unsaved.insert(lock_id.to_owned(), events.to_vec()),
-        };
-        saved
+        self.with_store(|store| {
+            let saved = store.save_events(lock_id, events, fetched_at);
+            let mut unsaved = lock(&self.unsaved_histories);
+            match &saved {
+                Ok(()) => unsaved.remove(lock_id),
+                Err(_) => unsaved.insert(lock_id.to_owned(), (events.to_vec(), fetched_at)),
+            };
+            saved
+        })
     }
 
-    /// The lock's history as last fetched: the saved one, or the one fetched since that could not
-    /// be saved. Oldest first, as saved.
+    /// The lock's history as last fetched, and when: the saved one, or the one fetched since that
+    /// could not be saved. Oldest first, as saved; `None` when there is none.
+    pub fn history_fetched(&self, lock_id: &str) -> StoreResult<Option<FetchedHistory>> {
+        self.with_store(|store| match lock(&self.unsaved_histories).get(lock_id) {
+            Some(unsaved) => Ok(Some(unsaved.clone())),
+            None => store.cached_events(lock_id),
+        })
+    }
+
+    /// [`Self::history_fetched`]'s events, none when there is no history.
     pub fn history(&self, lock_id: &str) -> StoreResult<Vec<LockEvent>> {
-        if let Some(unsaved) = lock(&self.unsaved_histories).get(lock_id) {
-            return Ok(unsaved.clone());
-        }
-        Ok(self.with_store(|store| store.cached_events(lock_id))?.map(|(events, _)| events).unwrap_or_default())
+        Ok(self.history_fetched(lock_id)?.map(|(events, _)| events).unwrap_or_default())
+    }
+
+    /// Deletes every history this desk holds: the saved ones and the archive (the store's
+    /// `delete_local_history`) and any kept in memory.
+    pub fn delete_local_history(&self) -> StoreResult<()> {
+        self.with_store(|store| {
+            lock(&self.unsaved_histories).clear();
+            store.delete_local_history()
+        })
     }
 
     /// Unloc answered 404 for this lock: it is no longer granted. Drop it from the cached list so

@@ -81,9 +81,10 @@ pub fn cached_counted(account: &Account) -> (Option<CachedLocksPage>, u64) {
     (cached.map(|(locks, fetched_at)| CachedLocksPage { locks, fetched_at, from_cache: true, skipped: 0 }), saved)
 }
 
-/// The last event history fetched for this lock, with no network.
+/// The last event history fetched for this lock, with no network (saved, or kept in memory when
+/// saving it failed).
 pub fn cached_events(account: &Account, lock_id: &str) -> Option<EventsPage> {
-    let cached = account.with_store(|store| store.cached_events(lock_id)).unwrap_or_else(|error| {
+    let cached = account.history_fetched(lock_id).unwrap_or_else(|error| {
         log::warn!("cached events unreadable: {error}");
         None
     });

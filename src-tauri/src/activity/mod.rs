@@ -176,7 +176,7 @@ pub fn apply_retention(archive: &ArchiveSync, account: Option<&Account>, retenti
 
 /// "Delete all local history": every archived event and every saved lock history.
 pub fn delete_local_history(account: &Account, archive: &ArchiveSync) -> Result<()> {
-    account.with_store(|store| store.delete_local_history())?;
+    account.delete_local_history()?;
     archive.changed();
     log::info!("all local history deleted at the user's request");
     Ok(())

@@ -386,6 +386,9 @@ mod tests {
         account.with_store(|store| store.refuse_writes());
         let newer = [older[0].clone(), older[1].clone(), event("3", "locked", "2026-11-03T08:00:00.000Z")];
         assert!(account.remember_history("lock-1", &newer, Utc::now()).is_err());
+        // Opened again with no network, the lock shows that history, not the older saved one.
+        let offline = crate::locks::cached_events(&account, "lock-1").expect("a history to show");
+        assert_eq!(offline.events.len(), 3, "the history fetched last, as shown before");
         let dir = std::env::temp_dir().join(format!("unloc-export-unsaved-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         let target = Target { path: dir.join("historikk.csv"), format: FileFormat::Csv, language: Language::En };
