@@ -20,16 +20,21 @@ root=$PWD
 
 # The test binary of unloc-desk's activity_sync tests (its ignored pace test times the history
 # sync through the governor), built with the given cargo options; its path on standard output.
+# Selected as the test command's unit tests select (the workspace but the end-to-end crate), so
+# the quick mode finds it built: a narrower `-p` selection resolves other features for Tauri and
+# Tokio and builds them, the app's library and this test again (minutes on 2 cores).
 sync_bench() {
-  cargo test --quiet "$@" -p unloc-desk --test activity_sync --no-run --message-format=json \
+  cargo test --quiet "$@" --workspace --exclude unloc-e2e --test activity_sync --no-run --message-format=json \
     | grep -o '"executable":"[^"]*activity_sync-[^"]*"' | cut -d'"' -f4 | tail -n 1
 }
 
 if [[ ${1:-} == --quick ]]; then
   shift
-  cargo build --quiet -p unloc-desk --bins
-  cargo build --quiet -p unloc-bench-blank -p unloc-bench
-  cargo build --quiet -p unloc-desk --example activity_bench
+  # What the test command's build stage and unit tests built, with the same selections (above):
+  # nothing is built again. So in quick mode the blank app carries the app's Tauri features
+  # (built together, Cargo unifies them); the full run builds each app on its own.
+  cargo build --quiet --workspace --bins
+  cargo build --quiet --workspace --exclude unloc-e2e --example activity_bench
   sync_test=$(sync_bench)
   driver=target/debug/unloc-bench
   args=(--quick --app "$root/target/debug/unloc-desk" --blank "$root/target/debug/unloc-bench-blank"
@@ -51,7 +56,7 @@ else
   cargo build --quiet --profile bench-driver -p unloc-bench
   # The Activity filter is measured in-process over the app's own store code, optimised like the
   # release build (the bench-driver profile: release without link-time optimisation).
-  cargo build --quiet --profile bench-driver -p unloc-desk --example activity_bench
+  cargo build --quiet --profile bench-driver --workspace --exclude unloc-e2e --example activity_bench
   sync_test=$(sync_bench --profile bench-driver)
   driver=target/bench-driver/unloc-bench
   args=(--activity-bench "$root/target/bench-driver/examples/activity_bench"

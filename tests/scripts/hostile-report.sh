@@ -30,7 +30,11 @@ scenarios=(
 )
 
 echo "== fault catalogue (the real API client against the simulator)"
-cargo run --quiet -p unloc-desk --example fault_table
+# Built with the package selection of the test command's unit tests (the whole workspace but the
+# end-to-end crate, dev-dependencies on), which already built it: `-p unloc-desk` alone resolves
+# other features for Tauri and builds it, the app's library and this example a second time.
+cargo build --quiet --workspace --exclude unloc-e2e --example fault_table
+target/debug/examples/fault_table
 
 echo "== the real app: faults, injection payloads, secrets audits, accessibility, request budgets, two desks"
 if [[ -n $from_log ]]; then
@@ -49,7 +53,7 @@ if [[ -n $from_log ]]; then
   echo "hostile-report: ${#scenarios[@]} of ${#scenarios[@]} named scenarios passed (read from $from_log)"
   exit 0
 fi
-cargo build --quiet -p unloc-desk
+cargo build --quiet --workspace --bins
 # Only the report lines and the verdicts: the desktop session's own chatter is dropped. Exact names,
 # and e2e-exact.sh fails unless all of them passed (a rename must not run nothing and pass). The team
 # scenarios need a PostgreSQL server: with-postgres.sh starts a throwaway one and removes it after.
