@@ -589,6 +589,19 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             let outcome = async {
                 let (pid, started_ms) = procs::read_launch(&record)?;
                 let painted = web::wait_mark_epoch_ms(&client, mark).await?;
+                // The same moments on the wall clock (ms since the epoch) and the processes they
+                // belong to, for a profile taken alongside (tests/scripts/profile-cached-start.sh).
+                let mut clock = format!("launched {started_ms:.1}, painted {painted:.1}");
+                if name == "app" {
+                    let origin =
+                        client.execute("return performance.timeOrigin", vec![]).await?.as_f64().unwrap_or(f64::NAN);
+                    let done = web::wait_mark_ms(&client, &web::LOCK_ROWS_MARK.replace("unloc:rows:", "unloc:frame-done:"))
+                        .await?;
+                    let data = web::mark_ms(&client, "unloc:reply:get_startup").await?.unwrap_or(f64::NAN);
+                    clock.push_str(&format!(", the saved locks {:.1}, the rows drawn {:.1}", origin + data, origin + done));
+                }
+                let pids: Vec<String> = procs::descendants(pid).iter().map(u32::to_string).collect();
+                say(&format!("  {name} run {}: wall clock: {clock}; pids {}", run + 1, pids.join(" ")));
                 if name == "blank" {
                     // The pace of animation frames on a page doing nothing: the floor under the
                     // app's keystroke and scrolling figures on this machine.
