@@ -44,6 +44,7 @@ use crate::state::{AppState, UpdateCheckLog};
 
 /// Starts the app: plugins, state, commands.
 pub fn run() {
+    timing::since_launch();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format(|out, record| {
             use std::io::Write;
@@ -55,9 +56,19 @@ pub fn run() {
     // (tests/e2e/harness/secrets.rs) looks for it to know the log it searches is the app's own.
     log::info!("Unloc Desk {} starting", env!("CARGO_PKG_VERSION"));
     drawing::choose_for_this_machine();
+    if let Err(why) = window::open_display() {
+        log::error!(
+            "Unloc Desk could not open its window: the desktop's display could not be opened ({why}; {}). \
+             Start Unloc Desk from a desktop session, or set DISPLAY to a display that is running.",
+            window::display_settings()
+        );
+        std::process::exit(1);
+    }
+    log::debug!(target: timing::TIMING, "launch: the display opened after {:.1} ms", timing::ms(timing::since_launch()));
 
     let context = tauri::generate_context!();
     let one_instance = Arc::new(window::claim_one_instance(&context.config().identifier));
+    log::debug!(target: timing::TIMING, "launch: one instance claimed after {:.1} ms", timing::ms(timing::since_launch()));
     let builder = tauri::Builder::default();
     #[cfg(not(target_os = "linux"))]
     let builder = builder.plugin(window::single_instance());
@@ -69,6 +80,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .manage(updates::PendingUpdate::default())
         .setup(move |app| {
+            log::debug!(target: timing::TIMING, "launch: setup began after {:.1} ms", timing::ms(timing::since_launch()));
             answering.answer(app.handle());
             let (settings_file, settings, problem) = SettingsFile::open(app.handle())?;
             let accounts_dir = app.path().app_data_dir()?.join("accounts");
@@ -84,7 +96,16 @@ pub fn run() {
             updates::spawn_background_checks(app.handle().clone(), UpdateCheckLog);
             window::exit_on_terminate(app.handle().clone());
             window::save_place_as_it_changes(app.handle());
+            log::debug!(target: timing::TIMING, "launch: setup done after {:.1} ms", timing::ms(timing::since_launch()));
             Ok(())
+        })
+        .on_page_load(|_, payload| {
+            log::debug!(
+                target: timing::TIMING,
+                "launch: the page's load {:?} after {:.1} ms",
+                payload.event(),
+                timing::ms(timing::since_launch())
+            );
         })
         .invoke_handler(tauri::generate_handler![
             commands::session::get_startup,

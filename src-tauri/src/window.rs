@@ -17,6 +17,33 @@ const MAIN_WINDOW: &str = "main";
 #[cfg(target_os = "linux")]
 mod one_instance;
 
+/// Opens the desktop's display for the window, or says why it cannot: started outside a desktop
+/// session (over SSH, from a service) or with a display that no longer answers. Without this the
+/// windowing library stops the app with a panic and a backtrace, which tells nobody what to do.
+pub fn open_display() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        // The same initialisation the window's event loop runs; a second call there is a no-op.
+        gtk::init().map_err(|error| error.to_string())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(())
+    }
+}
+
+/// The display settings a failed [`open_display`] names, so the log says which display was tried.
+pub fn display_settings() -> String {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .map(|name| match std::env::var(name) {
+            Ok(value) => format!("{name}={value}"),
+            Err(_) => format!("{name} not set"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// This start's hold on being the one instance, from [`claim_one_instance`] to [`OneInstance::give_up`].
 pub struct OneInstance {
     #[cfg(target_os = "linux")]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# One app, one window: a second start with the same folders exits at once and leaves one window
-# (the first is brought forward), and a moved and resized window comes back at its place after a
-# restart. Runs the debug binary (cargo build -p unloc-desk --bins) inside tests/scripts/with-desktop.sh:
-# Xvfb without a window manager, a private D-Bus session, its own XDG folders.
+# One app, one window: a start without a display ends with a sentence in the log (not a panic), a
+# second start with the same folders exits at once and leaves one window (the first is brought
+# forward), and a moved and resized window comes back at its place after a restart. Runs the
+# debug binary (cargo build -p unloc-desk --bins) inside tests/scripts/with-desktop.sh: Xvfb
+# without a window manager, a private D-Bus session, its own XDG folders.
 # Usage: tests/scripts/one-window.sh [APP_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -98,6 +99,18 @@ wait_for() {
 # The X server answers before the first start: a window that cannot open for want of a display
 # would otherwise read as the app's failure.
 wait_for "answers" x_server || fail "the X server ($DISPLAY) did not answer within 20 s: $seen"
+echo "one-window: a start without a display"
+no_display=99
+while [[ -e /tmp/.X11-unix/X$no_display || -e /tmp/.X$no_display-lock ]]; do no_display=$((no_display + 1)); done
+status=0
+DISPLAY=:$no_display WAYLAND_DISPLAY= timeout 30 "$app" >"$work/no-display.log" 2>&1 || status=$?
+[[ $status == 1 ]] || fail "started without a display, the app ended with status $status (expected 1; 124: it did not end within 30 s)"
+grep -q "could not open its window: the desktop's display could not be opened" "$work/no-display.log" \
+  || fail "started without a display, the app's log does not say why it stopped"
+! grep -q panicked "$work/no-display.log" || fail "started without a display, the app panicked"
+rm "$work/no-display.log"
+echo "one-window: without a display the app ended with status 1 and said why"
+
 echo "one-window: first start"
 start first
 first=${pids[-1]}
@@ -126,4 +139,4 @@ stop "$first"
 start again
 wait_geometry "123 77 1000 700" "after the restart"
 echo "one-window: the window came back at 123,77 at 1000x700"
-echo "one-window: 2 passed, 0 failed"
+echo "one-window: 3 passed, 0 failed"

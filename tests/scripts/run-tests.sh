@@ -61,7 +61,7 @@ tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
   | tee target/e2e.log || failed=1
 ((failed == 0)) || { echo "run-tests: tests failed (see above)" >&2; exit 1; }
 
-stage "one app, one window: a second start, the window's place after a restart"
+stage "one app, one window: a start without a display, a second start, the window's place after a restart"
 tests/scripts/one-window.sh
 
 stage "the hostile-world report: fault table, faults and injection payloads in the app, secrets audit, axe"
