@@ -36,33 +36,23 @@ async fn every_view_fits_a_narrow_window_in_english_and_norwegian() -> TestResul
             wait_key_status(client, &waiting, "awaitingApproval").await?;
             // Its recipient in People: a name beside the number, and a person's page to look at.
             add_person(client, "Kari Nordmann", "900 00 011", "Team Nord").await?;
-            let mut problems = Vec::new();
-            for language in ["en", "nb"] {
-                choose_language(client, language).await?;
-                for width in WIDTHS {
-                    client.set_window_size(width, 800).await?;
-                    wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
-                    for view in ["locks", "lock", "keys", "activity", "awaiting", "people", "person", "settings"] {
-                        show(client, view).await?;
-                        screenshot(client, &format!("layout-{view}-{language}-{width}")).await?;
-                        let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
-                        // Where the sample data's words are read whole, tooltip or not: every cell of the
-                        // Keys list, and who used a lock and their phone in Activity.
-                        let whole = match view {
-                            "keys" => Some("#keys-view table"),
-                            "activity" => Some("#activity-view td.activity-person, #activity-view td.activity-phone"),
-                            _ => None,
-                        };
-                        if let Some(scope) = whole {
-                            found.extend(cut_texts(client, scope).await?);
-                        }
-                        problems.extend(
-                            found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
-                        );
+            let views = ["locks", "lock", "keys", "activity", "awaiting", "people", "person", "settings"];
+            let problems = every_language_and_width(
+                client,
+                "layout",
+                &views,
+                async |view: &str| show(client, view).await,
+                // Where the sample data's words are read whole, tooltip or not: every cell of the
+                // Keys list, and who used a lock and their phone in Activity.
+                async |view: &str, _width: u32| match view {
+                    "keys" => cut_texts(client, "#keys-view table").await,
+                    "activity" => {
+                        cut_texts(client, "#activity-view td.activity-person, #activity-view td.activity-phone").await
                     }
-                }
-            }
-            client.set_window_size(1200, 800).await?;
+                    _ => Ok(Vec::new()),
+                },
+            )
+            .await?;
             ensure!(problems.is_empty(), "hidden from the user:\n{}", problems.join("\n"));
             Ok(())
         })
@@ -101,37 +91,30 @@ async fn long_names_never_make_a_row_taller_than_its_list_s_rows() -> TestResult
             click(client, "#key-submit").await?;
             let waiting = "#lock-view tr[data-key-id] .key-status[data-status=\"awaitingApproval\"]";
             wait_visible(client, waiting).await?;
-            let mut problems = Vec::new();
-            for language in ["en", "nb"] {
-                choose_language(client, language).await?;
-                for width in WIDTHS {
-                    client.set_window_size(width, 800).await?;
-                    wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
-                    for view in ["keys", "lock", "awaiting", "activity"] {
-                        match view {
-                            "lock" => {
-                                open_lock(client, fixtures::HOSTILE_LOCK_ID, fixtures::PLAIN_BACK_DOOR_NAME).await?;
-                                wait_visible(client, waiting).await?;
-                            }
-                            "activity" => {
-                                show(client, view).await?;
-                                let shown = format!(
-                                    "return [...document.querySelectorAll('#activity-view td.activity-person')].some((td) => td.textContent === {})",
-                                    serde_json::json!(LONG_NAME)
-                                );
-                                wait_for_js(client, "her visit in Activity", &shown).await?;
-                            }
-                            _ => show(client, view).await?,
-                        }
-                        screenshot(client, &format!("layout-long-{view}-{language}-{width}")).await?;
-                        let found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
-                        problems.extend(
-                            found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
-                        );
+            let problems = every_language_and_width(
+                client,
+                "layout-long",
+                &["keys", "lock", "awaiting", "activity"],
+                async |view: &str| match view {
+                    "lock" => {
+                        open_lock(client, fixtures::HOSTILE_LOCK_ID, fixtures::PLAIN_BACK_DOOR_NAME).await?;
+                        wait_visible(client, waiting).await?;
+                        Ok(())
                     }
-                }
-            }
-            client.set_window_size(1200, 800).await?;
+                    "activity" => {
+                        show(client, view).await?;
+                        let shown = format!(
+                            "return [...document.querySelectorAll('#activity-view td.activity-person')].some((td) => td.textContent === {})",
+                            serde_json::json!(LONG_NAME)
+                        );
+                        wait_for_js(client, "her visit in Activity", &shown).await?;
+                        Ok(())
+                    }
+                    _ => show(client, view).await,
+                },
+                async |_view: &str, _width: u32| Ok(Vec::new()),
+            )
+            .await?;
             ensure!(problems.is_empty(), "long names:\n{}", problems.join("\n"));
             Ok(())
         })
@@ -163,45 +146,65 @@ async fn a_team_key_s_author_and_desk_read_whole_at_1200_px() -> TestResult {
             open_lock(client, fixtures::UUID_LOCK_ID, fixtures::UUID_LOCK_NAME).await?;
             let waiting = create_key(client, &scenario.sim, "900 00 032", "+4790000032").await?;
             wait_key_status(client, &waiting, "awaitingApproval").await?;
-            let mut problems = Vec::new();
-            for language in ["en", "nb"] {
-                choose_language(client, language).await?;
-                for width in WIDTHS {
-                    client.set_window_size(width, 800).await?;
-                    wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
-                    for view in ["keys", "lock", "awaiting"] {
-                        match view {
-                            "keys" => {
-                                show(client, "keys").await?;
-                                // Ended keys too: the revoked one with who revoked it where.
-                                client.find(Locator::Css("#keys-state option[value=\"all\"]")).await?.click().await?;
-                                wait_visible(client, &format!("#keys-view tr[data-key-id=\"{revoked}\"]")).await?;
-                            }
-                            "lock" => {
-                                open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
-                                wait_visible(client, &format!("#lock-view tr[data-key-id=\"{revoked}\"]")).await?;
-                            }
-                            _ => show(client, view).await?,
-                        }
-                        screenshot(client, &format!("layout-team-{view}-{language}-{width}")).await?;
-                        let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
-                        if width == 1200 {
-                            // Who created and revoked it where, and the window's start beside them.
-                            found.extend(
-                                cut_texts(client, "main .key-author, main td.key-window, #keys-view table").await?,
-                            );
-                        }
-                        problems.extend(
-                            found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")),
-                        );
+            let problems = every_language_and_width(
+                client,
+                "layout-team",
+                &["keys", "lock", "awaiting"],
+                async |view: &str| match view {
+                    "keys" => {
+                        show(client, "keys").await?;
+                        // Ended keys too: the revoked one with who revoked it where.
+                        wait_visible(client, &format!("#keys-view tr[data-key-id=\"{revoked}\"]")).await?;
+                        Ok(())
                     }
-                }
-            }
-            client.set_window_size(1200, 800).await?;
+                    "lock" => {
+                        open_lock(client, fixtures::HJEMME_LOCK_ID, fixtures::HJEMME_NAME).await?;
+                        wait_visible(client, &format!("#lock-view tr[data-key-id=\"{revoked}\"]")).await?;
+                        Ok(())
+                    }
+                    _ => show(client, view).await,
+                },
+                // Who created and revoked it where, and the window's start beside them.
+                async |_view: &str, width: u32| match width {
+                    1200 => cut_texts(client, "main .key-author, main td.key-window, #keys-view table").await,
+                    _ => Ok(Vec::new()),
+                },
+            )
+            .await?;
             ensure!(problems.is_empty(), "hidden from the user in team mode:\n{}", problems.join("\n"));
             Ok(())
         })
         .await
+}
+
+/// Shows each of `views` in English and in Norwegian at each of [`WIDTHS`] (`open` brings one on
+/// screen with its rows), keeps a screenshot of each (`<name>-<view>-<language>-<width>.png`), and
+/// returns what [`hidden_texts`] finds on each and what `also` finds there besides. The window is
+/// back at 1200 px afterwards.
+async fn every_language_and_width(
+    client: &Client,
+    name: &str,
+    views: &[&str],
+    open: impl AsyncFn(&str) -> TestResult,
+    also: impl AsyncFn(&str, u32) -> TestResult<Vec<String>>,
+) -> TestResult<Vec<String>> {
+    let mut problems = Vec::new();
+    for language in ["en", "nb"] {
+        choose_language(client, language).await?;
+        for width in WIDTHS {
+            client.set_window_size(width, 800).await?;
+            wait_for_js(client, "the window's width", &format!("return window.innerWidth <= {width}")).await?;
+            for &view in views {
+                open(view).await?;
+                screenshot(client, &format!("{name}-{view}-{language}-{width}")).await?;
+                let mut found: Vec<String> = serde_json::from_value(hidden_texts(client).await?)?;
+                found.extend(also(view, width).await?);
+                problems.extend(found.into_iter().map(|problem| format!("{view}, {language}, {width} px: {problem}")));
+            }
+        }
+    }
+    client.set_window_size(1200, 800).await?;
+    Ok(problems)
 }
 
 /// The language setting, chosen in Settings as a person would.
