@@ -583,8 +583,11 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
         for (name, binary, mark) in
             [("blank", &plan.blank, "unloc:blank-painted"), ("app", &plan.app, web::LOCK_ROWS_MARK)]
         {
-            let (launcher, record) = procs::write_launcher(work, name, binary)?;
+            // The app says when each step before its page began (timing lines since its launch).
+            let timing: &[(&str, &str)] = if name == "app" { &[("RUST_LOG", TIMING_LOG)] } else { &[] };
+            let (launcher, record) = procs::write_launcher_with(work, name, binary, timing)?;
             let _ = std::fs::remove_file(&record);
+            let _ = std::fs::remove_file(procs::launcher_log(work, name));
             let client = driver.open(&launcher).await?;
             let outcome = async {
                 let (pid, started_ms) = procs::read_launch(&record)?;
@@ -626,6 +629,11 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
                             data = Some(data.map_or(at, |earlier: f64| earlier.max(at)));
                         }
                     }
+                    let launch: Vec<String> = procs::timing_messages(&procs::launcher_log(work, "app"), "launch: ")
+                        .iter()
+                        .map(|message| message.trim_start_matches("launch: ").trim_end_matches(" ms").to_owned())
+                        .collect();
+                    say(&format!("  app run {}: since its launch (ms): {}", run + 1, launch.join("; ")));
                     if let Some(data) = data {
                         after_data.push(rows - data);
                         let split = rows_split.add_run(&client, data, rows).await?;

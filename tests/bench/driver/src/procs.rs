@@ -257,11 +257,7 @@ pub fn wait_quiet(root: u32, fraction: f64, limit: Duration) -> bool {
 /// A tiny launcher for WebDriver sessions: records the app's pid and the wall-clock time it was
 /// started (nanoseconds since the epoch), then becomes the app. Page timestamps
 /// (`performance.timeOrigin + mark`) are wall-clock milliseconds too, so the two compare.
-pub fn write_launcher(dir: &Path, name: &str, binary: &Path) -> BenchResult<(PathBuf, PathBuf)> {
-    write_launcher_with(dir, name, binary, &[])
-}
-
-/// `write_launcher`, with variables set for this start only (e.g. one of WebKit's drawing switches).
+/// `env`: variables set for this start only (one of WebKit's drawing switches, the app's timing lines).
 pub fn write_launcher_with(
     dir: &Path,
     name: &str,
@@ -303,6 +299,16 @@ pub fn timing_lines(log: &Path, step: &str) -> Vec<Vec<f64>> {
                 .filter_map(|pair| pair[0].parse().ok())
                 .collect()
         })
+        .collect()
+}
+
+/// The messages of the app's timing lines that start with `step`, in the order they were written.
+pub fn timing_messages(log: &Path, step: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once(" unloc_desk::timing] ").map(|(_, message)| message))
+        .filter(|message| message.starts_with(step))
+        .map(str::to_owned)
         .collect()
 }
 

@@ -83,7 +83,7 @@ impl Driver {
 }
 
 /// Stops the app (and its WebKit processes) a launcher started, by the pid it recorded
-/// (`procs::write_launcher`: `launch-NAME.sh` records in `launch-NAME.txt`), and forgets the record.
+/// (`procs::write_launcher_with`: `launch-NAME.sh` records in `launch-NAME.txt`), and forgets the record.
 fn stop_launched(launcher: &Path) {
     let record = launcher.with_extension("txt");
     if let Ok((pid, _)) = crate::procs::read_launch_now(&record) {
