@@ -154,18 +154,31 @@ fn matching<Tz: TimeZone>(
 }
 
 /// Reads the events of `query` archived up to `up_to`, newest first, EXPORT_SLICE at a time, and
-/// hands each slice to `take` with the store let go.
+/// hands each slice to `take` with the store let go. Where each slice ends is found first, in one
+/// pass, so each slice's read is bounded on both sides (`Store::activity_slice_floors`).
 fn each_slice<E: From<crate::store::StoreError>>(
     account: &Account,
     query: &ActivityQuery,
     up_to: i64,
     mut take: impl FnMut(Vec<ArchivedEvent>) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
+    let floors = account.with_store(|store| store.activity_slice_floors(query, up_to, EXPORT_SLICE))?;
     let mut after = None;
-    loop {
-        let (events, end) = account.with_store(|store| store.activity_slice(query, up_to, after, EXPORT_SLICE))?;
-        let full = events.len() as u64 == EXPORT_SLICE;
+    for floor in floors {
+        let (events, end) =
+            account.with_store(|store| store.activity_slice(query, up_to, after, Some(floor), EXPORT_SLICE))?;
+        after = end.or(after);
         take(events)?;
+    }
+    // Nothing is left unless the floors missed something (the retention removed events between the
+    // two passes only ever leaves less): read on without a floor until a slice is not full.
+    loop {
+        let (events, end) =
+            account.with_store(|store| store.activity_slice(query, up_to, after, None, EXPORT_SLICE))?;
+        let full = events.len() as u64 == EXPORT_SLICE;
+        if !events.is_empty() {
+            take(events)?;
+        }
         match end {
             Some(end) if full => after = Some(end),
             _ => return Ok(()),
@@ -376,11 +389,16 @@ mod tests {
     /// `count` unlocks at lock "a", seven to a second (ties the slices must not split wrongly), each
     /// with its own key id.
     fn many(count: usize) -> Account {
+        many_at_once(count, 7)
+    }
+
+    /// `count` events on lock "a", `at_once` of them at each second.
+    fn many_at_once(count: usize, at_once: usize) -> Account {
         let account = Account::new(Store::in_memory().unwrap());
         let start = "2026-11-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let events: Vec<LockEvent> = (0..count)
             .map(|i| {
-                let at = start + chrono::Duration::seconds((i / 7) as i64);
+                let at = start + chrono::Duration::seconds((i / at_once) as i64);
                 let mut event = event(&format!("e{i}"), "unlocked", "Kari", "+4790000001", &at.to_rfc3339());
                 event.key_id = format!("k{i:05}");
                 event
@@ -396,14 +414,14 @@ mod tests {
         account
     }
 
-    #[test]
-    fn an_activity_export_of_several_slices_holds_every_event_once_newest_first() {
-        let count = 2 * EXPORT_SLICE as usize + 17;
+    /// Exports what `filter` finds in `account` as CSV and checks it holds `count` events, each
+    /// once, newest first.
+    fn assert_exported_once_newest_first(account: &Account, filter: &ActivityFilter, count: usize) {
         let dir = std::env::temp_dir().join(format!("unloc-export-slices-{}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         let target = Target { path: dir.join("alt.csv"), format: FileFormat::Csv, language: Language::En };
         let words = Words::new(Language::En, "UTC");
-        let done = export_activity_in(&many(count), &ActivityFilter::default(), &oslo_now(), &target, &words).unwrap();
+        let done = export_activity_in(account, filter, &oslo_now(), &target, &words).unwrap();
         assert_eq!(done.rows, count);
         let lines = read(&done.path);
         let keys: Vec<&str> = lines[1..].iter().map(|line| line.rsplit(',').next().unwrap()).collect();
@@ -417,18 +435,48 @@ mod tests {
     }
 
     #[test]
+    fn an_activity_export_of_several_slices_holds_every_event_once_newest_first() {
+        let count = 2 * EXPORT_SLICE as usize + 17;
+        assert_exported_once_newest_first(&many(count), &ActivityFilter::default(), count);
+    }
+
+    /// The slices end inside runs of events at the same second (the floor is a time, and the
+    /// slice after it starts within the same second), and the lock filter reads through the lock's
+    /// index instead of the time's.
+    #[test]
+    fn an_export_whose_slices_end_among_events_of_the_same_second_holds_each_once() {
+        let count = 2 * EXPORT_SLICE as usize + 1_234;
+        let by_lock = ActivityFilter { lock: "kunde a".into(), ..ActivityFilter::default() };
+        assert_exported_once_newest_first(&many_at_once(count, 3_001), &by_lock, count);
+        assert_exported_once_newest_first(&many_at_once(count, 3_001), &ActivityFilter::default(), count);
+    }
+
+    #[test]
+    fn the_slice_floors_are_the_time_of_every_nth_event_and_of_the_last() {
+        let account = many_at_once(12, 1);
+        let query = query(&ActivityFilter::default(), &oslo_now());
+        let up_to = account.with_store(|store| store.last_archived_seq()).unwrap();
+        let start = "2026-11-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap().timestamp_millis();
+        let seconds = |floors: Vec<i64>| floors.into_iter().map(|at| (at - start) / 1000).collect::<Vec<_>>();
+        let floors = |every| account.with_store(|store| store.activity_slice_floors(&query, up_to, every)).unwrap();
+        assert_eq!(seconds(floors(5)), [7, 2, 0]);
+        assert_eq!(seconds(floors(4)), [8, 4, 0]);
+        assert_eq!(seconds(floors(100)), [0]);
+    }
+
+    #[test]
     fn events_archived_between_two_slices_neither_shift_the_slices_nor_join_them() {
         let account = many(30);
         let query = query(&ActivityFilter::default(), &oslo_now());
         let up_to = account.with_store(|store| store.last_archived_seq()).unwrap();
-        let (first, end) = account.with_store(|store| store.activity_slice(&query, up_to, None, 10)).unwrap();
+        let (first, end) = account.with_store(|store| store.activity_slice(&query, up_to, None, None, 10)).unwrap();
         // The sync archives newer and older events of the lock while the export writes the first slice.
         let late = [
             event("new", "unlocked", "Ola", "+4790000002", "2026-11-30T00:00:00Z"),
             event("old", "unlocked", "Ola", "+4790000002", "2026-10-01T00:00:00Z"),
         ];
         account.with_store(|store| store.archive_events("a", &late, None)).unwrap();
-        let (rest, _) = account.with_store(|store| store.activity_slice(&query, up_to, end, 100)).unwrap();
+        let (rest, _) = account.with_store(|store| store.activity_slice(&query, up_to, end, None, 100)).unwrap();
         let ids: Vec<&str> = first.iter().chain(&rest).map(|event| event.id.as_str()).collect();
         let expected: Vec<String> = (0..30).rev().map(|i| format!("e{i}")).collect();
         assert_eq!(ids, expected);

@@ -250,16 +250,42 @@ impl Store {
         Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM archive_events", [], |row| row.get(0))?)
     }
 
+    /// Where the slices of [`Self::activity_slice`] end when the matching events archived up to
+    /// `up_to` are read `every` at a time: the time (ms) of every `every`-th event newest first, and
+    /// of the last one. One pass over the matching events' times, sorted once.
+    pub fn activity_slice_floors(&self, query: &ActivityQuery, up_to: i64, every: u64) -> StoreResult<Vec<i64>> {
+        let (condition, mut values) = condition(query);
+        values.push(Value::Integer(up_to));
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT e.at FROM archive_events AS e WHERE {condition} AND e.seq <= ? ORDER BY at DESC, seq DESC"
+        ))?;
+        let mut rows = statement.query(params_from_iter(values))?;
+        let (mut floors, mut seen, mut last) = (Vec::new(), 0u64, None);
+        while let Some(row) = rows.next()? {
+            let at: i64 = row.get(0)?;
+            seen += 1;
+            last = Some(at);
+            if seen % every.max(1) == 0 {
+                floors.push(at);
+                last = None;
+            }
+        }
+        floors.extend(last);
+        Ok(floors)
+    }
+
     /// One slice of the matching events archived up to `up_to` (a `seq`), newest first: at most
-    /// `limit` of them, those after `after` (where the previous slice ended; `None` for the first).
-    /// Returns the events and where this slice ended (`None` when it found none). Each slice is an
-    /// index walk from where the last one stopped, so reading a whole filter this way costs what
-    /// reading it at once does, and the caller can let go of the store between slices.
+    /// `limit` of them, those after `after` (where the previous slice ended; `None` for the first)
+    /// and, given a `floor` (from [`Self::activity_slice_floors`]), none older than that time.
+    /// Returns the events and where this slice ended (`None` when it found none). Without a floor
+    /// a filter the lock or person index answers sorts every match older than `after` for each slice
+    /// (a 100,000-row export read 1,050,000); with it, each slice sorts only its own.
     pub fn activity_slice(
         &self,
         query: &ActivityQuery,
         up_to: i64,
         after: Option<SliceEnd>,
+        floor: Option<i64>,
         limit: u64,
     ) -> StoreResult<(Vec<ArchivedEvent>, Option<SliceEnd>)> {
         let (condition, mut values) = condition(query);
@@ -271,10 +297,17 @@ impl Store {
             }
             None => "",
         };
+        let floor = match floor {
+            Some(at) => {
+                values.push(Value::Integer(at));
+                "AND e.at >= ?"
+            }
+            None => "",
+        };
         values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         let sql = format!(
             "{ARCHIVED_EVENT_COLUMNS}, e.seq
-             FROM (SELECT seq FROM archive_events AS e WHERE {condition} AND e.seq <= ? {resume}
+             FROM (SELECT seq FROM archive_events AS e WHERE {condition} AND e.seq <= ? {resume} {floor}
                    ORDER BY at DESC, seq DESC LIMIT ?) AS page
              CROSS JOIN archive_events AS e ON e.seq = page.seq
              CROSS JOIN archive_locks AS l ON l.ref = e.lock_ref
