@@ -400,6 +400,19 @@ impl Store {
         migrate(conn)
     }
 
+    /// The connection's page cache, in MiB (SQLite's default is 2). A long read such as an export
+    /// touches more pages than 2 MiB hold, and would read the same pages from the file again and
+    /// again; the cache shrinks back when set lower.
+    pub fn set_page_cache_mib(&self, mib: i64) -> StoreResult<()> {
+        self.conn.pragma_update(None, "cache_size", -mib * 1024)?;
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub fn page_cache_mib(&self) -> i64 {
+        -self.conn.query_row("PRAGMA cache_size", [], |row| row.get::<_, i64>(0)).expect("cache_size") / 1024
+    }
+
     pub fn schema_version(&self) -> StoreResult<i64> {
         Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
     }
