@@ -56,6 +56,10 @@ pub fn run() {
     // (tests/e2e/harness/secrets.rs) looks for it to know the log it searches is the app's own.
     log::info!("Unloc Desk {} starting", env!("CARGO_PKG_VERSION"));
     drawing::choose_for_this_machine();
+    let context = tauri::generate_context!();
+    let one_instance = Arc::new(window::claim_one_instance(&context.config().identifier));
+    log::debug!(target: timing::TIMING, "launch: one instance claimed after {:.1} ms", timing::ms(timing::since_launch()));
+    // After the claim: a second start hands over to the running window without a display of its own.
     if let Err(why) = window::open_display() {
         log::error!(
             "Unloc Desk could not open its window: the desktop's display could not be opened ({why}; {}). \
@@ -65,10 +69,6 @@ pub fn run() {
         std::process::exit(1);
     }
     log::debug!(target: timing::TIMING, "launch: the display opened after {:.1} ms", timing::ms(timing::since_launch()));
-
-    let context = tauri::generate_context!();
-    let one_instance = Arc::new(window::claim_one_instance(&context.config().identifier));
-    log::debug!(target: timing::TIMING, "launch: one instance claimed after {:.1} ms", timing::ms(timing::since_launch()));
     let builder = tauri::Builder::default();
     #[cfg(not(target_os = "linux"))]
     let builder = builder.plugin(window::single_instance());

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One app, one window: a start without a display ends with a sentence in the log (not a panic), a
-# second start with the same folders exits at once and leaves one window (the first is brought
-# forward), and a moved and resized window comes back at its place after a restart. Runs the
-# debug binary (cargo build -p unloc-desk --bins) inside tests/scripts/with-desktop.sh: Xvfb
-# without a window manager, a private D-Bus session, its own XDG folders.
+# second start with the same folders (with a display or without) exits at once and leaves one
+# window (the first is brought forward), and a moved and resized window comes back at its place
+# after a restart. Runs the debug binary (cargo build -p unloc-desk --bins) inside
+# tests/scripts/with-desktop.sh: Xvfb without a window manager, a private D-Bus session, its own
+# XDG folders.
 # Usage: tests/scripts/one-window.sh [APP_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -101,9 +102,15 @@ wait_for() {
 wait_for "answers" x_server || fail "the X server ($DISPLAY) did not answer within 20 s: $seen"
 echo "one-window: a start without a display"
 no_display=99
-while [[ -e /tmp/.X11-unix/X$no_display || -e /tmp/.X$no_display-lock ]]; do no_display=$((no_display + 1)); done
+# A number no X server has: no socket or lock file here, and nothing answers on it (Xvfb also
+# listens on an abstract socket, which a container may share without sharing /tmp).
+while [[ -e /tmp/.X11-unix/X$no_display || -e /tmp/.X$no_display-lock ]] \
+  || xdpyinfo -display ":$no_display" >/dev/null 2>&1; do
+  no_display=$((no_display + 1))
+done
+without_display() { env -u WAYLAND_SOCKET DISPLAY=":$no_display" WAYLAND_DISPLAY= GDK_BACKEND=x11 "$@"; }
 status=0
-DISPLAY=:$no_display WAYLAND_DISPLAY= timeout 30 "$app" >"$work/no-display.log" 2>&1 || status=$?
+without_display timeout 30 "$app" >"$work/no-display.log" 2>&1 || status=$?
 [[ $status == 1 ]] || fail "started without a display, the app ended with status $status (expected 1; 124: it did not end within 30 s)"
 grep -q "could not open its window: the desktop's display could not be opened" "$work/no-display.log" \
   || fail "started without a display, the app's log does not say why it stopped"
@@ -128,6 +135,14 @@ count=$(windows | wc -l)
 kill -0 "$first" 2>/dev/null || fail "the first instance is gone"
 echo "one-window: the second start ended in ${took} ms and left 1 window"
 
+echo "one-window: a second start without a display (a terminal without DISPLAY) hands over too"
+status=0
+without_display timeout 30 "$app" >"$work/second-no-display.log" 2>&1 || status=$?
+[[ $status == 0 ]] || fail "a second start without a display ended with status $status, not handing over to the first"
+count=$(windows | wc -l)
+[[ $count == 1 ]] || fail "after a second start without a display there are $count windows"
+echo "one-window: it ended with status 0 and left 1 window"
+
 echo "one-window: move and resize, then restart"
 window=$(windows | head -1)
 xdotool windowsize "$window" 1000 700
@@ -139,4 +154,4 @@ stop "$first"
 start again
 wait_geometry "123 77 1000 700" "after the restart"
 echo "one-window: the window came back at 123,77 at 1000x700"
-echo "one-window: 3 passed, 0 failed"
+echo "one-window: 4 passed, 0 failed"
