@@ -400,17 +400,19 @@ impl Store {
         migrate(conn)
     }
 
-    /// The connection's page cache, in MiB (SQLite's default is 2). A long read such as an export
-    /// touches more pages than 2 MiB hold, and would read the same pages from the file again and
-    /// again; the cache shrinks back when set lower.
-    pub fn set_page_cache_mib(&self, mib: i64) -> StoreResult<()> {
-        self.conn.pragma_update(None, "cache_size", -mib * 1024)?;
-        Ok(())
+    /// Sets the connection's page cache (SQLite's `cache_size`: pages if positive, KiB if negative;
+    /// its default is -2000) and returns what it was. A long read such as an export touches more
+    /// pages than the default holds, and would read the same pages from the file again and again;
+    /// the cache shrinks back when set lower.
+    pub fn set_page_cache(&self, cache_size: i64) -> StoreResult<i64> {
+        let was = self.page_cache()?;
+        self.conn.pragma_update(None, "cache_size", cache_size)?;
+        Ok(was)
     }
 
-    #[cfg(test)]
-    pub fn page_cache_mib(&self) -> i64 {
-        -self.conn.query_row("PRAGMA cache_size", [], |row| row.get::<_, i64>(0)).expect("cache_size") / 1024
+    /// The connection's page cache (`cache_size`, as [`Self::set_page_cache`] takes it).
+    pub fn page_cache(&self) -> StoreResult<i64> {
+        Ok(self.conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?)
     }
 
     pub fn schema_version(&self) -> StoreResult<i64> {
