@@ -126,6 +126,10 @@ fn problem_of(error: &tokio_postgres::Error) -> TeamProblem {
             TeamProblem::DatabaseMissing
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
             TeamProblem::NoRights
+        } else if [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW].contains(code) {
+            // The server is stopping, restarting or still starting: for this desk it is out of
+            // reach for now, and the next round connects again.
+            TeamProblem::Unreachable
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             // pg_hba.conf's refusals end ", no encryption" when an encrypted connection would have
             // been let in (or at least judged by another line).

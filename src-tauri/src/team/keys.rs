@@ -41,7 +41,11 @@ impl TeamKeys {
         author: Author,
     ) -> TeamResult<TeamKeys> {
         let (config, tls) = client_config(settings, password)?;
-        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        // Verified: each connection taken from the pool first answers an empty query. A server that
+        // ended its connections (a restart, pg_terminate_backend) says so only when the connection
+        // is read next; `Fast` looks at a flag that may not be set yet, and hands the dead
+        // connection out again, so the desk's next round would fail too. One round trip per use.
+        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Verified });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()

@@ -119,6 +119,38 @@ async fn a_port_where_nothing_listens_is_unreachable() {
     assert_eq!(said, "unreachable", "{detail}");
 }
 
+/// A server that stops (or an administrator who ends the desk's connection) answers a running query
+/// with "terminating connection due to administrator command": the office is out of reach for now,
+/// not an unexplained error.
+#[tokio::test]
+async fn a_connection_the_server_ends_mid_query_is_unreachable() {
+    let Some(server) = server() else { return };
+    let settings = server.settings("postgres", &server.admin_user);
+    let password = SecretString::from(server.admin_password.clone());
+    let desk = connect(&settings, &password).await.unwrap();
+    let desk_pid: i32 = desk.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
+    let admin = connect(&settings, &password).await.unwrap();
+    let ending = async {
+        // Once the desk's query is running, end its connection.
+        loop {
+            let running: i64 = admin
+                .query_one("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", &[&desk_pid])
+                .await
+                .unwrap()
+                .get(0);
+            if running == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        admin.execute("SELECT pg_terminate_backend($1)", &[&desk_pid]).await.unwrap();
+    };
+    let (answer, ()) = tokio::join!(desk.query_one("SELECT pg_sleep(30)", &[]), ending);
+    let error = super::connect::explain(&answer.unwrap_err());
+    assert_eq!(error.problem, TeamProblem::Unreachable, "{}", error.detail);
+    assert!(error.detail.contains("57P01"), "the server's own words: {}", error.detail);
+}
+
 #[tokio::test]
 async fn tls_is_required_for_a_server_on_another_computer() {
     let Some(server) = server() else { return };
