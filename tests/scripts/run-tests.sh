@@ -51,7 +51,8 @@ mkdir -p tests/artifacts target
 export UNLOC_E2E=1 UNLOC_REAL_KEYCHAIN=1 UNLOC_PG_REQUIRED=1 RUST_LOG=${RUST_LOG:-warn}
 failed=0
 tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
-  cargo test --workspace --exclude unloc-e2e --no-fail-fast -- --test-threads=2 || failed=1
+  cargo test --workspace --exclude unloc-e2e --no-fail-fast -- --test-threads=2 2>&1 \
+  | tee target/unit.log || failed=1
 
 stage "tests (end to end: the real app under Xvfb against the simulator)"
 # The scenarios' own reports (fault table, payloads, audit, axe, budgets) are kept in target/e2e.log
@@ -59,7 +60,16 @@ stage "tests (end to end: the real app under Xvfb against the simulator)"
 tests/scripts/with-desktop.sh tests/scripts/with-postgres.sh \
   cargo test -p unloc-e2e --test e2e --no-fail-fast -- --nocapture --test-threads=2 2>&1 \
   | tee target/e2e.log || failed=1
-((failed == 0)) || { echo "run-tests: tests failed (see above)" >&2; exit 1; }
+if ((failed)); then
+  # Once more at the end, where a reader of only the output's last lines (CI's summary) finds it:
+  # each failure's own words. With --nocapture a scenario's error is printed when it happens,
+  # minutes before the list of failed tests.
+  echo "== what failed (each failure's first lines; the whole output is above)"
+  grep -a -h -E -A6 "^Error: |panicked at " target/unit.log target/e2e.log \
+    | grep -a -v -E "^ +[0-9]+: |^ +at |^stack backtrace:|^note: run with" | head -n 120 || true
+  echo "run-tests: tests failed (see above)" >&2
+  exit 1
+fi
 
 stage "one app, one window: a start without a display, a second start, the window's place after a restart"
 tests/scripts/one-window.sh

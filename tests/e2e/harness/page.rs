@@ -67,8 +67,13 @@ pub async fn open_lock_row(client: &Client, row_css: &str) -> TestResult {
 
 /// Waits until a script returns a truthy value; returns that value.
 pub async fn wait_for_js(client: &Client, what: &str, script: &str) -> TestResult<Value> {
+    wait_for_js_within(client, what, script, WAIT).await
+}
+
+/// [`wait_for_js`] for something the app does on a schedule longer than [`WAIT`].
+pub async fn wait_for_js_within(client: &Client, what: &str, script: &str, limit: Duration) -> TestResult<Value> {
     step(format!("waiting for {what}"));
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + limit;
     loop {
         let value = client.execute(script, vec![]).await?;
         let truthy = !matches!(&value, Value::Null | Value::Bool(false))
