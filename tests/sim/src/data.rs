@@ -780,6 +780,9 @@ fn generate_events(
             day += 1;
             start = midnight - day * DAY_MS + hour * HOUR_MS + within_hour;
         }
+        // A visit late yesterday can still end after an anchor just past midnight (a visit lasts up
+        // to 45 minutes): it ends at the anchor at the latest, so every event is served from the start.
+        let start = start.min(anchor_ms - visit_len);
         for (action, at) in [("unlocked", start), ("locked", start + visit_len)] {
             if events.len() == count {
                 break;
@@ -1030,6 +1033,22 @@ mod tests {
         let json = d.events_json(fx::BUSY_LOCK_ID, d.anchor(), &[]).unwrap();
         let body: EventsBody = serde_json::from_slice(&json).unwrap();
         assert_eq!(body.events.len(), 100_000);
+    }
+
+    /// Started just after midnight (UTC), the simulator still serves every generated event at once:
+    /// none lies after the anchor (the full benchmark waits for all 100,000 of the busy lock's).
+    #[test]
+    fn no_event_lies_after_an_anchor_just_past_midnight() {
+        for anchor in ["2026-12-03T00:05:00.000Z", "2026-12-03T00:30:00.000Z", "2026-12-03T23:59:59.999Z"] {
+            let mut s = spec(1, 40);
+            s.busy_lock_events = 100_000;
+            s.anchor = anchor.parse().unwrap();
+            let d = Dataset::new(s);
+            let ev = d.all_events(fx::BUSY_LOCK_ID).unwrap();
+            let later = ev.iter().filter(|e| e.created > d.anchor()).count();
+            assert_eq!(later, 0, "anchor {anchor}: {later} events after it");
+            assert_eq!(d.served_events(fx::BUSY_LOCK_ID, d.anchor(), &[]).unwrap().len(), 100_000, "anchor {anchor}");
+        }
     }
 
     #[test]
