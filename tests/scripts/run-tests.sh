@@ -66,7 +66,7 @@ if ((failed)); then
   # minutes before the list of failed tests.
   echo "== what failed (each failure's first lines; the whole output is above)"
   grep -a -h -E -A6 "^Error: |panicked at " target/unit.log target/e2e.log \
-    | grep -a -v -E "^ +[0-9]+: |^ +at |^stack backtrace:|^note: run with" | head -n 120 || true
+    | grep -a -v -E "^ +[0-9]+: |^ +at |^stack backtrace:|^note: run with|^--$" | head -n 120 || true
   echo "run-tests: tests failed (see above)" >&2
   exit 1
 fi

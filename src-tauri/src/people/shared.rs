@@ -220,12 +220,13 @@ mod tests {
         assert!(ended >= 2, "both desks were connected: {ended} connections ended");
 
         crate::people::save(&a.account, None, "Ola", "92222222", None).unwrap();
-        let sent = exchange(&a.link, &a.account).await;
-        assert!(sent.is_ok(), "A's first round after the server ended its connection: {:?}", sent.err());
+        exchange(&a.link, &a.account)
+            .await
+            .unwrap_or_else(|error| panic!("A's first round after the server ended its connection: {error:?}"));
         assert_eq!(a.account.with_store(|store| store.people_outbox_len()).unwrap(), 0, "sent");
-        let taken_in = exchange(&b.link, &b.account).await;
-        assert!(taken_in.is_ok(), "B's first round after the server ended its connection: {:?}", taken_in.err());
-        let taken_in = taken_in.unwrap();
+        let taken_in = exchange(&b.link, &b.account)
+            .await
+            .unwrap_or_else(|error| panic!("B's first round after the server ended its connection: {error:?}"));
         assert_eq!(taken_in, 1, "Ola, once");
         assert_eq!(b.directory(), ["Kari (+4790000000) ", "Ola (+4792222222) "]);
         let rows: i64 = admin.query_one("SELECT COUNT(*) FROM team_people", &[]).await.unwrap().get(0);

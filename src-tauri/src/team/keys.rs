@@ -48,6 +48,10 @@ impl TeamKeys {
         let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Verified });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
+            // A connection whose network went away without a word (no reset) would hold the
+            // check above until TCP gives up: it is dropped after this, and a new one made.
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .recycle_timeout(Some(std::time::Duration::from_secs(5)))
             .build()
             .map_err(|error| TeamError::new(TeamProblem::Other, error.to_string()))?;
         let mut client = checkout(&pool).await?;

@@ -130,22 +130,31 @@ async fn a_connection_the_server_ends_mid_query_is_unreachable() {
     let desk = connect(&settings, &password).await.unwrap();
     let desk_pid: i32 = desk.query_one("SELECT pg_backend_pid()", &[]).await.unwrap().get(0);
     let admin = connect(&settings, &password).await.unwrap();
+    // Prepared first, so the server is inside pg_sleep (not between two messages) when it ends.
+    let sleep = desk.prepare("SELECT pg_sleep(30)").await.unwrap();
     let ending = async {
-        // Once the desk's query is running, end its connection.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            let running: i64 = admin
-                .query_one("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'", &[&desk_pid])
+            let sleeping: i64 = admin
+                .query_one(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+                    &[&desk_pid],
+                )
                 .await
                 .unwrap()
                 .get(0);
-            if running == 1 {
+            if sleeping == 1 {
                 break;
             }
+            assert!(std::time::Instant::now() < deadline, "the desk's query never began to sleep (pid {desk_pid})");
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         admin.execute("SELECT pg_terminate_backend($1)", &[&desk_pid]).await.unwrap();
     };
-    let (answer, ()) = tokio::join!(desk.query_one("SELECT pg_sleep(30)", &[]), ending);
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        tokio::join!(desk.query_one(&sleep, &[]), ending)
+    });
+    let (answer, ()) = asked.await.expect("the desk's query was answered within a minute");
     let error = super::connect::explain(&answer.unwrap_err());
     assert_eq!(error.problem, TeamProblem::Unreachable, "{}", error.detail);
     assert!(error.detail.contains("57P01"), "the server's own words: {}", error.detail);
