@@ -286,11 +286,8 @@ pub fn launcher_log(dir: &Path, name: &str) -> PathBuf {
 /// The figures of the app's timing lines (`unloc_desk::timing`, debug) that start with `step`,
 /// in the order they were written: for each line, every number followed by " ms".
 pub fn timing_lines(log: &Path, step: &str) -> Vec<Vec<f64>> {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    text.lines()
-        .filter(|line| line.contains(" unloc_desk::timing] "))
-        .filter_map(|line| line.split_once(" unloc_desk::timing] ").map(|(_, message)| message))
-        .filter(|message| message.starts_with(step))
+    timing_messages(log, step)
+        .iter()
         .map(|message| {
             let words: Vec<&str> = message.split_whitespace().collect();
             words
