@@ -507,6 +507,12 @@ impl Store {
         self.conn.pragma_update(None, "query_only", true).expect("query_only");
     }
 
+    /// For tests: the archive's events table is gone from now on, so every read of it fails.
+    #[cfg(test)]
+    pub fn lose_the_archived_events(&self) {
+        self.conn.execute_batch("ALTER TABLE archive_events RENAME TO archive_events_lost").expect("rename");
+    }
+
     pub fn cached_events(&self, lock_id: &str) -> StoreResult<Option<(Vec<LockEvent>, DateTime<Utc>)>> {
         let row: Option<(String, String)> = self
             .conn

@@ -14,7 +14,7 @@ use crate::activity::{query, ActivityFilter, DateRange};
 use crate::error::{AppError, Result};
 use crate::export::tables::Words;
 use crate::export::{save, save_rows, Cell, Table, Target};
-use crate::store::{ActivityQuery, ArchivedEvent, StoreResult};
+use crate::store::{ActivityQuery, ArchivedEvent, StoreError, StoreResult};
 use crate::views::{ExportDone, VisitRow, VisitsReport};
 
 /// The Activity export's headings, in the order of [`activity_row`]'s cells.
@@ -156,14 +156,39 @@ fn matching<Tz: TimeZone>(
 /// Reads the events of `query` archived up to `up_to`, newest first, EXPORT_SLICE at a time, and
 /// hands each slice to `take` with the store let go. Where each slice ends is found first, in one
 /// pass, so each slice's read is bounded on both sides (`Store::activity_slice_floors`).
-fn each_slice<E: From<crate::store::StoreError>>(
+///
+/// The slices are read on a thread of their own, at most two ahead of `take`: reading the archive
+/// and writing the file each take a large part of an export's time, and this way they overlap.
+fn each_slice<E: From<StoreError>>(
     account: &Account,
     query: &ActivityQuery,
     up_to: i64,
-    take: impl FnMut(Vec<ArchivedEvent>) -> std::result::Result<(), E>,
+    mut take: impl FnMut(Vec<ArchivedEvent>) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
     let was = account.with_store(|store| store.set_page_cache(EXPORT_PAGE_CACHE))?;
-    let read = each_slice_read(account, query, up_to, take);
+    let read = std::thread::scope(|scope| {
+        let (slices, read_slices) = std::sync::mpsc::sync_channel::<Vec<ArchivedEvent>>(1);
+        let read_ahead = move || {
+            each_slice_read(account, query, up_to, |events| slices.send(events).map_err(|_| ReadStopped::TakerStopped))
+        };
+        let reader = match std::thread::Builder::new().name("export-read".into()).spawn_scoped(scope, read_ahead) {
+            Ok(reader) => reader,
+            // No thread to be had: read and take in turn, as before the read-ahead.
+            Err(error) => {
+                log::warn!("an export reads without reading ahead (no thread: {error})");
+                return each_slice_read(account, query, up_to, take);
+            }
+        };
+        let taken = read_slices.iter().try_for_each(&mut take);
+        // When `take` failed, the reader's next send fails and it stops.
+        drop(read_slices);
+        let read = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match (taken, read) {
+            (Err(error), _) => Err(error),
+            (Ok(()), Err(ReadStopped::Store(error))) => Err(E::from(error)),
+            (Ok(()), Err(ReadStopped::TakerStopped) | Ok(())) => Ok(()),
+        }
+    });
     // The read's own outcome is what the user hears about; a cache left large costs only memory.
     if let Err(error) = account.with_store(|store| store.set_page_cache(was)) {
         log::warn!("the page cache was not set back after an export's read: {error}");
@@ -171,11 +196,24 @@ fn each_slice<E: From<crate::store::StoreError>>(
     read
 }
 
+/// Why the reading thread of an export stopped early.
+enum ReadStopped {
+    Store(StoreError),
+    /// The rows' taker failed and let go of the slices.
+    TakerStopped,
+}
+
+impl From<StoreError> for ReadStopped {
+    fn from(error: StoreError) -> Self {
+        ReadStopped::Store(error)
+    }
+}
+
 /// The page cache while an export reads (`cache_size`, KiB when negative: 32 MiB): a tenth of a
 /// 1,000,000-event archive touches ~20 MiB of pages, out of the file's order.
 const EXPORT_PAGE_CACHE: i64 = -32 * 1024;
 
-fn each_slice_read<E: From<crate::store::StoreError>>(
+fn each_slice_read<E: From<StoreError>>(
     account: &Account,
     query: &ActivityQuery,
     up_to: i64,
@@ -505,5 +543,56 @@ mod tests {
         let ids: Vec<&str> = first.iter().chain(&rest).map(|event| event.id.as_str()).collect();
         let expected: Vec<String> = (0..30).rev().map(|i| format!("e{i}")).collect();
         assert_eq!(ids, expected);
+    }
+
+    /// Runs `work` on a thread of its own and gives its outcome, failing the test after a minute:
+    /// a read-ahead left waiting for a taker that has gone would otherwise hang the test run.
+    fn within_a_minute<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(work()));
+        outcome.recv_timeout(std::time::Duration::from_secs(60)).expect("the export ended within a minute")
+    }
+
+    #[test]
+    fn a_writer_that_fails_ends_the_export_with_its_error_while_the_rest_is_still_unread() {
+        let account = std::sync::Arc::new(many(6 * EXPORT_SLICE as usize));
+        let exporting = account.clone();
+        let (outcome, slices) = within_a_minute(move || {
+            let query = query(&ActivityFilter::default(), &oslo_now());
+            let up_to = exporting.with_store(|store| store.last_archived_seq()).unwrap();
+            let mut slices = 0;
+            let outcome = each_slice(&exporting, &query, up_to, |_| {
+                slices += 1;
+                Err(AppError::invalid_input("disk", "the disk is full"))
+            });
+            (outcome, slices)
+        });
+        let error = outcome.expect_err("the writer's failure is the export's");
+        assert!(error.to_string().contains("the disk is full"), "{error}");
+        assert_eq!(slices, 1, "nothing is handed to a writer after it failed");
+        assert_eq!(account.with_store(|store| store.page_cache()).unwrap(), -2000);
+    }
+
+    #[test]
+    fn a_read_that_fails_midway_is_the_exports_error_not_a_shorter_file() {
+        let count = 6 * EXPORT_SLICE as usize;
+        let account = std::sync::Arc::new(many(count));
+        let (outcome, taken) = within_a_minute(move || {
+            let query = query(&ActivityFilter::default(), &oslo_now());
+            let up_to = account.with_store(|store| store.last_archived_seq()).unwrap();
+            let mut taken = 0;
+            let outcome = each_slice(&account, &query, up_to, |slice| {
+                if taken == 0 {
+                    // The archive fails while the first slice is being written.
+                    account.with_store(|store| store.lose_the_archived_events());
+                }
+                taken += slice.len();
+                Ok::<_, AppError>(())
+            });
+            (outcome, taken)
+        });
+        assert!(taken < count, "the lost table was read to the end ({taken} events)");
+        let error = outcome.expect_err("a read that failed is not a finished export");
+        assert!(error.to_string().contains("archive_events"), "{error}");
     }
 }
