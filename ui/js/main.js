@@ -4,6 +4,7 @@
 import * as ipc from './ipc.js';
 import { applyI18n, loadLocales, onLanguageChange, setLanguage, setSystemLanguage, t } from './i18n.js';
 import { needsSignIn } from './errors.js';
+import { readyFormatData } from './format.js';
 import { isConfirmOpen } from './confirm.js';
 import { isShortcutsOpen, openShortcuts } from './shortcuts.js';
 import { stopKeyStore } from './key-store.js';
@@ -262,7 +263,9 @@ function wireShell() {
 
 async function boot() {
   wireShell();
-  const [locales, startup] = await Promise.allSettled([loadLocales(), ipc.getStartup()]);
+  const replies = Promise.allSettled([loadLocales(), ipc.getStartup()]);
+  readyFormatData();
+  const [locales, startup] = await replies;
   if (locales.status === 'rejected') console.error(locales.reason);
   let bootError = null;
   if (startup.status === 'fulfilled' && startup.value) {

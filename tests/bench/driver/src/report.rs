@@ -105,6 +105,19 @@ impl Row {
     }
 
     /// Shown for context, judged against nothing.
+    /// More words after the note.
+    pub fn with_note_after(mut self, more: &str) -> Self {
+        self.note = Some(format!("{}{more}", self.note.unwrap_or_default()));
+        self
+    }
+
+    /// A figure shown beside the goals, with no goal of its own.
+    pub fn without_goal(mut self) -> Self {
+        self.goal = "—".to_owned();
+        self.outcome = Outcome::Info;
+        self
+    }
+
     pub fn info(&mut self) {
         self.outcome = Outcome::Info;
     }
@@ -139,9 +152,8 @@ impl Row {
 /// Sizes: the release binary (no goal; it explains the packages) and the .deb and .rpm.
 pub fn footprint(plan: &Plan) -> BenchResult<Vec<Row>> {
     let mb = |path: &Path| -> BenchResult<f64> { Ok(std::fs::metadata(path)?.len() as f64 / 1e6) };
-    let mut binary = Row::ratio("Size of the binary", mb(&plan.blank)?, mb(&plan.app)?, "MB", f64::INFINITY);
-    binary.goal = "—".to_owned();
-    binary.outcome = Outcome::Info;
+    let mut binary =
+        Row::ratio("Size of the binary", mb(&plan.blank)?, mb(&plan.app)?, "MB", f64::INFINITY).without_goal();
     if plan.quick {
         binary.measure.push_str(" (debug build)");
     }
