@@ -47,7 +47,8 @@ pub struct FollowPolicy {
     pub first_wait: Duration,
     /// Longest wait while Unloc provisions a key (`creating` on an opt-out lock).
     pub max_creating: Duration,
-    /// Longest wait while the owner has not decided: people want to know soon.
+    /// Longest wait while the owner has not decided: people want to know soon. The Awaiting
+    /// approval view says "about once a minute" (`awaiting.pace` in ui/locales).
     pub max_awaiting: Duration,
     /// Longest wait for a usable key (the owner may revoke it at any time).
     pub max_usable: Duration,

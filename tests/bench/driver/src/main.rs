@@ -618,7 +618,7 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
                     // The pace of animation frames on a page doing nothing: the floor under the
                     // app's keystroke and scrolling figures on this machine.
                     frames.extend(web::time_scroll(&client, "html", 0, 60).await?.intervals);
-                } else {
+                } else if name == "app" {
                     // Where the time goes: the page loaded, the start-up reply, the saved locks' reply.
                     let origin =
                         client.execute("return performance.timeOrigin", vec![]).await?.as_f64().unwrap_or(f64::NAN);
