@@ -80,7 +80,7 @@ tests/scripts/hostile-report.sh --from-log target/e2e.log
 stage "the benchmark, quick mode (proves it still runs; the figures come from tests/scripts/benchmark.sh)"
 tests/scripts/benchmark.sh --quick --runs 1
 
-stage "installers: build the .deb and .rpm (release, linked without LTO: see build-installers.sh)"
+stage "installers: build the .deb and .rpm (the release profile without optimisation or LTO: see build-installers.sh)"
 tests/scripts/build-installers.sh --test-build
 stage "installers: install the .deb, run it, uninstall"
 tests/scripts/install-test.sh
