@@ -7,12 +7,14 @@
 # --test-build (the test command): the release profile without optimisation (opt-level 0), with
 # link-time optimisation off and 16 codegen units. What the installers test checks (the package
 # installs, the installed app starts, signs in, and uninstalls cleanly) depends on none of them, and
-# on 2 cores they are most of the build's time: built from nothing, 299 s at opt-level 0 against
-# ~8-12 min as before (opt-level "s" without LTO). panic = abort and strip, which change behaviour
+# on 2 cores they are most of the build's time: built from nothing, about 300 s at opt-level 0
+# against 9-13 min as before (opt-level "s" without LTO). Such packages are for that test only. panic = abort and strip, which change behaviour
 # and contents, stay as released. The release workflow and the benchmark build with the profile
 # exactly as Cargo.toml has it.
 set -euo pipefail
+kind="release"
 if [[ ${1:-} == --test-build ]]; then
+  kind="test (unoptimised, not for release)"
   export CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
   echo "installers: test build (release profile without optimisation)"
 elif [[ -n ${1:-} ]]; then
@@ -30,10 +32,10 @@ if [[ ! -x $tools/node_modules/.bin/tauri ]]; then
   npm install --silent --no-audit --no-fund --prefix "$tools" '@tauri-apps/cli@^2' >/dev/null
 fi
 
-echo "installers: release build (a few minutes)"
+echo "installers: $kind build (a few minutes)"
 (cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb,rpm --ci >/dev/null)
 
-echo "installers:"
+echo "installers ($kind build):"
 for file in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do
   awk -v f="$file" -v b="$(stat -c %s "$file")" 'BEGIN { printf "  %-60s %6.1f MB\n", f, b / 1048576 }'
 done

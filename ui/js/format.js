@@ -2,7 +2,7 @@
 // addresses, the grant (opt-in / opt-out), numbers, the folding used by every search box, and for keys:
 // durations, validity windows, the recipient number typed by people, local date-time input (date-field.js).
 
-import { getLanguage, intlLocales, t, tn } from './i18n.js';
+import { getLanguage, intlLocales, intlLocalesFor, t, tn } from './i18n.js';
 import { datePlaceholder, knownZoneName, parseDateField, shortZoneText, toDateFieldValue } from './date-field.js';
 
 const DAY_TIME = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
@@ -35,7 +35,7 @@ const MAKERS = {
  */
 export function readyFormatData() {
   try {
-    for (const locales of [['nb-NO', 'nb', 'no'], ['en-GB']]) {
+    for (const locales of [intlLocalesFor('nb'), intlLocalesFor('en')]) {
       new Intl.NumberFormat(locales).format(10000);
       new Intl.Collator(locales, { numeric: true, sensitivity: 'base' }).compare('a', 'b');
     }

@@ -49,7 +49,12 @@ export function getLanguage() {
 
 /** BCP 47 tags for Intl in the current language: the OS's own variant of it first. */
 export function intlLocales() {
-  if (language === 'nb') return ['nb-NO', 'nb', 'no'];
+  return intlLocalesFor(language);
+}
+
+/** intlLocales for `lang` ("en" or "nb"), whichever is the UI's language now. */
+export function intlLocalesFor(lang) {
+  if (lang === 'nb') return ['nb-NO', 'nb', 'no'];
   const own = [...systemLanguages(), ...(navigator.languages || [])].find((tag) => /^en(-|$)/i.test(tag));
   // en-GB rather than en-US as the fallback: day-first dates and zone names like "CET".
   return own && own.toLowerCase() !== 'en' ? [own, 'en-GB'] : ['en-GB'];

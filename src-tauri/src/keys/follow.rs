@@ -48,7 +48,8 @@ pub struct FollowPolicy {
     /// Longest wait while Unloc provisions a key (`creating` on an opt-out lock).
     pub max_creating: Duration,
     /// Longest wait while the owner has not decided: people want to know soon. The Awaiting
-    /// approval view says "about once a minute" (`awaiting.pace` in ui/locales).
+    /// approval view says "about once a minute" (`awaiting.pace` in ui/locales), and
+    /// `waits_grow_while_nothing_changes_up_to_a_cap` holds this at 60 s.
     pub max_awaiting: Duration,
     /// Longest wait for a usable key (the owner may revoke it at any time).
     pub max_usable: Duration,

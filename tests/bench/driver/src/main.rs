@@ -726,7 +726,7 @@ async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Si
             rows_split.note()
         ))
         .with_note_after(&format!(
-            "; each run, painted after (ms): the blank {}, the app {}",
+            "; each run, painted after (ms): the blank {}; the app {}",
             each_run(&blank),
             each_run(&app)
         )),

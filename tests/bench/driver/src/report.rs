@@ -104,7 +104,6 @@ impl Row {
         self
     }
 
-    /// Shown for context, judged against nothing.
     /// More words after the note.
     pub fn with_note_after(mut self, more: &str) -> Self {
         self.note = Some(format!("{}{more}", self.note.unwrap_or_default()));
@@ -118,6 +117,7 @@ impl Row {
         self
     }
 
+    /// Shown for context, judged against nothing.
     pub fn info(&mut self) {
         self.outcome = Outcome::Info;
     }
