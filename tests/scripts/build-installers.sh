@@ -8,15 +8,14 @@
 # link-time optimisation off and 16 codegen units. What the installers test checks (the package
 # installs, the installed app starts, signs in, and uninstalls cleanly) depends on none of them, and
 # on 2 cores they are most of the build's time: built from nothing, about 300 s at opt-level 0
-# against 9-13 min as before (opt-level "s" without LTO). Such packages are for that test only. panic = abort and strip, which change behaviour
-# and contents, stay as released. The release workflow and the benchmark build with the profile
-# exactly as Cargo.toml has it.
+# against 9-13 min as before (opt-level "s" without LTO). Such packages are for that test only.
+# panic = abort and strip, which change behaviour and contents, stay as released. The release
+# workflow and the benchmark build with the profile exactly as Cargo.toml has it.
 set -euo pipefail
 kind="release"
 if [[ ${1:-} == --test-build ]]; then
   kind="test (unoptimised, not for release)"
   export CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-  echo "installers: test build (release profile without optimisation)"
 elif [[ -n ${1:-} ]]; then
   echo "usage: $0 [--test-build]" >&2
   exit 2

@@ -52,7 +52,7 @@ export function intlLocales() {
   return intlLocalesFor(language);
 }
 
-/** intlLocales for `lang` ("en" or "nb"), whichever is the UI's language now. */
+/** intlLocales for `lang` ("en" or "nb"), whatever the UI's language is now. */
 export function intlLocalesFor(lang) {
   if (lang === 'nb') return ['nb-NO', 'nb', 'no'];
   const own = [...systemLanguages(), ...(navigator.languages || [])].find((tag) => /^en(-|$)/i.test(tag));

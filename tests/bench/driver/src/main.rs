@@ -569,11 +569,11 @@ fn forget_tokens() {
     let _ = std::process::Command::new("secret-tool").args(["clear", "service", "no.unlocdesk.desktop"]).status();
 }
 
-/// Starts each app over WebDriver from the same launcher: the blank page's first frame vs the
-/// app's first frame of locks from its local database (signed in, so it starts on the locks view).
 /// The blank app started as the app starts on a machine without a GPU: compositing off.
 const BLANK_AS_APP: &str = "blank-compositing-off";
 
+/// Starts each app over WebDriver from the same launcher: the blank page's first frame vs the
+/// app's first frame of locks from its local database (signed in, so it starts on the locks view).
 async fn cached_start(plan: &Plan, work: &Path, home: &Path, sim: &unloc_sim::Simulator) -> BenchResult<Vec<Row>> {
     say("cold start to cached locks painted");
     let env = procs::app_env(home, &sim.api_base(), sim.partner_id());
